@@ -1,0 +1,35 @@
+//! Seed 000's Demo 1: NWJ with a concat critic on shuffled negatives, on a bivariate Gaussian
+//! with ρ = 0.8 (true MI 0.5108 nats), trained on the best device found.
+//!
+//! cargo run --release --example quickstart
+
+use infobound::{tasks, Estimator, Matrix};
+
+fn main() {
+    let rho = 0.8;
+    let truth = tasks::gaussian_mi(1, rho);
+    let (x, y) = tasks::correlated_gaussian(1, rho, 20_000, 7);
+    let estimator = Estimator::default();
+    match estimator.estimate(Matrix::column(&x), Matrix::column(&y)) {
+        Ok(report) => {
+            for w in &report.warnings {
+                eprintln!("warning: {w}");
+            }
+            println!("true MI      {truth:.4} nats");
+            println!(
+                "NWJ estimate {:.4} ± {:.4} nats (mean of the last {} steps)",
+                report.mi, report.std_err, estimator.average_last
+            );
+            println!("error        {:+.4} nats", report.mi - truth);
+            println!(
+                "speed        {:.0} steps/s ({} steps, batch {}, {:.2} s)",
+                report.steps_per_second, estimator.steps, estimator.batch, report.seconds
+            );
+            println!("device       {}", report.device);
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(1);
+        }
+    }
+}

@@ -1,0 +1,153 @@
+// Matrix products C = epilogue(A · B) for the critic's forward and backward passes.
+//
+// A is logically M×K and B is K×N; TRANS_A / TRANS_B say that the buffer holds the transpose
+// (so A·Bᵀ and Aᵀ·B need no copies). Operands are offsets into larger buffers with their own
+// leading dimensions, so layers can live inside one flat parameter buffer.
+//
+// Two geometries, chosen per adapter, same grid (a 64×64 block of C per 16×16 workgroup, 4×4
+// outputs per invocation, register-blocked):
+//   gemm_tiled  — workgroup-memory tiles; what real GPUs reward.
+//   gemm_direct — no workgroup memory and no barriers; what CPU rasterisers (lavapipe) reward.
+
+struct GemmParams {
+    m: u32,
+    n: u32,
+    k: u32,
+    lda: u32,
+    ldb: u32,
+    ldc: u32,
+    a_off: u32,
+    b_off: u32,
+    c_off: u32,
+    bias_off: u32,
+    aux_off: u32,
+    ldaux: u32,
+}
+
+// 0: C = A·B; 1: C = A·B + bias; 2: C = relu(A·B + bias);
+// 3: C = (A·B) ⊙ [aux > 0], the ReLU backward taken from the stored forward output.
+override EPILOGUE: u32 = 0u;
+override TRANS_A: bool = false;
+override TRANS_B: bool = false;
+
+@group(0) @binding(0) var<uniform> p: GemmParams;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> c: array<f32>;
+@group(0) @binding(4) var<storage, read> bias: array<f32>;
+@group(0) @binding(5) var<storage, read> aux: array<f32>;
+
+const TILE: u32 = 64u;
+const BK: u32 = 16u;
+const THREADS: u32 = 256u;
+
+fn load_a(i: u32, kk: u32) -> f32 {
+    if (i >= p.m || kk >= p.k) {
+        return 0.0;
+    }
+    if (TRANS_A) {
+        return a[p.a_off + kk * p.lda + i];
+    }
+    return a[p.a_off + i * p.lda + kk];
+}
+
+fn load_b(kk: u32, j: u32) -> f32 {
+    if (kk >= p.k || j >= p.n) {
+        return 0.0;
+    }
+    if (TRANS_B) {
+        return b[p.b_off + j * p.ldb + kk];
+    }
+    return b[p.b_off + kk * p.ldb + j];
+}
+
+fn store(i: u32, j: u32, acc: f32) {
+    if (i >= p.m || j >= p.n) {
+        return;
+    }
+    var v = acc;
+    if (EPILOGUE == 1u || EPILOGUE == 2u) {
+        v += bias[p.bias_off + j];
+    }
+    if (EPILOGUE == 2u) {
+        v = max(v, 0.0);
+    }
+    if (EPILOGUE == 3u) {
+        v = select(0.0, v, aux[p.aux_off + i * p.ldaux + j] > 0.0);
+    }
+    c[p.c_off + i * p.ldc + j] = v;
+}
+
+// k-major tiles: tile_a[kk * TILE + row], tile_b[kk * TILE + col].
+var<workgroup> tile_a: array<f32, 1024>;
+var<workgroup> tile_b: array<f32, 1024>;
+
+@compute @workgroup_size(16, 16)
+fn gemm_tiled(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+) {
+    let row0 = wg.y * TILE;
+    let col0 = wg.x * TILE;
+    let t = lid.y * 16u + lid.x;
+    var acc: array<f32, 16>;
+    for (var k0 = 0u; k0 < p.k; k0 += BK) {
+        for (var r = 0u; r < 4u; r++) {
+            let e = t + r * THREADS;
+            let ka = e % BK;
+            let ma = e / BK;
+            tile_a[ka * TILE + ma] = load_a(row0 + ma, k0 + ka);
+            let nb = e % TILE;
+            let kb = e / TILE;
+            tile_b[kb * TILE + nb] = load_b(k0 + kb, col0 + nb);
+        }
+        workgroupBarrier();
+        for (var kk = 0u; kk < BK; kk++) {
+            var av: array<f32, 4>;
+            var bv: array<f32, 4>;
+            for (var r = 0u; r < 4u; r++) {
+                av[r] = tile_a[kk * TILE + lid.y * 4u + r];
+                bv[r] = tile_b[kk * TILE + lid.x * 4u + r];
+            }
+            for (var i = 0u; i < 4u; i++) {
+                for (var j = 0u; j < 4u; j++) {
+                    acc[i * 4u + j] = fma(av[i], bv[j], acc[i * 4u + j]);
+                }
+            }
+        }
+        workgroupBarrier();
+    }
+    for (var i = 0u; i < 4u; i++) {
+        for (var j = 0u; j < 4u; j++) {
+            store(row0 + lid.y * 4u + i, col0 + lid.x * 4u + j, acc[i * 4u + j]);
+        }
+    }
+}
+
+@compute @workgroup_size(16, 16)
+fn gemm_direct(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i0 = gid.y * 4u;
+    let j0 = gid.x * 4u;
+    if (i0 >= p.m || j0 >= p.n) {
+        return;
+    }
+    var acc: array<f32, 16>;
+    for (var kk = 0u; kk < p.k; kk++) {
+        var av: array<f32, 4>;
+        var bv: array<f32, 4>;
+        for (var r = 0u; r < 4u; r++) {
+            av[r] = load_a(i0 + r, kk);
+            bv[r] = load_b(kk, j0 + r);
+        }
+        for (var i = 0u; i < 4u; i++) {
+            for (var j = 0u; j < 4u; j++) {
+                acc[i * 4u + j] = fma(av[i], bv[j], acc[i * 4u + j]);
+            }
+        }
+    }
+    for (var i = 0u; i < 4u; i++) {
+        for (var j = 0u; j < 4u; j++) {
+            store(i0 + i, j0 + j, acc[i * 4u + j]);
+        }
+    }
+}

@@ -1,0 +1,124 @@
+// Deterministic reductions: column sums (bias gradients) and a two-stage sum / max /
+// log-sum-exp over a long vector. Every element has a fixed place in a fixed tree: no float
+// atomics, so the same input gives the same bits on the same adapter.
+
+struct ReduceParams {
+    // Rows (column sums) or elements (vector reductions).
+    n: u32,
+    // Columns (column sums); partial count (finish).
+    cols: u32,
+    // Leading dimension of the input (column sums).
+    ld: u32,
+    in_off: u32,
+    out_off: u32,
+    // Workgroups of the first stage.
+    groups: u32,
+    _pad0: u32,
+    _pad1: u32,
+}
+
+// 0: sum, 1: max, 2: log-sum-exp (with a max shift; never a raw exp of a large value).
+override OP: u32 = 0u;
+
+@group(0) @binding(0) var<uniform> p: ReduceParams;
+@group(0) @binding(1) var<storage, read> src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dst: array<f32>;
+
+const WG: u32 = 256u;
+const LOWEST: f32 = -3.4028234e38;
+
+// One column per invocation, rows in order.
+@compute @workgroup_size(64)
+fn column_sums(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let j = gid.x;
+    if (j >= p.cols) {
+        return;
+    }
+    var s = 0.0;
+    for (var i = 0u; i < p.n; i++) {
+        s += src[p.in_off + i * p.ld + j];
+    }
+    dst[p.out_off + j] = s;
+}
+
+// A partial result: (running max, sum) — max ignores the sum, sum ignores the max.
+fn identity() -> vec2<f32> {
+    return vec2<f32>(LOWEST, 0.0);
+}
+
+fn lift(v: f32) -> vec2<f32> {
+    if (OP == 0u) {
+        return vec2<f32>(LOWEST, v);
+    }
+    if (OP == 1u) {
+        return vec2<f32>(v, 0.0);
+    }
+    return vec2<f32>(v, 1.0);
+}
+
+fn combine(x: vec2<f32>, y: vec2<f32>) -> vec2<f32> {
+    if (OP == 0u) {
+        return vec2<f32>(LOWEST, x.y + y.y);
+    }
+    let m = max(x.x, y.x);
+    if (OP == 1u) {
+        return vec2<f32>(m, 0.0);
+    }
+    return vec2<f32>(m, x.y * exp(x.x - m) + y.y * exp(y.x - m));
+}
+
+fn result(x: vec2<f32>) -> f32 {
+    if (OP == 0u) {
+        return x.y;
+    }
+    if (OP == 1u) {
+        return x.x;
+    }
+    return x.x + log(x.y);
+}
+
+var<workgroup> scratch: array<vec2<f32>, 256>;
+
+fn tree(t: u32, mine: vec2<f32>) -> vec2<f32> {
+    scratch[t] = mine;
+    workgroupBarrier();
+    for (var s = WG / 2u; s > 0u; s = s / 2u) {
+        if (t < s) {
+            scratch[t] = combine(scratch[t], scratch[t + s]);
+        }
+        workgroupBarrier();
+    }
+    return scratch[0];
+}
+
+// Stage 1: workgroup g folds elements g·WG + t + r·groups·WG, then its tree; writes a pair.
+@compute @workgroup_size(256)
+fn reduce_partial(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+) {
+    let t = lid.x;
+    var acc = identity();
+    for (var i = wg.x * WG + t; i < p.n; i += p.groups * WG) {
+        acc = combine(acc, lift(src[p.in_off + i]));
+    }
+    let total = tree(t, acc);
+    if (t == 0u) {
+        dst[p.out_off + 2u * wg.x] = total.x;
+        dst[p.out_off + 2u * wg.x + 1u] = total.y;
+    }
+}
+
+// Stage 2: one workgroup folds the `cols` pairs of stage 1 and writes the scalar.
+@compute @workgroup_size(256)
+fn reduce_finish(@builtin(local_invocation_id) lid: vec3<u32>) {
+    let t = lid.x;
+    var acc = identity();
+    for (var i = t; i < p.cols; i += WG) {
+        acc = combine(acc, vec2<f32>(src[p.in_off + 2u * i], src[p.in_off + 2u * i + 1u]));
+    }
+    let total = tree(t, acc);
+    if (t == 0u) {
+        dst[p.out_off] = result(total);
+    }
+}

@@ -1,0 +1,161 @@
+//! One function per GPU kernel, with the kernel's exact semantics (operands, offsets,
+//! epilogues, random draws), so every kernel can be tested against its twin.
+
+use crate::linalg::{Epilogue, GemmSpec};
+use crate::optim::AdamConfig;
+use crate::rng::{derangement, Permutation, Purpose};
+
+/// C = epilogue(op(A)·op(B)) as `gemm.wgsl` computes it; products accumulate in f64.
+///
+/// Panics if an operand is shorter than the spec needs (callers validate first; the GPU
+/// wrappers return an error instead).
+pub fn gemm(
+    spec: &GemmSpec,
+    a: &[f32],
+    b: &[f32],
+    c: &mut [f32],
+    bias: Option<&[f32]>,
+    aux: Option<&[f32]>,
+) {
+    let s = spec;
+    let at = |i: usize, k: usize| -> f64 {
+        f64::from(if s.trans_a {
+            a[s.a_off + k * s.lda + i]
+        } else {
+            a[s.a_off + i * s.lda + k]
+        })
+    };
+    let bt = |k: usize, j: usize| -> f64 {
+        f64::from(if s.trans_b {
+            b[s.b_off + j * s.ldb + k]
+        } else {
+            b[s.b_off + k * s.ldb + j]
+        })
+    };
+    for i in 0..s.m {
+        for j in 0..s.n {
+            let mut acc = 0.0f64;
+            for k in 0..s.k {
+                acc += at(i, k) * bt(k, j);
+            }
+            let v = match s.epilogue {
+                Epilogue::None => acc,
+                Epilogue::Bias => acc + f64::from(bias.expect("bias")[s.bias_off + j]),
+                Epilogue::BiasRelu => {
+                    (acc + f64::from(bias.expect("bias")[s.bias_off + j])).max(0.0)
+                }
+                Epilogue::ReluBackward => {
+                    if aux.expect("mask")[s.aux_off + i * s.ldaux + j] > 0.0 {
+                        acc
+                    } else {
+                        0.0
+                    }
+                }
+            };
+            c[s.c_off + i * s.ldc + j] = v as f32;
+        }
+    }
+}
+
+/// out[out_off + j] = Σ_i src[in_off + i·ld + j], as `column_sums` in `reduce.wgsl`.
+pub fn column_sums(
+    rows: usize,
+    cols: usize,
+    ld: usize,
+    src: &[f32],
+    in_off: usize,
+    out: &mut [f32],
+    out_off: usize,
+) {
+    for j in 0..cols {
+        let s: f64 = (0..rows).map(|i| f64::from(src[in_off + i * ld + j])).sum();
+        out[out_off + j] = s as f32;
+    }
+}
+
+/// Σ x in f64.
+pub fn sum(x: &[f32]) -> f64 {
+    x.iter().map(|&v| f64::from(v)).sum()
+}
+
+/// max x.
+pub fn max(x: &[f32]) -> f64 {
+    x.iter()
+        .map(|&v| f64::from(v))
+        .fold(f64::NEG_INFINITY, f64::max)
+}
+
+/// log Σ exp x, max-shifted, in f64.
+pub fn log_sum_exp(x: &[f32]) -> f64 {
+    crate::bounds::log_sum_exp(x.iter().map(|&v| f64::from(v)))
+}
+
+/// One Adam step at t (1-based) over flat buffers, as `adam_step` in `adam.wgsl`, in f64.
+pub fn adam_step(
+    config: &AdamConfig,
+    t: u32,
+    params: &mut [f32],
+    grads: &[f32],
+    m: &mut [f32],
+    v: &mut [f32],
+) {
+    let (lr, b1, b2) = (
+        f64::from(config.lr),
+        f64::from(config.beta1),
+        f64::from(config.beta2),
+    );
+    let wd = f64::from(config.weight_decay);
+    let bc1 = 1.0 - b1.powi(t as i32);
+    let bc2 = 1.0 - b2.powi(t as i32);
+    for i in 0..params.len() {
+        let mut w = f64::from(params[i]);
+        let mut g = f64::from(grads[i]);
+        if config.decoupled {
+            w *= 1.0 - lr * wd;
+        } else {
+            g += wd * w;
+        }
+        let mt = b1 * f64::from(m[i]) + (1.0 - b1) * g;
+        let vt = b2 * f64::from(v[i]) + (1.0 - b2) * g * g;
+        let denom = vt.sqrt() / bc2.sqrt() + f64::from(config.eps);
+        w -= (lr / bc1) * mt / denom;
+        m[i] = mt as f32;
+        v[i] = vt as f32;
+        params[i] = w as f32;
+    }
+}
+
+/// The data rows of a step's batch and of its negatives' y, as `gather_shuffled` draws them:
+/// batch i is σ(i) of a fresh permutation of the n rows; its negative partner is the batch
+/// row π(i) of a cyclic derangement.
+pub fn shuffled_rows(seed: u64, step: u32, n: usize, k: usize) -> (Vec<u32>, Vec<u32>) {
+    let batch = Permutation::new(seed, Purpose::Minibatch, step, n as u32);
+    let xs: Vec<u32> = (0..k as u32).map(|i| batch.apply(i)).collect();
+    let ys = (0..k as u32)
+        .map(|i| batch.apply(derangement(seed, Purpose::Negatives, step, k as u32, i)))
+        .collect();
+    (xs, ys)
+}
+
+/// The 2k × (dx+dy) batch of `gather_shuffled`: k joint rows, then k shuffled rows.
+pub fn gather_shuffled(
+    seed: u64,
+    step: u32,
+    k: usize,
+    x: (&[f32], usize),
+    y: (&[f32], usize),
+) -> Vec<f32> {
+    let ((x, dx), (y, dy)) = (x, y);
+    let n = x.len() / dx.max(1);
+    let (xi, yi) = shuffled_rows(seed, step, n, k);
+    let d = dx + dy;
+    let mut out = vec![0.0; 2 * k * d];
+    for r in 0..2 * k {
+        let i = r % k;
+        let xr = xi[i] as usize;
+        let yr = if r < k { xr } else { yi[i] as usize };
+        out[r * d..r * d + dx].copy_from_slice(&x[xr * dx..(xr + 1) * dx]);
+        out[r * d + dx..(r + 1) * d].copy_from_slice(&y[yr * dy..(yr + 1) * dy]);
+    }
+    out
+}

@@ -1,0 +1,188 @@
+//! Critic shapes: the MLP both backends train, its flat parameter layout and its
+//! initialisation.
+
+use crate::linalg::{Epilogue, GemmSpec};
+use crate::rng::{Purpose, Stream};
+
+/// The nonlinearity between hidden layers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Activation {
+    /// max(x, 0).
+    Relu,
+}
+
+/// A fully connected network: input → hidden… → output, the activation after every hidden
+/// layer and none after the output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MlpConfig {
+    /// Input width.
+    pub input: usize,
+    /// Hidden widths, in order.
+    pub hidden: Vec<usize>,
+    /// Output width.
+    pub output: usize,
+    /// Activation after each hidden layer.
+    pub activation: Activation,
+}
+
+/// Where one layer lives in the flat parameter vector: W (fan_out × fan_in, row-major, the
+/// PyTorch `nn.Linear` layout) then b (fan_out).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LayerShape {
+    /// Inputs.
+    pub fan_in: usize,
+    /// Outputs.
+    pub fan_out: usize,
+    /// Offset of W.
+    pub w_off: usize,
+    /// Offset of b.
+    pub b_off: usize,
+    /// Whether the activation follows.
+    pub activated: bool,
+}
+
+impl MlpConfig {
+    /// An MLP with ReLU between layers.
+    pub fn new(input: usize, hidden: &[usize], output: usize) -> Self {
+        Self {
+            input,
+            hidden: hidden.to_vec(),
+            output,
+            activation: Activation::Relu,
+        }
+    }
+
+    /// The layers, in order, with their offsets.
+    pub fn layers(&self) -> Vec<LayerShape> {
+        let widths: Vec<usize> = std::iter::once(self.input)
+            .chain(self.hidden.iter().copied())
+            .chain(std::iter::once(self.output))
+            .collect();
+        let mut off = 0;
+        let last = widths.len() - 2;
+        widths
+            .windows(2)
+            .enumerate()
+            .map(|(l, w)| {
+                let shape = LayerShape {
+                    fan_in: w[0],
+                    fan_out: w[1],
+                    w_off: off,
+                    b_off: off + w[0] * w[1],
+                    activated: l < last,
+                };
+                off += w[0] * w[1] + w[1];
+                shape
+            })
+            .collect()
+    }
+
+    /// Total parameters.
+    pub fn param_count(&self) -> usize {
+        self.layers().last().map_or(0, |l| l.b_off + l.fan_out)
+    }
+
+    /// PyTorch's `nn.Linear` initialisation: every weight and bias ~ U(−1/√fan_in, 1/√fan_in),
+    /// drawn from the counter-based stream (seed, Init), so both backends start identical.
+    pub fn init(&self, seed: u64) -> Vec<f32> {
+        let mut stream = Stream::new(seed, Purpose::Init);
+        let mut params = vec![0.0; self.param_count()];
+        for layer in self.layers() {
+            let bound = 1.0 / (layer.fan_in as f32).sqrt();
+            let end = layer.b_off + layer.fan_out;
+            for p in &mut params[layer.w_off..end] {
+                *p = stream.uniform_range(-bound, bound);
+            }
+        }
+        params
+    }
+}
+
+/// The matrix products of one layer's forward and backward passes over a batch of rows, as
+/// both backends execute them. Activations are row-major (rows × width), one buffer a layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LayerPlan {
+    /// The layer's shape and offsets.
+    pub shape: LayerShape,
+    /// H_l = act(H_{l−1} · Wᵀ + b), reading W and b from the parameter vector.
+    pub forward: GemmSpec,
+    /// dW = G_lᵀ · H_{l−1}, written into the gradient vector at W's offset.
+    pub weight_grad: GemmSpec,
+    /// G_{l−1} = (G_l · W) ⊙ [H_{l−1} > 0]; `None` for the first layer (its input is data).
+    pub input_grad: Option<GemmSpec>,
+}
+
+impl MlpConfig {
+    /// The products of a forward and backward pass over `rows` inputs. The bias gradient is the
+    /// column sum of G_l (rows × fan_out) into the gradient vector at b's offset.
+    pub fn plan(&self, rows: usize) -> Vec<LayerPlan> {
+        self.layers()
+            .into_iter()
+            .enumerate()
+            .map(|(l, shape)| {
+                let (fi, fo) = (shape.fan_in, shape.fan_out);
+                let forward = GemmSpec {
+                    b_off: shape.w_off,
+                    bias_off: shape.b_off,
+                    ..GemmSpec::dense(rows, fo, fi, false, true)
+                }
+                .with_epilogue(if shape.activated {
+                    Epilogue::BiasRelu
+                } else {
+                    Epilogue::Bias
+                });
+                let weight_grad = GemmSpec {
+                    c_off: shape.w_off,
+                    ..GemmSpec::dense(fo, fi, rows, true, false)
+                };
+                let input_grad = (l > 0).then(|| {
+                    GemmSpec {
+                        b_off: shape.w_off,
+                        ..GemmSpec::dense(rows, fi, fo, false, false)
+                    }
+                    .with_epilogue(Epilogue::ReluBackward)
+                });
+                LayerPlan {
+                    shape,
+                    forward,
+                    weight_grad,
+                    input_grad,
+                }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout_is_contiguous_and_counts_parameters() {
+        let cfg = MlpConfig::new(3, &[5, 4], 1);
+        let layers = cfg.layers();
+        assert_eq!(layers.len(), 3);
+        assert_eq!(layers[0].w_off, 0);
+        assert_eq!(layers[0].b_off, 15);
+        assert_eq!(layers[1].w_off, 20);
+        assert_eq!(layers[2].w_off, 20 + 20 + 4);
+        assert_eq!(cfg.param_count(), 3 * 5 + 5 + 5 * 4 + 4 + 4 + 1);
+        assert!(layers[0].activated && layers[1].activated && !layers[2].activated);
+    }
+
+    #[test]
+    fn init_is_seeded_and_within_fan_in_bounds() {
+        let cfg = MlpConfig::new(4, &[9], 2);
+        let a = cfg.init(7);
+        assert_eq!(a, cfg.init(7));
+        assert_ne!(a, cfg.init(8));
+        for layer in cfg.layers() {
+            let bound = 1.0 / (layer.fan_in as f32).sqrt();
+            for p in &a[layer.w_off..layer.b_off + layer.fan_out] {
+                assert!(p.abs() <= bound);
+            }
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! Errors of the GPU layer.
+
+/// Everything that can go wrong while talking to a wgpu device.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GpuError {
+    /// No adapter matched the request (no driver, or a `WGPU_BACKEND` / `WGPU_ADAPTER_NAME`
+    /// filter that excludes every adapter).
+    #[error("no GPU adapter found{0}")]
+    NoAdapter(String),
+    /// The adapter refused to open a device.
+    #[error("could not open a device on {adapter}: {reason}")]
+    RequestDevice {
+        /// The adapter's name.
+        adapter: String,
+        /// What wgpu said.
+        reason: String,
+    },
+    /// A buffer would exceed one of the adapter's limits.
+    #[error("{what} needs {bytes} bytes, past the adapter's {limit_name} of {limit} bytes")]
+    TooLarge {
+        /// Which buffer.
+        what: String,
+        /// Its size.
+        bytes: u64,
+        /// The limit's name in `wgpu::Limits`.
+        limit_name: &'static str,
+        /// The limit's value.
+        limit: u64,
+    },
+    /// A dispatch would need more workgroups than the adapter allows in one dimension.
+    #[error(
+        "{what} needs {groups} workgroups in one dimension, past the adapter's limit of {limit}"
+    )]
+    TooManyWorkgroups {
+        /// Which kernel.
+        what: String,
+        /// Workgroups requested.
+        groups: u64,
+        /// `max_compute_workgroups_per_dimension`.
+        limit: u32,
+    },
+    /// wgpu reported a validation or out-of-memory error.
+    #[error("wgpu error: {0}")]
+    Wgpu(String),
+    /// The device was lost (driver reset, GPU removed, timeout).
+    #[error("the GPU device was lost: {0}")]
+    DeviceLost(String),
+    /// Waiting for the device or mapping a buffer failed.
+    #[error("waiting for the GPU failed: {0}")]
+    Poll(String),
+    /// A caller-supplied argument does not fit the kernel.
+    #[error("invalid kernel argument: {0}")]
+    InvalidArgument(String),
+}

@@ -1,0 +1,146 @@
+//! The matrix product with its fused epilogues (`gemm.wgsl`).
+
+use bytemuck::{Pod, Zeroable};
+
+use super::{check_fits, to_u32};
+use crate::gpu::buffer::GpuBuffer;
+use crate::gpu::context::GpuContext;
+use crate::gpu::dispatch::Dispatch;
+use crate::gpu::error::GpuError;
+use crate::gpu::pipelines::{Binding, KernelKey};
+use crate::gpu::shaders::Family;
+use crate::linalg::{extent, Epilogue, GemmSpec};
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct GemmParams {
+    m: u32,
+    n: u32,
+    k: u32,
+    lda: u32,
+    ldb: u32,
+    ldc: u32,
+    a_off: u32,
+    b_off: u32,
+    c_off: u32,
+    bias_off: u32,
+    aux_off: u32,
+    ldaux: u32,
+}
+
+impl GpuContext {
+    /// Prepares C = epilogue(op(A)·op(B)). `bias` is needed for the Bias epilogues, `aux` for
+    /// ReluBackward. Uses the geometry this adapter prefers (see `gemm.wgsl`).
+    pub fn gemm(
+        &self,
+        spec: &GemmSpec,
+        a: &GpuBuffer,
+        b: &GpuBuffer,
+        c: &GpuBuffer,
+        bias: Option<&GpuBuffer>,
+        aux: Option<&GpuBuffer>,
+    ) -> Result<Dispatch, GpuError> {
+        self.gemm_with(spec, a, b, c, bias, aux, self.pipelines.prefer_direct_gemm)
+    }
+
+    /// [`GpuContext::gemm`] with the geometry chosen by the caller (`direct`: no workgroup memory).
+    #[allow(clippy::too_many_arguments)]
+    pub fn gemm_with(
+        &self,
+        spec: &GemmSpec,
+        a: &GpuBuffer,
+        b: &GpuBuffer,
+        c: &GpuBuffer,
+        bias: Option<&GpuBuffer>,
+        aux: Option<&GpuBuffer>,
+        direct: bool,
+    ) -> Result<Dispatch, GpuError> {
+        let s = spec;
+        let (a_need, b_need, c_need) = s.extents();
+        check_fits("A", a, a_need)?;
+        check_fits("B", b, b_need)?;
+        check_fits("C", c, c_need)?;
+        let a_cols = if s.trans_a { s.m } else { s.k };
+        let b_cols = if s.trans_b { s.k } else { s.n };
+        if a_cols > s.lda || b_cols > s.ldb || s.n > s.ldc {
+            return Err(GpuError::InvalidArgument(format!(
+                "a leading dimension is shorter than its row: {s:?}"
+            )));
+        }
+        let bias = match s.epilogue {
+            Epilogue::Bias | Epilogue::BiasRelu => {
+                let bias = bias.ok_or_else(|| {
+                    GpuError::InvalidArgument("the bias epilogue needs a bias buffer".into())
+                })?;
+                check_fits("bias", bias, s.bias_off + s.n)?;
+                bias
+            }
+            // Unused slots still need a read-only buffer; A is one.
+            _ => a,
+        };
+        let aux = match s.epilogue {
+            Epilogue::ReluBackward => {
+                let aux = aux.ok_or_else(|| {
+                    GpuError::InvalidArgument("the ReLU backward needs the forward output".into())
+                })?;
+                check_fits("mask", aux, extent(s.m, s.n, s.ldaux, s.aux_off))?;
+                aux
+            }
+            _ => a,
+        };
+        let params = GemmParams {
+            m: to_u32("m", s.m)?,
+            n: to_u32("n", s.n)?,
+            k: to_u32("k", s.k)?,
+            lda: to_u32("lda", s.lda)?,
+            ldb: to_u32("ldb", s.ldb)?,
+            ldc: to_u32("ldc", s.ldc)?,
+            a_off: to_u32("a_off", s.a_off)?,
+            b_off: to_u32("b_off", s.b_off)?,
+            c_off: to_u32("c_off", s.c_off)?,
+            bias_off: to_u32("bias_off", s.bias_off)?,
+            aux_off: to_u32("aux_off", s.aux_off)?,
+            ldaux: to_u32("ldaux", s.ldaux)?,
+        };
+        let gx = self.check_workgroups("gemm columns", s.n.div_ceil(64) as u64)?;
+        let gy = self.check_workgroups("gemm rows", s.m.div_ceil(64) as u64)?;
+        let key = KernelKey {
+            family: Family::Gemm,
+            entry: if direct { "gemm_direct" } else { "gemm_tiled" },
+            overrides: vec![
+                ("EPILOGUE", s.epilogue.code()),
+                ("TRANS_A", s.trans_a as i64),
+                ("TRANS_B", s.trans_b as i64),
+            ],
+            bindings: vec![
+                Binding::Uniform,
+                Binding::Read,
+                Binding::Read,
+                Binding::Write,
+                Binding::Read,
+                Binding::Read,
+            ],
+        };
+        // wgpu forbids binding one buffer as both read-only and writable in a dispatch.
+        for (name, other) in [("A", a), ("B", b), ("bias", bias), ("mask", aux)] {
+            if other.buffer == c.buffer {
+                return Err(GpuError::InvalidArgument(format!(
+                    "C must not share a buffer with {name}"
+                )));
+            }
+        }
+        let uniform = self.uniform("gemm", &params);
+        Ok(self.bind(
+            &key,
+            &[
+                &uniform,
+                &a.buffer,
+                &b.buffer,
+                &c.buffer,
+                &bias.buffer,
+                &aux.buffer,
+            ],
+            [gx.max(1), gy.max(1), 1],
+        ))
+    }
+}

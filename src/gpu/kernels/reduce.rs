@@ -1,0 +1,140 @@
+//! Column sums and two-stage reductions (`reduce.wgsl`).
+
+use bytemuck::{Pod, Zeroable};
+
+use super::{check_fits, to_u32};
+use crate::gpu::buffer::GpuBuffer;
+use crate::gpu::context::GpuContext;
+use crate::gpu::dispatch::Dispatch;
+use crate::gpu::error::GpuError;
+use crate::gpu::pipelines::{Binding, KernelKey};
+use crate::gpu::shaders::Family;
+use crate::linalg::extent;
+
+/// Which two-stage reduction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReduceOp {
+    /// Σ x.
+    Sum,
+    /// max x.
+    Max,
+    /// log Σ exp x, max-shifted.
+    LogSumExp,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct ReduceParams {
+    n: u32,
+    cols: u32,
+    ld: u32,
+    in_off: u32,
+    out_off: u32,
+    groups: u32,
+    _pad: [u32; 2],
+}
+
+impl GpuContext {
+    /// Prepares out[out_off + j] = Σ_i src[in_off + i·ld + j] for j < cols, i < rows.
+    pub fn column_sums(
+        &self,
+        rows: usize,
+        cols: usize,
+        ld: usize,
+        src: &GpuBuffer,
+        in_off: usize,
+        out: &GpuBuffer,
+        out_off: usize,
+    ) -> Result<Dispatch, GpuError> {
+        check_fits("column-sum input", src, extent(rows, cols, ld, in_off))?;
+        check_fits("column-sum output", out, out_off + cols)?;
+        let params = ReduceParams {
+            n: to_u32("rows", rows)?,
+            cols: to_u32("cols", cols)?,
+            ld: to_u32("ld", ld)?,
+            in_off: to_u32("in_off", in_off)?,
+            out_off: to_u32("out_off", out_off)?,
+            groups: 0,
+            _pad: [0; 2],
+        };
+        let groups = self.check_workgroups("column sums", cols.div_ceil(64) as u64)?;
+        let key = KernelKey {
+            family: Family::Reduce,
+            entry: "column_sums",
+            overrides: vec![],
+            bindings: vec![Binding::Uniform, Binding::Read, Binding::Write],
+        };
+        let uniform = self.uniform("column_sums", &params);
+        Ok(self.bind(
+            &key,
+            &[&uniform, &src.buffer, &out.buffer],
+            [groups.max(1), 1, 1],
+        ))
+    }
+
+    /// Prepares a deterministic two-stage reduction of src[0..n] into out[0]; `scratch` must
+    /// hold [`GpuContext::reduce_scratch_len`] elements. Returns the two launches, in order.
+    pub fn reduce(
+        &self,
+        op: ReduceOp,
+        n: usize,
+        src: &GpuBuffer,
+        scratch: &GpuBuffer,
+        out: &GpuBuffer,
+    ) -> Result<[Dispatch; 2], GpuError> {
+        check_fits("reduction input", src, n)?;
+        let groups = Self::reduce_groups(n);
+        check_fits("reduction scratch", scratch, 2 * groups)?;
+        check_fits("reduction output", out, 1)?;
+        let code = match op {
+            ReduceOp::Sum => 0,
+            ReduceOp::Max => 1,
+            ReduceOp::LogSumExp => 2,
+        };
+        let bindings = vec![Binding::Uniform, Binding::Read, Binding::Write];
+        let partial = KernelKey {
+            family: Family::Reduce,
+            entry: "reduce_partial",
+            overrides: vec![("OP", code)],
+            bindings: bindings.clone(),
+        };
+        let finish = KernelKey {
+            entry: "reduce_finish",
+            ..partial.clone()
+        };
+        let params = ReduceParams {
+            n: to_u32("n", n)?,
+            cols: groups as u32,
+            ld: 0,
+            in_off: 0,
+            out_off: 0,
+            groups: groups as u32,
+            _pad: [0; 2],
+        };
+        let uniform = self.uniform("reduce", &params);
+        Ok([
+            self.bind(
+                &partial,
+                &[&uniform, &src.buffer, &scratch.buffer],
+                [groups as u32, 1, 1],
+            ),
+            self.bind(
+                &finish,
+                &[&uniform, &scratch.buffer, &out.buffer],
+                [1, 1, 1],
+            ),
+        ])
+    }
+
+    /// First-stage workgroups for a reduction of n elements: enough to fill a GPU, few enough
+    /// that one workgroup finishes the partials quickly.
+    fn reduce_groups(n: usize) -> usize {
+        n.div_ceil(256 * 8).clamp(1, 1024)
+    }
+
+    /// Scratch elements a reduction of n elements needs.
+    pub fn reduce_scratch_len(n: usize) -> usize {
+        2 * Self::reduce_groups(n)
+    }
+}

@@ -1,0 +1,16 @@
+//! The GPU backend: device context, pipeline cache, typed kernel launches and the trainer.
+
+mod buffer;
+mod context;
+mod dispatch;
+mod error;
+pub mod kernels;
+mod pipelines;
+pub mod shaders;
+mod trainer;
+
+pub use buffer::GpuBuffer;
+pub use context::{list_adapters, AdapterSummary, GpuContext};
+pub use dispatch::Dispatch;
+pub use error::GpuError;
+pub use trainer::GpuTrainer;

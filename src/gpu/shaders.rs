@@ -1,0 +1,61 @@
+//! The WGSL sources, one kernel family a file, embedded at compile time.
+
+/// The counter-based generator, shared by every family that draws random numbers.
+const RNG: &str = include_str!("../../shaders/rng.wgsl");
+
+/// A kernel family: one `.wgsl` file with its entry points.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Family {
+    /// Tiled and direct matrix products with fused epilogues (`gemm.wgsl`).
+    Gemm,
+    /// Column sums and two-stage sum / max / log-sum-exp (`reduce.wgsl`).
+    Reduce,
+    /// Adam over one flat parameter buffer, and the device step counter (`adam.wgsl`).
+    Adam,
+    /// Minibatches, permutations and Gaussian samples drawn on the device (`sample.wgsl`).
+    Sample,
+    /// Bound values and their gradients with respect to the scores (`bounds.wgsl`).
+    Bounds,
+}
+
+impl Family {
+    /// Every family, for validation tests.
+    pub const ALL: [Family; 5] = [
+        Family::Gemm,
+        Family::Reduce,
+        Family::Adam,
+        Family::Sample,
+        Family::Bounds,
+    ];
+
+    /// The file name under `shaders/`.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Family::Gemm => "gemm.wgsl",
+            Family::Reduce => "reduce.wgsl",
+            Family::Adam => "adam.wgsl",
+            Family::Sample => "sample.wgsl",
+            Family::Bounds => "bounds.wgsl",
+        }
+    }
+
+    /// The complete module source: the family's file, with the shared generator prepended
+    /// where the family draws random numbers (WGSL has no `#include`).
+    pub fn source(self) -> String {
+        let own = match self {
+            Family::Gemm => include_str!("../../shaders/gemm.wgsl"),
+            Family::Reduce => include_str!("../../shaders/reduce.wgsl"),
+            Family::Adam => include_str!("../../shaders/adam.wgsl"),
+            Family::Sample => include_str!("../../shaders/sample.wgsl"),
+            Family::Bounds => include_str!("../../shaders/bounds.wgsl"),
+        };
+        match self {
+            Family::Sample => format!("{RNG}\n{own}"),
+            _ => own.to_string(),
+        }
+    }
+}
+
+/// Files under `shaders/` that are libraries prepended to families rather than families.
+pub const LIBRARIES: [&str; 1] = ["rng.wgsl"];
