@@ -1,7 +1,7 @@
 //! Critic shapes: the MLP both backends train, its flat parameter layout and its
 //! initialisation.
 
-use crate::linalg::{Epilogue, GemmSpec};
+use crate::linalg::{ColumnSumSpec, Epilogue, GemmSpec};
 use crate::rng::{Purpose, Stream};
 
 /// The nonlinearity between hidden layers.
@@ -110,13 +110,14 @@ pub struct LayerPlan {
     pub forward: GemmSpec,
     /// dW = G_lᵀ · H_{l−1}, written into the gradient vector at W's offset.
     pub weight_grad: GemmSpec,
+    /// db = column sums of G_l, written into the gradient vector at b's offset.
+    pub bias_grad: ColumnSumSpec,
     /// G_{l−1} = (G_l · W) ⊙ [H_{l−1} > 0]; `None` for the first layer (its input is data).
     pub input_grad: Option<GemmSpec>,
 }
 
 impl MlpConfig {
-    /// The products of a forward and backward pass over `rows` inputs. The bias gradient is the
-    /// column sum of G_l (rows × fan_out) into the gradient vector at b's offset.
+    /// The products and sums of a forward and backward pass over `rows` inputs.
     pub fn plan(&self, rows: usize) -> Vec<LayerPlan> {
         self.layers()
             .into_iter()
@@ -148,6 +149,7 @@ impl MlpConfig {
                     shape,
                     forward,
                     weight_grad,
+                    bias_grad: ColumnSumSpec::dense(rows, fo, shape.b_off),
                     input_grad,
                 }
             })

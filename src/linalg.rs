@@ -122,3 +122,32 @@ impl GemmSpec {
         )
     }
 }
+
+/// Column sums out[out_off + j] = Σ_i src[in_off + i·ld + j] (j < cols, i < rows): the bias
+/// gradient of a layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ColumnSumSpec {
+    /// Rows summed.
+    pub rows: usize,
+    /// Columns (outputs).
+    pub cols: usize,
+    /// Leading dimension of the input.
+    pub ld: usize,
+    /// Offset of the input.
+    pub in_off: usize,
+    /// Offset of the output.
+    pub out_off: usize,
+}
+
+impl ColumnSumSpec {
+    /// Sums of a contiguous rows × cols matrix into out[out_off ..].
+    pub fn dense(rows: usize, cols: usize, out_off: usize) -> Self {
+        Self {
+            rows,
+            cols,
+            ld: cols,
+            in_off: 0,
+            out_off,
+        }
+    }
+}

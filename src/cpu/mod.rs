@@ -4,4 +4,4 @@
 pub mod ops;
 mod trainer;
 
-pub use trainer::CpuTrainer;
+pub use trainer::{CpuTrainer, Workspace};

@@ -1,7 +1,7 @@
 //! One function per GPU kernel, with the kernel's exact semantics (operands, offsets,
 //! epilogues, random draws), so every kernel can be tested against its twin.
 
-use crate::linalg::{Epilogue, GemmSpec};
+use crate::linalg::{ColumnSumSpec, Epilogue, GemmSpec};
 use crate::optim::AdamConfig;
 use crate::rng::{derangement, Permutation, Purpose};
 
@@ -57,19 +57,14 @@ pub fn gemm(
     }
 }
 
-/// out[out_off + j] = Σ_i src[in_off + i·ld + j], as `column_sums` in `reduce.wgsl`.
-pub fn column_sums(
-    rows: usize,
-    cols: usize,
-    ld: usize,
-    src: &[f32],
-    in_off: usize,
-    out: &mut [f32],
-    out_off: usize,
-) {
-    for j in 0..cols {
-        let s: f64 = (0..rows).map(|i| f64::from(src[in_off + i * ld + j])).sum();
-        out[out_off + j] = s as f32;
+/// The column sums of `spec`, as `column_sums` in `reduce.wgsl`.
+pub fn column_sums(spec: &ColumnSumSpec, src: &[f32], out: &mut [f32]) {
+    let s = spec;
+    for j in 0..s.cols {
+        let sum: f64 = (0..s.rows)
+            .map(|i| f64::from(src[s.in_off + i * s.ld + j]))
+            .sum();
+        out[s.out_off + j] = sum as f32;
     }
 }
 

@@ -86,8 +86,7 @@ impl<'c> GpuTrainer<'c> {
             let layer = &plan[l];
             let input = if l == 0 { &batch } else { &acts[l - 1] };
             d.push(ctx.gemm(&layer.weight_grad, &dacts[l], input, &grads, None, None)?);
-            let fo = layer.shape.fan_out;
-            d.push(ctx.column_sums(rows, fo, fo, &dacts[l], 0, &grads, layer.shape.b_off)?);
+            d.push(ctx.column_sums(&layer.bias_grad, &dacts[l], &grads)?);
             if let Some(back) = &layer.input_grad {
                 d.push(ctx.gemm(
                     back,

@@ -9,7 +9,7 @@ use crate::gpu::dispatch::Dispatch;
 use crate::gpu::error::GpuError;
 use crate::gpu::pipelines::{Binding, KernelKey};
 use crate::gpu::shaders::Family;
-use crate::linalg::extent;
+use crate::linalg::{extent, ColumnSumSpec};
 
 /// Which two-stage reduction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,17 +36,20 @@ struct ReduceParams {
 }
 
 impl GpuContext {
-    /// Prepares out[out_off + j] = Σ_i src[in_off + i·ld + j] for j < cols, i < rows.
+    /// Prepares the column sums of `spec` from `src` into `out`.
     pub fn column_sums(
         &self,
-        rows: usize,
-        cols: usize,
-        ld: usize,
+        spec: &ColumnSumSpec,
         src: &GpuBuffer,
-        in_off: usize,
         out: &GpuBuffer,
-        out_off: usize,
     ) -> Result<Dispatch, GpuError> {
+        let &ColumnSumSpec {
+            rows,
+            cols,
+            ld,
+            in_off,
+            out_off,
+        } = spec;
         check_fits("column-sum input", src, extent(rows, cols, ld, in_off))?;
         check_fits("column-sum output", out, out_off + cols)?;
         let params = ReduceParams {
