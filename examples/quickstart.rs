@@ -10,7 +10,9 @@ fn main() {
     let truth = tasks::gaussian_mi(1, rho);
     let (x, y) = tasks::correlated_gaussian(1, rho, 20_000, 7);
     // Seed 000's setting: NWJ, concat critic 2 → 64 → 64 → 1, batch 512, Adam lr 1e-3.
-    let estimator = Estimator::default().with_steps(1_000).with_average_last(300);
+    let estimator = Estimator::default()
+        .with_steps(1_000)
+        .with_average_last(300);
     match estimator.estimate(Matrix::column(&x), Matrix::column(&y)) {
         Ok(report) => {
             for w in &report.warnings {

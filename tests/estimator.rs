@@ -18,11 +18,22 @@ fn seed_000_demo_lands_near_the_truth_on_the_gpu() {
         .with_average_last(300)
         .estimate(Matrix::column(&x), Matrix::column(&y))
         .unwrap();
-    eprintln!("{:.4} ± {:.4} (truth {truth:.4})", report.mi, report.std_err);
-    assert!((report.mi - truth).abs() < 0.05, "estimate {} vs {truth}", report.mi);
+    eprintln!(
+        "{:.4} ± {:.4} (truth {truth:.4})",
+        report.mi, report.std_err
+    );
+    assert!(
+        (report.mi - truth).abs() < 0.05,
+        "estimate {} vs {truth}",
+        report.mi
+    );
     assert!(report.std_err.is_finite() && report.std_err > 0.0);
     assert_eq!(report.train_curve.len(), 800);
-    assert!(report.device.contains("Vulkan") || report.device.contains("Metal") || report.device.contains("Dx12"));
+    assert!(
+        report.device.contains("Vulkan")
+            || report.device.contains("Metal")
+            || report.device.contains("Dx12")
+    );
 }
 
 #[test]
@@ -38,7 +49,11 @@ fn the_cpu_backend_estimates_too() {
         .estimate(Matrix::column(&x), Matrix::column(&y))
         .unwrap();
     assert!(report.device.contains("CPU"));
-    assert!((report.mi - truth).abs() < 0.08, "estimate {} vs {truth}", report.mi);
+    assert!(
+        (report.mi - truth).abs() < 0.08,
+        "estimate {} vs {truth}",
+        report.mi
+    );
 }
 
 fn invalid(result: Result<infobound::Report, Error>) -> String {
@@ -50,28 +65,50 @@ fn invalid(result: Result<infobound::Report, Error>) -> String {
 
 #[test]
 fn bad_input_gets_a_clear_error() {
-    let cpu = Estimator::default().with_device(DeviceChoice::Cpu).with_batch(4).with_steps(5);
+    let cpu = Estimator::default()
+        .with_device(DeviceChoice::Cpu)
+        .with_batch(4)
+        .with_steps(5);
     let x = vec![0.0f32, 1.0, 2.0, 3.0, 4.0, 5.0];
     let y = vec![1.0f32, 0.0, 2.0, 5.0, 4.0, 3.0];
 
     let mut nan = y.clone();
     nan[4] = f32::NAN;
     let msg = invalid(cpu.estimate(Matrix::column(&x), Matrix::column(&nan)));
-    assert!(msg.contains("row 4") && msg.contains("column 0") && msg.contains('y'), "{msg}");
+    assert!(
+        msg.contains("row 4") && msg.contains("column 0") && msg.contains('y'),
+        "{msg}"
+    );
 
     let msg = invalid(cpu.estimate(Matrix::column(&x), Matrix::column(&y[..5])));
     assert!(msg.contains("6 rows") && msg.contains('5'), "{msg}");
 
-    let msg = invalid(cpu.clone().with_batch(7).estimate(Matrix::column(&x), Matrix::column(&y)));
+    let msg = invalid(
+        cpu.clone()
+            .with_batch(7)
+            .estimate(Matrix::column(&x), Matrix::column(&y)),
+    );
     assert!(msg.contains("fewer than one batch"), "{msg}");
 
-    let msg = invalid(cpu.clone().with_batch(1).estimate(Matrix::column(&x), Matrix::column(&y)));
+    let msg = invalid(
+        cpu.clone()
+            .with_batch(1)
+            .estimate(Matrix::column(&x), Matrix::column(&y)),
+    );
     assert!(msg.contains("at least 2"), "{msg}");
 
-    let msg = invalid(cpu.clone().with_lr(-1.0).estimate(Matrix::column(&x), Matrix::column(&y)));
+    let msg = invalid(
+        cpu.clone()
+            .with_lr(-1.0)
+            .estimate(Matrix::column(&x), Matrix::column(&y)),
+    );
     assert!(msg.contains("learning rate"), "{msg}");
 
-    let msg = invalid(cpu.clone().with_steps(0).estimate(Matrix::column(&x), Matrix::column(&y)));
+    let msg = invalid(
+        cpu.clone()
+            .with_steps(0)
+            .estimate(Matrix::column(&x), Matrix::column(&y)),
+    );
     assert!(msg.contains("steps"), "{msg}");
 
     let constant = vec![2.0f32; 6];
