@@ -1,14 +1,25 @@
 //! The variational bounds of SPEC §2: definitions shared by both backends, and their
 //! reference values and gradients in f64.
 
-/// A bound evaluated on K joint scores followed by K shuffled-negative scores.
+/// A variational lower bound on I(X; Y) (SPEC §2). Scores S_ij = f(x_i, y_j): the diagonal
+/// scores joint pairs, the off-diagonal (or, for a shuffled batch, the K negatives) scores
+/// pairs from p(x)p(y).
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[non_exhaustive]
-pub enum ShuffledBound {
+pub enum Bound {
+    /// InfoNCE (CPC): log K + mean_i (S_ii − LSE_row(i)); never above log K. Full matrix only.
+    InfoNce,
     /// NWJ: mean S⁺ − e⁻¹ mean exp S⁻.
     Nwj,
+    /// TUBA with a learned log-baseline b(y) (an MLP on y).
+    Tuba,
     /// Donsker–Varadhan: mean S⁺ − log mean exp S⁻ (biased gradient).
     Dv,
+    /// MINE: the DV value, trained with the EMA-corrected gradient (γ the EMA's decay).
+    Mine {
+        /// Decay of the moving average of the partition term (SPEC: 0.9).
+        gamma: f32,
+    },
     /// Jensen–Shannon objective, read out as 1 + mean S⁺ − mean exp S⁻.
     Js,
     /// SMILE(τ): JS objective, read out as mean S⁺ − log mean exp clip(S⁻, ±τ).
@@ -16,24 +27,56 @@ pub enum ShuffledBound {
         /// The clip.
         tau: f32,
     },
+    /// α-InfoNCE (Poole et al.'s interpolated bound) with a learned baseline. Full matrix only.
+    AlphaInfoNce {
+        /// Interpolation weight in (0, 1).
+        alpha: f32,
+    },
 }
 
-impl ShuffledBound {
-    /// The `BOUND` override of `bounds.wgsl`.
+impl Bound {
+    /// The `BOUND` override of `bounds.wgsl` (shuffled batches).
     pub(crate) fn code(self) -> i64 {
         match self {
-            ShuffledBound::Nwj => 0,
-            ShuffledBound::Dv => 1,
-            ShuffledBound::Js => 2,
-            ShuffledBound::Smile { .. } => 3,
+            Bound::Nwj => 0,
+            Bound::Dv => 1,
+            Bound::Js => 2,
+            Bound::Smile { .. } => 3,
+            Bound::InfoNce => 4,
+            Bound::Tuba => 5,
+            Bound::Mine { .. } => 6,
+            Bound::AlphaInfoNce { .. } => 7,
         }
     }
 
     /// SMILE's clip (f32::MAX, no clip, for the others).
     pub fn tau(self) -> f32 {
         match self {
-            ShuffledBound::Smile { tau } => tau,
+            Bound::Smile { tau } => tau,
             _ => f32::MAX,
+        }
+    }
+
+    /// Whether a batch of K joint pairs and K shuffled negatives is enough (else the bound
+    /// needs the whole K×K score matrix).
+    pub fn supports_shuffled(self) -> bool {
+        matches!(
+            self,
+            Bound::Nwj | Bound::Dv | Bound::Js | Bound::Smile { .. }
+        )
+    }
+
+    /// Short lowercase name, as the command line spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Bound::InfoNce => "infonce",
+            Bound::Nwj => "nwj",
+            Bound::Tuba => "tuba",
+            Bound::Dv => "dv",
+            Bound::Mine { .. } => "mine",
+            Bound::Js => "js",
+            Bound::Smile { .. } => "smile",
+            Bound::AlphaInfoNce { .. } => "alpha-infonce",
         }
     }
 }
@@ -64,7 +107,13 @@ pub fn sigmoid(x: f64) -> f64 {
 
 /// The reference for `bounds.wgsl`: a bound's value on 2k scores (k joint, then k shuffled
 /// negatives) and the gradient of its loss (−objective) with respect to each score, in f64.
-pub fn shuffled_value_and_grad(bound: ShuffledBound, scores: &[f32]) -> (f64, Vec<f64>) {
+///
+/// Panics for a bound that needs the full score matrix (see [`Bound::supports_shuffled`]).
+pub fn shuffled_value_and_grad(bound: Bound, scores: &[f32]) -> (f64, Vec<f64>) {
+    assert!(
+        bound.supports_shuffled(),
+        "{bound:?} needs the full score matrix"
+    );
     let k = scores.len() / 2;
     let kf = k as f64;
     let pos = scores[..k].iter().map(|&s| f64::from(s));
@@ -74,20 +123,21 @@ pub fn shuffled_value_and_grad(bound: ShuffledBound, scores: &[f32]) -> (f64, Ve
     let lme_neg = lse_neg - kf.ln();
     let tau = f64::from(bound.tau());
     let value = match bound {
-        ShuffledBound::Nwj => mean_pos - (lme_neg - 1.0).exp(),
-        ShuffledBound::Dv => mean_pos - lme_neg,
-        ShuffledBound::Js => 1.0 + mean_pos - lme_neg.exp(),
-        ShuffledBound::Smile { .. } => {
+        Bound::Nwj => mean_pos - (lme_neg - 1.0).exp(),
+        Bound::Dv => mean_pos - lme_neg,
+        Bound::Js => 1.0 + mean_pos - lme_neg.exp(),
+        Bound::Smile { .. } => {
             mean_pos - (log_sum_exp(neg.clone().map(|s| s.clamp(-tau, tau))) - kf.ln())
         }
+        _ => unreachable!("checked above"),
     };
     let mut grad = vec![0.0; 2 * k];
     for (i, (p, n)) in pos.zip(neg).enumerate() {
         let (dp, dn) = match bound {
             // The exponent is clipped as on the GPU, so a runaway score gives a finite step.
-            ShuffledBound::Nwj => (-1.0 / kf, (n - 1.0 - kf.ln()).min(EXP_CLIP).exp()),
-            ShuffledBound::Dv => (-1.0 / kf, (n - lse_neg).exp()),
-            ShuffledBound::Js | ShuffledBound::Smile { .. } => (-sigmoid(-p) / kf, sigmoid(n) / kf),
+            Bound::Nwj => (-1.0 / kf, (n - 1.0 - kf.ln()).min(EXP_CLIP).exp()),
+            Bound::Dv => (-1.0 / kf, (n - lse_neg).exp()),
+            _ => (-sigmoid(-p) / kf, sigmoid(n) / kf),
         };
         grad[i] = dp;
         grad[k + i] = dn;
@@ -97,10 +147,10 @@ pub fn shuffled_value_and_grad(bound: ShuffledBound, scores: &[f32]) -> (f64, Ve
 
 /// The training objective L (maximised) on a shuffled batch, in f64: the value for NWJ and DV,
 /// the Jensen–Shannon f-GAN objective for JS and SMILE. Its gradient is −`shuffled_value_and_grad`'s.
-pub fn shuffled_objective(bound: ShuffledBound, scores: &[f32]) -> f64 {
+pub fn shuffled_objective(bound: Bound, scores: &[f32]) -> f64 {
     let k = scores.len() / 2;
     match bound {
-        ShuffledBound::Js | ShuffledBound::Smile { .. } => {
+        Bound::Js | Bound::Smile { .. } => {
             let sp_pos: f64 = scores[..k].iter().map(|&s| softplus(-f64::from(s))).sum();
             let sp_neg: f64 = scores[k..].iter().map(|&s| softplus(f64::from(s))).sum();
             -(sp_pos + sp_neg) / k as f64
@@ -124,12 +174,7 @@ mod tests {
 
     #[test]
     fn gradients_match_finite_differences() {
-        let bounds = [
-            ShuffledBound::Nwj,
-            ShuffledBound::Dv,
-            ShuffledBound::Js,
-            ShuffledBound::Smile { tau: 5.0 },
-        ];
+        let bounds = [Bound::Nwj, Bound::Dv, Bound::Js, Bound::Smile { tau: 5.0 }];
         for bound in bounds {
             let s = scores(7, 1.0);
             let (_, grad) = shuffled_value_and_grad(bound, &s);
@@ -154,14 +199,14 @@ mod tests {
     fn values_at_known_points() {
         // All scores zero: NWJ = 0 − e⁻¹, DV = 0, JS = 1 + 0 − 1 = 0.
         let z = vec![0.0f32; 10];
-        assert!((shuffled_value_and_grad(ShuffledBound::Nwj, &z).0 + (-1f64).exp()).abs() < 1e-12);
-        assert!(shuffled_value_and_grad(ShuffledBound::Dv, &z).0.abs() < 1e-12);
-        assert!(shuffled_value_and_grad(ShuffledBound::Js, &z).0.abs() < 1e-12);
+        assert!((shuffled_value_and_grad(Bound::Nwj, &z).0 + (-1f64).exp()).abs() < 1e-12);
+        assert!(shuffled_value_and_grad(Bound::Dv, &z).0.abs() < 1e-12);
+        assert!(shuffled_value_and_grad(Bound::Js, &z).0.abs() < 1e-12);
         // SMILE with a small clip caps the partition term.
         let mut s = vec![0.0f32; 4];
         s[2] = 100.0;
         s[3] = 100.0;
-        let v = shuffled_value_and_grad(ShuffledBound::Smile { tau: 1.0 }, &s).0;
+        let v = shuffled_value_and_grad(Bound::Smile { tau: 1.0 }, &s).0;
         assert!((v + 1.0).abs() < 1e-12);
     }
 }

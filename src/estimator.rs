@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use crate::bounds::ShuffledBound;
+use crate::bounds::Bound;
 use crate::cpu::CpuTrainer;
 use crate::data::{Matrix, Standardizer};
 use crate::gpu::{GpuContext, GpuTrainer};
@@ -30,7 +30,7 @@ pub enum DeviceChoice {
 #[non_exhaustive]
 pub struct Estimator {
     /// The bound trained and reported.
-    pub bound: ShuffledBound,
+    pub bound: Bound,
     /// Hidden widths of the critic.
     pub hidden: Vec<usize>,
     /// Joint pairs per batch.
@@ -52,7 +52,7 @@ pub struct Estimator {
 impl Default for Estimator {
     fn default() -> Self {
         Self {
-            bound: ShuffledBound::Nwj,
+            bound: Bound::Nwj,
             hidden: vec![64, 64],
             batch: 512,
             steps: 2_000,
@@ -104,7 +104,7 @@ macro_rules! setter {
 
 impl Estimator {
     setter!(/// Sets the bound.
-        with_bound, bound: ShuffledBound);
+        with_bound, bound: Bound);
     setter!(/// Sets the critic's hidden widths.
         with_hidden, hidden: Vec<usize>);
     setter!(/// Sets the batch size (joint pairs per step).
@@ -215,7 +215,13 @@ impl Estimator {
                 self.adam.lr
             )));
         }
-        if let ShuffledBound::Smile { tau } = self.bound {
+        if !self.bound.supports_shuffled() {
+            return Err(Error::InvalidInput(format!(
+                "{} needs the full score matrix; the shuffled-negative critic supports nwj, dv, js and smile",
+                self.bound.name()
+            )));
+        }
+        if let Bound::Smile { tau } = self.bound {
             if !(tau.is_finite() && tau > 0.0) {
                 return Err(Error::InvalidInput(format!(
                     "SMILE's τ must be positive, not {tau}"

@@ -1,6 +1,6 @@
 //! What a training run is, independent of the backend that runs it.
 
-use crate::bounds::ShuffledBound;
+use crate::bounds::Bound;
 use crate::critic::MlpConfig;
 use crate::optim::AdamConfig;
 
@@ -12,7 +12,7 @@ pub struct TrainSpec {
     /// The joint critic f([x; y]) → score: input dx + dy, output 1.
     pub critic: MlpConfig,
     /// The bound whose objective is maximised.
-    pub bound: ShuffledBound,
+    pub bound: Bound,
     /// Joint pairs per batch (K); the batch also holds K negatives.
     pub batch: usize,
     /// The optimiser.
@@ -23,7 +23,7 @@ pub struct TrainSpec {
 
 impl TrainSpec {
     /// A spec for a concat critic with the given hidden widths on dx + dy inputs.
-    pub fn new(dx: usize, dy: usize, hidden: &[usize], bound: ShuffledBound, batch: usize) -> Self {
+    pub fn new(dx: usize, dy: usize, hidden: &[usize], bound: Bound, batch: usize) -> Self {
         Self {
             critic: MlpConfig::new(dx + dy, hidden, 1),
             bound,

@@ -1,7 +1,7 @@
 //! The CPU reference's backward pass against central finite differences of the objective,
 //! for every shuffled bound, through a multi-layer ReLU critic.
 
-use infobound::bounds::ShuffledBound;
+use infobound::bounds::Bound;
 use infobound::cpu::{ops, Workspace};
 use infobound::tasks::correlated_gaussian;
 use infobound::train::TrainSpec;
@@ -9,12 +9,7 @@ use infobound::train::TrainSpec;
 #[test]
 fn mlp_gradients_match_finite_differences() {
     let (x, y) = correlated_gaussian(2, 0.7, 64, 1);
-    for bound in [
-        ShuffledBound::Nwj,
-        ShuffledBound::Dv,
-        ShuffledBound::Js,
-        ShuffledBound::Smile { tau: 5.0 },
-    ] {
+    for bound in [Bound::Nwj, Bound::Dv, Bound::Js, Bound::Smile { tau: 5.0 }] {
         let spec = TrainSpec::new(2, 2, &[7, 5], bound, 9).with_seed(3);
         let params = spec.critic.init(spec.seed);
         let batch = ops::gather_shuffled(spec.seed, 0, spec.batch, (&x, 2), (&y, 2));

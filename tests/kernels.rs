@@ -5,7 +5,7 @@
 mod common;
 
 use common::{gpu, rel_err, values};
-use infobound::bounds::{shuffled_value_and_grad, ShuffledBound};
+use infobound::bounds::{shuffled_value_and_grad, Bound};
 use infobound::cpu::ops;
 use infobound::gpu::kernels::{state, ReduceOp};
 use infobound::linalg::{ColumnSumSpec, Epilogue, GemmSpec};
@@ -237,12 +237,7 @@ fn adam_flags_a_non_finite_gradient() {
 #[test]
 fn shuffled_bounds_match_cpu_values_and_gradients() {
     let Some(ctx) = gpu() else { return };
-    let bounds = [
-        ShuffledBound::Nwj,
-        ShuffledBound::Dv,
-        ShuffledBound::Js,
-        ShuffledBound::Smile { tau: 1.5 },
-    ];
+    let bounds = [Bound::Nwj, Bound::Dv, Bound::Js, Bound::Smile { tau: 1.5 }];
     for &k in &[1usize, 3, 17, 257, 1000] {
         for bound in bounds {
             let scores: Vec<f32> = values(2 * k, k as u64).iter().map(|v| v * 4.0).collect();
@@ -280,7 +275,7 @@ fn a_non_finite_bound_value_raises_the_flag() {
     let st = ctx.upload("state", &state::initial(3)).unwrap();
     ctx.run(
         &[ctx
-            .shuffled_bound(ShuffledBound::Nwj, 2, &s, &ds, &hist, &st)
+            .shuffled_bound(Bound::Nwj, 2, &s, &ds, &hist, &st)
             .unwrap()],
         1,
     )

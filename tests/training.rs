@@ -4,7 +4,7 @@
 mod common;
 
 use common::{gpu, rel_err};
-use infobound::bounds::ShuffledBound;
+use infobound::bounds::Bound;
 use infobound::cpu::{ops, CpuTrainer};
 use infobound::gpu::kernels::state;
 use infobound::gpu::GpuTrainer;
@@ -34,7 +34,7 @@ fn device_batches_equal_the_cpu_draws() {
     }
 }
 
-fn spec(bound: ShuffledBound) -> (TrainSpec, Vec<f32>, Vec<f32>) {
+fn spec(bound: Bound) -> (TrainSpec, Vec<f32>, Vec<f32>) {
     let (x, y) = correlated_gaussian(2, 0.8, 300, 11);
     let spec = TrainSpec::new(2, 2, &[17, 9], bound, 33)
         .with_seed(5)
@@ -45,7 +45,7 @@ fn spec(bound: ShuffledBound) -> (TrainSpec, Vec<f32>, Vec<f32>) {
 #[test]
 fn twenty_steps_on_gpu_and_cpu_end_with_equal_parameters() {
     let Some(ctx) = gpu() else { return };
-    for bound in [ShuffledBound::Nwj, ShuffledBound::Smile { tau: 5.0 }] {
+    for bound in [Bound::Nwj, Bound::Smile { tau: 5.0 }] {
         let (spec, x, y) = spec(bound);
         let data = TrainData {
             x: &x,
@@ -80,7 +80,7 @@ fn twenty_steps_on_gpu_and_cpu_end_with_equal_parameters() {
 #[test]
 fn the_same_seed_gives_the_same_bits() {
     let Some(ctx) = gpu() else { return };
-    let (spec, x, y) = spec(ShuffledBound::Dv);
+    let (spec, x, y) = spec(Bound::Dv);
     let data = TrainData {
         x: &x,
         dx: 2,
@@ -107,7 +107,7 @@ fn the_same_seed_gives_the_same_bits() {
 #[test]
 fn a_diverging_run_is_an_error_not_a_number() {
     let Some(ctx) = gpu() else { return };
-    let (spec, x, y) = spec(ShuffledBound::Nwj);
+    let (spec, x, y) = spec(Bound::Nwj);
     let spec = spec.with_adam(AdamConfig::default().with_lr(1e4));
     let data = TrainData {
         x: &x,

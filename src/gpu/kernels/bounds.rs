@@ -3,7 +3,7 @@
 use bytemuck::{Pod, Zeroable};
 
 use super::{check_fits, state, to_u32};
-use crate::bounds::ShuffledBound;
+use crate::bounds::Bound;
 use crate::gpu::buffer::GpuBuffer;
 use crate::gpu::context::GpuContext;
 use crate::gpu::dispatch::Dispatch;
@@ -25,13 +25,18 @@ impl GpuContext {
     /// hist[step % hist_len], the gradient of the loss (−objective) to `dscores`.
     pub fn shuffled_bound(
         &self,
-        bound: ShuffledBound,
+        bound: Bound,
         k: usize,
         scores: &GpuBuffer,
         dscores: &GpuBuffer,
         hist: &GpuBuffer,
         state_buf: &GpuBuffer,
     ) -> Result<Dispatch, GpuError> {
+        if !bound.supports_shuffled() {
+            return Err(GpuError::InvalidArgument(format!(
+                "{bound:?} needs the full score matrix, not shuffled negatives"
+            )));
+        }
         if k == 0 || hist.is_empty() {
             return Err(GpuError::InvalidArgument(
                 "a bound needs a non-empty batch and history".into(),
