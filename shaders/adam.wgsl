@@ -4,6 +4,7 @@
 // state[0]: the step (0-based, incremented by `tick` at the end of each step)
 // state[1]: divergence flags (bit 0: non-finite bound value; bit 1: non-finite parameter or gradient)
 // state[2]: the first step that raised a flag (u32::MAX while none has)
+// state[3]: MINE's log m_t (f32 bits; written by the bound kernels, read at the next step)
 
 struct AdamParams {
     n: u32,

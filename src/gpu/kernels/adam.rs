@@ -32,6 +32,8 @@ pub mod state {
     pub const FLAGS: usize = 1;
     /// Index of the first step that raised a flag (u32::MAX while none has).
     pub const FIRST_BAD_STEP: usize = 2;
+    /// Index of MINE's moving average of the partition term, log m_t as f32 bits.
+    pub const MINE_LOG_EMA: usize = 3;
     /// Flag bit: a bound value was not finite.
     pub const NONFINITE_VALUE: u32 = 1;
     /// Flag bit: a parameter or gradient was not finite.
