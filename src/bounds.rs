@@ -81,6 +81,14 @@ impl Bound {
     }
 }
 
+/// The most `bound` can read with batches of K (InfoNCE: ln K), if it is capped.
+pub fn ceiling(bound: Bound, k: usize) -> Option<f64> {
+    match bound {
+        Bound::InfoNce => Some((k as f64).ln()),
+        _ => None,
+    }
+}
+
 /// log Σ exp over `values`, max-shifted, in f64.
 pub fn log_sum_exp(values: impl Iterator<Item = f64> + Clone) -> f64 {
     let m = values.clone().fold(f64::NEG_INFINITY, f64::max);

@@ -54,13 +54,19 @@ impl MlpConfig {
         }
     }
 
-    /// The layers, in order, with their offsets.
+    /// The layers, in order, with their offsets in a parameter vector that starts with this
+    /// network.
     pub fn layers(&self) -> Vec<LayerShape> {
+        self.layers_at(0)
+    }
+
+    /// The layers with offsets for a network stored from `base` on in a larger vector.
+    pub fn layers_at(&self, base: usize) -> Vec<LayerShape> {
         let widths: Vec<usize> = std::iter::once(self.input)
             .chain(self.hidden.iter().copied())
             .chain(std::iter::once(self.output))
             .collect();
-        let mut off = 0;
+        let mut off = base;
         let last = widths.len() - 2;
         widths
             .windows(2)
@@ -87,16 +93,20 @@ impl MlpConfig {
     /// PyTorch's `nn.Linear` initialisation: every weight and bias ~ U(−1/√fan_in, 1/√fan_in),
     /// drawn from the counter-based stream (seed, Init), so both backends start identical.
     pub fn init(&self, seed: u64) -> Vec<f32> {
-        let mut stream = Stream::new(seed, Purpose::Init);
         let mut params = vec![0.0; self.param_count()];
-        for layer in self.layers() {
+        self.init_into(&mut Stream::new(seed, Purpose::Init), &mut params, 0);
+        params
+    }
+
+    /// Initialises this network's slice of `params` (stored from `base`), drawing from `stream`.
+    pub fn init_into(&self, stream: &mut Stream, params: &mut [f32], base: usize) {
+        for layer in self.layers_at(base) {
             let bound = 1.0 / (layer.fan_in as f32).sqrt();
             let end = layer.b_off + layer.fan_out;
             for p in &mut params[layer.w_off..end] {
                 *p = stream.uniform_range(-bound, bound);
             }
         }
-        params
     }
 }
 
@@ -119,7 +129,12 @@ pub struct LayerPlan {
 impl MlpConfig {
     /// The products and sums of a forward and backward pass over `rows` inputs.
     pub fn plan(&self, rows: usize) -> Vec<LayerPlan> {
-        self.layers()
+        self.plan_at(rows, 0)
+    }
+
+    /// [`MlpConfig::plan`] for a network stored from `base` on in the parameter vector.
+    pub fn plan_at(&self, rows: usize, base: usize) -> Vec<LayerPlan> {
+        self.layers_at(base)
             .into_iter()
             .enumerate()
             .map(|(l, shape)| {
@@ -154,6 +169,61 @@ impl MlpConfig {
                 }
             })
             .collect()
+    }
+}
+
+/// The shape of the critic f(x, y), and so of the scores a batch gets (SPEC §3).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CriticForm {
+    /// S_ij = g(x_i) · h(y_j): two towers (hidden widths each, embedding width `embed`); the
+    /// whole K×K matrix is one product G·Hᵀ.
+    Separable {
+        /// Hidden widths of each tower.
+        hidden: Vec<usize>,
+        /// Embedding width e.
+        embed: usize,
+    },
+    /// S_ij = f([x_i; y_j]) for all K² pairs. The first layer is split,
+    /// W[x; y] + b = (W_x x + b) + W_y y, so it costs two K-row products, not K².
+    Concat {
+        /// Hidden widths (at least one).
+        hidden: Vec<usize>,
+    },
+    /// MINE style: f([x_i; y_i]) for K joint pairs and f([x_i; y_π(i)]) for K negatives,
+    /// π a random derangement of the batch.
+    Shuffled {
+        /// Hidden widths.
+        hidden: Vec<usize>,
+    },
+}
+
+impl CriticForm {
+    /// Whether the batch is scored as the full K×K matrix (else K joint + K shuffled).
+    pub fn full_matrix(&self) -> bool {
+        !matches!(self, CriticForm::Shuffled { .. })
+    }
+
+    /// Short lowercase name, as the command line spells it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            CriticForm::Separable { .. } => "separable",
+            CriticForm::Concat { .. } => "concat",
+            CriticForm::Shuffled { .. } => "shuffled",
+        }
+    }
+
+    /// The networks this critic trains, for inputs of widths dx and dy, in parameter order.
+    pub fn networks(&self, dx: usize, dy: usize) -> Vec<MlpConfig> {
+        match self {
+            CriticForm::Separable { hidden, embed } => vec![
+                MlpConfig::new(dx, hidden, *embed),
+                MlpConfig::new(dy, hidden, *embed),
+            ],
+            CriticForm::Concat { hidden } | CriticForm::Shuffled { hidden } => {
+                vec![MlpConfig::new(dx + dy, hidden, 1)]
+            }
+        }
     }
 }
 

@@ -4,9 +4,11 @@ use std::time::Instant;
 
 use crate::bounds::Bound;
 use crate::cpu::CpuTrainer;
+use crate::critic::CriticForm;
 use crate::data::{Matrix, Standardizer};
 use crate::gpu::{GpuContext, GpuTrainer};
 use crate::optim::AdamConfig;
+use crate::rng::{Permutation, Purpose};
 use crate::train::{TrainData, TrainSpec, Trainer};
 use crate::Error;
 
@@ -24,64 +26,114 @@ pub enum DeviceChoice {
     Cpu,
 }
 
-/// An estimator's settings. `Default` is seed 000's setting: NWJ, a concat critic with two
-/// hidden layers of 64 on shuffled negatives, batch 512, Adam at lr 1e-3.
+/// An estimator's settings: `Default` plus `with_*` setters.
+///
+/// The default is SMILE (τ = 5) read out of a separable critic (two 256-256 towers, embedding
+/// 32, as the SMILE reference code), batch 128, Adam lr 5e-4, half the data held out for
+/// evaluation every 250 steps. SMILE because its clipped read-out has the lowest variance of the
+/// bounds that are not capped at log K (SPEC §4's exact-critic table), the separable critic
+/// because it scores all K² pairs with one matrix product.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Estimator {
     /// The bound trained and reported.
     pub bound: Bound,
-    /// Hidden widths of the critic.
-    pub hidden: Vec<usize>,
-    /// Joint pairs per batch.
+    /// The critic's form and widths.
+    pub critic: CriticForm,
+    /// Hidden widths of the learned baseline of TUBA and α-InfoNCE.
+    pub baseline_hidden: Vec<usize>,
+    /// Joint pairs per batch (K).
     pub batch: usize,
-    /// Training steps.
+    /// Most training steps.
     pub steps: u32,
     /// Adam's settings.
     pub adam: AdamConfig,
-    /// Seeds initialisation and every draw.
+    /// Seeds initialisation, the split and every draw.
     pub seed: u64,
     /// Where to train.
     pub device: DeviceChoice,
     /// Steps recorded per GPU submission (values are read back once a chunk).
     pub chunk: u32,
-    /// The estimate is the mean value over this many final steps.
+    /// Fraction of rows held out for evaluation (SPEC §6; bmi uses 0.5). With 0 the estimate is
+    /// the mean training value over the last `average_last` steps instead.
+    pub test_fraction: f64,
+    /// Steps between evaluations on the held-out rows.
+    pub eval_every: u32,
+    /// Batches per evaluation (the standard error comes from their spread).
+    pub eval_batches: u32,
+    /// Stop after this many evaluations without a better estimate (`None`: never).
+    pub patience: Option<u32>,
+    /// With no held-out rows, the estimate averages this many final training steps.
     pub average_last: u32,
 }
 
 impl Default for Estimator {
     fn default() -> Self {
         Self {
-            bound: Bound::Nwj,
-            hidden: vec![64, 64],
-            batch: 512,
+            bound: Bound::Smile { tau: 5.0 },
+            critic: CriticForm::Separable {
+                hidden: vec![256, 256],
+                embed: 32,
+            },
+            baseline_hidden: vec![64],
+            batch: 128,
             steps: 2_000,
-            adam: AdamConfig::default().with_lr(1e-3),
+            adam: AdamConfig::default(),
             seed: 0,
             device: DeviceChoice::Auto,
             chunk: 250,
+            test_fraction: 0.5,
+            eval_every: 250,
+            eval_batches: 16,
+            patience: None,
             average_last: 500,
         }
     }
+}
+
+/// One evaluation on the held-out rows.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Evaluation {
+    /// Training steps taken when it ran.
+    pub step: u64,
+    /// Mean bound value over the evaluation batches, nats.
+    pub mi: f64,
+    /// Standard error of that mean, nats.
+    pub std_err: f64,
 }
 
 /// The outcome of an estimate.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Report {
-    /// The estimate, nats.
+    /// The estimate, nats: the best evaluation on held-out rows (choosing the best of several
+    /// biases it up slightly), or the mean of the last training steps without held-out rows.
     pub mi: f64,
-    /// Its standard error (batch means over the averaged steps), nats.
+    /// Its standard error, nats (batch means).
     pub std_err: f64,
+    /// The most the bound can read at this batch size (InfoNCE: ln K), nats.
+    pub ceiling: Option<f64>,
+    /// The bound's name.
+    pub bound: &'static str,
+    /// The critic's form.
+    pub critic: &'static str,
+    /// Rows used (train + test).
+    pub n: usize,
+    /// Columns of x and of y.
+    pub dims: (usize, usize),
     /// The bound's value at every training step, nats.
     pub train_curve: Vec<f32>,
+    /// Every evaluation on the held-out rows.
+    pub test_curve: Vec<Evaluation>,
+    /// Training steps taken (fewer than asked when early stopping fired).
+    pub steps: u64,
     /// The device that trained the critic.
     pub device: String,
-    /// Wall time of training, seconds.
+    /// Wall time of training and evaluation, seconds.
     pub seconds: f64,
     /// Training steps per second.
     pub steps_per_second: f64,
-    /// Things the user should know (a CPU fallback, a software adapter).
+    /// Things the user should know (a CPU fallback, a software adapter, a capped bound).
     pub warnings: Vec<String>,
 }
 
@@ -105,11 +157,13 @@ macro_rules! setter {
 impl Estimator {
     setter!(/// Sets the bound.
         with_bound, bound: Bound);
-    setter!(/// Sets the critic's hidden widths.
-        with_hidden, hidden: Vec<usize>);
+    setter!(/// Sets the critic.
+        with_critic, critic: CriticForm);
+    setter!(/// Sets the baseline network's hidden widths (TUBA, α-InfoNCE).
+        with_baseline_hidden, baseline_hidden: Vec<usize>);
     setter!(/// Sets the batch size (joint pairs per step).
         with_batch, batch: usize);
-    setter!(/// Sets the number of training steps.
+    setter!(/// Sets the most training steps.
         with_steps, steps: u32);
     setter!(/// Sets the seed.
         with_seed, seed: u64);
@@ -117,7 +171,15 @@ impl Estimator {
         with_device, device: DeviceChoice);
     setter!(/// Sets steps per GPU submission.
         with_chunk, chunk: u32);
-    setter!(/// Sets how many final steps the estimate averages.
+    setter!(/// Sets the held-out fraction (0 disables evaluation on held-out rows).
+        with_test_fraction, test_fraction: f64);
+    setter!(/// Sets the steps between evaluations.
+        with_eval_every, eval_every: u32);
+    setter!(/// Sets the batches per evaluation.
+        with_eval_batches, eval_batches: u32);
+    setter!(/// Sets early stopping's patience, in evaluations.
+        with_patience, patience: Option<u32>);
+    setter!(/// Sets how many final steps the estimate averages without held-out rows.
         with_average_last, average_last: u32);
 
     /// Sets Adam's learning rate.
@@ -126,22 +188,140 @@ impl Estimator {
         self
     }
 
-    /// Estimates I(X; Y) from paired rows of `x` and `y`.
+    /// Sets the critic's hidden widths, keeping its form (and the separable embedding).
+    pub fn with_hidden(mut self, widths: Vec<usize>) -> Self {
+        match &mut self.critic {
+            CriticForm::Separable { hidden, .. }
+            | CriticForm::Concat { hidden }
+            | CriticForm::Shuffled { hidden } => *hidden = widths,
+        }
+        self
+    }
+
+    /// The training spec for data of widths dx and dy.
+    pub fn train_spec(&self, dx: usize, dy: usize) -> TrainSpec {
+        TrainSpec::new(dx, dy, self.critic.clone(), self.bound, self.batch)
+            .with_adam(self.adam)
+            .with_seed(self.seed)
+            .with_baseline_hidden(self.baseline_hidden.clone())
+    }
+
+    /// Estimates I(X; Y) from paired rows of `x` and `y` (SPEC §6): split, standardise with
+    /// the training rows' statistics, train, evaluate on the held-out rows every `eval_every`
+    /// steps and report the best evaluation.
     pub fn estimate(&self, x: Matrix<'_>, y: Matrix<'_>) -> Result<Report, Error> {
         self.validate(&x, &y)?;
-        let rows: Vec<usize> = (0..x.rows()).collect();
-        let xs = Standardizer::fit(&x, &rows, "x")?.apply(&x, &rows);
-        let ys = Standardizer::fit(&y, &rows, "y")?.apply(&y, &rows);
+        let n = x.rows();
+        let (train_rows, test_rows) = split_rows(n, self.test_fraction, self.seed);
+        if test_rows.len() < self.batch && self.test_fraction > 0.0 {
+            return Err(Error::InvalidInput(format!(
+                "{} held-out rows are fewer than one batch of {}; lower the batch or the test fraction, or add rows",
+                test_rows.len(),
+                self.batch
+            )));
+        }
+        let sx = Standardizer::fit(&x, &train_rows, "x")?;
+        let sy = Standardizer::fit(&y, &train_rows, "y")?;
+        let (xs, ys) = (sx.apply(&x, &train_rows), sy.apply(&y, &train_rows));
+        let (xt, yt) = (sx.apply(&x, &test_rows), sy.apply(&y, &test_rows));
         let data = TrainData {
             x: &xs,
             dx: x.cols(),
             y: &ys,
             dy: y.cols(),
         };
-        let spec = TrainSpec::new(x.cols(), y.cols(), &self.hidden, self.bound, self.batch)
-            .with_adam(self.adam)
-            .with_seed(self.seed);
+        let held_out = (!test_rows.is_empty()).then_some((
+            TrainData {
+                x: &xt,
+                dx: x.cols(),
+                y: &yt,
+                dy: y.cols(),
+            },
+            self.eval_batches,
+        ));
+        let spec = self.train_spec(x.cols(), y.cols());
         let mut warnings = Vec::new();
+        let ctx = self.open_device(&mut warnings)?;
+        let mut trainer: Box<dyn Trainer + '_> = match &ctx {
+            Some(ctx) => Box::new(GpuTrainer::new(ctx, &spec, data, held_out, self.chunk)?),
+            None => Box::new(CpuTrainer::new(&spec, data, held_out)?),
+        };
+
+        let start = Instant::now();
+        let mut curve = Vec::with_capacity(self.steps as usize);
+        let mut evaluations = Vec::new();
+        let mut best: Option<Evaluation> = None;
+        let mut since_best = 0;
+        while curve.len() < self.steps as usize {
+            let now = (self.steps as usize - curve.len()).min(self.eval_every as usize) as u32;
+            curve.extend(trainer.train(now)?);
+            if test_rows.is_empty() {
+                continue;
+            }
+            let values = trainer.evaluate()?;
+            if let Some(bad) = values.iter().position(|v| !v.is_finite()) {
+                return Err(Error::Diverged {
+                    step: trainer.step(),
+                    what: if bad == 0 {
+                        "the held-out bound value"
+                    } else {
+                        "a held-out bound value"
+                    },
+                });
+            }
+            let (mi, std_err) = mean_and_se(&values);
+            let e = Evaluation {
+                step: trainer.step(),
+                mi,
+                std_err,
+            };
+            evaluations.push(e);
+            if best.is_none_or(|b| e.mi > b.mi) {
+                best = Some(e);
+                since_best = 0;
+            } else {
+                since_best += 1;
+                if self.patience.is_some_and(|p| since_best >= p) {
+                    break;
+                }
+            }
+        }
+        let seconds = start.elapsed().as_secs_f64();
+        let (mi, std_err) = match best {
+            Some(b) => (b.mi, b.std_err),
+            None => {
+                let tail = &curve[curve.len() - (self.average_last as usize).min(curve.len())..];
+                mean_and_batch_se(tail)
+            }
+        };
+        let ceiling = crate::bounds::ceiling(self.bound, self.batch);
+        if let Some(c) = ceiling {
+            if mi > c - 0.1 {
+                warnings.push(format!(
+                    "the estimate is within 0.1 nats of {}'s ceiling ln K = {c:.3}: the true MI may be higher; raise the batch",
+                    self.bound.name()
+                ));
+            }
+        }
+        Ok(Report {
+            mi,
+            std_err,
+            ceiling,
+            bound: self.bound.name(),
+            critic: self.critic.name(),
+            n,
+            dims: (x.cols(), y.cols()),
+            steps: trainer.step(),
+            device: trainer.device_name(),
+            seconds,
+            steps_per_second: trainer.step() as f64 / seconds.max(1e-9),
+            train_curve: curve,
+            test_curve: evaluations,
+            warnings,
+        })
+    }
+
+    fn open_device(&self, warnings: &mut Vec<String>) -> Result<Option<GpuContext>, Error> {
         let ctx = match self.device {
             DeviceChoice::Cpu => None,
             DeviceChoice::Gpu => Some(GpuContext::new()?),
@@ -162,77 +342,118 @@ impl Estimator {
                 ));
             }
         }
-        let mut trainer: Box<dyn Trainer + '_> = match &ctx {
-            Some(ctx) => Box::new(GpuTrainer::new(ctx, &spec, data, self.chunk)?),
-            None => Box::new(CpuTrainer::new(&spec, data)?),
-        };
-        let start = Instant::now();
-        let curve = trainer.train(self.steps)?;
-        let seconds = start.elapsed().as_secs_f64();
-        let tail = &curve[curve.len() - (self.average_last as usize).min(curve.len())..];
-        let (mi, std_err) = mean_and_batch_se(tail);
-        Ok(Report {
-            mi,
-            std_err,
-            device: trainer.device_name(),
-            seconds,
-            steps_per_second: f64::from(self.steps) / seconds.max(1e-9),
-            train_curve: curve,
-            warnings,
-        })
+        Ok(ctx)
     }
 
     fn validate(&self, x: &Matrix<'_>, y: &Matrix<'_>) -> Result<(), Error> {
+        let bad = |m: String| Err(Error::InvalidInput(m));
         if x.rows() != y.rows() {
-            return Err(Error::InvalidInput(format!(
-                "x has {} rows but y has {}",
-                x.rows(),
-                y.rows()
-            )));
+            return bad(format!("x has {} rows but y has {}", x.rows(), y.rows()));
         }
         x.check_finite("x")?;
         y.check_finite("y")?;
         if self.batch < 2 {
-            return Err(Error::InvalidInput(
-                "the batch needs at least 2 pairs".into(),
+            return bad("the batch needs at least 2 pairs".into());
+        }
+        if !(0.0..1.0).contains(&self.test_fraction) {
+            return bad(format!(
+                "the test fraction must be in [0, 1), not {}",
+                self.test_fraction
             ));
         }
-        if x.rows() < self.batch {
-            return Err(Error::InvalidInput(format!(
-                "{} rows are fewer than one batch of {}",
-                x.rows(),
+        let train = x.rows() - held_out_count(x.rows(), self.test_fraction);
+        if train < self.batch {
+            return bad(format!(
+                "{train} training rows are fewer than one batch of {}",
                 self.batch
-            )));
-        }
-        if self.steps == 0 || self.average_last == 0 {
-            return Err(Error::InvalidInput(
-                "steps and average_last must be positive".into(),
             ));
+        }
+        if self.steps == 0
+            || self.average_last == 0
+            || self.eval_every == 0
+            || self.eval_batches == 0
+        {
+            return bad("steps, eval_every, eval_batches and average_last must be positive".into());
         }
         if !(self.adam.lr.is_finite() && self.adam.lr > 0.0) {
-            return Err(Error::InvalidInput(format!(
+            return bad(format!(
                 "the learning rate must be positive and finite, not {}",
                 self.adam.lr
-            )));
+            ));
         }
-        if !self.bound.supports_shuffled() {
-            return Err(Error::InvalidInput(format!(
-                "{} needs the full score matrix; the shuffled-negative critic supports nwj, dv, js and smile",
-                self.bound.name()
-            )));
-        }
-        if let Bound::Smile { tau } = self.bound {
-            if !(tau.is_finite() && tau > 0.0) {
-                return Err(Error::InvalidInput(format!(
-                    "SMILE's τ must be positive, not {tau}"
-                )));
+        match self.bound {
+            Bound::Smile { tau } if !(tau.is_finite() && tau > 0.0) => {
+                return bad(format!("SMILE's τ must be positive, not {tau}"));
             }
+            Bound::AlphaInfoNce { alpha } if !(alpha > 0.0 && alpha < 1.0) => {
+                return bad(format!("α-InfoNCE's α must be in (0, 1), not {alpha}"));
+            }
+            Bound::Mine { gamma } if !(gamma > 0.0 && gamma < 1.0) => {
+                return bad(format!(
+                    "MINE's moving-average decay must be in (0, 1), not {gamma}"
+                ));
+            }
+            _ => {}
         }
-        if self.hidden.contains(&0) {
-            return Err(Error::InvalidInput("hidden widths must be positive".into()));
+        if !self.critic.full_matrix() && !self.bound.supports_shuffled() {
+            return bad(format!(
+                "{} needs the full score matrix: use the separable or concat critic",
+                self.bound.name()
+            ));
+        }
+        let hidden = match &self.critic {
+            CriticForm::Separable { hidden, embed } => {
+                if *embed == 0 {
+                    return bad("the embedding width must be positive".into());
+                }
+                hidden
+            }
+            CriticForm::Concat { hidden } => {
+                if hidden.is_empty() {
+                    return bad("the concat critic needs at least one hidden layer".into());
+                }
+                hidden
+            }
+            CriticForm::Shuffled { hidden } => hidden,
+        };
+        if hidden.contains(&0) || self.baseline_hidden.contains(&0) {
+            return bad("hidden widths must be positive".into());
         }
         Ok(())
     }
+}
+
+/// Rows held out of n at `fraction`.
+fn held_out_count(n: usize, fraction: f64) -> usize {
+    (n as f64 * fraction).round() as usize
+}
+
+/// A random split of 0..n into (train, test) rows, the test share `fraction`, from the
+/// stream (seed, Split).
+pub fn split_rows(n: usize, fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
+    let perm = Permutation::new(seed, Purpose::Split, 0, n.max(1) as u32);
+    let order: Vec<usize> = (0..n as u32).map(|i| perm.apply(i) as usize).collect();
+    let test = held_out_count(n, fraction);
+    let (te, tr) = order.split_at(test);
+    let (mut tr, mut te) = (tr.to_vec(), te.to_vec());
+    tr.sort_unstable();
+    te.sort_unstable();
+    (tr, te)
+}
+
+/// Mean and standard error of independent values.
+pub fn mean_and_se(values: &[f32]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
+    if values.len() < 2 {
+        return (mean, f64::NAN);
+    }
+    let var = values
+        .iter()
+        .map(|&v| (f64::from(v) - mean).powi(2))
+        .sum::<f64>()
+        / (n - 1.0);
+    (mean, (var / n).sqrt())
 }
 
 /// True when `INFOBOUND_REQUIRE_GPU=1`: a missing adapter is then an error, never a fallback.
@@ -269,10 +490,10 @@ pub(crate) fn check_train_shapes(spec: &TrainSpec, data: &TrainData<'_>) -> Resu
             "x and y must be non-empty with equal rows".into(),
         ));
     }
-    if spec.critic.input != data.dx + data.dy || spec.critic.output != 1 {
+    if (spec.dx, spec.dy) != (data.dx, data.dy) {
         return Err(Error::InvalidInput(format!(
-            "the critic takes {} inputs to {} outputs; the data has {} + {} columns",
-            spec.critic.input, spec.critic.output, data.dx, data.dy
+            "the critic takes {} + {} columns; the data has {} + {}",
+            spec.dx, spec.dy, data.dx, data.dy
         )));
     }
     if spec.batch < 2 || spec.batch > n {

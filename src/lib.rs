@@ -20,6 +20,7 @@ pub mod estimator;
 pub mod gpu;
 pub mod linalg;
 pub mod optim;
+pub mod program;
 pub mod rng;
 pub mod tasks;
 pub mod train;

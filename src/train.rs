@@ -1,20 +1,27 @@
 //! What a training run is, independent of the backend that runs it.
 
 use crate::bounds::Bound;
-use crate::critic::MlpConfig;
+use crate::critic::{CriticForm, MlpConfig};
 use crate::optim::AdamConfig;
+use crate::rng::{Purpose, Stream};
 
-/// A critic trained on shuffled-negative batches with one bound: everything both backends need
-/// to take the same steps from the same seed.
+/// A critic of some form trained with one bound: everything both backends need to take the
+/// same steps from the same seed.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct TrainSpec {
-    /// The joint critic f([x; y]) → score: input dx + dy, output 1.
-    pub critic: MlpConfig,
+    /// The critic's form and widths.
+    pub critic: CriticForm,
+    /// Columns of x.
+    pub dx: usize,
+    /// Columns of y.
+    pub dy: usize,
     /// The bound whose objective is maximised.
     pub bound: Bound,
-    /// Joint pairs per batch (K); the batch also holds K negatives.
+    /// Joint pairs per batch (K).
     pub batch: usize,
+    /// Hidden widths of the learned log-baseline b(y) of TUBA and α-InfoNCE.
+    pub baseline_hidden: Vec<usize>,
     /// The optimiser.
     pub adam: AdamConfig,
     /// Seeds the initialisation and every random draw.
@@ -22,12 +29,15 @@ pub struct TrainSpec {
 }
 
 impl TrainSpec {
-    /// A spec for a concat critic with the given hidden widths on dx + dy inputs.
-    pub fn new(dx: usize, dy: usize, hidden: &[usize], bound: Bound, batch: usize) -> Self {
+    /// A spec for `critic` on dx + dy inputs, trained with `bound` on batches of `batch`.
+    pub fn new(dx: usize, dy: usize, critic: CriticForm, bound: Bound, batch: usize) -> Self {
         Self {
-            critic: MlpConfig::new(dx + dy, hidden, 1),
+            critic,
+            dx,
+            dy,
             bound,
             batch,
+            baseline_hidden: vec![64],
             adam: AdamConfig::default(),
             seed: 0,
         }
@@ -43,6 +53,68 @@ impl TrainSpec {
     pub fn with_seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
+    }
+
+    /// Sets the baseline network's hidden widths.
+    pub fn with_baseline_hidden(mut self, hidden: Vec<usize>) -> Self {
+        self.baseline_hidden = hidden;
+        self
+    }
+
+    /// The critic's networks with the offset each starts at in the parameter vector.
+    pub fn networks(&self) -> Vec<(MlpConfig, usize)> {
+        let mut base = 0;
+        self.critic
+            .networks(self.dx, self.dy)
+            .into_iter()
+            .map(|net| {
+                let at = base;
+                base += net.param_count();
+                (net, at)
+            })
+            .collect()
+    }
+
+    /// The baseline network b(y) and its offset, for the bounds that learn one.
+    pub fn baseline_network(&self) -> Option<(MlpConfig, usize)> {
+        matches!(self.bound, Bound::Tuba | Bound::AlphaInfoNce { .. }).then(|| {
+            let base = self.networks().iter().map(|(n, _)| n.param_count()).sum();
+            (MlpConfig::new(self.dy, &self.baseline_hidden, 1), base)
+        })
+    }
+
+    /// Every network, critic first, then the baseline.
+    fn all_networks(&self) -> Vec<(MlpConfig, usize)> {
+        let mut all = self.networks();
+        all.extend(self.baseline_network());
+        all
+    }
+
+    /// Parameters of all networks.
+    pub fn param_count(&self) -> usize {
+        self.all_networks()
+            .iter()
+            .map(|(n, _)| n.param_count())
+            .sum()
+    }
+
+    /// The initial parameters: PyTorch's `nn.Linear` initialisation of every network, in
+    /// order, from the stream (seed, Init).
+    pub fn init(&self) -> Vec<f32> {
+        let mut params = vec![0.0; self.param_count()];
+        let mut stream = Stream::new(self.seed, Purpose::Init);
+        for (net, base) in self.all_networks() {
+            net.init_into(&mut stream, &mut params, base);
+        }
+        params
+    }
+
+    /// Rows the critic scores per step: 2K for shuffled negatives, K² for all pairs.
+    pub fn scored_rows(&self) -> usize {
+        match self.critic {
+            CriticForm::Shuffled { .. } => 2 * self.batch,
+            _ => self.batch * self.batch,
+        }
     }
 }
 
@@ -79,10 +151,18 @@ pub struct Divergence {
 pub trait Trainer {
     /// Takes `steps` steps; returns the bound's value at each, or where the run diverged.
     fn train(&mut self, steps: u32) -> Result<Vec<f32>, crate::Error>;
+    /// The bound's value with the current critic on each of the evaluation batches (the same
+    /// batches every time), drawn from the evaluation data given at construction.
+    fn evaluate(&mut self) -> Result<Vec<f32>, crate::Error>;
     /// The current parameters (flat, in [`MlpConfig::layers`] order).
     fn parameters(&self) -> Result<Vec<f32>, crate::Error>;
     /// Steps taken so far.
     fn step(&self) -> u64;
     /// Where it runs, for reports.
     fn device_name(&self) -> String;
+}
+
+/// The draw seed of evaluation batches: fixed per run, unrelated to the training draws.
+pub fn eval_seed(seed: u64) -> u64 {
+    seed ^ 0x5EED_E7A1_0000_0000
 }

@@ -3,7 +3,20 @@
 
 mod common;
 
+use infobound::bounds::Bound;
+use infobound::critic::CriticForm;
 use infobound::{tasks, DeviceChoice, Error, Estimator, Matrix};
+
+/// Seed 000's Demo 1: NWJ, a 64-64 concat critic on shuffled negatives, Adam lr 1e-3.
+fn seed_000() -> Estimator {
+    Estimator::default()
+        .with_bound(Bound::Nwj)
+        .with_critic(CriticForm::Shuffled {
+            hidden: vec![64, 64],
+        })
+        .with_lr(1e-3)
+        .with_eval_every(200)
+}
 
 #[test]
 fn seed_000_demo_lands_near_the_truth_on_the_gpu() {
@@ -11,11 +24,10 @@ fn seed_000_demo_lands_near_the_truth_on_the_gpu() {
     drop(ctx);
     let truth = tasks::gaussian_mi(1, 0.8);
     let (x, y) = tasks::correlated_gaussian(1, 0.8, 20_000, 7);
-    let report = Estimator::default()
+    let report = seed_000()
         .with_device(DeviceChoice::Gpu)
         .with_batch(256)
         .with_steps(800)
-        .with_average_last(300)
         .estimate(Matrix::column(&x), Matrix::column(&y))
         .unwrap();
     eprintln!(
@@ -29,6 +41,7 @@ fn seed_000_demo_lands_near_the_truth_on_the_gpu() {
     );
     assert!(report.std_err.is_finite() && report.std_err > 0.0);
     assert_eq!(report.train_curve.len(), 800);
+    assert_eq!(report.test_curve.len(), 4, "an evaluation every 200 steps");
     assert!(
         report.device.contains("Vulkan")
             || report.device.contains("Metal")
@@ -40,7 +53,7 @@ fn seed_000_demo_lands_near_the_truth_on_the_gpu() {
 fn the_cpu_backend_estimates_too() {
     let truth = tasks::gaussian_mi(1, 0.8);
     let (x, y) = tasks::correlated_gaussian(1, 0.8, 5_000, 3);
-    let report = Estimator::default()
+    let report = seed_000()
         .with_device(DeviceChoice::Cpu)
         .with_hidden(vec![32, 32])
         .with_batch(128)
@@ -65,9 +78,9 @@ fn invalid(result: Result<infobound::Report, Error>) -> String {
 
 #[test]
 fn bad_input_gets_a_clear_error() {
-    let cpu = Estimator::default()
+    let cpu = seed_000()
         .with_device(DeviceChoice::Cpu)
-        .with_batch(4)
+        .with_batch(2)
         .with_steps(5);
     let x = vec![0.0f32, 1.0, 2.0, 3.0, 4.0, 5.0];
     let y = vec![1.0f32, 0.0, 2.0, 5.0, 4.0, 3.0];

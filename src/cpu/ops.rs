@@ -154,3 +154,29 @@ pub fn gather_shuffled(
     }
     out
 }
+
+/// out (K²×w) = relu(U_i + V_j), as `pair_expand` in `pairs.wgsl`.
+pub fn pair_expand(k: usize, width: usize, u: &[f32], v: &[f32], out: &mut [f32]) {
+    for i in 0..k {
+        for j in 0..k {
+            for c in 0..width {
+                out[(i * k + j) * width + c] = (u[i * width + c] + v[j * width + c]).max(0.0);
+            }
+        }
+    }
+}
+
+/// The sums of a K×K×w pair gradient over j (`rows`) or over i, as `pair_reduce`, in f64.
+pub fn pair_reduce(rows: bool, k: usize, width: usize, src: &[f32], out: &mut [f32]) {
+    for r in 0..k {
+        for c in 0..width {
+            let s: f64 = (0..k)
+                .map(|t| {
+                    let pair = if rows { r * k + t } else { t * k + r };
+                    f64::from(src[pair * width + c])
+                })
+                .sum();
+            out[r * width + c] = s as f32;
+        }
+    }
+}

@@ -1,40 +1,185 @@
-//! The reference training loop: the GPU trainer's steps, op for op, on the host.
+//! The reference training loop: the device program, operation for operation, on the host.
 
 use super::ops;
-use crate::bounds::{shuffled_objective, shuffled_value_and_grad};
-use crate::critic::LayerPlan;
-use crate::train::{Divergence, TrainData, TrainSpec, Trainer};
+use crate::bounds::shuffled_value_and_grad;
+use crate::program::{Op, Program, GRADS, PARAMS, X, Y};
+use crate::train::{eval_seed, Divergence, TrainData, TrainSpec, Trainer};
 use crate::Error;
+
+/// A program's buffers on the host, and the interpreter that runs it.
+pub struct Workspace {
+    spec: TrainSpec,
+    program: Program,
+    /// Every buffer of the program, indexed by `BufId` (PARAMS is kept by the owner).
+    pub buffers: Vec<Vec<f32>>,
+}
+
+impl Workspace {
+    /// Buffers for `spec`'s program over `data` (copied in), drawing with `draw_seed`.
+    pub fn new(spec: &TrainSpec, data: TrainData<'_>, draw_seed: u64, training: bool) -> Self {
+        let program = spec.program(data.rows(), draw_seed, training);
+        let buffers = program
+            .buffers
+            .iter()
+            .enumerate()
+            .map(|(id, decl)| match id {
+                X => data.x.to_vec(),
+                Y => data.y.to_vec(),
+                PARAMS => Vec::new(),
+                _ => vec![0.0; decl.len],
+            })
+            .collect();
+        Self {
+            spec: spec.clone(),
+            program,
+            buffers,
+        }
+    }
+
+    /// d(−objective)/dθ after [`Workspace::run`].
+    pub fn grads(&self) -> &[f32] {
+        &self.buffers[GRADS]
+    }
+
+    /// Runs the program for step `step` with `params`; returns the bound's value.
+    pub fn run(&mut self, params: &[f32], step: u32) -> f64 {
+        let (dx, dy) = (self.spec.dx, self.spec.dy);
+        let mut value = f64::NAN;
+        // PARAMS lives with the caller; every other buffer here.
+        let ops = self.program.ops.clone();
+        for op in &ops {
+            match *op {
+                Op::GatherShuffled { seed, k, out, .. } => {
+                    let batch = ops::gather_shuffled(
+                        seed,
+                        step,
+                        k,
+                        (&self.buffers[X], dx),
+                        (&self.buffers[Y], dy),
+                    );
+                    self.buffers[out] = batch;
+                }
+                Op::GatherBatch { .. } => panic!("gather_batch is not built yet"),
+                Op::Gemm {
+                    spec,
+                    a,
+                    b,
+                    c,
+                    bias,
+                    aux,
+                } => {
+                    let mut out = std::mem::take(&mut self.buffers[c]);
+                    let get = |i: usize| -> &[f32] {
+                        if i == PARAMS {
+                            params
+                        } else {
+                            &self.buffers[i]
+                        }
+                    };
+                    ops::gemm(&spec, get(a), get(b), &mut out, bias.map(get), aux.map(get));
+                    self.buffers[c] = out;
+                }
+                Op::ColumnSums { spec, src, out } => {
+                    let mut o = std::mem::take(&mut self.buffers[out]);
+                    ops::column_sums(&spec, &self.buffers[src], &mut o);
+                    self.buffers[out] = o;
+                }
+                Op::PairExpand {
+                    k,
+                    width,
+                    u,
+                    v,
+                    out,
+                } => {
+                    let mut o = std::mem::take(&mut self.buffers[out]);
+                    ops::pair_expand(k, width, &self.buffers[u], &self.buffers[v], &mut o);
+                    self.buffers[out] = o;
+                }
+                Op::PairReduce {
+                    rows,
+                    k,
+                    width,
+                    src,
+                    out,
+                } => {
+                    let mut o = std::mem::take(&mut self.buffers[out]);
+                    ops::pair_reduce(rows, k, width, &self.buffers[src], &mut o);
+                    self.buffers[out] = o;
+                }
+                Op::Bound {
+                    bound,
+                    shuffled,
+                    scores,
+                    dscores,
+                    baseline,
+                    ..
+                } => {
+                    assert!(shuffled && baseline.is_none(), "{bound:?}: not built yet");
+                    let (v, grad) = shuffled_value_and_grad(bound, &self.buffers[scores]);
+                    for (d, g) in self.buffers[dscores].iter_mut().zip(&grad) {
+                        *d = *g as f32;
+                    }
+                    value = v;
+                }
+            }
+        }
+        value
+    }
+
+    /// The spec's training objective for step `step`'s batch (what finite differences check).
+    pub fn objective(&mut self, params: &[f32], step: u32) -> f64 {
+        self.run(params, step);
+        let scores = self
+            .program
+            .ops
+            .iter()
+            .find_map(|op| match op {
+                Op::Bound { scores, .. } => Some(*scores),
+                _ => None,
+            })
+            .expect("a program has a bound");
+        crate::bounds::shuffled_objective(self.spec.bound, &self.buffers[scores])
+    }
+}
 
 /// Trains a critic on the CPU with the exact draws and operations of the GPU trainer.
 pub struct CpuTrainer {
     spec: TrainSpec,
-    x: Vec<f32>,
-    y: Vec<f32>,
-    dx: usize,
-    dy: usize,
     params: Vec<f32>,
     m: Vec<f32>,
     v: Vec<f32>,
     work: Workspace,
+    eval: Option<(Workspace, u32)>,
     step: u64,
 }
 
 impl CpuTrainer {
-    /// Copies the data and initialises the critic from the spec's seed.
-    pub fn new(spec: &TrainSpec, data: TrainData<'_>) -> Result<Self, Error> {
+    /// Copies the data and initialises the critic from the spec's seed; `eval` = (data,
+    /// batches) for [`Trainer::evaluate`].
+    pub fn new(
+        spec: &TrainSpec,
+        data: TrainData<'_>,
+        eval: Option<(TrainData<'_>, u32)>,
+    ) -> Result<Self, Error> {
         crate::estimator::check_train_shapes(spec, &data)?;
-        let params = spec.critic.init(spec.seed);
+        let eval = match eval {
+            Some((e, batches)) => {
+                crate::estimator::check_train_shapes(spec, &e)?;
+                Some((
+                    Workspace::new(spec, e, eval_seed(spec.seed), false),
+                    batches,
+                ))
+            }
+            None => None,
+        };
+        let params = spec.init();
         let n = params.len();
         Ok(Self {
-            work: Workspace::new(spec),
+            work: Workspace::new(spec, data, spec.seed, true),
+            eval,
             params,
             m: vec![0.0; n],
             v: vec![0.0; n],
-            x: data.x.to_vec(),
-            y: data.y.to_vec(),
-            dx: data.dx,
-            dy: data.dy,
             spec: spec.clone(),
             step: 0,
         })
@@ -43,28 +188,20 @@ impl CpuTrainer {
     /// One step; returns the bound's value before the update.
     fn one_step(&mut self) -> Result<f32, Divergence> {
         let step = self.step as u32;
-        let batch = ops::gather_shuffled(
-            self.spec.seed,
-            step,
-            self.spec.batch,
-            (&self.x, self.dx),
-            (&self.y, self.dy),
-        );
-        let value = self.work.forward_backward(&self.spec, &self.params, &batch);
+        let value = self.work.run(&self.params, step) as f32;
         ops::adam_step(
             &self.spec.adam,
             step + 1,
             &mut self.params,
-            &self.work.grads,
+            self.work.grads(),
             &mut self.m,
             &mut self.v,
         );
-        let value = value as f32;
         let bad_value = !value.is_finite();
         let bad_param = self
             .params
             .iter()
-            .chain(&self.work.grads)
+            .chain(self.work.grads())
             .any(|p| !p.is_finite());
         self.step += 1;
         if bad_value || bad_param {
@@ -84,6 +221,16 @@ impl Trainer for CpuTrainer {
             .collect()
     }
 
+    fn evaluate(&mut self) -> Result<Vec<f32>, Error> {
+        let (work, batches) = self
+            .eval
+            .as_mut()
+            .ok_or_else(|| Error::InvalidInput("this trainer has no evaluation data".into()))?;
+        Ok((0..*batches)
+            .map(|b| work.run(&self.params, b) as f32)
+            .collect())
+    }
+
     fn parameters(&self) -> Result<Vec<f32>, Error> {
         Ok(self.params.clone())
     }
@@ -94,92 +241,5 @@ impl Trainer for CpuTrainer {
 
     fn device_name(&self) -> String {
         "CPU reference (f64 accumulation)".into()
-    }
-}
-
-/// Activations, their gradients and the parameter gradient of one batch (2K rows).
-pub struct Workspace {
-    plan: Vec<LayerPlan>,
-    acts: Vec<Vec<f32>>,
-    dacts: Vec<Vec<f32>>,
-    /// d(−objective)/dθ after [`Workspace::forward_backward`].
-    pub grads: Vec<f32>,
-}
-
-impl Workspace {
-    /// Buffers for the spec's critic and batch.
-    pub fn new(spec: &TrainSpec) -> Self {
-        let rows = 2 * spec.batch;
-        let plan = spec.critic.plan(rows);
-        Self {
-            acts: plan
-                .iter()
-                .map(|l| vec![0.0; rows * l.shape.fan_out])
-                .collect(),
-            dacts: plan
-                .iter()
-                .map(|l| vec![0.0; rows * l.shape.fan_out])
-                .collect(),
-            grads: vec![0.0; spec.critic.param_count()],
-            plan,
-        }
-    }
-
-    /// The critic's scores of `batch` (2K rows: joint, then shuffled).
-    pub fn forward(&mut self, params: &[f32], batch: &[f32]) -> &[f32] {
-        for l in 0..self.plan.len() {
-            let (before, rest) = self.acts.split_at_mut(l);
-            let input = if l == 0 { batch } else { &before[l - 1] };
-            ops::gemm(
-                &self.plan[l].forward,
-                input,
-                params,
-                &mut rest[0],
-                Some(params),
-                None,
-            );
-        }
-        &self.acts[self.plan.len() - 1]
-    }
-
-    /// The spec's training objective on `batch` (what finite differences check).
-    pub fn objective(&mut self, spec: &TrainSpec, params: &[f32], batch: &[f32]) -> f64 {
-        shuffled_objective(spec.bound, self.forward(params, batch))
-    }
-
-    /// Forward, bound and backward as the GPU trainer runs them; leaves d(−objective)/dθ in
-    /// `grads` and returns the bound's value.
-    pub fn forward_backward(&mut self, spec: &TrainSpec, params: &[f32], batch: &[f32]) -> f64 {
-        self.forward(params, batch);
-        let last = self.plan.len() - 1;
-        let (value, grad) = shuffled_value_and_grad(spec.bound, &self.acts[last]);
-        for (d, g) in self.dacts[last].iter_mut().zip(&grad) {
-            *d = *g as f32;
-        }
-        for l in (0..self.plan.len()).rev() {
-            let layer = self.plan[l];
-            let input = if l == 0 { batch } else { &self.acts[l - 1] };
-            ops::gemm(
-                &layer.weight_grad,
-                &self.dacts[l],
-                input,
-                &mut self.grads,
-                None,
-                None,
-            );
-            ops::column_sums(&layer.bias_grad, &self.dacts[l], &mut self.grads);
-            if let Some(back) = &layer.input_grad {
-                let (before, rest) = self.dacts.split_at_mut(l);
-                ops::gemm(
-                    back,
-                    &rest[0],
-                    params,
-                    &mut before[l - 1],
-                    None,
-                    Some(&self.acts[l - 1]),
-                );
-            }
-        }
-        value
     }
 }

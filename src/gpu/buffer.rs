@@ -5,7 +5,8 @@ use wgpu::util::DeviceExt;
 use super::context::GpuContext;
 use super::error::GpuError;
 
-/// A storage buffer of `len` 4-byte elements on one device.
+/// A storage buffer of `len` 4-byte elements on one device. Cloning shares the buffer.
+#[derive(Clone, Debug)]
 pub struct GpuBuffer {
     pub(crate) buffer: wgpu::Buffer,
     len: usize,

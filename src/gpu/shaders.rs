@@ -17,16 +17,19 @@ pub enum Family {
     Sample,
     /// Bound values and their gradients with respect to the scores (`bounds.wgsl`).
     Bounds,
+    /// The split first layer of the all-pairs concat critic (`pairs.wgsl`).
+    Pairs,
 }
 
 impl Family {
     /// Every family, for validation tests.
-    pub const ALL: [Family; 5] = [
+    pub const ALL: [Family; 6] = [
         Family::Gemm,
         Family::Reduce,
         Family::Adam,
         Family::Sample,
         Family::Bounds,
+        Family::Pairs,
     ];
 
     /// The file name under `shaders/`.
@@ -37,6 +40,7 @@ impl Family {
             Family::Adam => "adam.wgsl",
             Family::Sample => "sample.wgsl",
             Family::Bounds => "bounds.wgsl",
+            Family::Pairs => "pairs.wgsl",
         }
     }
 
@@ -49,6 +53,7 @@ impl Family {
             Family::Adam => include_str!("../../shaders/adam.wgsl"),
             Family::Sample => include_str!("../../shaders/sample.wgsl"),
             Family::Bounds => include_str!("../../shaders/bounds.wgsl"),
+            Family::Pairs => include_str!("../../shaders/pairs.wgsl"),
         };
         match self {
             Family::Sample => format!("{RNG}\n{own}"),

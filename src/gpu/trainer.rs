@@ -4,29 +4,38 @@
 use super::buffer::GpuBuffer;
 use super::context::GpuContext;
 use super::dispatch::Dispatch;
-use super::kernels::state;
-use crate::train::{Divergence, TrainData, TrainSpec, Trainer};
+use super::error::GpuError;
+use super::kernels::{state, PairAxis};
+use crate::program::{Op, Program, GRADS, PARAMS, X, Y};
+use crate::train::{eval_seed, Divergence, TrainData, TrainSpec, Trainer};
 use crate::Error;
 
-/// Trains a critic on one device. Holds its buffers and the prepared launches of one step.
-pub struct GpuTrainer<'c> {
-    ctx: &'c GpuContext,
-    params: GpuBuffer,
+/// A compiled program: its buffers, state, value history and launches.
+struct Compiled {
+    buffers: Vec<GpuBuffer>,
     state: GpuBuffer,
     hist: GpuBuffer,
-    step_dispatches: Vec<Dispatch>,
-    // Kept alive for the prepared bind groups.
-    _buffers: Vec<GpuBuffer>,
+    dispatches: Vec<Dispatch>,
+}
+
+/// Trains a critic on one device. Holds its buffers and the prepared launches of one step,
+/// and of one evaluation batch when evaluation data were given.
+pub struct GpuTrainer<'c> {
+    ctx: &'c GpuContext,
+    train: Compiled,
+    eval: Option<Compiled>,
     step: u64,
 }
 
 impl<'c> GpuTrainer<'c> {
-    /// Uploads the data and the initial critic, and prepares one step's launches.
-    /// `chunk` is the most steps one submission records (the value history's length).
+    /// Uploads the data and the initial critic, and prepares one step's launches, and those of
+    /// an evaluation over `eval = (data, batches)`. `chunk` is the most steps one submission
+    /// records.
     pub fn new(
         ctx: &'c GpuContext,
         spec: &TrainSpec,
         data: TrainData<'_>,
+        eval: Option<(TrainData<'_>, u32)>,
         chunk: u32,
     ) -> Result<Self, Error> {
         crate::estimator::check_train_shapes(spec, &data)?;
@@ -35,82 +44,37 @@ impl<'c> GpuTrainer<'c> {
                 "the chunk must hold at least one step".into(),
             ));
         }
-        let n = data.rows();
-        let k = spec.batch;
-        let rows = 2 * k;
-        let plan = spec.critic.plan(rows);
-        let init = spec.critic.init(spec.seed);
-        let np = init.len();
-
-        let x = ctx.upload("x", data.x)?;
-        let y = ctx.upload("y", data.y)?;
-        let batch = ctx.zeros("batch", rows * (data.dx + data.dy))?;
-        let params = ctx.upload("parameters", &init)?;
-        let grads = ctx.zeros("gradients", np)?;
+        let params = ctx.upload("parameters", &spec.init())?;
+        let program = spec.program(data.rows(), spec.seed, true);
+        let mut train = compile(ctx, spec, &program, &params, data, chunk as usize)?;
+        let np = params.len();
         let m = ctx.zeros("adam m", np)?;
         let v = ctx.zeros("adam v", np)?;
-        let state_buf = ctx.upload("state", &state::initial(0))?;
-        let hist = ctx.filled("values", chunk as usize, f32::NAN)?;
-        let acts = plan
-            .iter()
-            .map(|l| ctx.zeros("activations", rows * l.shape.fan_out))
-            .collect::<Result<Vec<_>, _>>()?;
-        let dacts = plan
-            .iter()
-            .map(|l| ctx.zeros("activation gradients", rows * l.shape.fan_out))
-            .collect::<Result<Vec<_>, _>>()?;
-
-        let mut d = vec![ctx.gather_shuffled(
-            spec.seed,
-            n,
-            k,
-            (&x, data.dx),
-            (&y, data.dy),
-            &batch,
-            &state_buf,
-        )?];
-        for (l, layer) in plan.iter().enumerate() {
-            let input = if l == 0 { &batch } else { &acts[l - 1] };
-            d.push(ctx.gemm(
-                &layer.forward,
-                input,
-                &params,
-                &acts[l],
-                Some(&params),
-                None,
-            )?);
-        }
-        let last = plan.len() - 1;
-        d.push(ctx.shuffled_bound(spec.bound, k, &acts[last], &dacts[last], &hist, &state_buf)?);
-        for l in (0..plan.len()).rev() {
-            let layer = &plan[l];
-            let input = if l == 0 { &batch } else { &acts[l - 1] };
-            d.push(ctx.gemm(&layer.weight_grad, &dacts[l], input, &grads, None, None)?);
-            d.push(ctx.column_sums(&layer.bias_grad, &dacts[l], &grads)?);
-            if let Some(back) = &layer.input_grad {
-                d.push(ctx.gemm(
-                    back,
-                    &dacts[l],
-                    &params,
-                    &dacts[l - 1],
-                    None,
-                    Some(&acts[l - 1]),
-                )?);
+        let grads = train.buffers[GRADS].clone();
+        train
+            .dispatches
+            .push(ctx.adam(&spec.adam, &params, &grads, &m, &v, &train.state)?);
+        train.dispatches.push(ctx.tick(&train.state)?);
+        train.buffers.extend([m, v]);
+        let eval = match eval {
+            Some((e, batches)) => {
+                crate::estimator::check_train_shapes(spec, &e)?;
+                if batches == 0 {
+                    return Err(Error::InvalidInput(
+                        "an evaluation needs at least one batch".into(),
+                    ));
+                }
+                let program = spec.program(e.rows(), eval_seed(spec.seed), false);
+                let mut compiled = compile(ctx, spec, &program, &params, e, batches as usize)?;
+                compiled.dispatches.push(ctx.tick(&compiled.state)?);
+                Some(compiled)
             }
-        }
-        d.push(ctx.adam(&spec.adam, &params, &grads, &m, &v, &state_buf)?);
-        d.push(ctx.tick(&state_buf)?);
-
-        let mut keep = vec![x, y, batch, grads, m, v];
-        keep.extend(acts);
-        keep.extend(dacts);
+            None => None,
+        };
         Ok(Self {
             ctx,
-            params,
-            state: state_buf,
-            hist,
-            step_dispatches: d,
-            _buffers: keep,
+            train,
+            eval,
             step: 0,
         })
     }
@@ -120,22 +84,132 @@ impl<'c> GpuTrainer<'c> {
         self.ctx
     }
 
-    /// Dispatches recorded per step.
+    /// Kernel launches recorded per training step.
     pub fn dispatches_per_step(&self) -> usize {
-        self.step_dispatches.len()
+        self.train.dispatches.len()
     }
+}
+
+/// Allocates a program's buffers (sharing `params`, uploading the data) and prepares its launches.
+fn compile(
+    ctx: &GpuContext,
+    spec: &TrainSpec,
+    program: &Program,
+    params: &GpuBuffer,
+    data: TrainData<'_>,
+    hist_len: usize,
+) -> Result<Compiled, Error> {
+    let mut buffers = Vec::with_capacity(program.buffers.len());
+    for (id, decl) in program.buffers.iter().enumerate() {
+        buffers.push(match id {
+            PARAMS => params.clone(),
+            X => ctx.upload("x", data.x)?,
+            Y => ctx.upload("y", data.y)?,
+            _ => ctx.zeros(decl.name, decl.len)?,
+        });
+    }
+    let state_buf = ctx.upload("state", &state::initial(0))?;
+    let hist = ctx.filled("values", hist_len, f32::NAN)?;
+    let b = &buffers;
+    let (dx, dy) = (spec.dx, spec.dy);
+    let mut d = Vec::with_capacity(program.ops.len());
+    for op in &program.ops {
+        match op {
+            Op::GatherShuffled { seed, n, k, out } => d.push(ctx.gather_shuffled(
+                *seed,
+                *n,
+                *k,
+                (&b[X], dx),
+                (&b[Y], dy),
+                &b[*out],
+                &state_buf,
+            )?),
+            Op::GatherBatch { .. } => {
+                return Err(
+                    GpuError::InvalidArgument("gather_batch is not built yet".into()).into(),
+                )
+            }
+            Op::Gemm {
+                spec,
+                a,
+                b: bb,
+                c,
+                bias,
+                aux,
+            } => d.push(ctx.gemm(
+                spec,
+                &b[*a],
+                &b[*bb],
+                &b[*c],
+                bias.map(|i| &b[i]),
+                aux.map(|i| &b[i]),
+            )?),
+            Op::ColumnSums { spec, src, out } => d.push(ctx.column_sums(spec, &b[*src], &b[*out])?),
+            Op::PairExpand {
+                k,
+                width,
+                u,
+                v,
+                out,
+            } => d.push(ctx.pair_expand(*k, *width, &b[*u], &b[*v], &b[*out])?),
+            Op::PairReduce {
+                rows,
+                k,
+                width,
+                src,
+                out,
+            } => {
+                let axis = if *rows {
+                    PairAxis::Rows
+                } else {
+                    PairAxis::Cols
+                };
+                d.push(ctx.pair_reduce(axis, *k, *width, &b[*src], &b[*out])?)
+            }
+            Op::Bound {
+                bound,
+                k,
+                shuffled,
+                scores,
+                dscores,
+                baseline,
+            } => {
+                if !*shuffled || baseline.is_some() {
+                    return Err(GpuError::InvalidArgument(format!(
+                        "{bound:?} on the full matrix is not built yet"
+                    ))
+                    .into());
+                }
+                d.push(ctx.shuffled_bound(
+                    *bound,
+                    *k,
+                    &b[*scores],
+                    &b[*dscores],
+                    &hist,
+                    &state_buf,
+                )?)
+            }
+        }
+    }
+    Ok(Compiled {
+        buffers,
+        state: state_buf,
+        hist,
+        dispatches: d,
+    })
 }
 
 impl Trainer for GpuTrainer<'_> {
     fn train(&mut self, steps: u32) -> Result<Vec<f32>, Error> {
-        let chunk = self.hist.len() as u32;
+        let t = &self.train;
+        let chunk = t.hist.len() as u32;
         let mut values = Vec::with_capacity(steps as usize);
         let mut left = steps;
         while left > 0 {
             let now = left.min(chunk);
-            self.ctx.run(&self.step_dispatches, now)?;
-            let st: Vec<u32> = self.ctx.read(&self.state)?;
-            let hist: Vec<f32> = self.ctx.read(&self.hist)?;
+            self.ctx.run(&t.dispatches, now)?;
+            let st: Vec<u32> = self.ctx.read(&t.state)?;
+            let hist: Vec<f32> = self.ctx.read(&t.hist)?;
             if st[state::FLAGS] != 0 {
                 return Err(Divergence {
                     step: u64::from(st[state::FIRST_BAD_STEP]),
@@ -153,8 +227,20 @@ impl Trainer for GpuTrainer<'_> {
         Ok(values)
     }
 
+    fn evaluate(&mut self) -> Result<Vec<f32>, Error> {
+        let e = self
+            .eval
+            .as_ref()
+            .ok_or_else(|| Error::InvalidInput("this trainer has no evaluation data".into()))?;
+        // The same batches every evaluation: the step counter restarts at 0. Batch b writes
+        // slot b of the history, all in one submission.
+        self.ctx.write(&e.state, &state::initial(0))?;
+        self.ctx.run(&e.dispatches, e.hist.len() as u32)?;
+        Ok(self.ctx.read(&e.hist)?)
+    }
+
     fn parameters(&self) -> Result<Vec<f32>, Error> {
-        Ok(self.ctx.read(&self.params)?)
+        Ok(self.ctx.read(&self.train.buffers[PARAMS])?)
     }
 
     fn step(&self) -> u64 {

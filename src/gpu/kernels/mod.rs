@@ -5,10 +5,12 @@
 mod adam;
 mod bounds;
 mod gemm;
+mod pairs;
 mod reduce;
 mod sample;
 
 pub use adam::state;
+pub use pairs::PairAxis;
 pub use reduce::ReduceOp;
 pub use sample::SampleFill;
 

@@ -1,0 +1,63 @@
+// The concat critic over all K² pairs with its first layer split (SPEC §3):
+// pre-activation(i, j) = U_i + V_j with U = X·W_xᵀ + b and V = Y·W_yᵀ, so the K² rows are
+// formed here instead of K² concatenated inputs going through a product.
+//
+// pair_expand: out[(i·K + j)·w + c] = relu(U[i·w + c] + V[j·w + c])
+// pair_reduce: the backward of the split, the sums of a K×K×w gradient over one pair index:
+//              ROWS: out[i·w + c] = Σ_j src[(i·K + j)·w + c]   (dU)
+//              else: out[j·w + c] = Σ_i src[(i·K + j)·w + c]   (dV)
+// Each output is one invocation summing in index order: deterministic, no atomics.
+
+struct PairParams {
+    k: u32,
+    width: u32,
+    _pad0: u32,
+    _pad1: u32,
+}
+
+override ROWS: bool = true;
+
+@group(0) @binding(0) var<uniform> p: PairParams;
+@group(0) @binding(1) var<storage, read> u: array<f32>;
+@group(0) @binding(2) var<storage, read> v: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+
+// A two-dimensional grid, so K²·w past 65 535 × 64 still fits one dispatch.
+fn flat(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
+    return gid.x + gid.y * groups.x * 64u;
+}
+
+@compute @workgroup_size(64)
+fn pair_expand(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let e = flat(gid, groups);
+    if (e >= p.k * p.k * p.width) {
+        return;
+    }
+    let c = e % p.width;
+    let pair = e / p.width;
+    let i = pair / p.k;
+    let j = pair % p.k;
+    out[e] = max(u[i * p.width + c] + v[j * p.width + c], 0.0);
+}
+
+@compute @workgroup_size(64)
+fn pair_reduce(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let e = flat(gid, groups);
+    if (e >= p.k * p.width) {
+        return;
+    }
+    let c = e % p.width;
+    let r = e / p.width;
+    var s = 0.0;
+    for (var t = 0u; t < p.k; t++) {
+        let pair = select(t * p.k + r, r * p.k + t, ROWS);
+        s += u[pair * p.width + c];
+    }
+    out[e] = s;
+}

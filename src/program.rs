@@ -1,0 +1,559 @@
+//! A training (or evaluation) step as data: the buffers it needs and the operations it runs,
+//! in order. The GPU backend compiles a program into kernel launches; the CPU backend
+//! interprets it with the reference operations. Both run the same list, so they cannot drift.
+
+use crate::bounds::Bound;
+use crate::critic::{CriticForm, LayerPlan, MlpConfig};
+use crate::linalg::{ColumnSumSpec, GemmSpec};
+use crate::train::TrainSpec;
+
+/// A buffer of a program: an index into [`Program::buffers`].
+pub type BufId = usize;
+
+/// Every parameter of every network, flat.
+pub const PARAMS: BufId = 0;
+/// d(−objective)/d(parameters), same layout.
+pub const GRADS: BufId = 1;
+/// The data's x (n × dx), supplied by the runner.
+pub const X: BufId = 2;
+/// The data's y (n × dy), supplied by the runner.
+pub const Y: BufId = 3;
+
+/// One buffer a program uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BufferDecl {
+    /// For labels and errors.
+    pub name: &'static str,
+    /// Elements (f32).
+    pub len: usize,
+}
+
+/// One operation of a step. Buffers are [`BufId`]s; semantics are those of the kernel of the
+/// same name (and of its CPU twin in `cpu::ops`).
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Op {
+    /// `gather_shuffled`: 2K rows [x_i; y_i], then [x_i; y_π(i)].
+    GatherShuffled {
+        /// Seeds the draws.
+        seed: u64,
+        /// Data rows.
+        n: usize,
+        /// Batch.
+        k: usize,
+        /// Output (2K × (dx+dy)).
+        out: BufId,
+    },
+    /// `gather_batch`: the batch's x rows into `xb` (K×dx) and y rows into `yb` (K×dy).
+    GatherBatch {
+        /// Seeds the draws.
+        seed: u64,
+        /// Data rows.
+        n: usize,
+        /// Batch.
+        k: usize,
+        /// K × dx.
+        xb: BufId,
+        /// K × dy.
+        yb: BufId,
+    },
+    /// A matrix product with its epilogue.
+    Gemm {
+        /// Shapes, strides, offsets, epilogue.
+        spec: GemmSpec,
+        /// A.
+        a: BufId,
+        /// B.
+        b: BufId,
+        /// C.
+        c: BufId,
+        /// The bias (Bias epilogues).
+        bias: Option<BufId>,
+        /// The mask (ReluBackward).
+        aux: Option<BufId>,
+    },
+    /// Column sums (bias gradients).
+    ColumnSums {
+        /// Shape.
+        spec: ColumnSumSpec,
+        /// Input.
+        src: BufId,
+        /// Output.
+        out: BufId,
+    },
+    /// relu(U_i + V_j) for all pairs.
+    PairExpand {
+        /// Batch.
+        k: usize,
+        /// Hidden width.
+        width: usize,
+        /// U (K×w).
+        u: BufId,
+        /// V (K×w).
+        v: BufId,
+        /// K²×w.
+        out: BufId,
+    },
+    /// Sums of a K×K×w pair gradient over j (rows) or i.
+    PairReduce {
+        /// Sum over j (dU) rather than i (dV).
+        rows: bool,
+        /// Batch.
+        k: usize,
+        /// Hidden width.
+        width: usize,
+        /// K²×w.
+        src: BufId,
+        /// K×w.
+        out: BufId,
+    },
+    /// The bound's value (to the step's history) and d(−L)/d(scores).
+    Bound {
+        /// Which bound.
+        bound: Bound,
+        /// Batch.
+        k: usize,
+        /// Scores are K joint then K shuffled (else the K×K matrix).
+        shuffled: bool,
+        /// Scores.
+        scores: BufId,
+        /// Their gradient.
+        dscores: BufId,
+        /// The baseline b(y) per scored y and its gradient (TUBA, α-InfoNCE).
+        baseline: Option<(BufId, BufId)>,
+    },
+}
+
+/// A step: its buffers (the first four are [`PARAMS`], [`GRADS`], [`X`], [`Y`]) and operations.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Program {
+    /// Every buffer, indexed by [`BufId`].
+    pub buffers: Vec<BufferDecl>,
+    /// The operations, in order.
+    pub ops: Vec<Op>,
+}
+
+/// Where a network reads its input: a buffer, its leading dimension and offset (the y half of a
+/// shuffled batch is a strided block of it).
+#[derive(Clone, Copy, Debug)]
+struct Input {
+    buf: BufId,
+    ld: usize,
+    off: usize,
+}
+
+/// A network laid out in the program: its plan and its activation buffers.
+struct Net {
+    plan: Vec<LayerPlan>,
+    acts: Vec<BufId>,
+    dacts: Vec<BufId>,
+    input: Input,
+}
+
+impl Net {
+    fn output(&self) -> BufId {
+        *self.acts.last().expect("a network has layers")
+    }
+    fn doutput(&self) -> BufId {
+        *self.dacts.last().expect("a network has layers")
+    }
+}
+
+struct Builder {
+    buffers: Vec<BufferDecl>,
+    ops: Vec<Op>,
+}
+
+impl Builder {
+    fn buf(&mut self, name: &'static str, len: usize) -> BufId {
+        self.buffers.push(BufferDecl { name, len });
+        self.buffers.len() - 1
+    }
+
+    /// Lays out `cfg` (stored from `base` in the parameters) over `rows` inputs read from
+    /// `input`: its plan and activation buffers.
+    fn net(&mut self, cfg: &MlpConfig, base: usize, rows: usize, input: Input) -> Net {
+        let mut plan = cfg.plan_at(rows, base);
+        // The first layer reads a possibly strided block.
+        plan[0].forward.lda = input.ld;
+        plan[0].forward.a_off = input.off;
+        plan[0].weight_grad.ldb = input.ld;
+        plan[0].weight_grad.b_off = input.off;
+        let acts = plan
+            .iter()
+            .map(|l| self.buf("activations", rows * l.shape.fan_out))
+            .collect();
+        let dacts = plan
+            .iter()
+            .map(|l| self.buf("activation gradients", rows * l.shape.fan_out))
+            .collect();
+        Net {
+            plan,
+            acts,
+            dacts,
+            input,
+        }
+    }
+
+    /// The forward pass of `net` from layer `first` on.
+    fn forward(&mut self, net: &Net, first: usize) {
+        for l in first..net.plan.len() {
+            let a = if l == 0 {
+                net.input.buf
+            } else {
+                net.acts[l - 1]
+            };
+            self.ops.push(Op::Gemm {
+                spec: net.plan[l].forward,
+                a,
+                b: PARAMS,
+                c: net.acts[l],
+                bias: Some(PARAMS),
+                aux: None,
+            });
+        }
+    }
+
+    /// A network laid out and run forward from its first layer.
+    fn network(&mut self, cfg: &MlpConfig, base: usize, rows: usize, input: Input) -> Net {
+        let net = self.net(cfg, base, rows, input);
+        self.forward(&net, 0);
+        net
+    }
+
+    /// The backward pass of `net`: weight gradients of layers `first..`, and the input
+    /// gradient of every layer but the very first (whose input is data).
+    fn backward(&mut self, net: &Net, first: usize) {
+        for l in (first..net.plan.len()).rev() {
+            let layer = &net.plan[l];
+            let input = if l == 0 {
+                net.input.buf
+            } else {
+                net.acts[l - 1]
+            };
+            self.ops.push(Op::Gemm {
+                spec: layer.weight_grad,
+                a: net.dacts[l],
+                b: input,
+                c: GRADS,
+                bias: None,
+                aux: None,
+            });
+            self.ops.push(Op::ColumnSums {
+                spec: layer.bias_grad,
+                src: net.dacts[l],
+                out: GRADS,
+            });
+            if let Some(spec) = layer.input_grad {
+                self.ops.push(Op::Gemm {
+                    spec,
+                    a: net.dacts[l],
+                    b: PARAMS,
+                    c: net.dacts[l - 1],
+                    bias: None,
+                    aux: Some(net.acts[l - 1]),
+                });
+            }
+        }
+    }
+}
+
+impl TrainSpec {
+    /// The step program over a data set of `n` rows, drawing batches with `draw_seed`.
+    /// `training` adds the backward pass (an evaluation program stops at the bound).
+    pub fn program(&self, n: usize, draw_seed: u64, training: bool) -> Program {
+        let (dx, dy, k) = (self.dx, self.dy, self.batch);
+        let nets = self.networks();
+        let mut b = Builder {
+            buffers: vec![
+                BufferDecl {
+                    name: "parameters",
+                    len: self.param_count(),
+                },
+                BufferDecl {
+                    name: "gradients",
+                    len: self.param_count(),
+                },
+                BufferDecl {
+                    name: "x",
+                    len: n * dx,
+                },
+                BufferDecl {
+                    name: "y",
+                    len: n * dy,
+                },
+            ],
+            ops: Vec::new(),
+        };
+        let baseline_net = self.baseline_network();
+        match &self.critic {
+            CriticForm::Shuffled { .. } => {
+                let rows = 2 * k;
+                let batch = b.buf("batch", rows * (dx + dy));
+                b.ops.push(Op::GatherShuffled {
+                    seed: draw_seed,
+                    n,
+                    k,
+                    out: batch,
+                });
+                let (net, base) = &nets[0];
+                let f = b.network(
+                    net,
+                    *base,
+                    rows,
+                    Input {
+                        buf: batch,
+                        ld: dx + dy,
+                        off: 0,
+                    },
+                );
+                let y_part = Input {
+                    buf: batch,
+                    ld: dx + dy,
+                    off: dx,
+                };
+                let bl = baseline_net.map(|(cfg, base)| b.network(&cfg, base, rows, y_part));
+                b.ops.push(Op::Bound {
+                    bound: self.bound,
+                    k,
+                    shuffled: true,
+                    scores: f.output(),
+                    dscores: f.doutput(),
+                    baseline: bl.as_ref().map(|n| (n.output(), n.doutput())),
+                });
+                if training {
+                    b.backward(&f, 0);
+                    if let Some(n) = &bl {
+                        b.backward(n, 0);
+                    }
+                }
+            }
+            CriticForm::Separable { .. } => {
+                let (xb, yb) = gather_batch(&mut b, draw_seed, n, k, dx, dy);
+                let (gnet, gbase) = &nets[0];
+                let (hnet, hbase) = &nets[1];
+                let g = b.network(
+                    gnet,
+                    *gbase,
+                    k,
+                    Input {
+                        buf: xb,
+                        ld: dx,
+                        off: 0,
+                    },
+                );
+                let h = b.network(
+                    hnet,
+                    *hbase,
+                    k,
+                    Input {
+                        buf: yb,
+                        ld: dy,
+                        off: 0,
+                    },
+                );
+                let e = gnet.output;
+                let s = b.buf("scores", k * k);
+                let ds = b.buf("score gradients", k * k);
+                b.ops.push(Op::Gemm {
+                    spec: GemmSpec::dense(k, k, e, false, true),
+                    a: g.output(),
+                    b: h.output(),
+                    c: s,
+                    bias: None,
+                    aux: None,
+                });
+                let bl = baseline_net.map(|(cfg, base)| {
+                    b.network(
+                        &cfg,
+                        base,
+                        k,
+                        Input {
+                            buf: yb,
+                            ld: dy,
+                            off: 0,
+                        },
+                    )
+                });
+                b.ops.push(Op::Bound {
+                    bound: self.bound,
+                    k,
+                    shuffled: false,
+                    scores: s,
+                    dscores: ds,
+                    baseline: bl.as_ref().map(|n| (n.output(), n.doutput())),
+                });
+                if training {
+                    // dG = dS·H and dH = dSᵀ·G: the towers' output gradients.
+                    b.ops.push(Op::Gemm {
+                        spec: GemmSpec::dense(k, e, k, false, false),
+                        a: ds,
+                        b: h.output(),
+                        c: g.doutput(),
+                        bias: None,
+                        aux: None,
+                    });
+                    b.ops.push(Op::Gemm {
+                        spec: GemmSpec::dense(k, e, k, true, false),
+                        a: ds,
+                        b: g.output(),
+                        c: h.doutput(),
+                        bias: None,
+                        aux: None,
+                    });
+                    b.backward(&g, 0);
+                    b.backward(&h, 0);
+                    if let Some(n) = &bl {
+                        b.backward(n, 0);
+                    }
+                }
+            }
+            CriticForm::Concat { .. } => {
+                let (xb, yb) = gather_batch(&mut b, draw_seed, n, k, dx, dy);
+                let (net, base) = &nets[0];
+                let layer0 = net.layers_at(*base)[0];
+                let w = layer0.fan_out;
+                let rows = k * k;
+                // Layers from the second on run over the K² pair rows; the first is split.
+                let f = b.net(
+                    net,
+                    *base,
+                    rows,
+                    Input {
+                        buf: xb,
+                        ld: dx,
+                        off: 0,
+                    },
+                );
+                let u = b.buf("U = x·W_xᵀ + b", k * w);
+                let v = b.buf("V = y·W_yᵀ", k * w);
+                let du = b.buf("dU", k * w);
+                let dv = b.buf("dV", k * w);
+                let wx = GemmSpec {
+                    ldb: dx + dy,
+                    b_off: layer0.w_off,
+                    bias_off: layer0.b_off,
+                    ..GemmSpec::dense(k, w, dx, false, true)
+                };
+                let wy = GemmSpec {
+                    ldb: dx + dy,
+                    b_off: layer0.w_off + dx,
+                    ..GemmSpec::dense(k, w, dy, false, true)
+                };
+                b.ops.push(Op::Gemm {
+                    spec: wx.with_epilogue(crate::linalg::Epilogue::Bias),
+                    a: xb,
+                    b: PARAMS,
+                    c: u,
+                    bias: Some(PARAMS),
+                    aux: None,
+                });
+                b.ops.push(Op::Gemm {
+                    spec: wy,
+                    a: yb,
+                    b: PARAMS,
+                    c: v,
+                    bias: None,
+                    aux: None,
+                });
+                b.ops.push(Op::PairExpand {
+                    k,
+                    width: w,
+                    u,
+                    v,
+                    out: f.acts[0],
+                });
+                b.forward(&f, 1);
+                let bl = baseline_net.map(|(cfg, base)| {
+                    b.network(
+                        &cfg,
+                        base,
+                        k,
+                        Input {
+                            buf: yb,
+                            ld: dy,
+                            off: 0,
+                        },
+                    )
+                });
+                b.ops.push(Op::Bound {
+                    bound: self.bound,
+                    k,
+                    shuffled: false,
+                    scores: f.output(),
+                    dscores: f.doutput(),
+                    baseline: bl.as_ref().map(|n| (n.output(), n.doutput())),
+                });
+                if training {
+                    // The second layer's input gradient applies the first layer's ReLU mask;
+                    // what remains is the split's backward.
+                    b.backward(&f, 1);
+                    b.ops.push(Op::PairReduce {
+                        rows: true,
+                        k,
+                        width: w,
+                        src: f.dacts[0],
+                        out: du,
+                    });
+                    b.ops.push(Op::PairReduce {
+                        rows: false,
+                        k,
+                        width: w,
+                        src: f.dacts[0],
+                        out: dv,
+                    });
+                    b.ops.push(Op::Gemm {
+                        spec: GemmSpec {
+                            ldc: dx + dy,
+                            c_off: layer0.w_off,
+                            ..GemmSpec::dense(w, dx, k, true, false)
+                        },
+                        a: du,
+                        b: xb,
+                        c: GRADS,
+                        bias: None,
+                        aux: None,
+                    });
+                    b.ops.push(Op::Gemm {
+                        spec: GemmSpec {
+                            ldc: dx + dy,
+                            c_off: layer0.w_off + dx,
+                            ..GemmSpec::dense(w, dy, k, true, false)
+                        },
+                        a: dv,
+                        b: yb,
+                        c: GRADS,
+                        bias: None,
+                        aux: None,
+                    });
+                    b.ops.push(Op::ColumnSums {
+                        spec: ColumnSumSpec::dense(k, w, layer0.b_off),
+                        src: du,
+                        out: GRADS,
+                    });
+                    if let Some(n) = &bl {
+                        b.backward(n, 0);
+                    }
+                }
+            }
+        }
+        Program {
+            buffers: b.buffers,
+            ops: b.ops,
+        }
+    }
+}
+
+fn gather_batch(
+    b: &mut Builder,
+    seed: u64,
+    n: usize,
+    k: usize,
+    dx: usize,
+    dy: usize,
+) -> (BufId, BufId) {
+    let xb = b.buf("batch x", k * dx);
+    let yb = b.buf("batch y", k * dy);
+    b.ops.push(Op::GatherBatch { seed, n, k, xb, yb });
+    (xb, yb)
+}
