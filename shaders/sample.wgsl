@@ -1,19 +1,22 @@
 // Random draws on the device with the counter-based generator of rng.wgsl (prepended):
-// minibatches and negatives for training, and raw streams that tests compare with Rust.
+// minibatches and negatives for training, synthetic batches of the staircase task (SPEC §4),
+// and raw streams that tests compare with Rust. Twins: src/cpu/ops.rs (gather_shuffled) and
+// src/cpu/sample.rs (the rest).
 
 struct SampleParams {
-    // Data rows (gather) or elements to draw (fills).
+    // Data rows (gathers), elements to draw (fills) or entries of the ρ schedule (synthetic).
     n: u32,
-    // Batch size (gather).
+    // Batch size K (gathers, synthetic).
     k: u32,
+    // Columns of x and of y (gathers); both d (synthetic).
     dx: u32,
     dy: u32,
     key: vec2<u32>,
-    // Row stride of the gathered batch (dx + dy).
+    // Row stride of the shuffled layout (dx + dy).
     ld: u32,
     // Purpose (fills).
     purpose: u32,
-    // Step (fills; gather reads it from `state`).
+    // Step (fills; gathers and synthetic batches read it from `state`).
     step: u32,
     _pad0: u32,
     _pad1: u32,
@@ -23,12 +26,42 @@ struct SampleParams {
 @group(0) @binding(0) var<uniform> p: SampleParams;
 @group(0) @binding(1) var<storage, read> xs: array<f32>;
 @group(0) @binding(2) var<storage, read> ys: array<f32>;
+// The shuffled layout, the x half of a split batch, or a fill.
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<storage, read> state: array<u32>;
+// The y half of a split batch (gather_batch, sample_gaussian_batch).
+@group(0) @binding(5) var<storage, read_write> out_y: array<f32>;
+// The per-step ρ schedule of the synthetic Gaussian (p.n entries).
+@group(0) @binding(6) var<storage, read> rho: array<f32>;
 
-// A batch of K joint rows [x_i ; y_i] followed by K product rows [x_i ; y_π(i)], where the
-// batch is the first K entries of a fresh random permutation of the n data rows (no repeats
-// within a batch) and π is a random cyclic derangement of the batch (MINE-style negatives).
+// The map applied to synthetic y: 0 identity, 1 cube (`Transform::shader_code`).
+override TRANSFORM: u32 = 0u;
+
+// First normal index of the synthetic noise ε (`cpu::sample::NOISE_OFFSET`): x uses indices
+// below it, ε above, so the two never share a draw while K·d ≤ 2^31 (checked by the host).
+const NOISE_OFFSET: u32 = 0x80000000u;
+
+// The step's minibatch: a fresh permutation σ of the n data rows; batch entry i is row σ(i),
+// so a batch never repeats a row. gather_shuffled and gather_batch share it, so both
+// layouts of one step hold the same rows.
+fn minibatch(step: u32) -> RngPerm {
+    return rng_perm_new(p.key, RNG_MINIBATCH, step, p.n);
+}
+
+// Row r of the shuffled layout (2K rows) pairs batch entries (i, j): i = r mod K, and j = i
+// for the K joint rows, j = π(i) for the K product rows, π the step's random cyclic
+// derangement of the batch (MINE-style negatives, never a row with itself).
+fn shuffled_pair(step: u32, r: u32) -> vec2<u32> {
+    let i = r % p.k;
+    var j = i;
+    if (r >= p.k) {
+        j = rng_derangement(rng_perm_new(p.key, RNG_NEGATIVES, step, p.k), i);
+    }
+    return vec2<u32>(i, j);
+}
+
+// A batch of K joint rows [x_i ; y_i] followed by K product rows [x_i ; y_π(i)] of the data,
+// one invocation a row (the permutation is walked once per row, not once per element).
 @compute @workgroup_size(64)
 fn gather_shuffled(@builtin(global_invocation_id) gid: vec3<u32>) {
     let r = gid.x;
@@ -36,19 +69,96 @@ fn gather_shuffled(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     let step = state[0];
-    let batch = rng_perm_new(p.key, RNG_MINIBATCH, step, p.n);
-    let i = r % p.k;
-    let xi = rng_perm_apply(batch, i);
+    let batch = minibatch(step);
+    let pair = shuffled_pair(step, r);
+    let xi = rng_perm_apply(batch, pair.x);
     var yi = xi;
-    if (r >= p.k) {
-        let negatives = rng_perm_new(p.key, RNG_NEGATIVES, step, p.k);
-        yi = rng_perm_apply(batch, rng_derangement(negatives, i));
+    if (pair.y != pair.x) {
+        yi = rng_perm_apply(batch, pair.y);
     }
     for (var c = 0u; c < p.dx; c++) {
         out[r * p.ld + c] = xs[xi * p.dx + c];
     }
     for (var c = 0u; c < p.dy; c++) {
         out[r * p.ld + p.dx + c] = ys[yi * p.dy + c];
+    }
+}
+
+// The same batch for the full-matrix critics: out = Xb (K × dx) and out_y = Yb (K × dy),
+// row i from data row σ(i), i.e. the joint rows of gather_shuffled at the same step.
+@compute @workgroup_size(64)
+fn gather_batch(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.x;
+    if (i >= p.k) {
+        return;
+    }
+    let row = rng_perm_apply(minibatch(state[0]), i);
+    for (var c = 0u; c < p.dx; c++) {
+        out[i * p.dx + c] = xs[row * p.dx + c];
+    }
+    for (var c = 0u; c < p.dy; c++) {
+        out_y[i * p.dy + c] = ys[row * p.dy + c];
+    }
+}
+
+// ρ of the step; steps past the schedule keep its last entry.
+fn gauss_rho(step: u32) -> f32 {
+    return rho[min(step, p.n - 1u)];
+}
+
+// Element e = i·d + c of the synthetic x: normal e of (key, Gaussian, step).
+fn gauss_x(step: u32, e: u32) -> f32 {
+    return rng_normal(p.key, RNG_GAUSSIAN, step, e);
+}
+
+// y = transform(ρx + √(1−ρ²) ε); max(.., 0) keeps |ρ| = 1 finite (y = ±x).
+fn gauss_y_from(x: f32, noise: f32, r: f32) -> f32 {
+    let y = r * x + sqrt(max(1.0 - r * r, 0.0)) * noise;
+    if (TRANSFORM == 1u) {
+        return y * y * y;
+    }
+    return y;
+}
+
+// Element e of the synthetic y, recomputing its x (a pure function, so the product rows of
+// the shuffled layout get exactly the y of the joint row they borrow).
+fn gauss_y(step: u32, e: u32, r: f32) -> f32 {
+    let noise = rng_normal(p.key, RNG_GAUSSIAN, step, NOISE_OFFSET + e);
+    return gauss_y_from(gauss_x(step, e), noise, r);
+}
+
+// The staircase on the device, one invocation an element: out = Xb (K × d) standard normals,
+// out_y = Yb (K × d) their correlated partners, for the step in state[0].
+@compute @workgroup_size(64)
+fn sample_gaussian_batch(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let e = gid.x;
+    if (e >= p.k * p.dx) {
+        return;
+    }
+    let step = state[0];
+    let x = gauss_x(step, e);
+    let noise = rng_normal(p.key, RNG_GAUSSIAN, step, NOISE_OFFSET + e);
+    out[e] = x;
+    out_y[e] = gauss_y_from(x, noise, gauss_rho(step));
+}
+
+// The same draws in gather_shuffled's layout (2K × 2d): row r = [x_i ; y_j] with (i, j) from
+// shuffled_pair, so the joint critic can train on the staircase. One invocation an element.
+@compute @workgroup_size(64)
+fn sample_gaussian_shuffled(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let e = gid.x;
+    let d = p.dx;
+    if (e >= 4u * p.k * d) {
+        return;
+    }
+    let step = state[0];
+    let r = e / (2u * d);
+    let c = e % (2u * d);
+    let pair = shuffled_pair(step, r);
+    if (c < d) {
+        out[e] = gauss_x(step, pair.x * d + c);
+    } else {
+        out[e] = gauss_y(step, pair.y * d + c - d, gauss_rho(step));
     }
 }
 

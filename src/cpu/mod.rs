@@ -2,6 +2,7 @@
 //! stored in f32 as on the device.
 
 pub mod ops;
+pub mod sample;
 mod trainer;
 
 pub use trainer::{CpuTrainer, Workspace};

@@ -1,4 +1,6 @@
-//! Minibatches, negatives and raw random streams drawn on the device (`sample.wgsl`).
+//! Minibatches, negatives, synthetic batches of the staircase task and raw random streams
+//! drawn on the device (`sample.wgsl`). CPU twins: [`crate::cpu::ops::gather_shuffled`] and
+//! [`crate::cpu::sample`].
 
 use bytemuck::{Pod, Zeroable};
 
@@ -10,6 +12,7 @@ use crate::gpu::error::GpuError;
 use crate::gpu::pipelines::{Binding, KernelKey};
 use crate::gpu::shaders::Family;
 use crate::rng::{seed_key, Purpose};
+use crate::tasks::Transform;
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
@@ -23,6 +26,32 @@ struct SampleParams {
     purpose: u32,
     step: u32,
     _pad: [u32; 3],
+}
+
+/// Binding slots of `sample.wgsl` in order: the uniform, x, y, out (the shuffled layout or
+/// the x half), state, out_y (the y half), rho. Entries list what they use.
+const SPLIT_BINDINGS: [Binding; 7] = [
+    Binding::Uniform,
+    Binding::Read,
+    Binding::Read,
+    Binding::Write,
+    Binding::Read,
+    Binding::Write,
+    Binding::Unused,
+];
+
+/// The largest K·d of a synthetic batch: x's draws take normal indices below 2³¹ and the
+/// noise's the ones above (`cpu::sample::NOISE_OFFSET`).
+const MAX_SYNTHETIC_ELEMENTS: usize = 1 << 31;
+
+/// Refuses two output operands that are one buffer: the halves would overwrite each other.
+fn check_distinct(a: &GpuBuffer, b: &GpuBuffer) -> Result<(), GpuError> {
+    if a.buffer == b.buffer {
+        return Err(GpuError::InvalidArgument(
+            "the x and y halves of a batch must be different buffers".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// What a fill kernel writes.
@@ -97,6 +126,205 @@ impl GpuContext {
             ],
             [groups, 1, 1],
         ))
+    }
+
+    /// Prepares the batch of one step for the full-matrix critics: `xb` (k × dx) and `yb`
+    /// (k × dy) receive the data rows σ(0..k) of the step's minibatch permutation
+    /// (Purpose::Minibatch, step = `state[0]`), the very rows that form the joint half of
+    /// [`Self::gather_shuffled`] at that step. Twin: [`crate::cpu::sample::gather_batch`].
+    ///
+    /// Errors unless 1 ≤ k ≤ n, dx, dy ≥ 1, every operand holds what it must and `xb`, `yb`
+    /// are different buffers.
+    #[allow(clippy::too_many_arguments)]
+    pub fn gather_batch(
+        &self,
+        seed: u64,
+        n: usize,
+        k: usize,
+        xs: (&GpuBuffer, usize),
+        ys: (&GpuBuffer, usize),
+        xb: &GpuBuffer,
+        yb: &GpuBuffer,
+        state_buf: &GpuBuffer,
+    ) -> Result<Dispatch, GpuError> {
+        let ((x, dx), (y, dy)) = (xs, ys);
+        if k < 1 || k > n {
+            return Err(GpuError::InvalidArgument(format!(
+                "a batch of {k} needs 1 ≤ batch ≤ rows ({n})"
+            )));
+        }
+        if dx == 0 || dy == 0 {
+            return Err(GpuError::InvalidArgument(format!(
+                "x and y need at least one column each (got {dx}, {dy})"
+            )));
+        }
+        check_fits("x", x, n * dx)?;
+        check_fits("y", y, n * dy)?;
+        check_fits("x batch", xb, k * dx)?;
+        check_fits("y batch", yb, k * dy)?;
+        check_fits("state", state_buf, state::LEN)?;
+        check_distinct(xb, yb)?;
+        let params = SampleParams {
+            n: to_u32("rows", n)?,
+            k: to_u32("batch", k)?,
+            dx: to_u32("dx", dx)?,
+            dy: to_u32("dy", dy)?,
+            key: seed_key(seed),
+            ld: 0,
+            purpose: 0,
+            step: 0,
+            _pad: [0; 3],
+        };
+        let groups = self.check_workgroups("gather_batch", k.div_ceil(64) as u64)?;
+        let key = KernelKey {
+            family: Family::Sample,
+            entry: "gather_batch",
+            overrides: vec![],
+            bindings: SPLIT_BINDINGS[..6].to_vec(),
+        };
+        let uniform = self.uniform("gather_batch", &params);
+        Ok(self.bind(
+            &key,
+            &[
+                &uniform,
+                &x.buffer,
+                &y.buffer,
+                &xb.buffer,
+                &state_buf.buffer,
+                &yb.buffer,
+            ],
+            [groups, 1, 1],
+        ))
+    }
+
+    /// Prepares one step of the synthetic correlated Gaussian (the staircase) drawn on the
+    /// device, so a benchmark never waits on the host: for the step t in `state[0]`, `xb`
+    /// (k × d) receives standard normals and `yb` (k × d) y = transform(ρ_t x + √(1−ρ_t²) ε),
+    /// with ρ_t = `rho[min(t, len − 1)]` (e.g. [`crate::tasks::Staircase::rho_schedule`]).
+    /// Draws are keyed by (seed, Purpose::Gaussian, t, element); see [`crate::cpu::sample`],
+    /// whose [`sample_gaussian_batch`](crate::cpu::sample::sample_gaussian_batch) is the twin.
+    ///
+    /// Errors unless k, d ≥ 1, k·d ≤ 2³¹, `rho` is not empty, the outputs hold k·d elements
+    /// and are different buffers.
+    #[allow(clippy::too_many_arguments)]
+    pub fn sample_gaussian_batch(
+        &self,
+        seed: u64,
+        k: usize,
+        d: usize,
+        transform: Transform,
+        rho: &GpuBuffer,
+        xb: &GpuBuffer,
+        yb: &GpuBuffer,
+        state_buf: &GpuBuffer,
+    ) -> Result<Dispatch, GpuError> {
+        let params = self.synthetic_params(seed, k, d, 1, rho, state_buf)?;
+        check_fits("x batch", xb, k * d)?;
+        check_fits("y batch", yb, k * d)?;
+        check_distinct(xb, yb)?;
+        let entry = "sample_gaussian_batch";
+        let groups = self.check_workgroups(entry, (k * d).div_ceil(64) as u64)?;
+        let mut bindings = SPLIT_BINDINGS.to_vec();
+        bindings[1] = Binding::Unused;
+        bindings[2] = Binding::Unused;
+        bindings[6] = Binding::Read;
+        let key = KernelKey {
+            family: Family::Sample,
+            entry,
+            overrides: vec![("TRANSFORM", transform.shader_code())],
+            bindings,
+        };
+        let uniform = self.uniform(entry, &params);
+        let (xo, yo) = (&xb.buffer, &yb.buffer);
+        Ok(self.bind(
+            &key,
+            &[&uniform, xo, xo, xo, &state_buf.buffer, yo, &rho.buffer],
+            [groups, 1, 1],
+        ))
+    }
+
+    /// Prepares the draws of [`Self::sample_gaussian_batch`] in [`Self::gather_shuffled`]'s
+    /// layout, so the joint critic (shuffled negatives) can train on the staircase too: `out`
+    /// (2k × 2d) receives the k joint rows [x_i ; y_i], then the k rows [x_i ; y_π(i)] with π the
+    /// same (seed, Negatives, step) derangement `gather_shuffled` uses. Twin:
+    /// [`crate::cpu::sample::sample_gaussian_shuffled`].
+    ///
+    /// Errors unless k ≥ 2 (a derangement needs two rows), d ≥ 1, k·d ≤ 2³¹, `rho` is not
+    /// empty and `out` holds 4·k·d elements.
+    #[allow(clippy::too_many_arguments)]
+    pub fn sample_gaussian_shuffled(
+        &self,
+        seed: u64,
+        k: usize,
+        d: usize,
+        transform: Transform,
+        rho: &GpuBuffer,
+        out: &GpuBuffer,
+        state_buf: &GpuBuffer,
+    ) -> Result<Dispatch, GpuError> {
+        let params = self.synthetic_params(seed, k, d, 2, rho, state_buf)?;
+        check_fits("batch", out, 4 * k * d)?;
+        let entry = "sample_gaussian_shuffled";
+        let groups = self.check_workgroups(entry, (4 * k * d).div_ceil(64) as u64)?;
+        let key = KernelKey {
+            family: Family::Sample,
+            entry,
+            overrides: vec![("TRANSFORM", transform.shader_code())],
+            bindings: vec![
+                Binding::Uniform,
+                Binding::Unused,
+                Binding::Unused,
+                Binding::Write,
+                Binding::Read,
+                Binding::Unused,
+                Binding::Read,
+            ],
+        };
+        let uniform = self.uniform(entry, &params);
+        let o = &out.buffer;
+        Ok(self.bind(
+            &key,
+            &[&uniform, o, o, o, &state_buf.buffer, o, &rho.buffer],
+            [groups, 1, 1],
+        ))
+    }
+
+    /// Validates the operands shared by the synthetic-batch kernels (`min_k` is 2 where a
+    /// derangement is drawn) and fills their uniform block.
+    fn synthetic_params(
+        &self,
+        seed: u64,
+        k: usize,
+        d: usize,
+        min_k: usize,
+        rho: &GpuBuffer,
+        state_buf: &GpuBuffer,
+    ) -> Result<SampleParams, GpuError> {
+        if k < min_k || d == 0 {
+            return Err(GpuError::InvalidArgument(format!(
+                "a synthetic batch of {k} × {d} needs batch ≥ {min_k} and d ≥ 1"
+            )));
+        }
+        if k.checked_mul(d).is_none_or(|e| e > MAX_SYNTHETIC_ELEMENTS) {
+            return Err(GpuError::InvalidArgument(format!(
+                "a synthetic batch of {k} × {d} exceeds 2^31 elements"
+            )));
+        }
+        if rho.is_empty() {
+            return Err(GpuError::InvalidArgument("the ρ schedule is empty".into()));
+        }
+        check_fits("state", state_buf, state::LEN)?;
+        Ok(SampleParams {
+            n: to_u32("ρ schedule length", rho.len())?,
+            k: to_u32("batch", k)?,
+            dx: to_u32("d", d)?,
+            dy: to_u32("d", d)?,
+            key: seed_key(seed),
+            ld: to_u32("2d", 2 * d)?,
+            purpose: Purpose::Gaussian as u32,
+            step: 0,
+            _pad: [0; 3],
+        })
     }
 
     /// Prepares a fill of `out` from stream (seed, purpose, step): see [`SampleFill`].

@@ -1,0 +1,194 @@
+//! CPU twins of the batch kernels of `sample.wgsl` with the same draws: `gather_batch`
+//! (bit-identical), and the synthetic Gaussian batches of the staircase (equal up to the
+//! device's log / sqrt / cos / sin accuracy, see `crate::rng`). `gather_shuffled`'s twin is
+//! [`crate::cpu::ops::gather_shuffled`].
+//!
+//! Draw layout of the synthetic batches, per step t (the value of `state[0]`): element
+//! e = i·d + c (batch row i, coordinate c) of x is normal e of (seed, Gaussian, t), its noise ε
+//! is normal [`NOISE_OFFSET`] + e of the same stream, and
+//! y = transform(ρ_t x + √(1 − ρ_t²) ε) with ρ_t = rho[min(t, len − 1)]. An element's draws do
+//! not depend on K, so a bigger batch extends a smaller one rather than reshuffling it.
+
+use crate::rng::{derangement, normal_f32, Permutation, Purpose};
+use crate::tasks::Transform;
+
+/// First normal index of the noise ε: the upper half of the index space, so x and ε never
+/// share a draw for any batch with K·d ≤ 2³¹ (the wrappers enforce that bound).
+pub const NOISE_OFFSET: u32 = 0x8000_0000;
+
+/// The data rows of a step's batch, σ(0..k) of the (seed, Minibatch, step) permutation of
+/// the n rows: exactly the joint rows of `gather_shuffled` for the same step. `1 ≤ k ≤ n`.
+pub fn batch_rows(seed: u64, step: u32, n: usize, k: usize) -> Vec<u32> {
+    let sigma = Permutation::new(seed, Purpose::Minibatch, step, n as u32);
+    (0..k as u32).map(|i| sigma.apply(i)).collect()
+}
+
+/// The twin of the `gather_batch` kernel: (Xb: k × dx, Yb: k × dy), row i of both taken
+/// from data row σ(i) of [`batch_rows`]; n = rows of x.
+pub fn gather_batch(
+    seed: u64,
+    step: u32,
+    k: usize,
+    x: (&[f32], usize),
+    y: (&[f32], usize),
+) -> (Vec<f32>, Vec<f32>) {
+    let ((x, dx), (y, dy)) = (x, y);
+    let n = x.len() / dx.max(1);
+    let rows = batch_rows(seed, step, n, k);
+    let mut xb = Vec::with_capacity(k * dx);
+    let mut yb = Vec::with_capacity(k * dy);
+    for &r in &rows {
+        let r = r as usize;
+        xb.extend_from_slice(&x[r * dx..(r + 1) * dx]);
+        yb.extend_from_slice(&y[r * dy..(r + 1) * dy]);
+    }
+    (xb, yb)
+}
+
+/// ρ of `step` in a per-step schedule, clamped to its last entry as the device does.
+/// Panics on an empty schedule (the wrappers refuse one).
+pub fn rho_at(rho: &[f32], step: u32) -> f32 {
+    rho[(step as usize).min(rho.len() - 1)]
+}
+
+/// Element e of a synthetic batch's x at `step`: normal e of (seed, Gaussian, step).
+pub fn gaussian_x(seed: u64, step: u32, e: u32) -> f32 {
+    normal_f32(seed, Purpose::Gaussian, step, e)
+}
+
+/// Element e of a synthetic batch's y at `step` with correlation `rho`, in f32 and in the
+/// shader's order of operations: transform(ρ·x_e + √(max(1 − ρ², 0))·ε_e).
+pub fn gaussian_y(seed: u64, step: u32, e: u32, rho: f32, transform: Transform) -> f32 {
+    gaussian_y_from(
+        gaussian_x(seed, step, e),
+        normal_f32(seed, Purpose::Gaussian, step, NOISE_OFFSET + e),
+        rho,
+        transform,
+    )
+}
+
+/// y from its x and noise (the shader's `gauss_y_from`).
+fn gaussian_y_from(x: f32, noise: f32, rho: f32, transform: Transform) -> f32 {
+    // max(.., 0) keeps |ρ| = 1 (y = ±x) finite instead of taking √ of a rounding residue < 0.
+    let s = (1.0 - rho * rho).max(0.0).sqrt();
+    transform.apply(rho * x + s * noise)
+}
+
+/// The twin of `sample_gaussian_batch`: (Xb, Yb), k × d each, for `step`, with
+/// ρ = [`rho_at`]`(rho, step)`.
+pub fn sample_gaussian_batch(
+    seed: u64,
+    step: u32,
+    k: usize,
+    d: usize,
+    transform: Transform,
+    rho: &[f32],
+) -> (Vec<f32>, Vec<f32>) {
+    let r = rho_at(rho, step);
+    (0..(k * d) as u32)
+        .map(|e| {
+            let x = gaussian_x(seed, step, e);
+            let noise = normal_f32(seed, Purpose::Gaussian, step, NOISE_OFFSET + e);
+            (x, gaussian_y_from(x, noise, r, transform))
+        })
+        .unzip()
+}
+
+/// The twin of `sample_gaussian_shuffled`: the 2k × 2d layout of `gather_shuffled` for a
+/// synthetic batch, k joint rows [x_i ; y_i] then k rows [x_i ; y_π(i)], π the
+/// (seed, Negatives, step) derangement of the batch that `gather_shuffled` uses. `k ≥ 2`.
+pub fn sample_gaussian_shuffled(
+    seed: u64,
+    step: u32,
+    k: usize,
+    d: usize,
+    transform: Transform,
+    rho: &[f32],
+) -> Vec<f32> {
+    let (xb, yb) = sample_gaussian_batch(seed, step, k, d, transform, rho);
+    let mut out = Vec::with_capacity(4 * k * d);
+    for r in 0..2 * k {
+        let i = r % k;
+        let j = if r < k {
+            i
+        } else {
+            derangement(seed, Purpose::Negatives, step, k as u32, i as u32) as usize
+        };
+        out.extend_from_slice(&xb[i * d..(i + 1) * d]);
+        out.extend_from_slice(&yb[j * d..(j + 1) * d]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cpu::ops;
+
+    #[test]
+    fn gather_batch_is_the_joint_half_of_gather_shuffled() {
+        let (n, k, dx, dy) = (50, 7, 3, 2);
+        let x: Vec<f32> = (0..n * dx).map(|v| v as f32).collect();
+        let y: Vec<f32> = (0..n * dy).map(|v| -(v as f32)).collect();
+        for step in [0, 3, 99] {
+            let (xb, yb) = gather_batch(4, step, k, (&x, dx), (&y, dy));
+            let both = ops::gather_shuffled(4, step, k, (&x, dx), (&y, dy));
+            for i in 0..k {
+                let row = &both[i * (dx + dy)..(i + 1) * (dx + dy)];
+                assert_eq!(&xb[i * dx..(i + 1) * dx], &row[..dx]);
+                assert_eq!(&yb[i * dy..(i + 1) * dy], &row[dx..]);
+            }
+            assert_eq!(
+                batch_rows(4, step, n, k),
+                ops::shuffled_rows(4, step, n, k).0
+            );
+        }
+        // A batch of one needs no derangement.
+        let (xb, _) = gather_batch(4, 0, 1, (&x, dx), (&y, dy));
+        assert_eq!(xb.len(), dx);
+    }
+
+    #[test]
+    fn shuffled_layout_reuses_the_batch() {
+        let (k, d, rho) = (5, 3, [0.3f32, 0.9]);
+        for transform in [Transform::Identity, Transform::Cubic] {
+            let (xb, yb) = sample_gaussian_batch(2, 1, k, d, transform, &rho);
+            let out = sample_gaussian_shuffled(2, 1, k, d, transform, &rho);
+            assert_eq!(out.len(), 4 * k * d);
+            for r in 0..2 * k {
+                let i = r % k;
+                let row = &out[r * 2 * d..(r + 1) * 2 * d];
+                assert_eq!(&row[..d], &xb[i * d..(i + 1) * d]);
+                let j = if r < k {
+                    i
+                } else {
+                    derangement(2, Purpose::Negatives, 1, k as u32, i as u32) as usize
+                };
+                assert_ne!(r >= k, i == j, "negatives never pair a row with itself");
+                assert_eq!(&row[d..], &yb[j * d..(j + 1) * d]);
+            }
+            for e in 0..(k * d) as u32 {
+                assert_eq!(yb[e as usize], gaussian_y(2, 1, e, 0.9, transform));
+            }
+        }
+    }
+
+    #[test]
+    fn draws_do_not_depend_on_the_batch_size_and_clamp_the_schedule() {
+        let rho = [0.1f32, 0.5, 0.8];
+        let (x3, y3) = sample_gaussian_batch(7, 2, 3, 4, Transform::Identity, &rho);
+        let (x9, y9) = sample_gaussian_batch(7, 2, 9, 4, Transform::Identity, &rho);
+        assert_eq!(&x9[..12], &x3[..]);
+        assert_eq!(&y9[..12], &y3[..]);
+        // Steps past the schedule use its last ρ; the draws still change with the step.
+        let (xa, ya) = sample_gaussian_batch(7, 50, 3, 4, Transform::Identity, &rho);
+        let (_, yb) = sample_gaussian_batch(7, 50, 3, 4, Transform::Identity, &rho[2..]);
+        assert_eq!(ya, yb);
+        assert_ne!(xa, x3);
+        assert_eq!(rho_at(&rho, 1), 0.5);
+        assert_eq!(rho_at(&rho, u32::MAX), 0.8);
+        // ρ = 1 gives y = x exactly, not NaN.
+        let (x1, y1) = sample_gaussian_batch(7, 0, 4, 2, Transform::Identity, &[1.0]);
+        assert_eq!(x1, y1);
+    }
+}
