@@ -9,7 +9,7 @@ use crate::data::{Matrix, Standardizer};
 use crate::gpu::{GpuContext, GpuTrainer};
 use crate::optim::AdamConfig;
 use crate::rng::{Permutation, Purpose};
-use crate::train::{TrainData, TrainSpec, Trainer};
+use crate::train::{Batches, TrainData, TrainSpec, Trainer};
 use crate::Error;
 
 /// Where training runs.
@@ -480,6 +480,32 @@ pub fn mean_and_batch_se(values: &[f32]) -> (f64, f64) {
     let mm = means.iter().sum::<f64>() / blocks as f64;
     let var = means.iter().map(|m| (m - mm).powi(2)).sum::<f64>() / (blocks - 1) as f64;
     (mean, (var / blocks as f64).sqrt())
+}
+
+/// Shared by both trainers: the spec and the batches' source must agree.
+pub(crate) fn check_batches(spec: &TrainSpec, batches: &Batches<'_>) -> Result<(), Error> {
+    match batches {
+        Batches::Data(d) => check_train_shapes(spec, d),
+        Batches::Gaussian { rho, .. } => {
+            if spec.dx != spec.dy || spec.dx == 0 {
+                return Err(Error::InvalidInput(format!(
+                    "Gaussian batches need dx = dy > 0, not {} and {}",
+                    spec.dx, spec.dy
+                )));
+            }
+            if rho.is_empty() || rho.iter().any(|r| r.is_nan() || r.abs() >= 1.0) {
+                return Err(Error::InvalidInput(
+                    "the ρ schedule needs at least one entry, each in (−1, 1)".into(),
+                ));
+            }
+            if spec.batch < 2 {
+                return Err(Error::InvalidInput(
+                    "the batch needs at least 2 pairs".into(),
+                ));
+            }
+            Ok(())
+        }
+    }
 }
 
 /// Shared by both trainers: the spec and the data must agree.

@@ -5,6 +5,7 @@
 use crate::bounds::Bound;
 use crate::critic::{CriticForm, LayerPlan, MlpConfig};
 use crate::linalg::{ColumnSumSpec, GemmSpec};
+use crate::tasks::Transform;
 use crate::train::TrainSpec;
 
 /// A buffer of a program: an index into [`Program::buffers`].
@@ -33,29 +34,17 @@ pub struct BufferDecl {
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Op {
-    /// `gather_shuffled`: 2K rows [x_i; y_i], then [x_i; y_π(i)].
-    GatherShuffled {
+    /// Draws the step's batch: from the data (`gather_shuffled` / `gather_batch`) or from the
+    /// correlated Gaussian with the step's ρ (`sample_gaussian_shuffled` / `_batch`).
+    Draw {
         /// Seeds the draws.
         seed: u64,
-        /// Data rows.
-        n: usize,
         /// Batch.
         k: usize,
-        /// Output (2K × (dx+dy)).
-        out: BufId,
-    },
-    /// `gather_batch`: the batch's x rows into `xb` (K×dx) and y rows into `yb` (K×dy).
-    GatherBatch {
-        /// Seeds the draws.
-        seed: u64,
-        /// Data rows.
-        n: usize,
-        /// Batch.
-        k: usize,
-        /// K × dx.
-        xb: BufId,
-        /// K × dy.
-        yb: BufId,
+        /// Where batches come from.
+        source: Source,
+        /// The layout written.
+        out: DrawLayout,
     },
     /// A matrix product with its epilogue.
     Gemm {
@@ -122,6 +111,34 @@ pub enum Op {
         /// The baseline b(y) per scored y and its gradient (TUBA, α-InfoNCE).
         baseline: Option<(BufId, BufId)>,
     },
+}
+
+/// Where a program's batches come from.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Source {
+    /// Rows of a data set of n rows in the X and Y buffers.
+    Data {
+        /// Rows.
+        n: usize,
+    },
+    /// Fresh correlated-Gaussian samples every step (dx = dy = d), ρ_t read from a schedule
+    /// of `steps` entries held in the X buffer, y transformed by `transform`.
+    Gaussian {
+        /// Entries of the ρ schedule.
+        steps: usize,
+        /// The invertible map applied to y.
+        transform: Transform,
+    },
+}
+
+/// How a drawn batch is laid out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DrawLayout {
+    /// 2K × (dx+dy): K rows [x_i; y_i], then K rows [x_i; y_π(i)].
+    Shuffled(BufId),
+    /// x rows (K×dx) and y rows (K×dy) in two buffers.
+    Split(BufId, BufId),
 }
 
 /// A step: its buffers (the first four are [`PARAMS`], [`GRADS`], [`X`], [`Y`]) and operations.
@@ -259,9 +276,13 @@ impl Builder {
 }
 
 impl TrainSpec {
-    /// The step program over a data set of `n` rows, drawing batches with `draw_seed`.
-    /// `training` adds the backward pass (an evaluation program stops at the bound).
-    pub fn program(&self, n: usize, draw_seed: u64, training: bool) -> Program {
+    /// The step program drawing batches from `source` with `draw_seed`. `training` adds the
+    /// backward pass (an evaluation program stops at the bound).
+    pub fn program(&self, source: Source, draw_seed: u64, training: bool) -> Program {
+        let (x_len, y_len) = match source {
+            Source::Data { n } => (n * self.dx, n * self.dy),
+            Source::Gaussian { steps, .. } => (steps, 1),
+        };
         let (dx, dy, k) = (self.dx, self.dy, self.batch);
         let nets = self.networks();
         let mut b = Builder {
@@ -275,12 +296,12 @@ impl TrainSpec {
                     len: self.param_count(),
                 },
                 BufferDecl {
-                    name: "x",
-                    len: n * dx,
+                    name: "x (or the ρ schedule)",
+                    len: x_len,
                 },
                 BufferDecl {
                     name: "y",
-                    len: n * dy,
+                    len: y_len,
                 },
             ],
             ops: Vec::new(),
@@ -290,11 +311,11 @@ impl TrainSpec {
             CriticForm::Shuffled { .. } => {
                 let rows = 2 * k;
                 let batch = b.buf("batch", rows * (dx + dy));
-                b.ops.push(Op::GatherShuffled {
+                b.ops.push(Op::Draw {
                     seed: draw_seed,
-                    n,
                     k,
-                    out: batch,
+                    source,
+                    out: DrawLayout::Shuffled(batch),
                 });
                 let (net, base) = &nets[0];
                 let f = b.network(
@@ -329,7 +350,7 @@ impl TrainSpec {
                 }
             }
             CriticForm::Separable { .. } => {
-                let (xb, yb) = gather_batch(&mut b, draw_seed, n, k, dx, dy);
+                let (xb, yb) = draw_split(&mut b, draw_seed, source, k, dx, dy);
                 let (gnet, gbase) = &nets[0];
                 let (hnet, hbase) = &nets[1];
                 let g = b.network(
@@ -409,7 +430,7 @@ impl TrainSpec {
                 }
             }
             CriticForm::Concat { .. } => {
-                let (xb, yb) = gather_batch(&mut b, draw_seed, n, k, dx, dy);
+                let (xb, yb) = draw_split(&mut b, draw_seed, source, k, dx, dy);
                 let (net, base) = &nets[0];
                 let layer0 = net.layers_at(*base)[0];
                 let w = layer0.fan_out;
@@ -544,16 +565,21 @@ impl TrainSpec {
     }
 }
 
-fn gather_batch(
+fn draw_split(
     b: &mut Builder,
     seed: u64,
-    n: usize,
+    source: Source,
     k: usize,
     dx: usize,
     dy: usize,
 ) -> (BufId, BufId) {
     let xb = b.buf("batch x", k * dx);
     let yb = b.buf("batch y", k * dy);
-    b.ops.push(Op::GatherBatch { seed, n, k, xb, yb });
+    b.ops.push(Op::Draw {
+        seed,
+        k,
+        source,
+        out: DrawLayout::Split(xb, yb),
+    });
     (xb, yb)
 }

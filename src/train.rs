@@ -3,7 +3,9 @@
 use crate::bounds::Bound;
 use crate::critic::{CriticForm, MlpConfig};
 use crate::optim::AdamConfig;
+use crate::program::Source;
 use crate::rng::{Purpose, Stream};
+use crate::tasks::Transform;
 
 /// A critic of some form trained with one bound: everything both backends need to take the
 /// same steps from the same seed.
@@ -129,6 +131,49 @@ pub struct TrainData<'a> {
     pub y: &'a [f32],
     /// Columns of y.
     pub dy: usize,
+}
+
+/// What a trainer learns from: a data set, or fresh Gaussian batches every step.
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub enum Batches<'a> {
+    /// Minibatches of a data set.
+    Data(TrainData<'a>),
+    /// The correlated Gaussian (dx = dy = the spec's dims) with ρ_t = rho[step] (the last
+    /// entry past the end), y transformed: the staircase of SPEC §4, drawn on the device.
+    Gaussian {
+        /// ρ for every step.
+        rho: &'a [f32],
+        /// The map applied to y.
+        transform: Transform,
+    },
+}
+
+impl<'a> From<TrainData<'a>> for Batches<'a> {
+    fn from(d: TrainData<'a>) -> Self {
+        Batches::Data(d)
+    }
+}
+
+impl Batches<'_> {
+    /// The program source these batches come from.
+    pub fn source(&self) -> Source {
+        match self {
+            Batches::Data(d) => Source::Data { n: d.rows() },
+            Batches::Gaussian { rho, transform } => Source::Gaussian {
+                steps: rho.len(),
+                transform: *transform,
+            },
+        }
+    }
+
+    /// The contents of the program's X and Y buffers.
+    pub fn inputs(&self) -> (&[f32], &[f32]) {
+        match self {
+            Batches::Data(d) => (d.x, d.y),
+            Batches::Gaussian { rho, .. } => (rho, &[0.0]),
+        }
+    }
 }
 
 impl TrainData<'_> {

@@ -1,9 +1,9 @@
 //! The reference training loop: the device program, operation for operation, on the host.
 
-use super::ops;
+use super::{ops, sample};
 use crate::bounds::shuffled_value_and_grad;
-use crate::program::{Op, Program, GRADS, PARAMS, X, Y};
-use crate::train::{eval_seed, Divergence, TrainData, TrainSpec, Trainer};
+use crate::program::{DrawLayout, Op, Program, Source, GRADS, PARAMS, X, Y};
+use crate::train::{eval_seed, Batches, Divergence, TrainData, TrainSpec, Trainer};
 use crate::Error;
 
 /// A program's buffers on the host, and the interpreter that runs it.
@@ -15,16 +15,23 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    /// Buffers for `spec`'s program over `data` (copied in), drawing with `draw_seed`.
-    pub fn new(spec: &TrainSpec, data: TrainData<'_>, draw_seed: u64, training: bool) -> Self {
-        let program = spec.program(data.rows(), draw_seed, training);
+    /// Buffers for `spec`'s program over `batches` (copied in), drawing with `draw_seed`.
+    pub fn new<'a>(
+        spec: &TrainSpec,
+        batches: impl Into<Batches<'a>>,
+        draw_seed: u64,
+        training: bool,
+    ) -> Self {
+        let batches = batches.into();
+        let program = spec.program(batches.source(), draw_seed, training);
+        let (x, y) = batches.inputs();
         let buffers = program
             .buffers
             .iter()
             .enumerate()
             .map(|(id, decl)| match id {
-                X => data.x.to_vec(),
-                Y => data.y.to_vec(),
+                X => x.to_vec(),
+                Y => y.to_vec(),
                 PARAMS => Vec::new(),
                 _ => vec![0.0; decl.len],
             })
@@ -49,17 +56,37 @@ impl Workspace {
         let ops = self.program.ops.clone();
         for op in &ops {
             match *op {
-                Op::GatherShuffled { seed, k, out, .. } => {
-                    let batch = ops::gather_shuffled(
-                        seed,
-                        step,
-                        k,
-                        (&self.buffers[X], dx),
-                        (&self.buffers[Y], dy),
-                    );
-                    self.buffers[out] = batch;
+                Op::Draw {
+                    seed,
+                    k,
+                    source,
+                    out,
+                } => {
+                    let (xs, ys) = ((&self.buffers[X][..], dx), (&self.buffers[Y][..], dy));
+                    let rho = &self.buffers[X];
+                    let (first, second) = match (source, out) {
+                        (Source::Data { .. }, DrawLayout::Shuffled(_)) => {
+                            (ops::gather_shuffled(seed, step, k, xs, ys), Vec::new())
+                        }
+                        (Source::Data { .. }, DrawLayout::Split(..)) => {
+                            sample::gather_batch(seed, step, k, xs, ys)
+                        }
+                        (Source::Gaussian { transform, .. }, DrawLayout::Shuffled(_)) => (
+                            sample::sample_gaussian_shuffled(seed, step, k, dx, transform, rho),
+                            Vec::new(),
+                        ),
+                        (Source::Gaussian { transform, .. }, DrawLayout::Split(..)) => {
+                            sample::sample_gaussian_batch(seed, step, k, dx, transform, rho)
+                        }
+                    };
+                    match out {
+                        DrawLayout::Shuffled(o) => self.buffers[o] = first,
+                        DrawLayout::Split(xb, yb) => {
+                            self.buffers[xb] = first;
+                            self.buffers[yb] = second;
+                        }
+                    }
                 }
-                Op::GatherBatch { .. } => panic!("gather_batch is not built yet"),
                 Op::Gemm {
                     spec,
                     a,
@@ -156,12 +183,13 @@ pub struct CpuTrainer {
 impl CpuTrainer {
     /// Copies the data and initialises the critic from the spec's seed; `eval` = (data,
     /// batches) for [`Trainer::evaluate`].
-    pub fn new(
+    pub fn new<'a>(
         spec: &TrainSpec,
-        data: TrainData<'_>,
+        batches: impl Into<Batches<'a>>,
         eval: Option<(TrainData<'_>, u32)>,
     ) -> Result<Self, Error> {
-        crate::estimator::check_train_shapes(spec, &data)?;
+        let batches = batches.into();
+        crate::estimator::check_batches(spec, &batches)?;
         let eval = match eval {
             Some((e, batches)) => {
                 crate::estimator::check_train_shapes(spec, &e)?;
@@ -175,7 +203,7 @@ impl CpuTrainer {
         let params = spec.init();
         let n = params.len();
         Ok(Self {
-            work: Workspace::new(spec, data, spec.seed, true),
+            work: Workspace::new(spec, batches, spec.seed, true),
             eval,
             params,
             m: vec![0.0; n],

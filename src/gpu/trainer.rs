@@ -6,8 +6,8 @@ use super::context::GpuContext;
 use super::dispatch::Dispatch;
 use super::error::GpuError;
 use super::kernels::{state, PairAxis};
-use crate::program::{Op, Program, GRADS, PARAMS, X, Y};
-use crate::train::{eval_seed, Divergence, TrainData, TrainSpec, Trainer};
+use crate::program::{DrawLayout, Op, Program, Source, GRADS, PARAMS, X, Y};
+use crate::train::{eval_seed, Batches, Divergence, TrainData, TrainSpec, Trainer};
 use crate::Error;
 
 /// A compiled program: its buffers, state, value history and launches.
@@ -31,22 +31,30 @@ impl<'c> GpuTrainer<'c> {
     /// Uploads the data and the initial critic, and prepares one step's launches, and those of
     /// an evaluation over `eval = (data, batches)`. `chunk` is the most steps one submission
     /// records.
-    pub fn new(
+    pub fn new<'a>(
         ctx: &'c GpuContext,
         spec: &TrainSpec,
-        data: TrainData<'_>,
+        batches: impl Into<Batches<'a>>,
         eval: Option<(TrainData<'_>, u32)>,
         chunk: u32,
     ) -> Result<Self, Error> {
-        crate::estimator::check_train_shapes(spec, &data)?;
+        let batches = batches.into();
+        crate::estimator::check_batches(spec, &batches)?;
         if chunk == 0 {
             return Err(Error::InvalidInput(
                 "the chunk must hold at least one step".into(),
             ));
         }
         let params = ctx.upload("parameters", &spec.init())?;
-        let program = spec.program(data.rows(), spec.seed, true);
-        let mut train = compile(ctx, spec, &program, &params, data, chunk as usize)?;
+        let program = spec.program(batches.source(), spec.seed, true);
+        let mut train = compile(
+            ctx,
+            spec,
+            &program,
+            &params,
+            batches.inputs(),
+            chunk as usize,
+        )?;
         let np = params.len();
         let m = ctx.zeros("adam m", np)?;
         let v = ctx.zeros("adam v", np)?;
@@ -64,8 +72,9 @@ impl<'c> GpuTrainer<'c> {
                         "an evaluation needs at least one batch".into(),
                     ));
                 }
-                let program = spec.program(e.rows(), eval_seed(spec.seed), false);
-                let mut compiled = compile(ctx, spec, &program, &params, e, batches as usize)?;
+                let program = spec.program(Batches::Data(e).source(), eval_seed(spec.seed), false);
+                let mut compiled =
+                    compile(ctx, spec, &program, &params, (e.x, e.y), batches as usize)?;
                 compiled.dispatches.push(ctx.tick(&compiled.state)?);
                 Some(compiled)
             }
@@ -96,15 +105,15 @@ fn compile(
     spec: &TrainSpec,
     program: &Program,
     params: &GpuBuffer,
-    data: TrainData<'_>,
+    (x, y): (&[f32], &[f32]),
     hist_len: usize,
 ) -> Result<Compiled, Error> {
     let mut buffers = Vec::with_capacity(program.buffers.len());
     for (id, decl) in program.buffers.iter().enumerate() {
         buffers.push(match id {
             PARAMS => params.clone(),
-            X => ctx.upload("x", data.x)?,
-            Y => ctx.upload("y", data.y)?,
+            X => ctx.upload(decl.name, x)?,
+            Y => ctx.upload(decl.name, y)?,
             _ => ctx.zeros(decl.name, decl.len)?,
         });
     }
@@ -115,19 +124,30 @@ fn compile(
     let mut d = Vec::with_capacity(program.ops.len());
     for op in &program.ops {
         match op {
-            Op::GatherShuffled { seed, n, k, out } => d.push(ctx.gather_shuffled(
-                *seed,
-                *n,
-                *k,
-                (&b[X], dx),
-                (&b[Y], dy),
-                &b[*out],
-                &state_buf,
-            )?),
-            Op::GatherBatch { .. } => {
-                return Err(
-                    GpuError::InvalidArgument("gather_batch is not built yet".into()).into(),
-                )
+            Op::Draw {
+                seed,
+                k,
+                source,
+                out,
+            } => {
+                let (seed, k) = (*seed, *k);
+                let (xs, ys) = ((&b[X], dx), (&b[Y], dy));
+                d.push(match (*source, *out) {
+                    (Source::Data { n }, DrawLayout::Shuffled(o)) => {
+                        ctx.gather_shuffled(seed, n, k, xs, ys, &b[o], &state_buf)?
+                    }
+                    (Source::Data { n }, DrawLayout::Split(xb, yb)) => {
+                        ctx.gather_batch(seed, n, k, xs, ys, &b[xb], &b[yb], &state_buf)?
+                    }
+                    (Source::Gaussian { transform, .. }, DrawLayout::Shuffled(o)) => ctx
+                        .sample_gaussian_shuffled(
+                            seed, k, dx, transform, &b[X], &b[o], &state_buf,
+                        )?,
+                    (Source::Gaussian { transform, .. }, DrawLayout::Split(xb, yb)) => ctx
+                        .sample_gaussian_batch(
+                            seed, k, dx, transform, &b[X], &b[xb], &b[yb], &state_buf,
+                        )?,
+                })
             }
             Op::Gemm {
                 spec,
