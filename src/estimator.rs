@@ -241,7 +241,7 @@ impl Estimator {
         ));
         let spec = self.train_spec(x.cols(), y.cols());
         let mut warnings = Vec::new();
-        let ctx = self.open_device(&mut warnings)?;
+        let ctx = open_device(self.device, &mut warnings)?;
         let mut trainer: Box<dyn Trainer + '_> = match &ctx {
             Some(ctx) => Box::new(GpuTrainer::new(ctx, &spec, data, held_out, self.chunk)?),
             None => Box::new(CpuTrainer::new(&spec, data, held_out)?),
@@ -321,30 +321,6 @@ impl Estimator {
         })
     }
 
-    fn open_device(&self, warnings: &mut Vec<String>) -> Result<Option<GpuContext>, Error> {
-        let ctx = match self.device {
-            DeviceChoice::Cpu => None,
-            DeviceChoice::Gpu => Some(GpuContext::new()?),
-            DeviceChoice::Auto => match GpuContext::new() {
-                Ok(ctx) => Some(ctx),
-                Err(e) if gpu_required() => return Err(e.into()),
-                Err(e) => {
-                    warnings.push(format!("{e}; training on the CPU reference backend"));
-                    None
-                }
-            },
-        };
-        if let Some(ctx) = &ctx {
-            if ctx.adapter().is_software {
-                warnings.push(format!(
-                    "{} is a software adapter: correct, but slower than a GPU",
-                    ctx.adapter().name
-                ));
-            }
-        }
-        Ok(ctx)
-    }
-
     fn validate(&self, x: &Matrix<'_>, y: &Matrix<'_>) -> Result<(), Error> {
         let bad = |m: String| Err(Error::InvalidInput(m));
         if x.rows() != y.rows() {
@@ -421,6 +397,35 @@ impl Estimator {
         }
         Ok(())
     }
+}
+
+/// Opens the device `choice` asks for: `None` means the CPU backend. Notes a CPU fallback or
+/// a software adapter in `warnings`.
+pub(crate) fn open_device(
+    choice: DeviceChoice,
+    warnings: &mut Vec<String>,
+) -> Result<Option<GpuContext>, Error> {
+    let ctx = match choice {
+        DeviceChoice::Cpu => None,
+        DeviceChoice::Gpu => Some(GpuContext::new()?),
+        DeviceChoice::Auto => match GpuContext::new() {
+            Ok(ctx) => Some(ctx),
+            Err(e) if gpu_required() => return Err(e.into()),
+            Err(e) => {
+                warnings.push(format!("{e}; training on the CPU reference backend"));
+                None
+            }
+        },
+    };
+    if let Some(ctx) = &ctx {
+        if ctx.adapter().is_software {
+            warnings.push(format!(
+                "{} is a software adapter: correct, but slower than a GPU",
+                ctx.adapter().name
+            ));
+        }
+    }
+    Ok(ctx)
 }
 
 /// Rows held out of n at `fraction`.

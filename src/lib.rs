@@ -22,6 +22,7 @@ pub mod linalg;
 pub mod optim;
 pub mod program;
 pub mod rng;
+pub mod staircase;
 pub mod tasks;
 pub mod train;
 
