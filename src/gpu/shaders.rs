@@ -17,16 +17,20 @@ pub enum Family {
     Sample,
     /// Bound values and their gradients with respect to the scores (`bounds.wgsl`).
     Bounds,
+    /// Bounds over the full K×K score matrix, with score and baseline gradients
+    /// (`matrix_bounds.wgsl`).
+    MatrixBounds,
 }
 
 impl Family {
     /// Every family, for validation tests.
-    pub const ALL: [Family; 5] = [
+    pub const ALL: [Family; 6] = [
         Family::Gemm,
         Family::Reduce,
         Family::Adam,
         Family::Sample,
         Family::Bounds,
+        Family::MatrixBounds,
     ];
 
     /// The file name under `shaders/`.
@@ -37,6 +41,7 @@ impl Family {
             Family::Adam => "adam.wgsl",
             Family::Sample => "sample.wgsl",
             Family::Bounds => "bounds.wgsl",
+            Family::MatrixBounds => "matrix_bounds.wgsl",
         }
     }
 
@@ -49,6 +54,7 @@ impl Family {
             Family::Adam => include_str!("../../shaders/adam.wgsl"),
             Family::Sample => include_str!("../../shaders/sample.wgsl"),
             Family::Bounds => include_str!("../../shaders/bounds.wgsl"),
+            Family::MatrixBounds => include_str!("../../shaders/matrix_bounds.wgsl"),
         };
         match self {
             Family::Sample => format!("{RNG}\n{own}"),

@@ -81,7 +81,15 @@ impl<'c> GpuTrainer<'c> {
             )?);
         }
         let last = plan.len() - 1;
-        d.push(ctx.shuffled_bound(spec.bound, k, &acts[last], &dacts[last], &hist, &state_buf)?);
+        d.push(ctx.shuffled_bound(
+            spec.bound,
+            k,
+            &acts[last],
+            &dacts[last],
+            &hist,
+            &state_buf,
+            None,
+        )?);
         for l in (0..plan.len()).rev() {
             let layer = &plan[l];
             let input = if l == 0 { &batch } else { &acts[l - 1] };

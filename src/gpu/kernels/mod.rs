@@ -5,10 +5,12 @@
 mod adam;
 mod bounds;
 mod gemm;
+mod matrix_bounds;
 mod reduce;
 mod sample;
 
 pub use adam::state;
+pub use matrix_bounds::MatrixBoundBuffers;
 pub use reduce::ReduceOp;
 pub use sample::SampleFill;
 
