@@ -6,17 +6,26 @@
 // max-shifted (log-sum-exp) or clipped.
 //
 // Writes the bound's value V to hist[step % hist_len] and d(−L)/ds to dscores, where L is the
-// bound's training objective (SPEC §2): Adam minimises −L.
+// bound's training objective (SPEC §2): Adam minimises −L. TUBA also writes d(−L)/db for its
+// log-baseline b(y) of the 2K scored pairs; MINE keeps its moving average in state[3].
 
 struct BoundParams {
     k: u32,
     hist_len: u32,
     // SMILE's clip.
     tau: f32,
-    _pad: u32,
+    // MINE's EMA decay, in (0, 1).
+    gamma: f32,
 }
 
-// 0: NWJ, 1: DV, 2: JS (f-GAN objective, tight read-out), 3: SMILE(τ) (JS objective).
+// `Bound::code`: NWJ, DV, JS (f-GAN objective, tight read-out), SMILE(τ) (JS objective), TUBA,
+// MINE (DV value, EMA-corrected gradient).
+const NWJ: u32 = 0u;
+const DV: u32 = 1u;
+const JS: u32 = 2u;
+const SMILE: u32 = 3u;
+const TUBA: u32 = 5u;
+const MINE: u32 = 6u;
 override BOUND: u32 = 0u;
 
 @group(0) @binding(0) var<uniform> p: BoundParams;
@@ -24,11 +33,17 @@ override BOUND: u32 = 0u;
 @group(0) @binding(2) var<storage, read_write> dscores: array<f32>;
 @group(0) @binding(3) var<storage, read_write> hist: array<f32>;
 @group(0) @binding(4) var<storage, read_write> state: array<atomic<u32>>;
+// TUBA's b(y) (2K, the scores' order) and d(−L)/db; the other bounds bind placeholders here
+// and never touch them.
+@group(0) @binding(5) var<storage, read> baseline: array<f32>;
+@group(0) @binding(6) var<storage, read_write> dbaseline: array<f32>;
 
 const WG: u32 = 256u;
 const LOWEST: f32 = -3.4028234e38;
 const EXP_CLIP: f32 = 80.0;
 const FLAG_NONFINITE_VALUE: u32 = 1u;
+// state[3]: MINE's log m_t as f32 bits (`state::MINE_LOG_EMA`).
+const MINE_LOG_EMA: u32 = 3u;
 
 fn softplus(x: f32) -> f32 {
     return max(x, 0.0) + log(1.0 + exp(-abs(x)));
@@ -54,9 +69,31 @@ fn lse_merge(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
     return vec2<f32>(m, a.y * exp(a.x - m) + b.y * exp(b.x - m));
 }
 
-// sums: (Σ pos, Σ softplus(−pos), Σ softplus(neg), 0); lses: (LSE(neg), LSE(clip(neg, ±τ))).
+fn log_add_exp(a: f32, b: f32) -> f32 {
+    return max(a, b) + log(1.0 + exp(-abs(a - b)));
+}
+
+// Joint score i and negative i as the bound sees them: TUBA subtracts the baseline.
+fn pos_at(i: u32) -> f32 {
+    if (BOUND == TUBA) {
+        return scores[i] - baseline[i];
+    }
+    return scores[i];
+}
+
+fn neg_at(i: u32) -> f32 {
+    if (BOUND == TUBA) {
+        return scores[p.k + i] - baseline[p.k + i];
+    }
+    return scores[p.k + i];
+}
+
+// sums: (Σ pos, Σ softplus(−pos), Σ softplus(neg), 0); lses: (LSE(neg), LSE(clip(neg, ±τ))),
+// with TUBA's scores less the baseline.
 var<workgroup> sums: array<vec4<f32>, 256>;
 var<workgroup> lses: array<vec4<f32>, 256>;
+// MINE's log m_t, from thread 0 to the gradient loop.
+var<workgroup> mine_log_m: f32;
 
 @compute @workgroup_size(256)
 fn shuffled_bound(@builtin(local_invocation_id) lid: vec3<u32>) {
@@ -66,8 +103,8 @@ fn shuffled_bound(@builtin(local_invocation_id) lid: vec3<u32>) {
     var neg = vec2<f32>(LOWEST, 0.0);
     var clipped = vec2<f32>(LOWEST, 0.0);
     for (var i = t; i < k; i += WG) {
-        let pos = scores[i];
-        let ng = scores[k + i];
+        let pos = pos_at(i);
+        let ng = neg_at(i);
         s += vec4<f32>(pos, softplus(-pos), softplus(ng), 0.0);
         neg = lse_push(neg, ng);
         clipped = lse_push(clipped, clamp(ng, -p.tau, p.tau));
@@ -94,16 +131,28 @@ fn shuffled_bound(@builtin(local_invocation_id) lid: vec3<u32>) {
     let lme_clip = l.z + log(l.w) - log_k;
 
     if (t == 0u) {
+        let step = atomicLoad(&state[0]);
         var value: f32;
         switch BOUND {
             // exp of a log-mean-exp: it overflows only when the bound really is −∞,
             // and the flag below then stops the run.
-            case 0u: { value = mean_pos - exp(lme_neg - 1.0); }
-            case 1u: { value = mean_pos - lme_neg; }
-            case 2u: { value = 1.0 + mean_pos - exp(lme_neg); }
-            default: { value = mean_pos - lme_clip; }
+            case NWJ: { value = mean_pos - exp(lme_neg - 1.0); }
+            case DV: { value = mean_pos - lme_neg; }
+            case JS, TUBA: { value = 1.0 + mean_pos - exp(lme_neg); }
+            case MINE: {
+                value = mean_pos - lme_neg;
+                // log m_t = logaddexp(log γ + log m_{t−1}, log(1−γ) + LME(neg)), m_0 = the
+                // first batch's Z: keyed on the device step counter, so training starts at 0.
+                var log_m = lme_neg;
+                if (step > 0u) {
+                    let prev = bitcast<f32>(atomicLoad(&state[MINE_LOG_EMA]));
+                    log_m = log_add_exp(log(p.gamma) + prev, log(1.0 - p.gamma) + lme_neg);
+                }
+                atomicStore(&state[MINE_LOG_EMA], bitcast<u32>(log_m));
+                mine_log_m = log_m;
+            }
+            case SMILE, default: { value = mean_pos - lme_clip; }
         }
-        let step = atomicLoad(&state[0]);
         hist[step % p.hist_len] = value;
         if (!is_finite(value)) {
             atomicOr(&state[1], FLAG_NONFINITE_VALUE);
@@ -111,21 +160,26 @@ fn shuffled_bound(@builtin(local_invocation_id) lid: vec3<u32>) {
         }
     }
 
+    workgroupBarrier();
+    let log_m = mine_log_m;
     for (var i = t; i < k; i += WG) {
-        let pos = scores[i];
-        let ng = scores[k + i];
-        var d_pos: f32;
+        let pos = pos_at(i);
+        let ng = neg_at(i);
+        var d_pos = -1.0 / kf;
         var d_neg: f32;
         switch BOUND {
-            case 0u: {
-                d_pos = -1.0 / kf;
-                d_neg = exp(min(ng - 1.0 - log_k, EXP_CLIP));
+            case NWJ: { d_neg = exp(min(ng - 1.0 - log_k, EXP_CLIP)); }
+            case DV: { d_neg = exp(ng - l.x) / l.y; }
+            case TUBA: {
+                d_neg = exp(min(ng - log_k, EXP_CLIP));
+                // The baseline enters as S − b: its gradient is the scores' negated.
+                dbaseline[i] = -d_pos;
+                dbaseline[k + i] = -d_neg;
             }
-            case 1u: {
-                d_pos = -1.0 / kf;
-                d_neg = exp(ng - l.x) / l.y;
-            }
-            default: {
+            // ∇Z/m_t with m_t held, Z = mean exp(neg).
+            case MINE: { d_neg = exp(min(ng - log_k - log_m, EXP_CLIP)); }
+            // JS and SMILE train on the JS objective.
+            case JS, SMILE, default: {
                 d_pos = -sigmoid(-pos) / kf;
                 d_neg = sigmoid(ng) / kf;
             }

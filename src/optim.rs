@@ -38,6 +38,12 @@ impl AdamConfig {
         self
     }
 
+    /// Sets the denominator guard ε.
+    pub fn with_eps(mut self, eps: f32) -> Self {
+        self.eps = eps;
+        self
+    }
+
     /// Sets weight decay, decoupled (AdamW) or as an L2 term (Adam).
     pub fn with_weight_decay(mut self, weight_decay: f32, decoupled: bool) -> Self {
         self.weight_decay = weight_decay;

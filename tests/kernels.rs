@@ -247,7 +247,9 @@ fn shuffled_bounds_match_cpu_values_and_gradients() {
             let hist = ctx.filled("hist", 4, f32::NAN).unwrap();
             let st = ctx.upload("state", &state::initial(6)).unwrap();
             ctx.run(
-                &[ctx.shuffled_bound(bound, k, &s, &ds, &hist, &st).unwrap()],
+                &[ctx
+                    .shuffled_bound(bound, k, &s, &ds, &hist, &st, None)
+                    .unwrap()],
                 1,
             )
             .unwrap();
@@ -275,7 +277,7 @@ fn a_non_finite_bound_value_raises_the_flag() {
     let st = ctx.upload("state", &state::initial(3)).unwrap();
     ctx.run(
         &[ctx
-            .shuffled_bound(Bound::Nwj, 2, &s, &ds, &hist, &st)
+            .shuffled_bound(Bound::Nwj, 2, &s, &ds, &hist, &st, None)
             .unwrap()],
         1,
     )

@@ -1,7 +1,7 @@
 //! The reference training loop: the device program, operation for operation, on the host.
 
 use super::{ops, sample};
-use crate::bounds::shuffled_value_and_grad;
+use crate::bounds::{matrix_eval, shuffled_eval, Bound};
 use crate::program::{DrawLayout, Op, Program, Source, GRADS, PARAMS, X, Y};
 use crate::train::{eval_seed, Batches, Divergence, TrainData, TrainSpec, Trainer};
 use crate::Error;
@@ -12,6 +12,10 @@ pub struct Workspace {
     program: Program,
     /// Every buffer of the program, indexed by `BufId` (PARAMS is kept by the owner).
     pub buffers: Vec<Vec<f32>>,
+    /// MINE's log m_t, as the device keeps it in its state buffer.
+    log_ema: Option<f64>,
+    /// The objective at the last run.
+    objective: f64,
 }
 
 impl Workspace {
@@ -40,6 +44,8 @@ impl Workspace {
             spec: spec.clone(),
             program,
             buffers,
+            log_ema: None,
+            objective: f64::NAN,
         }
     }
 
@@ -52,6 +58,10 @@ impl Workspace {
     pub fn run(&mut self, params: &[f32], step: u32) -> f64 {
         let (dx, dy) = (self.spec.dx, self.spec.dy);
         let mut value = f64::NAN;
+        // The device starts MINE's moving average afresh at step 0.
+        if step == 0 {
+            self.log_ema = None;
+        }
         // PARAMS lives with the caller; every other buffer here.
         let ops = self.program.ops.clone();
         for op in &ops {
@@ -135,40 +145,46 @@ impl Workspace {
                 }
                 Op::Bound {
                     bound,
+                    k,
                     shuffled,
                     scores,
                     dscores,
                     baseline,
-                    ..
                 } => {
-                    assert!(shuffled && baseline.is_none(), "{bound:?}: not built yet");
-                    let (v, grad) = shuffled_value_and_grad(bound, &self.buffers[scores]);
-                    for (d, g) in self.buffers[dscores].iter_mut().zip(&grad) {
-                        *d = *g as f32;
+                    let b = baseline.map(|(v, _)| &self.buffers[v][..]);
+                    let s = &self.buffers[scores];
+                    let eval = if shuffled {
+                        shuffled_eval(bound, s, b, self.log_ema)
+                    } else {
+                        matrix_eval(bound, s, k, b, self.log_ema)
+                    };
+                    if matches!(bound, Bound::Mine { .. }) {
+                        self.log_ema = Some(eval.log_ema);
                     }
-                    value = v;
+                    copy_f64(&eval.ds, &mut self.buffers[dscores]);
+                    if let Some((_, dv)) = baseline {
+                        copy_f64(&eval.db, &mut self.buffers[dv]);
+                    }
+                    value = eval.value;
+                    self.objective = eval.objective;
                 }
             }
         }
         value
     }
 
-    /// The spec's training objective for step `step`'s batch (what finite differences check).
+    /// The spec's training objective on step `step`'s batch (what finite differences check).
     pub fn objective(&mut self, params: &[f32], step: u32) -> f64 {
         self.run(params, step);
-        let scores = self
-            .program
-            .ops
-            .iter()
-            .find_map(|op| match op {
-                Op::Bound { scores, .. } => Some(*scores),
-                _ => None,
-            })
-            .expect("a program has a bound");
-        crate::bounds::shuffled_objective(self.spec.bound, &self.buffers[scores])
+        self.objective
     }
 }
 
+fn copy_f64(src: &[f64], dst: &mut [f32]) {
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d = *s as f32;
+    }
+}
 /// Trains a critic on the CPU with the exact draws and operations of the GPU trainer.
 pub struct CpuTrainer {
     spec: TrainSpec,

@@ -19,17 +19,21 @@ pub enum Family {
     Bounds,
     /// The split first layer of the all-pairs concat critic (`pairs.wgsl`).
     Pairs,
+    /// Bounds over the full K×K score matrix, with score and baseline gradients
+    /// (`matrix_bounds.wgsl`).
+    MatrixBounds,
 }
 
 impl Family {
     /// Every family, for validation tests.
-    pub const ALL: [Family; 6] = [
+    pub const ALL: [Family; 7] = [
         Family::Gemm,
         Family::Reduce,
         Family::Adam,
         Family::Sample,
         Family::Bounds,
         Family::Pairs,
+        Family::MatrixBounds,
     ];
 
     /// The file name under `shaders/`.
@@ -41,6 +45,7 @@ impl Family {
             Family::Sample => "sample.wgsl",
             Family::Bounds => "bounds.wgsl",
             Family::Pairs => "pairs.wgsl",
+            Family::MatrixBounds => "matrix_bounds.wgsl",
         }
     }
 
@@ -54,6 +59,7 @@ impl Family {
             Family::Sample => include_str!("../../shaders/sample.wgsl"),
             Family::Bounds => include_str!("../../shaders/bounds.wgsl"),
             Family::Pairs => include_str!("../../shaders/pairs.wgsl"),
+            Family::MatrixBounds => include_str!("../../shaders/matrix_bounds.wgsl"),
         };
         match self {
             Family::Sample => format!("{RNG}\n{own}"),

@@ -4,8 +4,7 @@
 use super::buffer::GpuBuffer;
 use super::context::GpuContext;
 use super::dispatch::Dispatch;
-use super::error::GpuError;
-use super::kernels::{state, PairAxis};
+use super::kernels::{state, MatrixBoundBuffers, PairAxis};
 use crate::program::{DrawLayout, Op, Program, Source, GRADS, PARAMS, X, Y};
 use crate::train::{eval_seed, Batches, Divergence, TrainData, TrainSpec, Trainer};
 use crate::Error;
@@ -121,6 +120,7 @@ fn compile(
     let hist = ctx.filled("values", hist_len, f32::NAN)?;
     let b = &buffers;
     let (dx, dy) = (spec.dx, spec.dy);
+    let mut scratches = Vec::new();
     let mut d = Vec::with_capacity(program.ops.len());
     for op in &program.ops {
         match op {
@@ -194,23 +194,38 @@ fn compile(
                 dscores,
                 baseline,
             } => {
-                if !*shuffled || baseline.is_some() {
-                    return Err(GpuError::InvalidArgument(format!(
-                        "{bound:?} on the full matrix is not built yet"
-                    ))
-                    .into());
+                let bl = baseline.map(|(v, dv)| (&b[v], &b[dv]));
+                if *shuffled {
+                    d.push(ctx.shuffled_bound(
+                        *bound,
+                        *k,
+                        &b[*scores],
+                        &b[*dscores],
+                        &hist,
+                        &state_buf,
+                        bl,
+                    )?);
+                } else {
+                    let scratch =
+                        ctx.zeros("bound scratch", GpuContext::matrix_bound_scratch_len(*k))?;
+                    d.extend(ctx.matrix_bound(
+                        *bound,
+                        *k,
+                        &MatrixBoundBuffers {
+                            s: &b[*scores],
+                            baseline: bl,
+                            ds: &b[*dscores],
+                            hist: &hist,
+                            state: &state_buf,
+                            scratch: &scratch,
+                        },
+                    )?);
+                    scratches.push(scratch);
                 }
-                d.push(ctx.shuffled_bound(
-                    *bound,
-                    *k,
-                    &b[*scores],
-                    &b[*dscores],
-                    &hist,
-                    &state_buf,
-                )?)
             }
         }
     }
+    buffers.extend(scratches);
     Ok(Compiled {
         buffers,
         state: state_buf,

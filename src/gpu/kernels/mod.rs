@@ -5,11 +5,13 @@
 mod adam;
 mod bounds;
 mod gemm;
+mod matrix_bounds;
 mod pairs;
 mod reduce;
 mod sample;
 
 pub use adam::state;
+pub use matrix_bounds::MatrixBoundBuffers;
 pub use pairs::PairAxis;
 pub use reduce::ReduceOp;
 pub use sample::SampleFill;

@@ -1,0 +1,451 @@
+// Bounds over the full K×K score matrix S_ij = f(x_i, y_j) (SPEC §2), row-major: the value,
+// ∂(−L)/∂S and, for the bounds with a learned log-baseline b_j = b(y_j), ∂(−L)/∂b, where L is
+// the bound's training objective (Adam minimises −L).
+//
+// One family for all eight bounds, specialised by the BOUND override (`Bound::code`). A bound
+// dispatches, in order, only the kernels it needs (`matrix_bounds.rs`); each reads what the
+// ones before it wrote to `scratch`:
+//
+//   row_stats      one invocation a row     one log-sum-exp and one diagonal term per row
+//   col_stats      one invocation a column  α-InfoNCE's leave-one-out statistics
+//   finalize       one workgroup            fixed-tree sums over rows (columns for α-InfoNCE):
+//                                           value → hist[step % hist_len], flags, MINE's EMA
+//   grad           one invocation a score   ds_ij
+//   baseline_grad  one invocation a column  db_j (TUBA, α-InfoNCE)
+//
+// Deterministic: every sum runs in index order, then through a fixed tree; no float atomics.
+// Every exp is max-shifted, clipped at EXP_CLIP, or of a quantity bounded above (said where).
+//
+// Scratch (f32), K = p.k:
+//   [0, 2K)                 row i: (its log-sum-exp, its diagonal term), see row_stats
+//   [2K, 2K + COL_LEN·K)    column j: the COL_* fields (α-InfoNCE only)
+//   then GLOBAL_LEN values  the off-diagonal log-sum-exp of S, MINE's log m_t
+
+struct MatrixParams {
+    k: u32,
+    hist_len: u32,
+    // SMILE's clip.
+    tau: f32,
+    // α-InfoNCE's interpolation weight, in (0, 1).
+    alpha: f32,
+    // MINE's EMA decay, in (0, 1).
+    gamma: f32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
+}
+
+// `Bound::code`.
+const NWJ: u32 = 0u;
+const DV: u32 = 1u;
+const JS: u32 = 2u;
+const SMILE: u32 = 3u;
+const INFONCE: u32 = 4u;
+const TUBA: u32 = 5u;
+const MINE: u32 = 6u;
+const ALPHA: u32 = 7u;
+override BOUND: u32 = 0u;
+
+@group(0) @binding(0) var<uniform> p: MatrixParams;
+@group(0) @binding(1) var<storage, read> s: array<f32>;
+// b_j (K values); bound to `s` as a placeholder for bounds without a baseline, never read then.
+@group(0) @binding(2) var<storage, read> baseline: array<f32>;
+@group(0) @binding(3) var<storage, read_write> ds: array<f32>;
+@group(0) @binding(4) var<storage, read_write> db: array<f32>;
+@group(0) @binding(5) var<storage, read_write> hist: array<f32>;
+@group(0) @binding(6) var<storage, read_write> state: array<atomic<u32>>;
+@group(0) @binding(7) var<storage, read_write> scratch: array<f32>;
+
+const WG: u32 = 256u;
+const LOWEST: f32 = -3.4028234e38;
+const EXP_CLIP: f32 = 80.0;
+const FLAG_NONFINITE_VALUE: u32 = 1u;
+// state[3]: MINE's log m_t as f32 bits (`state::MINE_LOG_EMA`).
+const MINE_LOG_EMA: u32 = 3u;
+
+// The per-column fields of α-InfoNCE. Row indices are stored as f32, exact below 2^24.
+const COL_LSE: u32 = 0u;        // C_j = log Σ_i e^(S_ij)
+const COL_TOP: u32 = 1u;        // r1: the row of the column's largest score (first on ties)
+const COL_LSE_REST: u32 = 2u;   // log Σ_{i≠r1} e^(S_ij), shifted by the second largest
+const COL_Q: u32 = 3u;          // log Σ_{i≠j} e^(−interp_ij)
+const COL_Q_TOP: u32 = 4u;      // the row i ≠ j of the largest −interp_ij (first on ties)
+const COL_Q_REST: u32 = 5u;     // log Σ_{i∉{j,q1}} e^(−interp_ij); LOWEST when that set is empty
+const COL_INTERP_DIAG: u32 = 6u; // interp_jj
+const COL_JOINT: u32 = 7u;      // Σ_{i≠j} (S_jj − interp_ij)
+const COL_MARG: u32 = 8u;       // Σ_{i≠j} e^(S_ij − interp_jj) ≤ (K−1)/α
+const COL_LEN: u32 = 9u;
+const GLOBAL_LSE_OFF: u32 = 0u;
+const GLOBAL_MINE_LOG_M: u32 = 1u;
+
+fn col_base(j: u32) -> u32 {
+    return 2u * p.k + COL_LEN * j;
+}
+
+fn global_base() -> u32 {
+    return (2u + COL_LEN) * p.k;
+}
+
+fn sigmoid(x: f32) -> f32 {
+    let e = exp(-abs(x));
+    return select(e / (1.0 + e), 1.0 / (1.0 + e), x >= 0.0);
+}
+
+fn is_finite(x: f32) -> bool {
+    return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u;
+}
+
+fn log_add_exp(a: f32, b: f32) -> f32 {
+    return max(a, b) + log(1.0 + exp(-abs(a - b)));
+}
+
+// Online log-sum-exp: (max, Σ exp(v − max)).
+fn lse_push(acc: vec2<f32>, v: f32) -> vec2<f32> {
+    let m = max(acc.x, v);
+    return vec2<f32>(m, acc.y * exp(acc.x - m) + exp(v - m));
+}
+
+fn lse_merge(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
+    let m = max(a.x, b.x);
+    return vec2<f32>(m, a.y * exp(a.x - m) + b.y * exp(b.x - m));
+}
+
+// The top two of a stream: (largest, second largest, row of the largest as f32). Strict `>`
+// keeps the first row on ties, as the CPU reference does.
+fn top2_push(acc: vec3<f32>, v: f32, row: u32) -> vec3<f32> {
+    if (v > acc.x) {
+        return vec3<f32>(v, acc.x, f32(row));
+    }
+    return vec3<f32>(acc.x, max(acc.y, v), acc.z);
+}
+
+// ---- row_stats ---------------------------------------------------------------------------
+
+// Entry (i, j) of the row log-sum-exp a bound needs: SMILE clips, TUBA subtracts b_j.
+fn row_term(i: u32, j: u32) -> f32 {
+    let v = s[i * p.k + j];
+    if (BOUND == SMILE) {
+        return clamp(v, -p.tau, p.tau);
+    }
+    if (BOUND == TUBA) {
+        return v - baseline[j];
+    }
+    return v;
+}
+
+// Row i's log-sum-exp (over the whole row for InfoNCE, off the diagonal otherwise) and its
+// diagonal term: S_ii − LSE_row(i) for InfoNCE, S_ii − b_i for TUBA, S_ii for the others.
+@compute @workgroup_size(64)
+fn row_stats(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.x;
+    let k = p.k;
+    if (i >= k) {
+        return;
+    }
+    let whole_row = BOUND == INFONCE;
+    var m = LOWEST;
+    for (var j = 0u; j < k; j++) {
+        if (j != i || whole_row) {
+            m = max(m, row_term(i, j));
+        }
+    }
+    var sum = 0.0;
+    for (var j = 0u; j < k; j++) {
+        if (j != i || whole_row) {
+            sum += exp(row_term(i, j) - m);
+        }
+    }
+    let lse = m + log(sum);
+    let d = s[i * k + i];
+    var diag = d;
+    if (BOUND == INFONCE) {
+        diag = d - lse;
+    } else if (BOUND == TUBA) {
+        diag = d - baseline[i];
+    }
+    scratch[2u * i] = lse;
+    scratch[2u * i + 1u] = diag;
+}
+
+// ---- α-InfoNCE's column statistics ---------------------------------------------------------
+
+// log Σ_{l≠i} e^(S_lj) from column j's statistics. SPEC's stable form LSE_col + log(1 − e^(S_ij −
+// LSE_col)) is exact for every row but the column's largest, whose e^(S_ij − LSE_col) can round
+// to 1 in f32; that row takes the sum of the rest, kept separately.
+fn held_out(c: f32, top: u32, rest: f32, i: u32, v: f32) -> f32 {
+    if (i == top) {
+        return rest;
+    }
+    // v ≤ the largest, so e^(v − c) ≤ 1/2 and the log loses nothing.
+    return c + log(1.0 - exp(v - c));
+}
+
+// interp_ij = log(α e^(loo_ij) + (1−α) e^(b_j)), with loo_ij = held_out − log(K−1).
+fn interp(held: f32, bj: f32) -> f32 {
+    let kf = f32(p.k);
+    return log_add_exp(log(p.alpha) + held - log(kf - 1.0), log(1.0 - p.alpha) + bj);
+}
+
+@compute @workgroup_size(64)
+fn col_stats(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let j = gid.x;
+    let k = p.k;
+    if (j >= k) {
+        return;
+    }
+    // The column's top two scores, then its log-sum-exp and that of all but the top row.
+    var top = vec3<f32>(LOWEST, LOWEST, 0.0);
+    for (var i = 0u; i < k; i++) {
+        top = top2_push(top, s[i * k + j], i);
+    }
+    let r1 = u32(top.z);
+    var all = 0.0;
+    var rest = 0.0;
+    for (var i = 0u; i < k; i++) {
+        let v = s[i * k + j];
+        all += exp(v - top.x);
+        if (i != r1) {
+            rest += exp(v - top.y);
+        }
+    }
+    let c = top.x + log(all);
+    // K ≥ 2, so the rest holds at least its own largest term and rest ≥ 1.
+    let c_rest = top.y + log(rest);
+
+    // −interp_ij down the rows i ≠ j: the top two, then the same held-out sums, and the joint sum.
+    let bj = baseline[j];
+    let sjj = s[j * k + j];
+    var qtop = vec3<f32>(LOWEST, LOWEST, 0.0);
+    var joint = 0.0;
+    for (var i = 0u; i < k; i++) {
+        if (i != j) {
+            let v = s[i * k + j];
+            let w = interp(held_out(c, r1, c_rest, i, v), bj);
+            joint += sjj - w;
+            qtop = top2_push(qtop, -w, i);
+        }
+    }
+    let q1 = u32(qtop.z);
+    var q_all = 0.0;
+    var q_rest = 0.0;
+    for (var i = 0u; i < k; i++) {
+        if (i != j) {
+            let w = -interp(held_out(c, r1, c_rest, i, s[i * k + j]), bj);
+            q_all += exp(w - qtop.x);
+            if (i != q1) {
+                q_rest += exp(w - qtop.y);
+            }
+        }
+    }
+    let held_jj = held_out(c, r1, c_rest, j, sjj);
+    let interp_jj = interp(held_jj, bj);
+    let base = col_base(j);
+    scratch[base + COL_LSE] = c;
+    scratch[base + COL_TOP] = f32(r1);
+    scratch[base + COL_LSE_REST] = c_rest;
+    scratch[base + COL_Q] = qtop.x + log(q_all);
+    scratch[base + COL_Q_TOP] = f32(q1);
+    // With K = 2 only row q1 is off the diagonal: the rest is empty.
+    var q_rest_lse = LOWEST;
+    if (k > 2u) {
+        q_rest_lse = qtop.y + log(q_rest);
+    }
+    scratch[base + COL_Q_REST] = q_rest_lse;
+    scratch[base + COL_INTERP_DIAG] = interp_jj;
+    scratch[base + COL_JOINT] = joint;
+    // interp_jj ≥ log α + held_jj − log(K−1): at most (K−1)/α.
+    scratch[base + COL_MARG] = exp(held_jj - interp_jj);
+}
+
+// ---- finalize ------------------------------------------------------------------------------
+
+// lses: per-thread (max, Σ exp) of the rows' log-sum-exps; sums: (Σ diagonal terms, 0), or
+// for α-InfoNCE (Σ joint, Σ marginal) over columns.
+var<workgroup> lses: array<vec2<f32>, 256>;
+var<workgroup> sums: array<vec2<f32>, 256>;
+
+@compute @workgroup_size(256)
+fn finalize(@builtin(local_invocation_id) lid: vec3<u32>) {
+    let t = lid.x;
+    let k = p.k;
+    var l = vec2<f32>(LOWEST, 0.0);
+    var acc = vec2<f32>(0.0);
+    for (var r = t; r < k; r += WG) {
+        if (BOUND == ALPHA) {
+            let base = col_base(r);
+            acc += vec2<f32>(scratch[base + COL_JOINT], scratch[base + COL_MARG]);
+        } else {
+            l = lse_push(l, scratch[2u * r]);
+            acc.x += scratch[2u * r + 1u];
+        }
+    }
+    lses[t] = l;
+    sums[t] = acc;
+    workgroupBarrier();
+    for (var stride = WG / 2u; stride > 0u; stride = stride / 2u) {
+        if (t < stride) {
+            lses[t] = lse_merge(lses[t], lses[t + stride]);
+            sums[t] = sums[t] + sums[t + stride];
+        }
+        workgroupBarrier();
+    }
+    if (t != 0u) {
+        return;
+    }
+    let kf = f32(k);
+    let n = kf * (kf - 1.0);
+    let total = sums[0];
+    let mean_diag = total.x / kf;
+    // log Σ_{i≠j} e^(S_ij) (of the clipped or baseline-shifted scores for SMILE and TUBA)
+    let lse_off = lses[0].x + log(lses[0].y);
+    let lme_off = lse_off - log(n);
+    let step = atomicLoad(&state[0]);
+    var value: f32;
+    var log_m = 0.0;
+    switch BOUND {
+        case INFONCE: { value = log(kf) + mean_diag; }
+        // exp of a log-mean-exp: it overflows only when the bound really is −∞, and the flag
+        // below then stops the run.
+        case NWJ: { value = mean_diag - exp(lme_off - 1.0); }
+        case TUBA, JS: { value = 1.0 + mean_diag - exp(lme_off); }
+        case ALPHA: { value = 1.0 + total.x / n - total.y / n; }
+        case MINE: {
+            value = mean_diag - lme_off;
+            // log m_t = logaddexp(log γ + log m_{t−1}, log(1−γ) + LME_off), m_0 = the first
+            // batch's Z: the device step counter says which step this is, so a trainer that
+            // uses MINE must start at step 0.
+            log_m = lme_off;
+            if (step > 0u) {
+                let prev = bitcast<f32>(atomicLoad(&state[MINE_LOG_EMA]));
+                log_m = log_add_exp(log(p.gamma) + prev, log(1.0 - p.gamma) + lme_off);
+            }
+            atomicStore(&state[MINE_LOG_EMA], bitcast<u32>(log_m));
+        }
+        // SMILE's row log-sum-exps are of the clipped scores.
+        case DV, SMILE, default: { value = mean_diag - lme_off; }
+    }
+    hist[step % p.hist_len] = value;
+    if (!is_finite(value)) {
+        atomicOr(&state[1], FLAG_NONFINITE_VALUE);
+        atomicMin(&state[2], step);
+    }
+    let g = global_base();
+    scratch[g + GLOBAL_LSE_OFF] = lse_off;
+    scratch[g + GLOBAL_MINE_LOG_M] = log_m;
+}
+
+// ---- grad ----------------------------------------------------------------------------------
+
+// α-InfoNCE's ∂(−V)/∂S_ij (see `alpha_info_nce` in src/bounds.rs for the derivation):
+// −[i=j]/K + α/(N(K−1)) Σ_{l∉{i,j}} e^(S_ij − interp_lj) + [i≠j] (1−α)/N e^(S_ij + b_j − 2 interp_jj).
+// Each exponent is bounded above: e^(S_ij − interp_lj) ≤ (K−1)/α because loo_lj holds S_ij for
+// l ≠ i, and e^(b_j − interp_jj) ≤ 1/(1−α).
+fn alpha_grad(i: u32, j: u32, v: f32) -> f32 {
+    let kf = f32(p.k);
+    let n = kf * (kf - 1.0);
+    let base = col_base(j);
+    let q = scratch[base + COL_Q];
+    let scale = p.alpha / (n * (kf - 1.0));
+    if (i == j) {
+        return scale * exp(v + q) - 1.0 / kf;
+    }
+    var g: f32;
+    if (i == u32(scratch[base + COL_Q_TOP])) {
+        g = exp(v + scratch[base + COL_Q_REST]);
+    } else {
+        // Row i is not the largest term of Q, so e^(w − q) ≤ 1/2: removing it loses nothing.
+        let held = held_out(
+            scratch[base + COL_LSE],
+            u32(scratch[base + COL_TOP]),
+            scratch[base + COL_LSE_REST],
+            i,
+            v,
+        );
+        let w = -interp(held, baseline[j]);
+        g = exp(v + q + log(1.0 - exp(w - q)));
+    }
+    let ijj = scratch[base + COL_INTERP_DIAG];
+    return scale * g + (1.0 - p.alpha) / n * exp(v + baseline[j] - 2.0 * ijj);
+}
+
+@compute @workgroup_size(256)
+fn grad(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    // Two-dimensional grid, so matrices past 65 535 × 256 scores still fit one dispatch.
+    let e = gid.x + gid.y * groups.x * WG;
+    let k = p.k;
+    if (e >= k * k) {
+        return;
+    }
+    let i = e / k;
+    let j = e % k;
+    let v = s[e];
+    let kf = f32(k);
+    let n = kf * (kf - 1.0);
+    let log_n = log(n);
+    var d: f32;
+    if (BOUND == INFONCE) {
+        d = exp(v - scratch[2u * i]) / kf - select(0.0, 1.0 / kf, i == j);
+    } else if (BOUND == ALPHA) {
+        d = alpha_grad(i, j, v);
+    } else if (BOUND == JS || BOUND == SMILE) {
+        // The JS objective: −mean softplus(−S_ii) − mean_off softplus(S_ij).
+        if (i == j) {
+            d = -sigmoid(-v) / kf;
+        } else {
+            d = sigmoid(v) / n;
+        }
+    } else if (i == j) {
+        d = -1.0 / kf;
+    } else {
+        let g = global_base();
+        switch BOUND {
+            case NWJ: { d = exp(min(v - 1.0 - log_n, EXP_CLIP)); }
+            case TUBA: { d = exp(min(v - baseline[j] - log_n, EXP_CLIP)); }
+            // e^(S_ij − log Σ_off e^S) ≤ 1
+            case DV: { d = exp(v - scratch[g + GLOBAL_LSE_OFF]); }
+            // MINE: ∇Z/m_t with m_t held, Z = mean_off e^S.
+            case MINE, default: { d = exp(min(v - log_n - scratch[g + GLOBAL_MINE_LOG_M], EXP_CLIP)); }
+        }
+    }
+    ds[e] = d;
+}
+
+// ---- baseline_grad -------------------------------------------------------------------------
+
+@compute @workgroup_size(64)
+fn baseline_grad(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let j = gid.x;
+    let k = p.k;
+    if (j >= k) {
+        return;
+    }
+    let kf = f32(k);
+    let n = kf * (kf - 1.0);
+    let bj = baseline[j];
+    if (BOUND == ALPHA) {
+        // (1−α)/N (Σ_{i≠j} e^(b_j − interp_ij) − Σ_{i≠j} e^(S_ij − interp_jj) e^(b_j − interp_jj));
+        // each e^(b_j − interp) ≤ 1/(1−α).
+        let base = col_base(j);
+        let ijj = scratch[base + COL_INTERP_DIAG];
+        db[j] = (1.0 - p.alpha) / n
+            * (exp(bj + scratch[base + COL_Q]) - scratch[base + COL_MARG] * exp(bj - ijj));
+        return;
+    }
+    // TUBA: 1/K − Σ_{i≠j} e^(S_ij − b_j) / N, the column's sum as one max-shifted exponent,
+    // clipped like the score gradients.
+    var m = LOWEST;
+    for (var i = 0u; i < k; i++) {
+        if (i != j) {
+            m = max(m, s[i * k + j] - bj);
+        }
+    }
+    var sum = 0.0;
+    for (var i = 0u; i < k; i++) {
+        if (i != j) {
+            sum += exp(s[i * k + j] - bj - m);
+        }
+    }
+    db[j] = 1.0 / kf - exp(min(m + log(sum) - log(n), EXP_CLIP));
+}
