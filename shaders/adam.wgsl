@@ -25,19 +25,20 @@ struct AdamParams {
 @group(0) @binding(4) var<storage, read_write> m2: array<f32>;
 @group(0) @binding(5) var<storage, read_write> state: array<atomic<u32>>;
 
+const WG: u32 = 256u;
 const FLAG_NONFINITE_PARAM: u32 = 2u;
 
 fn is_finite(x: f32) -> bool {
     return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u;
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn adam_step(
     @builtin(global_invocation_id) gid: vec3<u32>,
     @builtin(num_workgroups) groups: vec3<u32>,
 ) {
     // Two-dimensional grid so models past 65 535 × 256 parameters still fit one dispatch.
-    let i = gid.x + gid.y * groups.x * 256u;
+    let i = gid.x + gid.y * groups.x * WG;
     if (i >= p.n) {
         return;
     }

@@ -367,7 +367,7 @@ fn alpha_grad(i: u32, j: u32, v: f32) -> f32 {
     return scale * g + (1.0 - p.alpha) / n * exp(v + baseline[j] - 2.0 * ijj);
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn grad(
     @builtin(global_invocation_id) gid: vec3<u32>,
     @builtin(num_workgroups) groups: vec3<u32>,

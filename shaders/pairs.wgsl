@@ -22,12 +22,14 @@ override ROWS: bool = true;
 @group(0) @binding(2) var<storage, read> v: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
+const WG: u32 = 64u;
+
 // A two-dimensional grid, so K²·w past 65 535 × 64 still fits one dispatch.
 fn flat(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
-    return gid.x + gid.y * groups.x * 64u;
+    return gid.x + gid.y * groups.x * WG;
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn pair_expand(
     @builtin(global_invocation_id) gid: vec3<u32>,
     @builtin(num_workgroups) groups: vec3<u32>,
@@ -43,7 +45,7 @@ fn pair_expand(
     out[e] = max(u[i * p.width + c] + v[j * p.width + c], 0.0);
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn pair_reduce(
     @builtin(global_invocation_id) gid: vec3<u32>,
     @builtin(num_workgroups) groups: vec3<u32>,

@@ -11,6 +11,9 @@ use crate::gpu::pipelines::{Binding, KernelKey};
 use crate::gpu::shaders::Family;
 use crate::optim::AdamConfig;
 
+/// `adam_step`'s workgroup size (`WG` in `adam.wgsl`).
+const WORKGROUP: usize = 256;
+
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
 struct AdamParams {
@@ -77,14 +80,7 @@ impl GpuContext {
             decoupled: config.decoupled as u32,
             _pad: 0,
         };
-        let groups = n.div_ceil(256) as u64;
-        let max = u64::from(self.limits().max_compute_workgroups_per_dimension);
-        let (gx, gy) = if groups <= max {
-            (groups, 1)
-        } else {
-            (max, groups.div_ceil(max))
-        };
-        let gy = self.check_workgroups("adam", gy)?;
+        let grid = self.grid("adam", n, WORKGROUP)?;
         let key = KernelKey {
             family: Family::Adam,
             entry: "adam_step",
@@ -109,7 +105,7 @@ impl GpuContext {
                 &v.buffer,
                 &state.buffer,
             ],
-            [gx.max(1) as u32, gy, 1],
+            grid,
         ))
     }
 

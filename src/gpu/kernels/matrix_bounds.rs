@@ -48,6 +48,9 @@ const ROW_LEN: usize = 2;
 const COL_LEN: usize = 9;
 const GLOBAL_LEN: usize = 2;
 
+/// `grad`'s workgroup size (`WG` in `matrix_bounds.wgsl`).
+const GRAD_WORKGROUP: usize = 256;
+
 impl GpuContext {
     /// Prepares the launches that evaluate `bound` on the K×K scores `io.s`: the value to
     /// hist[step % hist_len] (a non-finite one raises the state's flag), ∂(−L)/∂S to `io.ds`,
@@ -141,7 +144,11 @@ impl GpuContext {
             d.push(launch("row_stats", [U, R, R, N, N, N, N, W], per_line));
         }
         d.push(launch("finalize", [U, N, N, N, N, W, W, W], [1, 1, 1]));
-        d.push(launch("grad", [U, R, R, W, N, N, N, W], self.grid_2d(kk)?));
+        d.push(launch(
+            "grad",
+            [U, R, R, W, N, N, N, W],
+            self.grid("matrix bound grid", kk, GRAD_WORKGROUP)?,
+        ));
         if bound.needs_baseline() {
             d.push(launch("baseline_grad", [U, R, R, N, W, N, N, W], per_line));
         }
@@ -151,22 +158,5 @@ impl GpuContext {
     /// Scratch elements [`GpuContext::matrix_bound`] needs for a K×K matrix.
     pub fn matrix_bound_scratch_len(k: usize) -> usize {
         (ROW_LEN + COL_LEN) * k + GLOBAL_LEN
-    }
-
-    /// Workgroups of 256 covering `n` invocations, folded into two dimensions when one does
-    /// not hold them (the kernel rebuilds the index from `num_workgroups`).
-    fn grid_2d(&self, n: usize) -> Result<[u32; 3], GpuError> {
-        let groups = (n.div_ceil(256) as u64).max(1);
-        let max = u64::from(self.limits().max_compute_workgroups_per_dimension);
-        let (gx, gy) = if groups <= max {
-            (groups, 1)
-        } else {
-            (max, groups.div_ceil(max))
-        };
-        Ok([
-            gx as u32,
-            self.check_workgroups("matrix bound grid", gy)?,
-            1,
-        ])
     }
 }

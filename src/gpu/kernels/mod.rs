@@ -37,6 +37,29 @@ pub(crate) fn to_u32(what: &str, v: usize) -> Result<u32, GpuError> {
 }
 
 impl GpuContext {
+    /// Workgroups of `workgroup_size` covering `invocations` (at least one workgroup), folded
+    /// into two dimensions when one does not hold them: x as wide as the adapter allows, y the
+    /// rows of x. A kernel launched on this grid must have `workgroup_size` invocations along x
+    /// only, rebuild its flat index as `gid.x + gid.y * num_workgroups.x * workgroup_size` and
+    /// return past `invocations`.
+    pub(crate) fn grid(
+        &self,
+        what: &str,
+        invocations: usize,
+        workgroup_size: usize,
+    ) -> Result<[u32; 3], GpuError> {
+        let max = self.limits().max_compute_workgroups_per_dimension;
+        let (gx, gy) = fold(invocations, workgroup_size, max);
+        let gy = self.check_workgroups(what, gy)?;
+        // Every flat index launched, not only those below `invocations`, must fit a u32.
+        if u128::from(gx) * u128::from(gy) * workgroup_size as u128 > 1 << 32 {
+            return Err(GpuError::InvalidArgument(format!(
+                "{what}: {invocations} invocations take flat indices past u32"
+            )));
+        }
+        Ok([gx as u32, gy, 1])
+    }
+
     pub(crate) fn bind(
         &self,
         key: &KernelKey,
@@ -63,5 +86,32 @@ impl GpuContext {
             bind_group,
             groups,
         }
+    }
+}
+
+/// (x, y) workgroups of `workgroup_size` covering `invocations`, x at most `max`.
+fn fold(invocations: usize, workgroup_size: usize, max: u32) -> (u64, u64) {
+    let groups = (invocations.div_ceil(workgroup_size) as u64).max(1);
+    let max = u64::from(max);
+    if groups <= max {
+        (groups, 1)
+    } else {
+        (max, groups.div_ceil(max))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fold;
+
+    #[test]
+    fn fold_covers_every_invocation_in_as_few_rows_as_fit() {
+        assert_eq!(fold(0, 256, 8), (1, 1));
+        assert_eq!(fold(1, 256, 8), (1, 1));
+        assert_eq!(fold(8 * 256, 256, 8), (8, 1));
+        assert_eq!(fold(8 * 256 + 1, 256, 8), (8, 2));
+        assert_eq!(fold(64 * 64, 64, 8), (8, 8));
+        assert_eq!(fold(64 * 64 + 1, 64, 8), (8, 9));
+        assert_eq!(fold(u32::MAX as usize, 256, 65_535), (65_535, 257));
     }
 }

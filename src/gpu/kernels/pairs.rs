@@ -10,6 +10,9 @@ use crate::gpu::error::GpuError;
 use crate::gpu::pipelines::{Binding, KernelKey};
 use crate::gpu::shaders::Family;
 
+/// The pair kernels' workgroup size (`WG` in `pairs.wgsl`).
+const WORKGROUP: usize = 64;
+
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
 struct PairParams {
@@ -28,18 +31,6 @@ pub enum PairAxis {
 }
 
 impl GpuContext {
-    /// A 64-wide grid over `n` invocations, folded into two dimensions past the per-dimension limit.
-    fn grid_64(&self, what: &str, n: usize) -> Result<[u32; 3], GpuError> {
-        let groups = n.div_ceil(64).max(1) as u64;
-        let max = u64::from(self.limits().max_compute_workgroups_per_dimension);
-        let (gx, gy) = if groups <= max {
-            (groups, 1)
-        } else {
-            (max, groups.div_ceil(max))
-        };
-        Ok([gx as u32, self.check_workgroups(what, gy)?, 1])
-    }
-
     /// Prepares out (K²×w) = relu(U_i + V_j) for every pair, U and V K×w.
     pub fn pair_expand(
         &self,
@@ -103,7 +94,7 @@ impl GpuContext {
             ],
         };
         let uniform = self.uniform(entry, &params);
-        let grid = self.grid_64(entry, invocations)?;
+        let grid = self.grid(entry, invocations, WORKGROUP)?;
         Ok(self.bind(&key, &[&uniform, &a.buffer, &b.buffer, &out.buffer], grid))
     }
 }
