@@ -1,10 +1,6 @@
 // Adam over every parameter of a model in one dispatch (PyTorch semantics), and the device
-// step counter that every kernel of a training step reads.
-//
-// state[0]: the step (0-based, incremented by `tick` at the end of each step)
-// state[1]: divergence flags (bit 0: non-finite bound value; bit 1: non-finite parameter or gradient)
-// state[2]: the first step that raised a flag (u32::MAX while none has)
-// state[3]: MINE's log m_t (f32 bits; written by the bound kernels, read at the next step)
+// step counter that every kernel of a training step reads. The state buffer's layout is
+// numerics.wgsl's NUM_STATE_* (prepended).
 
 struct AdamParams {
     n: u32,
@@ -26,11 +22,6 @@ struct AdamParams {
 @group(0) @binding(5) var<storage, read_write> state: array<atomic<u32>>;
 
 const WG: u32 = 256u;
-const FLAG_NONFINITE_PARAM: u32 = 2u;
-
-fn is_finite(x: f32) -> bool {
-    return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u;
-}
 
 @compute @workgroup_size(WG)
 fn adam_step(
@@ -38,11 +29,11 @@ fn adam_step(
     @builtin(num_workgroups) groups: vec3<u32>,
 ) {
     // Two-dimensional grid so models past 65 535 × 256 parameters still fit one dispatch.
-    let i = gid.x + gid.y * groups.x * WG;
+    let i = num_flat_index(gid, groups, WG);
     if (i >= p.n) {
         return;
     }
-    let step = atomicLoad(&state[0]);
+    let step = atomicLoad(&state[NUM_STATE_STEP]);
     let t = f32(step + 1u);
     var g = grads[i];
     var w = params[i];
@@ -60,13 +51,13 @@ fn adam_step(
     m1[i] = mt;
     m2[i] = vt;
     params[i] = w;
-    if (!is_finite(w) || !is_finite(g)) {
-        atomicOr(&state[1], FLAG_NONFINITE_PARAM);
-        atomicMin(&state[2], step);
+    if (!num_is_finite(w) || !num_is_finite(g)) {
+        atomicOr(&state[NUM_STATE_FLAGS], NUM_FLAG_NONFINITE_PARAM);
+        atomicMin(&state[NUM_STATE_FIRST_BAD_STEP], step);
     }
 }
 
 @compute @workgroup_size(1)
 fn tick() {
-    atomicAdd(&state[0], 1u);
+    atomicAdd(&state[NUM_STATE_STEP], 1u);
 }

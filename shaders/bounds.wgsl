@@ -39,39 +39,6 @@ override BOUND: u32 = 0u;
 @group(0) @binding(6) var<storage, read_write> dbaseline: array<f32>;
 
 const WG: u32 = 256u;
-const LOWEST: f32 = -3.4028234e38;
-const EXP_CLIP: f32 = 80.0;
-const FLAG_NONFINITE_VALUE: u32 = 1u;
-// state[3]: MINE's log m_t as f32 bits (`state::MINE_LOG_EMA`).
-const MINE_LOG_EMA: u32 = 3u;
-
-fn softplus(x: f32) -> f32 {
-    return max(x, 0.0) + log(1.0 + exp(-abs(x)));
-}
-
-fn sigmoid(x: f32) -> f32 {
-    let e = exp(-abs(x));
-    return select(e / (1.0 + e), 1.0 / (1.0 + e), x >= 0.0);
-}
-
-fn is_finite(x: f32) -> bool {
-    return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u;
-}
-
-// Online log-sum-exp: (max, Σ exp(v − max)).
-fn lse_push(acc: vec2<f32>, v: f32) -> vec2<f32> {
-    let m = max(acc.x, v);
-    return vec2<f32>(m, acc.y * exp(acc.x - m) + exp(v - m));
-}
-
-fn lse_merge(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
-    let m = max(a.x, b.x);
-    return vec2<f32>(m, a.y * exp(a.x - m) + b.y * exp(b.x - m));
-}
-
-fn log_add_exp(a: f32, b: f32) -> f32 {
-    return max(a, b) + log(1.0 + exp(-abs(a - b)));
-}
 
 // Joint score i and negative i as the bound sees them: TUBA subtracts the baseline.
 fn pos_at(i: u32) -> f32 {
@@ -100,14 +67,14 @@ fn shuffled_bound(@builtin(local_invocation_id) lid: vec3<u32>) {
     let t = lid.x;
     let k = p.k;
     var s = vec4<f32>(0.0);
-    var neg = vec2<f32>(LOWEST, 0.0);
-    var clipped = vec2<f32>(LOWEST, 0.0);
+    var neg = vec2<f32>(NUM_LOWEST, 0.0);
+    var clipped = vec2<f32>(NUM_LOWEST, 0.0);
     for (var i = t; i < k; i += WG) {
         let pos = pos_at(i);
         let ng = neg_at(i);
-        s += vec4<f32>(pos, softplus(-pos), softplus(ng), 0.0);
-        neg = lse_push(neg, ng);
-        clipped = lse_push(clipped, clamp(ng, -p.tau, p.tau));
+        s += vec4<f32>(pos, num_softplus(-pos), num_softplus(ng), 0.0);
+        neg = num_lse_push(neg, ng);
+        clipped = num_lse_push(clipped, clamp(ng, -p.tau, p.tau));
     }
     sums[t] = s;
     lses[t] = vec4<f32>(neg, clipped);
@@ -117,7 +84,7 @@ fn shuffled_bound(@builtin(local_invocation_id) lid: vec3<u32>) {
             sums[t] = sums[t] + sums[t + stride];
             let a = lses[t];
             let b = lses[t + stride];
-            lses[t] = vec4<f32>(lse_merge(a.xy, b.xy), lse_merge(a.zw, b.zw));
+            lses[t] = vec4<f32>(num_lse_merge(a.xy, b.xy), num_lse_merge(a.zw, b.zw));
         }
         workgroupBarrier();
     }
@@ -131,7 +98,7 @@ fn shuffled_bound(@builtin(local_invocation_id) lid: vec3<u32>) {
     let lme_clip = l.z + log(l.w) - log_k;
 
     if (t == 0u) {
-        let step = atomicLoad(&state[0]);
+        let step = atomicLoad(&state[NUM_STATE_STEP]);
         var value: f32;
         switch BOUND {
             // exp of a log-mean-exp: it overflows only when the bound really is −∞,
@@ -145,18 +112,18 @@ fn shuffled_bound(@builtin(local_invocation_id) lid: vec3<u32>) {
                 // first batch's Z: keyed on the device step counter, so training starts at 0.
                 var log_m = lme_neg;
                 if (step > 0u) {
-                    let prev = bitcast<f32>(atomicLoad(&state[MINE_LOG_EMA]));
-                    log_m = log_add_exp(log(p.gamma) + prev, log(1.0 - p.gamma) + lme_neg);
+                    let prev = bitcast<f32>(atomicLoad(&state[NUM_STATE_MINE_LOG_EMA]));
+                    log_m = num_log_add_exp(log(p.gamma) + prev, log(1.0 - p.gamma) + lme_neg);
                 }
-                atomicStore(&state[MINE_LOG_EMA], bitcast<u32>(log_m));
+                atomicStore(&state[NUM_STATE_MINE_LOG_EMA], bitcast<u32>(log_m));
                 mine_log_m = log_m;
             }
             case SMILE, default: { value = mean_pos - lme_clip; }
         }
         hist[step % p.hist_len] = value;
-        if (!is_finite(value)) {
-            atomicOr(&state[1], FLAG_NONFINITE_VALUE);
-            atomicMin(&state[2], step);
+        if (!num_is_finite(value)) {
+            atomicOr(&state[NUM_STATE_FLAGS], NUM_FLAG_NONFINITE_VALUE);
+            atomicMin(&state[NUM_STATE_FIRST_BAD_STEP], step);
         }
     }
 
@@ -168,20 +135,20 @@ fn shuffled_bound(@builtin(local_invocation_id) lid: vec3<u32>) {
         var d_pos = -1.0 / kf;
         var d_neg: f32;
         switch BOUND {
-            case NWJ: { d_neg = exp(min(ng - 1.0 - log_k, EXP_CLIP)); }
+            case NWJ: { d_neg = exp(min(ng - 1.0 - log_k, NUM_EXP_CLIP)); }
             case DV: { d_neg = exp(ng - l.x) / l.y; }
             case TUBA: {
-                d_neg = exp(min(ng - log_k, EXP_CLIP));
+                d_neg = exp(min(ng - log_k, NUM_EXP_CLIP));
                 // The baseline enters as S − b: its gradient is the scores' negated.
                 dbaseline[i] = -d_pos;
                 dbaseline[k + i] = -d_neg;
             }
             // ∇Z/m_t with m_t held, Z = mean exp(neg).
-            case MINE: { d_neg = exp(min(ng - log_k - log_m, EXP_CLIP)); }
+            case MINE: { d_neg = exp(min(ng - log_k - log_m, NUM_EXP_CLIP)); }
             // JS and SMILE train on the JS objective.
             case JS, SMILE, default: {
-                d_pos = -sigmoid(-pos) / kf;
-                d_neg = sigmoid(ng) / kf;
+                d_pos = -num_sigmoid(-pos) / kf;
+                d_neg = num_sigmoid(ng) / kf;
             }
         }
         dscores[i] = d_pos;

@@ -14,7 +14,8 @@
 //   baseline_grad  one invocation a column  db_j (TUBA, α-InfoNCE)
 //
 // Deterministic: every sum runs in index order, then through a fixed tree; no float atomics.
-// Every exp is max-shifted, clipped at EXP_CLIP, or of a quantity bounded above (said where).
+// Every exp is max-shifted, clipped at NUM_EXP_CLIP (numerics.wgsl, prepended), or of a quantity
+// bounded above (said where).
 //
 // Scratch (f32), K = p.k:
 //   [0, 2K)                 row i: (its log-sum-exp, its diagonal term), see row_stats
@@ -57,11 +58,6 @@ override BOUND: u32 = 0u;
 @group(0) @binding(7) var<storage, read_write> scratch: array<f32>;
 
 const WG: u32 = 256u;
-const LOWEST: f32 = -3.4028234e38;
-const EXP_CLIP: f32 = 80.0;
-const FLAG_NONFINITE_VALUE: u32 = 1u;
-// state[3]: MINE's log m_t as f32 bits (`state::MINE_LOG_EMA`).
-const MINE_LOG_EMA: u32 = 3u;
 
 // The per-column fields of α-InfoNCE. Row indices are stored as f32, exact below 2^24.
 const COL_LSE: u32 = 0u;        // C_j = log Σ_i e^(S_ij)
@@ -69,7 +65,7 @@ const COL_TOP: u32 = 1u;        // r1: the row of the column's largest score (fi
 const COL_LSE_REST: u32 = 2u;   // log Σ_{i≠r1} e^(S_ij), shifted by the second largest
 const COL_Q: u32 = 3u;          // log Σ_{i≠j} e^(−interp_ij)
 const COL_Q_TOP: u32 = 4u;      // the row i ≠ j of the largest −interp_ij (first on ties)
-const COL_Q_REST: u32 = 5u;     // log Σ_{i∉{j,q1}} e^(−interp_ij); LOWEST when that set is empty
+const COL_Q_REST: u32 = 5u;     // log Σ_{i∉{j,q1}} e^(−interp_ij); NUM_LOWEST when that set is empty
 const COL_INTERP_DIAG: u32 = 6u; // interp_jj
 const COL_JOINT: u32 = 7u;      // Σ_{i≠j} (S_jj − interp_ij)
 const COL_MARG: u32 = 8u;       // Σ_{i≠j} e^(S_ij − interp_jj) ≤ (K−1)/α
@@ -83,30 +79,6 @@ fn col_base(j: u32) -> u32 {
 
 fn global_base() -> u32 {
     return (2u + COL_LEN) * p.k;
-}
-
-fn sigmoid(x: f32) -> f32 {
-    let e = exp(-abs(x));
-    return select(e / (1.0 + e), 1.0 / (1.0 + e), x >= 0.0);
-}
-
-fn is_finite(x: f32) -> bool {
-    return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u;
-}
-
-fn log_add_exp(a: f32, b: f32) -> f32 {
-    return max(a, b) + log(1.0 + exp(-abs(a - b)));
-}
-
-// Online log-sum-exp: (max, Σ exp(v − max)).
-fn lse_push(acc: vec2<f32>, v: f32) -> vec2<f32> {
-    let m = max(acc.x, v);
-    return vec2<f32>(m, acc.y * exp(acc.x - m) + exp(v - m));
-}
-
-fn lse_merge(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
-    let m = max(a.x, b.x);
-    return vec2<f32>(m, a.y * exp(a.x - m) + b.y * exp(b.x - m));
 }
 
 // The top two of a stream: (largest, second largest, row of the largest as f32). Strict `>`
@@ -142,7 +114,7 @@ fn row_stats(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     let whole_row = BOUND == INFONCE;
-    var m = LOWEST;
+    var m = NUM_LOWEST;
     for (var j = 0u; j < k; j++) {
         if (j != i || whole_row) {
             m = max(m, row_term(i, j));
@@ -182,7 +154,7 @@ fn held_out(c: f32, top: u32, rest: f32, i: u32, v: f32) -> f32 {
 // interp_ij = log(α e^(loo_ij) + (1−α) e^(b_j)), with loo_ij = held_out − log(K−1).
 fn interp(held: f32, bj: f32) -> f32 {
     let kf = f32(p.k);
-    return log_add_exp(log(p.alpha) + held - log(kf - 1.0), log(1.0 - p.alpha) + bj);
+    return num_log_add_exp(log(p.alpha) + held - log(kf - 1.0), log(1.0 - p.alpha) + bj);
 }
 
 @compute @workgroup_size(64)
@@ -193,7 +165,7 @@ fn col_stats(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     // The column's top two scores, then its log-sum-exp and that of all but the top row.
-    var top = vec3<f32>(LOWEST, LOWEST, 0.0);
+    var top = vec3<f32>(NUM_LOWEST, NUM_LOWEST, 0.0);
     for (var i = 0u; i < k; i++) {
         top = top2_push(top, s[i * k + j], i);
     }
@@ -214,7 +186,7 @@ fn col_stats(@builtin(global_invocation_id) gid: vec3<u32>) {
     // −interp_ij down the rows i ≠ j: the top two, then the same held-out sums, and the joint sum.
     let bj = baseline[j];
     let sjj = s[j * k + j];
-    var qtop = vec3<f32>(LOWEST, LOWEST, 0.0);
+    var qtop = vec3<f32>(NUM_LOWEST, NUM_LOWEST, 0.0);
     var joint = 0.0;
     for (var i = 0u; i < k; i++) {
         if (i != j) {
@@ -245,7 +217,7 @@ fn col_stats(@builtin(global_invocation_id) gid: vec3<u32>) {
     scratch[base + COL_Q] = qtop.x + log(q_all);
     scratch[base + COL_Q_TOP] = f32(q1);
     // With K = 2 only row q1 is off the diagonal: the rest is empty.
-    var q_rest_lse = LOWEST;
+    var q_rest_lse = NUM_LOWEST;
     if (k > 2u) {
         q_rest_lse = qtop.y + log(q_rest);
     }
@@ -267,14 +239,14 @@ var<workgroup> sums: array<vec2<f32>, 256>;
 fn finalize(@builtin(local_invocation_id) lid: vec3<u32>) {
     let t = lid.x;
     let k = p.k;
-    var l = vec2<f32>(LOWEST, 0.0);
+    var l = vec2<f32>(NUM_LOWEST, 0.0);
     var acc = vec2<f32>(0.0);
     for (var r = t; r < k; r += WG) {
         if (BOUND == ALPHA) {
             let base = col_base(r);
             acc += vec2<f32>(scratch[base + COL_JOINT], scratch[base + COL_MARG]);
         } else {
-            l = lse_push(l, scratch[2u * r]);
+            l = num_lse_push(l, scratch[2u * r]);
             acc.x += scratch[2u * r + 1u];
         }
     }
@@ -283,7 +255,7 @@ fn finalize(@builtin(local_invocation_id) lid: vec3<u32>) {
     workgroupBarrier();
     for (var stride = WG / 2u; stride > 0u; stride = stride / 2u) {
         if (t < stride) {
-            lses[t] = lse_merge(lses[t], lses[t + stride]);
+            lses[t] = num_lse_merge(lses[t], lses[t + stride]);
             sums[t] = sums[t] + sums[t + stride];
         }
         workgroupBarrier();
@@ -298,7 +270,7 @@ fn finalize(@builtin(local_invocation_id) lid: vec3<u32>) {
     // log Σ_{i≠j} e^(S_ij) (of the clipped or baseline-shifted scores for SMILE and TUBA)
     let lse_off = lses[0].x + log(lses[0].y);
     let lme_off = lse_off - log(n);
-    let step = atomicLoad(&state[0]);
+    let step = atomicLoad(&state[NUM_STATE_STEP]);
     var value: f32;
     var log_m = 0.0;
     switch BOUND {
@@ -315,18 +287,18 @@ fn finalize(@builtin(local_invocation_id) lid: vec3<u32>) {
             // uses MINE must start at step 0.
             log_m = lme_off;
             if (step > 0u) {
-                let prev = bitcast<f32>(atomicLoad(&state[MINE_LOG_EMA]));
-                log_m = log_add_exp(log(p.gamma) + prev, log(1.0 - p.gamma) + lme_off);
+                let prev = bitcast<f32>(atomicLoad(&state[NUM_STATE_MINE_LOG_EMA]));
+                log_m = num_log_add_exp(log(p.gamma) + prev, log(1.0 - p.gamma) + lme_off);
             }
-            atomicStore(&state[MINE_LOG_EMA], bitcast<u32>(log_m));
+            atomicStore(&state[NUM_STATE_MINE_LOG_EMA], bitcast<u32>(log_m));
         }
         // SMILE's row log-sum-exps are of the clipped scores.
         case DV, SMILE, default: { value = mean_diag - lme_off; }
     }
     hist[step % p.hist_len] = value;
-    if (!is_finite(value)) {
-        atomicOr(&state[1], FLAG_NONFINITE_VALUE);
-        atomicMin(&state[2], step);
+    if (!num_is_finite(value)) {
+        atomicOr(&state[NUM_STATE_FLAGS], NUM_FLAG_NONFINITE_VALUE);
+        atomicMin(&state[NUM_STATE_FIRST_BAD_STEP], step);
     }
     let g = global_base();
     scratch[g + GLOBAL_LSE_OFF] = lse_off;
@@ -373,7 +345,7 @@ fn grad(
     @builtin(num_workgroups) groups: vec3<u32>,
 ) {
     // Two-dimensional grid, so matrices past 65 535 × 256 scores still fit one dispatch.
-    let e = gid.x + gid.y * groups.x * WG;
+    let e = num_flat_index(gid, groups, WG);
     let k = p.k;
     if (e >= k * k) {
         return;
@@ -392,21 +364,21 @@ fn grad(
     } else if (BOUND == JS || BOUND == SMILE) {
         // The JS objective: −mean softplus(−S_ii) − mean_off softplus(S_ij).
         if (i == j) {
-            d = -sigmoid(-v) / kf;
+            d = -num_sigmoid(-v) / kf;
         } else {
-            d = sigmoid(v) / n;
+            d = num_sigmoid(v) / n;
         }
     } else if (i == j) {
         d = -1.0 / kf;
     } else {
         let g = global_base();
         switch BOUND {
-            case NWJ: { d = exp(min(v - 1.0 - log_n, EXP_CLIP)); }
-            case TUBA: { d = exp(min(v - baseline[j] - log_n, EXP_CLIP)); }
+            case NWJ: { d = exp(min(v - 1.0 - log_n, NUM_EXP_CLIP)); }
+            case TUBA: { d = exp(min(v - baseline[j] - log_n, NUM_EXP_CLIP)); }
             // e^(S_ij − log Σ_off e^S) ≤ 1
             case DV: { d = exp(v - scratch[g + GLOBAL_LSE_OFF]); }
             // MINE: ∇Z/m_t with m_t held, Z = mean_off e^S.
-            case MINE, default: { d = exp(min(v - log_n - scratch[g + GLOBAL_MINE_LOG_M], EXP_CLIP)); }
+            case MINE, default: { d = exp(min(v - log_n - scratch[g + GLOBAL_MINE_LOG_M], NUM_EXP_CLIP)); }
         }
     }
     ds[e] = d;
@@ -435,7 +407,7 @@ fn baseline_grad(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     // TUBA: 1/K − Σ_{i≠j} e^(S_ij − b_j) / N, the column's sum as one max-shifted exponent,
     // clipped like the score gradients.
-    var m = LOWEST;
+    var m = NUM_LOWEST;
     for (var i = 0u; i < k; i++) {
         if (i != j) {
             m = max(m, s[i * k + j] - bj);
@@ -447,5 +419,5 @@ fn baseline_grad(@builtin(global_invocation_id) gid: vec3<u32>) {
             sum += exp(s[i * k + j] - bj - m);
         }
     }
-    db[j] = 1.0 / kf - exp(min(m + log(sum) - log(n), EXP_CLIP));
+    db[j] = 1.0 / kf - exp(min(m + log(sum) - log(n), NUM_EXP_CLIP));
 }

@@ -22,19 +22,15 @@ override ROWS: bool = true;
 @group(0) @binding(2) var<storage, read> v: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
+// A two-dimensional grid (num_flat_index), so K²·w past 65 535 × 64 still fits one dispatch.
 const WG: u32 = 64u;
-
-// A two-dimensional grid, so K²·w past 65 535 × 64 still fits one dispatch.
-fn flat(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
-    return gid.x + gid.y * groups.x * WG;
-}
 
 @compute @workgroup_size(WG)
 fn pair_expand(
     @builtin(global_invocation_id) gid: vec3<u32>,
     @builtin(num_workgroups) groups: vec3<u32>,
 ) {
-    let e = flat(gid, groups);
+    let e = num_flat_index(gid, groups, WG);
     if (e >= p.k * p.k * p.width) {
         return;
     }
@@ -50,7 +46,7 @@ fn pair_reduce(
     @builtin(global_invocation_id) gid: vec3<u32>,
     @builtin(num_workgroups) groups: vec3<u32>,
 ) {
-    let e = flat(gid, groups);
+    let e = num_flat_index(gid, groups, WG);
     if (e >= p.k * p.width) {
         return;
     }

@@ -25,7 +25,6 @@ override OP: u32 = 0u;
 @group(0) @binding(2) var<storage, read_write> dst: array<f32>;
 
 const WG: u32 = 256u;
-const LOWEST: f32 = -3.4028234e38;
 
 // One column per invocation, rows in order.
 @compute @workgroup_size(64)
@@ -43,12 +42,12 @@ fn column_sums(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 // A partial result: (running max, sum) — max ignores the sum, sum ignores the max.
 fn identity() -> vec2<f32> {
-    return vec2<f32>(LOWEST, 0.0);
+    return vec2<f32>(NUM_LOWEST, 0.0);
 }
 
 fn lift(v: f32) -> vec2<f32> {
     if (OP == 0u) {
-        return vec2<f32>(LOWEST, v);
+        return vec2<f32>(NUM_LOWEST, v);
     }
     if (OP == 1u) {
         return vec2<f32>(v, 0.0);
@@ -58,13 +57,12 @@ fn lift(v: f32) -> vec2<f32> {
 
 fn combine(x: vec2<f32>, y: vec2<f32>) -> vec2<f32> {
     if (OP == 0u) {
-        return vec2<f32>(LOWEST, x.y + y.y);
+        return vec2<f32>(NUM_LOWEST, x.y + y.y);
     }
-    let m = max(x.x, y.x);
     if (OP == 1u) {
-        return vec2<f32>(m, 0.0);
+        return vec2<f32>(max(x.x, y.x), 0.0);
     }
-    return vec2<f32>(m, x.y * exp(x.x - m) + y.y * exp(y.x - m));
+    return num_lse_merge(x, y);
 }
 
 fn result(x: vec2<f32>) -> f32 {

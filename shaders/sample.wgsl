@@ -68,7 +68,7 @@ fn gather_shuffled(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (r >= 2u * p.k) {
         return;
     }
-    let step = state[0];
+    let step = state[NUM_STATE_STEP];
     let batch = minibatch(step);
     let pair = shuffled_pair(step, r);
     let xi = rng_perm_apply(batch, pair.x);
@@ -92,7 +92,7 @@ fn gather_batch(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (i >= p.k) {
         return;
     }
-    let row = rng_perm_apply(minibatch(state[0]), i);
+    let row = rng_perm_apply(minibatch(state[NUM_STATE_STEP]), i);
     for (var c = 0u; c < p.dx; c++) {
         out[i * p.dx + c] = xs[row * p.dx + c];
     }
@@ -128,14 +128,14 @@ fn gauss_y(step: u32, e: u32, r: f32) -> f32 {
 }
 
 // The staircase on the device, one invocation an element: out = Xb (K × d) standard normals,
-// out_y = Yb (K × d) their correlated partners, for the step in state[0].
+// out_y = Yb (K × d) their correlated partners, for the step in state[NUM_STATE_STEP].
 @compute @workgroup_size(64)
 fn sample_gaussian_batch(@builtin(global_invocation_id) gid: vec3<u32>) {
     let e = gid.x;
     if (e >= p.k * p.dx) {
         return;
     }
-    let step = state[0];
+    let step = state[NUM_STATE_STEP];
     let x = gauss_x(step, e);
     let noise = rng_normal(p.key, RNG_GAUSSIAN, step, NOISE_OFFSET + e);
     out[e] = x;
@@ -151,7 +151,7 @@ fn sample_gaussian_shuffled(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (e >= 4u * p.k * d) {
         return;
     }
-    let step = state[0];
+    let step = state[NUM_STATE_STEP];
     let r = e / (2u * d);
     let c = e % (2u * d);
     let pair = shuffled_pair(step, r);

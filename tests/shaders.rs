@@ -1,26 +1,165 @@
-//! Every WGSL family parses and validates with naga (no device needed), and every file under
-//! `shaders/` is either a family or a library that families include.
+//! Every WGSL family parses and validates with naga (no device needed), every file under
+//! `shaders/` is either a family or a library that families include, and every library keeps
+//! to what a library may hold.
 
+use infobound::gpu::kernels::state;
 use infobound::gpu::shaders::{Family, LIBRARIES};
+
+/// The name prefixes of each library: everything it defines carries one, and no family
+/// defines a name that does.
+const PREFIXES: [(&str, &[&str]); 2] = [
+    ("numerics.wgsl", &["num_", "NUM_"]),
+    ("rng.wgsl", &["rng_", "RNG_", "Rng"]),
+];
+
+fn shader_file(name: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("shaders")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn parse_and_validate(what: &str, source: &str) -> naga::Module {
+    let module = naga::front::wgsl::parse_str(source)
+        .unwrap_or_else(|e| panic!("{what}: {}", e.emit_to_string(source)));
+    naga::valid::Validator::new(
+        naga::valid::ValidationFlags::all(),
+        naga::valid::Capabilities::all(),
+    )
+    .validate(&module)
+    .unwrap_or_else(|e| panic!("{what}: {}", e.emit_to_string(source)));
+    module
+}
+
+/// The names a module defines at module scope: functions, constants, overrides, global
+/// variables and named types.
+fn defined_names(module: &naga::Module) -> Vec<String> {
+    let functions = module.functions.iter().map(|(_, f)| &f.name);
+    let constants = module.constants.iter().map(|(_, c)| &c.name);
+    let overrides = module.overrides.iter().map(|(_, o)| &o.name);
+    let globals = module.global_variables.iter().map(|(_, g)| &g.name);
+    let types = module.types.iter().map(|(_, t)| &t.name);
+    functions
+        .chain(constants)
+        .chain(overrides)
+        .chain(globals)
+        .chain(types)
+        .flatten()
+        .cloned()
+        .chain(module.entry_points.iter().map(|e| e.name.clone()))
+        .collect()
+}
+
+fn prefixes(library: &str) -> &'static [&'static str] {
+    PREFIXES
+        .iter()
+        .find(|(name, _)| *name == library)
+        .unwrap_or_else(|| panic!("{library} has no prefixes in this test"))
+        .1
+}
 
 #[test]
 fn every_family_parses_and_validates() {
     for family in Family::ALL {
-        let source = family.source();
-        let module = naga::front::wgsl::parse_str(&source)
-            .unwrap_or_else(|e| panic!("{}: {}", family.file_name(), e.emit_to_string(&source)));
-        naga::valid::Validator::new(
-            naga::valid::ValidationFlags::all(),
-            naga::valid::Capabilities::all(),
-        )
-        .validate(&module)
-        .unwrap_or_else(|e| panic!("{}: {}", family.file_name(), e.emit_to_string(&source)));
+        let module = parse_and_validate(family.file_name(), &family.source());
         assert!(
             !module.entry_points.is_empty(),
             "{} has no entry point",
             family.file_name()
         );
     }
+}
+
+#[test]
+fn every_library_is_a_library_that_some_family_uses() {
+    for library in LIBRARIES {
+        let source = shader_file(library);
+        let module = parse_and_validate(library, &source);
+        assert!(
+            module.entry_points.is_empty(),
+            "{library} has an entry point"
+        );
+        assert!(
+            module.global_variables.is_empty() && module.overrides.is_empty(),
+            "{library} declares a binding, a module-scope variable or an override"
+        );
+        let prefixes = prefixes(library);
+        for name in defined_names(&module) {
+            assert!(
+                prefixes.iter().any(|p| name.starts_with(p)),
+                "{library} defines {name}, outside its prefixes {prefixes:?}"
+            );
+        }
+        let users: Vec<Family> = Family::ALL
+            .into_iter()
+            .filter(|f| f.libraries().contains(&library))
+            .collect();
+        assert!(!users.is_empty(), "{library} is prepended to no family");
+        for family in users {
+            assert!(
+                family.source().contains(&source),
+                "{} lists {library} but its source does not hold it",
+                family.file_name()
+            );
+        }
+    }
+}
+
+#[test]
+fn families_use_the_libraries_they_include_and_keep_out_of_their_names() {
+    let libraries: Vec<(&str, Vec<String>)> = LIBRARIES
+        .iter()
+        .map(|l| (*l, defined_names(&parse_and_validate(l, &shader_file(l)))))
+        .collect();
+    for family in Family::ALL {
+        let own = shader_file(family.file_name());
+        let mine = defined_names(&parse_and_validate(family.file_name(), &family.source()));
+        for (library, names) in &libraries {
+            let prefixes = prefixes(library);
+            for name in &mine {
+                assert!(
+                    !prefixes.iter().any(|p| name.starts_with(p)) || names.contains(name),
+                    "{} defines {name}, in {library}'s prefixes",
+                    family.file_name()
+                );
+            }
+            if family.libraries().contains(library) {
+                assert!(
+                    names.iter().any(|n| own.contains(n.as_str())),
+                    "{} includes {library} but uses none of it",
+                    family.file_name()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_state_layout_matches_the_host() {
+    let module = parse_and_validate("numerics.wgsl", &shader_file("numerics.wgsl"));
+    let constant = |name: &str| -> u32 {
+        let (_, c) = module
+            .constants
+            .iter()
+            .find(|(_, c)| c.name.as_deref() == Some(name))
+            .unwrap_or_else(|| panic!("numerics.wgsl defines no {name}"));
+        match module.global_expressions[c.init] {
+            naga::Expression::Literal(naga::Literal::U32(v)) => v,
+            ref e => panic!("{name} = {e:?}, not a u32 literal"),
+        }
+    };
+    assert_eq!(constant("NUM_STATE_STEP") as usize, state::STEP);
+    assert_eq!(constant("NUM_STATE_FLAGS") as usize, state::FLAGS);
+    assert_eq!(
+        constant("NUM_STATE_FIRST_BAD_STEP") as usize,
+        state::FIRST_BAD_STEP
+    );
+    assert_eq!(
+        constant("NUM_STATE_MINE_LOG_EMA") as usize,
+        state::MINE_LOG_EMA
+    );
+    assert_eq!(constant("NUM_FLAG_NONFINITE_VALUE"), state::NONFINITE_VALUE);
+    assert_eq!(constant("NUM_FLAG_NONFINITE_PARAM"), state::NONFINITE_PARAM);
 }
 
 #[test]

@@ -1,5 +1,8 @@
 //! The WGSL sources, one kernel family a file, embedded at compile time.
 
+/// Numerical helpers, the device state layout and the 2-D grid index, shared by every family
+/// that uses them.
+const NUMERICS: &str = include_str!("../../shaders/numerics.wgsl");
 /// The counter-based generator, shared by every family that draws random numbers.
 const RNG: &str = include_str!("../../shaders/rng.wgsl");
 
@@ -49,8 +52,22 @@ impl Family {
         }
     }
 
-    /// The complete module source: the family's file, with the shared generator prepended
-    /// where the family draws random numbers (WGSL has no `#include`).
+    /// The libraries (file names under `shaders/`, see [`LIBRARIES`]) prepended to this
+    /// family's file, in order.
+    pub fn libraries(self) -> &'static [&'static str] {
+        match self {
+            Family::Gemm => &[],
+            Family::Sample => &["numerics.wgsl", "rng.wgsl"],
+            Family::Reduce
+            | Family::Adam
+            | Family::Bounds
+            | Family::Pairs
+            | Family::MatrixBounds => &["numerics.wgsl"],
+        }
+    }
+
+    /// The complete module source: the family's file with its [`Family::libraries`] prepended
+    /// (WGSL has no `#include`).
     pub fn source(self) -> String {
         let own = match self {
             Family::Gemm => include_str!("../../shaders/gemm.wgsl"),
@@ -61,12 +78,26 @@ impl Family {
             Family::Pairs => include_str!("../../shaders/pairs.wgsl"),
             Family::MatrixBounds => include_str!("../../shaders/matrix_bounds.wgsl"),
         };
-        match self {
-            Family::Sample => format!("{RNG}\n{own}"),
-            _ => own.to_string(),
+        let mut source = String::new();
+        for library in self.libraries() {
+            source.push_str(library_source(library));
+            source.push('\n');
         }
+        source.push_str(own);
+        source
     }
 }
 
 /// Files under `shaders/` that are libraries prepended to families rather than families.
-pub const LIBRARIES: [&str; 1] = ["rng.wgsl"];
+/// Each defines no entry point and no binding, and names everything with its own prefix
+/// (`num_` / `NUM_`, `rng_` / `RNG_` / `Rng`), so it cannot collide with a family's names.
+pub const LIBRARIES: [&str; 2] = ["numerics.wgsl", "rng.wgsl"];
+
+/// The text of one of [`LIBRARIES`].
+fn library_source(name: &str) -> &'static str {
+    match name {
+        "numerics.wgsl" => NUMERICS,
+        "rng.wgsl" => RNG,
+        _ => unreachable!("{name} is not in LIBRARIES"),
+    }
+}

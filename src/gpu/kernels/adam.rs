@@ -27,7 +27,8 @@ struct AdamParams {
     _pad: u32,
 }
 
-/// Layout of the device state buffer that every training kernel shares.
+/// Layout of the device state buffer that every training kernel shares; the shaders name it
+/// `NUM_STATE_*` and `NUM_FLAG_*` (`numerics.wgsl`, checked against this by `tests/shaders.rs`).
 pub mod state {
     /// Index of the step counter.
     pub const STEP: usize = 0;
