@@ -5,11 +5,13 @@
 //!
 //! cargo run --release --example staircase -- [--steps-per-stage 4000] [--bounds smile,infonce]
 //!     [--tasks gaussian,cubic] [--device auto|gpu|cpu] [--out staircase.csv]
+//!     [--hidden 256,256,256] [--embed 32] [--lr 5e-4]
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use infobound::bounds::Bound;
+use infobound::critic::CriticForm;
 use infobound::staircase::StaircaseRun;
 use infobound::tasks::{Staircase, Transform};
 use infobound::DeviceChoice;
@@ -30,6 +32,9 @@ fn bound_named(name: &str) -> Option<Bound> {
 
 struct Args {
     steps_per_stage: u32,
+    hidden: Vec<usize>,
+    embed: usize,
+    lr: f32,
     bounds: Vec<Bound>,
     tasks: Vec<(&'static str, Transform)>,
     device: DeviceChoice,
@@ -39,6 +44,9 @@ struct Args {
 fn parse() -> Result<Args, String> {
     let mut args = Args {
         steps_per_stage: 4_000,
+        hidden: vec![256, 256, 256],
+        embed: 32,
+        lr: 5e-4,
         bounds: [
             "infonce",
             "nwj",
@@ -93,6 +101,18 @@ fn parse() -> Result<Args, String> {
                 }
             }
             "--out" => args.out = value,
+            "--hidden" => {
+                args.hidden = value
+                    .split(',')
+                    .map(|w| w.parse().map_err(|_| format!("bad width {w:?}")))
+                    .collect::<Result<_, _>>()?
+            }
+            "--embed" => args.embed = value.parse().map_err(|_| format!("bad width {value:?}"))?,
+            "--lr" => {
+                args.lr = value
+                    .parse()
+                    .map_err(|_| format!("bad learning rate {value:?}"))?
+            }
             _ => return Err(format!("unknown option {flag:?}")),
         }
     }
@@ -117,6 +137,11 @@ fn main() -> ExitCode {
             let run = StaircaseRun::default()
                 .with_staircase(staircase.clone())
                 .with_bound(bound)
+                .with_critic(CriticForm::Separable {
+                    hidden: args.hidden.clone(),
+                    embed: args.embed,
+                })
+                .with_lr(args.lr)
                 .with_device(args.device);
             let result = match run.run() {
                 Ok(r) => r,

@@ -28,11 +28,14 @@ pub enum DeviceChoice {
 
 /// An estimator's settings: `Default` plus `with_*` setters.
 ///
-/// The default is SMILE (τ = 5) read out of a separable critic (two 256-256 towers, embedding
-/// 32, as the SMILE reference code), batch 128, Adam lr 5e-4, half the data held out for
-/// evaluation every 250 steps. SMILE because its clipped read-out has the lowest variance of the
-/// bounds that are not capped at log K (SPEC §4's exact-critic table), the separable critic
-/// because it scores all K² pairs with one matrix product.
+/// The default is SMILE (τ = 5) read out of a separable critic (two 128-128 towers, embedding
+/// 32), batch 128, Adam lr 1e-3, 2 000 steps, a fifth of the rows held out and evaluated every
+/// 100 steps on 16 batches. SMILE because its clipped read-out has the lowest variance of the
+/// bounds not capped at ln K (SPEC §4's exact-critic table); the separable critic because it
+/// scores all K² pairs with one product. The sizes were measured (README, "Defaults"): with half
+/// the rows held out, a 5-d Gaussian of 1 nat from 10 000 rows read 0.81–0.89 because the critic
+/// overfits the 5 000 training rows (held-out values fall while training values rise past the
+/// truth); with a fifth held out it reads 0.97–0.99, and a 10-d Gaussian of 4 nats 3.8–4.3.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Estimator {
@@ -72,18 +75,18 @@ impl Default for Estimator {
         Self {
             bound: Bound::Smile { tau: 5.0 },
             critic: CriticForm::Separable {
-                hidden: vec![256, 256],
+                hidden: vec![128, 128],
                 embed: 32,
             },
             baseline_hidden: vec![64],
             batch: 128,
             steps: 2_000,
-            adam: AdamConfig::default(),
+            adam: AdamConfig::default().with_lr(1e-3),
             seed: 0,
             device: DeviceChoice::Auto,
             chunk: 250,
-            test_fraction: 0.5,
-            eval_every: 250,
+            test_fraction: 0.2,
+            eval_every: 100,
             eval_batches: 16,
             patience: None,
             average_last: 500,
