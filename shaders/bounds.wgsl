@@ -18,8 +18,8 @@ struct BoundParams {
     gamma: f32,
 }
 
-// `Bound::code`: NWJ, DV, JS (f-GAN objective, tight read-out), SMILE(τ) (JS objective), TUBA,
-// MINE (DV value, EMA-corrected gradient).
+// `Bound::code` (a test in src/gpu/shaders.rs holds them to it): NWJ, DV, JS (f-GAN objective,
+// tight read-out), SMILE(τ) (JS objective), TUBA, MINE (DV value, EMA-corrected gradient).
 const NWJ: u32 = 0u;
 const DV: u32 = 1u;
 const JS: u32 = 2u;

@@ -36,7 +36,7 @@ struct MatrixParams {
     _pad2: u32,
 }
 
-// `Bound::code`.
+// `Bound::code` (a test in src/gpu/shaders.rs holds them to it).
 const NWJ: u32 = 0u;
 const DV: u32 = 1u;
 const JS: u32 = 2u;

@@ -101,3 +101,66 @@ fn library_source(name: &str) -> &'static str {
         _ => unreachable!("{name} is not in LIBRARIES"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Family;
+    use crate::bounds::Bound;
+    use crate::gpu::kernels::state;
+
+    /// The value of the module-scope `const name: u32` in a WGSL source, if it defines one.
+    fn u32_constant(source: &str, name: &str) -> Option<u32> {
+        let module = naga::front::wgsl::parse_str(source).expect("the source parses");
+        let (_, c) = module
+            .constants
+            .iter()
+            .find(|(_, c)| c.name.as_deref() == Some(name))?;
+        match module.global_expressions[c.init] {
+            naga::Expression::Literal(naga::Literal::U32(v)) => Some(v),
+            ref e => panic!("{name} = {e:?}, not a u32 literal"),
+        }
+    }
+
+    #[test]
+    fn the_state_layout_matches_the_host() {
+        let source = Family::Adam.source();
+        let constant = |name| u32_constant(&source, name).expect(name) as usize;
+        assert_eq!(constant("NUM_STATE_STEP"), state::STEP);
+        assert_eq!(constant("NUM_STATE_FLAGS"), state::FLAGS);
+        assert_eq!(constant("NUM_STATE_FIRST_BAD_STEP"), state::FIRST_BAD_STEP);
+        assert_eq!(constant("NUM_STATE_MINE_LOG_EMA"), state::MINE_LOG_EMA);
+        let flag = |name| u32_constant(&source, name).expect(name);
+        assert_eq!(flag("NUM_FLAG_NONFINITE_VALUE"), state::NONFINITE_VALUE);
+        assert_eq!(flag("NUM_FLAG_NONFINITE_PARAM"), state::NONFINITE_PARAM);
+    }
+
+    /// Each bound family names the `BOUND` codes it handles; they must be `Bound::code`'s.
+    #[test]
+    fn the_bound_codes_match_the_host() {
+        let bounds = [
+            (Bound::Nwj, "NWJ"),
+            (Bound::Dv, "DV"),
+            (Bound::Js, "JS"),
+            (Bound::Smile { tau: 1.0 }, "SMILE"),
+            (Bound::InfoNce, "INFONCE"),
+            (Bound::Tuba, "TUBA"),
+            (Bound::Mine { gamma: 0.5 }, "MINE"),
+            (Bound::AlphaInfoNce { alpha: 0.5 }, "ALPHA"),
+        ];
+        for family in [Family::Bounds, Family::MatrixBounds] {
+            let source = family.source();
+            for (bound, name) in bounds {
+                let handled = family == Family::MatrixBounds || bound.supports_shuffled();
+                match u32_constant(&source, name) {
+                    Some(code) => assert_eq!(
+                        i64::from(code),
+                        bound.code(),
+                        "{name} in {}",
+                        family.file_name()
+                    ),
+                    None => assert!(!handled, "{} has no {name}", family.file_name()),
+                }
+            }
+        }
+    }
+}

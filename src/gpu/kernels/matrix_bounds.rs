@@ -50,6 +50,8 @@ const GLOBAL_LEN: usize = 2;
 
 /// `grad`'s workgroup size (`WG` in `matrix_bounds.wgsl`).
 const GRAD_WORKGROUP: usize = 256;
+/// The workgroup size of the kernels with one invocation a row or column.
+const LINE_WORKGROUP: usize = 64;
 
 impl GpuContext {
     /// Prepares the launches that evaluate `bound` on the K×K scores `io.s`: the value to
@@ -131,11 +133,7 @@ impl GpuContext {
             };
             self.bind(&key, &resources, groups)
         };
-        let per_line = [
-            self.check_workgroups("matrix bound", k.div_ceil(64) as u64)?,
-            1,
-            1,
-        ];
+        let per_line = self.grid_1d("matrix bound", k, LINE_WORKGROUP)?;
 
         let mut d = Vec::with_capacity(4);
         if let Bound::AlphaInfoNce { .. } = bound {

@@ -60,6 +60,18 @@ impl GpuContext {
         Ok([gx as u32, gy, 1])
     }
 
+    /// Workgroups of `workgroup_size` covering `invocations` (at least one workgroup) along x
+    /// alone, for kernels that index by `gid.x`; past the adapter's per-dimension limit it fails.
+    pub(crate) fn grid_1d(
+        &self,
+        what: &str,
+        invocations: usize,
+        workgroup_size: usize,
+    ) -> Result<[u32; 3], GpuError> {
+        let groups = (invocations.div_ceil(workgroup_size) as u64).max(1);
+        Ok([self.check_workgroups(what, groups)?, 1, 1])
+    }
+
     pub(crate) fn bind(
         &self,
         key: &KernelKey,

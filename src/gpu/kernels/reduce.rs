@@ -23,6 +23,9 @@ pub enum ReduceOp {
     LogSumExp,
 }
 
+/// `column_sums`' workgroup size, one invocation a column.
+const COLUMN_SUMS_WORKGROUP: usize = 64;
+
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
 struct ReduceParams {
@@ -61,7 +64,7 @@ impl GpuContext {
             groups: 0,
             _pad: [0; 2],
         };
-        let groups = self.check_workgroups("column sums", cols.div_ceil(64) as u64)?;
+        let groups = self.grid_1d("column sums", cols, COLUMN_SUMS_WORKGROUP)?;
         let key = KernelKey {
             family: Family::Reduce,
             entry: "column_sums",
@@ -69,11 +72,7 @@ impl GpuContext {
             bindings: vec![Binding::Uniform, Binding::Read, Binding::Write],
         };
         let uniform = self.uniform("column_sums", &params);
-        Ok(self.bind(
-            &key,
-            &[&uniform, &src.buffer, &out.buffer],
-            [groups.max(1), 1, 1],
-        ))
+        Ok(self.bind(&key, &[&uniform, &src.buffer, &out.buffer], groups))
     }
 
     /// Prepares a deterministic two-stage reduction of src[0..n] into out[0]; `scratch` must

@@ -28,6 +28,9 @@ struct SampleParams {
     _pad: [u32; 3],
 }
 
+/// The workgroup size of every `sample.wgsl` entry point, one invocation a row or element.
+const WORKGROUP: usize = 64;
+
 /// Binding slots of `sample.wgsl` in order: the uniform, x, y, out (the shuffled layout or
 /// the x half), state, out_y (the y half), rho. Entries list what they use.
 const SPLIT_BINDINGS: [Binding; 7] = [
@@ -80,28 +83,11 @@ impl GpuContext {
         out: &GpuBuffer,
         state_buf: &GpuBuffer,
     ) -> Result<Dispatch, GpuError> {
+        let mut params = Self::gather_params(seed, n, k, 2, xs, ys, state_buf)?;
         let ((xb, dx), (yb, dy)) = (xs, ys);
-        if k < 2 || k > n {
-            return Err(GpuError::InvalidArgument(format!(
-                "a batch of {k} needs 2 ≤ batch ≤ rows ({n})"
-            )));
-        }
-        check_fits("x", xb, n * dx)?;
-        check_fits("y", yb, n * dy)?;
         check_fits("batch", out, 2 * k * (dx + dy))?;
-        check_fits("state", state_buf, state::LEN)?;
-        let params = SampleParams {
-            n: to_u32("rows", n)?,
-            k: to_u32("batch", k)?,
-            dx: to_u32("dx", dx)?,
-            dy: to_u32("dy", dy)?,
-            key: seed_key(seed),
-            ld: to_u32("dx + dy", dx + dy)?,
-            purpose: 0,
-            step: 0,
-            _pad: [0; 3],
-        };
-        let groups = self.check_workgroups("gather", (2 * k).div_ceil(64) as u64)?;
+        params.ld = to_u32("dx + dy", dx + dy)?;
+        let groups = self.grid_1d("gather", 2 * k, WORKGROUP)?;
         let key = KernelKey {
             family: Family::Sample,
             entry: "gather_shuffled",
@@ -124,7 +110,7 @@ impl GpuContext {
                 &out.buffer,
                 &state_buf.buffer,
             ],
-            [groups, 1, 1],
+            groups,
         ))
     }
 
@@ -147,35 +133,17 @@ impl GpuContext {
         yb: &GpuBuffer,
         state_buf: &GpuBuffer,
     ) -> Result<Dispatch, GpuError> {
+        let params = Self::gather_params(seed, n, k, 1, xs, ys, state_buf)?;
         let ((x, dx), (y, dy)) = (xs, ys);
-        if k < 1 || k > n {
-            return Err(GpuError::InvalidArgument(format!(
-                "a batch of {k} needs 1 ≤ batch ≤ rows ({n})"
-            )));
-        }
         if dx == 0 || dy == 0 {
             return Err(GpuError::InvalidArgument(format!(
                 "x and y need at least one column each (got {dx}, {dy})"
             )));
         }
-        check_fits("x", x, n * dx)?;
-        check_fits("y", y, n * dy)?;
         check_fits("x batch", xb, k * dx)?;
         check_fits("y batch", yb, k * dy)?;
-        check_fits("state", state_buf, state::LEN)?;
         check_distinct(xb, yb)?;
-        let params = SampleParams {
-            n: to_u32("rows", n)?,
-            k: to_u32("batch", k)?,
-            dx: to_u32("dx", dx)?,
-            dy: to_u32("dy", dy)?,
-            key: seed_key(seed),
-            ld: 0,
-            purpose: 0,
-            step: 0,
-            _pad: [0; 3],
-        };
-        let groups = self.check_workgroups("gather_batch", k.div_ceil(64) as u64)?;
+        let groups = self.grid_1d("gather_batch", k, WORKGROUP)?;
         let key = KernelKey {
             family: Family::Sample,
             entry: "gather_batch",
@@ -193,7 +161,7 @@ impl GpuContext {
                 &state_buf.buffer,
                 &yb.buffer,
             ],
-            [groups, 1, 1],
+            groups,
         ))
     }
 
@@ -223,7 +191,7 @@ impl GpuContext {
         check_fits("y batch", yb, k * d)?;
         check_distinct(xb, yb)?;
         let entry = "sample_gaussian_batch";
-        let groups = self.check_workgroups(entry, (k * d).div_ceil(64) as u64)?;
+        let groups = self.grid_1d(entry, k * d, WORKGROUP)?;
         let mut bindings = SPLIT_BINDINGS.to_vec();
         bindings[1] = Binding::Unused;
         bindings[2] = Binding::Unused;
@@ -239,7 +207,7 @@ impl GpuContext {
         Ok(self.bind(
             &key,
             &[&uniform, xo, xo, xo, &state_buf.buffer, yo, &rho.buffer],
-            [groups, 1, 1],
+            groups,
         ))
     }
 
@@ -265,7 +233,7 @@ impl GpuContext {
         let params = self.synthetic_params(seed, k, d, 2, rho, state_buf)?;
         check_fits("batch", out, 4 * k * d)?;
         let entry = "sample_gaussian_shuffled";
-        let groups = self.check_workgroups(entry, (4 * k * d).div_ceil(64) as u64)?;
+        let groups = self.grid_1d(entry, 4 * k * d, WORKGROUP)?;
         let key = KernelKey {
             family: Family::Sample,
             entry,
@@ -285,8 +253,40 @@ impl GpuContext {
         Ok(self.bind(
             &key,
             &[&uniform, o, o, o, &state_buf.buffer, o, &rho.buffer],
-            [groups, 1, 1],
+            groups,
         ))
+    }
+
+    /// Validates the operands shared by the gathers from data (`min_k` is 2 where a
+    /// derangement is drawn) and fills their uniform block (`ld` left 0).
+    fn gather_params(
+        seed: u64,
+        n: usize,
+        k: usize,
+        min_k: usize,
+        (x, dx): (&GpuBuffer, usize),
+        (y, dy): (&GpuBuffer, usize),
+        state_buf: &GpuBuffer,
+    ) -> Result<SampleParams, GpuError> {
+        if k < min_k || k > n {
+            return Err(GpuError::InvalidArgument(format!(
+                "a batch of {k} needs {min_k} ≤ batch ≤ rows ({n})"
+            )));
+        }
+        check_fits("x", x, n * dx)?;
+        check_fits("y", y, n * dy)?;
+        check_fits("state", state_buf, state::LEN)?;
+        Ok(SampleParams {
+            n: to_u32("rows", n)?,
+            k: to_u32("batch", k)?,
+            dx: to_u32("dx", dx)?,
+            dy: to_u32("dy", dy)?,
+            key: seed_key(seed),
+            ld: 0,
+            purpose: 0,
+            step: 0,
+            _pad: [0; 3],
+        })
     }
 
     /// Validates the operands shared by the synthetic-batch kernels (`min_k` is 2 where a
@@ -361,7 +361,7 @@ impl GpuContext {
             step,
             _pad: [0; 3],
         };
-        let groups = self.check_workgroups(entry, n.div_ceil(64) as u64)?;
+        let groups = self.grid_1d(entry, n, WORKGROUP)?;
         let key = KernelKey {
             family: Family::Sample,
             entry,
@@ -376,6 +376,6 @@ impl GpuContext {
         };
         let uniform = self.uniform(entry, &params);
         let o = &out.buffer;
-        Ok(self.bind(&key, &[&uniform, o, o, o, o], [groups.max(1), 1, 1]))
+        Ok(self.bind(&key, &[&uniform, o, o, o, o], groups))
     }
 }
