@@ -81,6 +81,7 @@ fn bad_input_gets_a_clear_error() {
     let cpu = seed_000()
         .with_device(DeviceChoice::Cpu)
         .with_batch(2)
+        .with_test_fraction(0.5)
         .with_steps(5);
     let x = vec![0.0f32, 1.0, 2.0, 3.0, 4.0, 5.0];
     let y = vec![1.0f32, 0.0, 2.0, 5.0, 4.0, 3.0];
@@ -123,6 +124,23 @@ fn bad_input_gets_a_clear_error() {
             .estimate(Matrix::column(&x), Matrix::column(&y)),
     );
     assert!(msg.contains("steps"), "{msg}");
+
+    let msg = invalid(
+        cpu.clone()
+            .with_test_fraction(0.1)
+            .estimate(Matrix::column(&x), Matrix::column(&y)),
+    );
+    assert!(
+        msg.contains("held-out rows are fewer than one batch"),
+        "{msg}"
+    );
+
+    let msg = invalid(
+        cpu.clone()
+            .with_test_fraction(1.0)
+            .estimate(Matrix::column(&x), Matrix::column(&y)),
+    );
+    assert!(msg.contains("test fraction"), "{msg}");
 
     let constant = vec![2.0f32; 6];
     let msg = invalid(cpu.estimate(Matrix::column(&x), Matrix::column(&constant)));
