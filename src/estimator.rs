@@ -147,16 +147,6 @@ impl Report {
     }
 }
 
-macro_rules! setter {
-    ($(#[$doc:meta])* $name:ident, $field:ident: $ty:ty) => {
-        $(#[$doc])*
-        pub fn $name(mut self, $field: $ty) -> Self {
-            self.$field = $field;
-            self
-        }
-    };
-}
-
 impl Estimator {
     setter!(/// Sets the bound.
         with_bound, bound: Bound);

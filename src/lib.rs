@@ -11,6 +11,18 @@
 //! println!("{:.3} ± {:.3} nats on {}", report.mi, report.std_err, report.device);
 //! ```
 
+/// `with_*` builder setters for config structs: `setter!(/// doc
+/// with_name, field: Type);` defines `pub fn with_name(mut self, field: Type) -> Self`.
+macro_rules! setter {
+    ($(#[$doc:meta])* $name:ident, $field:ident: $ty:ty) => {
+        $(#[$doc])*
+        pub fn $name(mut self, $field: $ty) -> Self {
+            self.$field = $field;
+            self
+        }
+    };
+}
+
 pub mod bounds;
 pub mod cpu;
 pub mod critic;

@@ -87,16 +87,6 @@ pub struct StaircaseResult {
     pub warnings: Vec<String>,
 }
 
-macro_rules! setter {
-    ($(#[$doc:meta])* $name:ident, $field:ident: $ty:ty) => {
-        $(#[$doc])*
-        pub fn $name(mut self, $field: $ty) -> Self {
-            self.$field = $field;
-            self
-        }
-    };
-}
-
 impl StaircaseRun {
     setter!(/// Sets the schedule and task.
         with_staircase, staircase: Staircase);
