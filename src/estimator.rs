@@ -122,6 +122,8 @@ pub struct Report {
     pub critic: &'static str,
     /// Rows used (train + test).
     pub n: usize,
+    /// Of those, rows held out for evaluation.
+    pub n_test: usize,
     /// Columns of x and of y.
     pub dims: (usize, usize),
     /// The bound's value at every training step, nats.
@@ -303,6 +305,7 @@ impl Estimator {
             bound: self.bound.name(),
             critic: self.critic.name(),
             n,
+            n_test: test_rows.len(),
             dims: (x.cols(), y.cols()),
             steps: trainer.step(),
             device: trainer.device_name(),
