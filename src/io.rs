@@ -310,6 +310,7 @@ pub fn parse_csv(text: &str) -> Result<Table, Error> {
     let mut cols = None;
     let mut rows = 0;
     let mut first = true;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for (lineno, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() {
@@ -455,7 +456,7 @@ mod tests {
     fn reads_csv_with_and_without_header() {
         let t = parse_csv("a, b\n1,2\r\n3 ,4.5\n\n").unwrap();
         assert_eq!((t.rows, t.cols, t.data), (2, 2, vec![1., 2., 3., 4.5]));
-        let t = parse_csv("1\n2\n3\n").unwrap();
+        let t = parse_csv("\u{feff}1\n2\n3\n").unwrap();
         assert_eq!((t.rows, t.cols), (3, 1));
         let e = parse_csv("1,2\n3\n").unwrap_err().to_string();
         assert!(e.contains("line 2 has 1 columns"), "{e}");

@@ -632,6 +632,12 @@ fn staircase_svg(panels: &[Panel], ln_k: f64) -> String {
             W - L - R,
             H - T - B
         );
+        let _ = writeln!(
+            svg,
+            "<text transform=\"translate({:.1},{:.1}) rotate(-90)\" text-anchor=\"middle\">MI (nats)</text>",
+            ox + 11.0,
+            oy + T + (H - T - B) / 2.0
+        );
         let mut tick = y0;
         while tick <= y1 {
             let _ = writeln!(
@@ -792,5 +798,32 @@ fn main() -> ExitCode {
             ExitCode::from(f.code)
         }
         Err(_) => ExitCode::from(101),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_strings_and_numbers_are_escaped() {
+        assert_eq!(json_str("a\"b\\c\nd\u{1}é"), "\"a\\\"b\\\\c\\nd\\u0001é\"");
+        assert_eq!(json_num(0.5), "0.5");
+        assert_eq!(json_num(f64::NAN), "null");
+        assert_eq!(json_num(f64::INFINITY), "null");
+        assert_eq!(json_num(1e-7), "0.0000001");
+    }
+
+    #[test]
+    fn the_figure_has_a_panel_per_run_and_clips_wild_values() {
+        let panel = |t: &str| Panel {
+            title: t.into(),
+            estimates: vec![0.5, f32::NAN, 1e30, -1e30, 2.0],
+            truth: vec![2.0, 2.0, 4.0, 4.0, 4.0],
+        };
+        let svg = staircase_svg(&[panel("a <b>"), panel("c")], 64f64.ln());
+        assert_eq!(svg.matches("<g>").count(), 2);
+        assert!(svg.contains("a &lt;b&gt;"));
+        assert!(!svg.contains("NaN") && !svg.contains("inf"), "{svg}");
     }
 }
