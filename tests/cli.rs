@@ -208,7 +208,15 @@ fn estimates_from_1d_npy_and_csv_in_bits() {
     // Both as CSV (x without a header), the concat critic, a human summary.
     let xc = d.join("x.csv");
     write_csv(&xc, &x, 1, false);
-    let out = estimate(&xc, &yc, &["--critic", "concat", "--quiet"]);
+    let svg = d.join("curves.svg");
+    let plot = [
+        "--critic",
+        "concat",
+        "--quiet",
+        "--plot",
+        svg.to_str().unwrap(),
+    ];
+    let out = estimate(&xc, &yc, &plot);
     assert!(
         out.status.success(),
         "{}",
@@ -216,6 +224,12 @@ fn estimates_from_1d_npy_and_csv_in_bits() {
     );
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("estimate") && text.contains("nats") && text.contains("concat"));
+    let svg = std::fs::read_to_string(svg).unwrap();
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    assert!(
+        svg.contains("concat critic") && svg.contains("<circle"),
+        "{svg}"
+    );
 }
 
 /// Runs the binary and checks exit status 2, one line on stderr containing `what`, no panic.
@@ -306,6 +320,7 @@ fn bad_input_exits_2_with_one_line() {
         ),
         "full score matrix",
     );
+    check(est("x.npy", "y.npy", &["--plot", "curves.png"]), ".svg");
     rejects(&["estimate", "--y", &p("y.npy")], "--x");
     rejects(&["frobnicate"], "unknown command");
     rejects(&["staircase", "--bounds", "smile,bogus"], "unknown bound");

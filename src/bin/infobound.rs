@@ -30,6 +30,7 @@ USAGE:
         --hidden 128,128   --embed 32 (separable only)   --batch 128   --steps 2000
         --lr 1e-3   --tau 5 (smile)   --alpha 0.01 (alpha-infonce)   --seed 0
         --test-fraction 0.2   --device auto|gpu|cpu   --bits   --json   --quiet
+        --plot FILE.svg (training curve and held-out evaluations)
     infobound staircase [--bounds smile,infonce,...] [--task gaussian|cubic]
         [--steps-per-stage 4000] [--out DIR] [--device auto|gpu|cpu]
         [--hidden 256,256,256] [--embed 32] [--lr 5e-4] [--seed 0] [--quiet]
@@ -229,6 +230,7 @@ const ESTIMATE_VALUED: &[&str] = &[
     "--seed",
     "--test-fraction",
     "--device",
+    "--plot",
 ];
 
 fn estimate(args: &[String]) -> Result<(), Failure> {
@@ -295,6 +297,16 @@ fn estimate(args: &[String]) -> Result<(), Failure> {
         flags.has("--json"),
         flags.has("--quiet"),
     );
+    let plot = flags.get("--plot").map(PathBuf::from);
+    if let Some(p) = &plot {
+        let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if !ext.eq_ignore_ascii_case("svg") {
+            return Err(usage(format!(
+                "--plot {}: only .svg figures are written for now",
+                p.display()
+            )));
+        }
+    }
 
     let x = read_table(Path::new(xpath))?;
     let y = read_table(Path::new(ypath))?;
@@ -316,6 +328,10 @@ fn estimate(args: &[String]) -> Result<(), Failure> {
         eprint!("\r\x1b[2K");
     }
     let report = report?;
+    if let Some(p) = &plot {
+        std::fs::write(p, curves_svg(&report, bits))
+            .map_err(|e| runtime(format!("cannot write {}: {e}", p.display())))?;
+    }
     if json {
         println!("{}", report_json(&report, est.batch, bits));
     } else {
@@ -581,6 +597,136 @@ fn staircase(args: &[String]) -> Result<(), Failure> {
             failures.join(", ")
         )))
     }
+}
+
+/// The training curve (every step, light, and its moving average) and the held-out
+/// evaluations (points with ±1 standard error) of an estimate, with the bound's ceiling when
+/// it has one, as a hand-written SVG.
+fn curves_svg(r: &Report, bits: bool) -> String {
+    const W: f64 = 640.0;
+    const H: f64 = 360.0;
+    const L: f64 = 56.0;
+    const T: f64 = 30.0;
+    const B: f64 = 56.0;
+    const R: f64 = 16.0;
+    let (s, unit) = unit(bits);
+    let train: Vec<f64> = r.train_curve.iter().map(|&v| f64::from(v) * s).collect();
+    let tests: Vec<(f64, f64, f64)> = r
+        .test_curve
+        .iter()
+        .map(|e| (e.step as f64, e.mi * s, e.std_err * s))
+        .collect();
+    let finite = train
+        .iter()
+        .copied()
+        .chain(tests.iter().flat_map(|t| [t.1 - t.2, t.1 + t.2]))
+        .chain(r.ceiling.map(|c| c * s))
+        .filter(|v| v.is_finite());
+    let (lo, hi) = finite.fold((0.0f64, 0.0f64), |(a, b), v| (a.min(v), b.max(v)));
+    // Keep a diverging start from squashing the rest: no lower than 2 below the estimate's scale.
+    let lo = lo.max(-(hi.abs() + 2.0));
+    let (y0, y1) = (lo.floor(), hi.ceil().max(lo.floor() + 1.0));
+    let steps = (train.len().max(2) - 1) as f64;
+    let px = |step: f64| L + (W - L - R) * step / steps;
+    let py = |v: f64| {
+        let v = if v.is_nan() { y0 } else { v.clamp(y0, y1) };
+        T + (H - T - B) * (y1 - v) / (y1 - y0)
+    };
+    let mut svg = String::new();
+    let _ = writeln!(
+        svg,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" font-family=\"sans-serif\" font-size=\"11\">\n\
+         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
+         <text x=\"{:.1}\" y=\"19\" text-anchor=\"middle\" font-size=\"13\">{} on a {} critic: {:.4} ± {:.4} {unit}</text>\n\
+         <rect x=\"{L}\" y=\"{T}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"none\" stroke=\"#444\"/>\n\
+         <text transform=\"translate(14,{:.1}) rotate(-90)\" text-anchor=\"middle\">bound ({unit})</text>\n\
+         <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">step (0 – {})</text>",
+        L + (W - L - R) / 2.0,
+        xml_escape(r.bound),
+        xml_escape(r.critic),
+        r.mi * s,
+        r.std_err * s,
+        W - L - R,
+        H - T - B,
+        T + (H - T - B) / 2.0,
+        L + (W - L - R) / 2.0,
+        H - B + 18.0,
+        train.len()
+    );
+    let every = ((y1 - y0) / 8.0).ceil().max(1.0);
+    let mut tick = y0;
+    while tick <= y1 {
+        let _ = writeln!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{tick}</text>\
+             <line x1=\"{L}\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#eee\"/>",
+            L - 4.0,
+            py(tick) + 4.0,
+            W - R,
+            y = py(tick)
+        );
+        tick += every;
+    }
+    let stride = train.len().div_ceil(2000).max(1);
+    let raw: Vec<String> = train
+        .iter()
+        .enumerate()
+        .step_by(stride)
+        .map(|(i, &v)| format!("{:.1},{:.1}", px(i as f64), py(v)))
+        .collect();
+    let a = 2.0 / (train.len() as f64 / 50.0 + 1.0).max(2.0);
+    let mut ema = None::<f64>;
+    let smooth: Vec<String> = train
+        .iter()
+        .enumerate()
+        .filter_map(|(i, &v)| {
+            if v.is_finite() {
+                ema = Some(ema.map_or(v, |e| e + a * (v - e)));
+            }
+            (i % stride == 0)
+                .then(|| format!("{:.1},{:.1}", px(i as f64), py(ema.unwrap_or(f64::NAN))))
+        })
+        .collect();
+    let _ = writeln!(
+        svg,
+        "<polyline fill=\"none\" stroke=\"#9ecae1\" stroke-width=\"0.6\" points=\"{}\"/>\n\
+         <polyline fill=\"none\" stroke=\"#08519c\" stroke-width=\"1.5\" points=\"{}\"/>",
+        raw.join(" "),
+        smooth.join(" ")
+    );
+    for &(step, mi, se) in &tests {
+        // Evaluations come after `step` steps: the x of step index step − 1.
+        let x = px((step - 1.0).max(0.0));
+        let _ = writeln!(
+            svg,
+            "<line x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#e6550d\"/>\
+             <circle cx=\"{x:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"#e6550d\"/>",
+            py(mi - se),
+            py(mi + se),
+            py(mi)
+        );
+    }
+    if let Some(c) = r.ceiling {
+        let y = py(c * s);
+        let _ = writeln!(
+            svg,
+            "<line x1=\"{L}\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#d62728\" stroke-dasharray=\"5,4\"/>\
+             <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#d62728\">ceiling</text>",
+            W - R,
+            W - R - 4.0,
+            y - 3.0
+        );
+    }
+    let _ = writeln!(
+        svg,
+        "<text x=\"{:.1}\" y=\"{:.1}\" fill=\"#08519c\">training (every step, moving average)</text>\
+         <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#e6550d\">held-out evaluations ± 1 s.e.</text>\n</svg>",
+        L,
+        H - 8.0,
+        W - R,
+        H - 8.0
+    );
+    svg
 }
 
 /// One panel of the staircase figure: its title, every step's estimate and true MI.
