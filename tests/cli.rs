@@ -2,6 +2,8 @@
 //! files with tiny CPU configurations, the JSON report, the staircase files, and exit status 2
 //! with one line on stderr for every kind of bad input.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -371,4 +373,34 @@ fn staircase_writes_the_csv_and_the_stage_table() {
     assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
     assert!(svg.contains("cubic: smile") && svg.contains("cubic: infonce"));
     assert_eq!(svg.matches("<polyline").count(), 2 * 3);
+}
+
+#[test]
+fn estimates_on_the_gpu_agree_with_the_cpu() {
+    let Some(ctx) = common::gpu() else { return };
+    drop(ctx);
+    let d = dir("gpu");
+    let (x, y) = gaussian(2, 200);
+    let (xp, yp) = (d.join("x.npy"), d.join("y.npy"));
+    write_npy(&xp, &x, Some(2), false, false);
+    write_npy(&yp, &y, Some(2), false, false);
+    let run_on = |device: &str| {
+        let mut args = vec![
+            "estimate",
+            "--x",
+            xp.to_str().unwrap(),
+            "--y",
+            yp.to_str().unwrap(),
+            "--json",
+            "--device",
+            device,
+        ];
+        args.extend(&TINY[2..]); // the tiny settings without their --device
+        ok_json(&run(&args))
+    };
+    let (gpu, cpu) = (run_on("gpu"), run_on("cpu"));
+    assert!(!field(&gpu, "adapter").contains("CPU reference"), "{gpu}");
+    assert!(field(&cpu, "adapter").contains("CPU reference"), "{cpu}");
+    let (g, c) = (num(&gpu, "mi"), num(&cpu, "mi"));
+    assert!((g - c).abs() < 1e-3, "gpu {g} against cpu {c}");
 }
