@@ -529,7 +529,23 @@ fn staircase(args: &[String]) -> Result<(), Failure> {
                 .with_steps_per_stage(steps_per_stage)
                 .with_transform(transform);
             let r = run.clone().with_staircase(sc.clone()).with_bound(bound);
-            let result = match r.run() {
+            let show = !quiet && std::io::stderr().is_terminal();
+            let start = std::time::Instant::now();
+            let result = r.run_with_progress(|done, total| {
+                if show {
+                    let rate = f64::from(done) / start.elapsed().as_secs_f64().max(1e-9);
+                    eprint!(
+                        "\r\x1b[2K{task} {}: step {done}/{total}  {rate:.0} steps/s  ETA {:.0} s",
+                        bound.name(),
+                        f64::from(total - done) / rate.max(1e-9)
+                    );
+                    let _ = std::io::stderr().flush();
+                }
+            });
+            if show {
+                eprint!("\r\x1b[2K");
+            }
+            let result = match result {
                 Ok(res) => res,
                 // A setting the library rejects fails the same way for every bound.
                 Err(e @ Error::InvalidInput(_)) => return Err(e.into()),
