@@ -327,6 +327,13 @@ fn bad_input_exits_2_with_one_line() {
     rejects(&["frobnicate"], "unknown command");
     rejects(&["staircase", "--bounds", "smile,bogus"], "unknown bound");
     rejects(&["staircase", "--task", "quartic"], "unknown task");
+    rejects(&["staircase", "--hidden", "8,0"], "widths must be positive");
+    rejects(&["staircase", "--embed", "0"], "widths must be positive");
+    rejects(&["staircase", "--lr", "0"], "learning rate");
+    rejects(
+        &["staircase", "--steps-per-stage", "0"],
+        "at least one step",
+    );
 }
 
 #[test]

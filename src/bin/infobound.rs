@@ -499,11 +499,19 @@ fn staircase(args: &[String]) -> Result<(), Failure> {
     let quiet = flags.has("--quiet");
     let mut run = StaircaseRun::default().with_device(device(&flags)?);
     let default_hidden = hidden_of(&run.critic);
-    run = run.with_critic(CriticForm::Separable {
-        hidden: widths(&flags)?.unwrap_or(default_hidden),
-        embed: flags.parsed("--embed", "a width")?.unwrap_or(32),
-    });
-    if let Some(lr) = flags.parsed("--lr", "a learning rate")? {
+    let hidden = widths(&flags)?.unwrap_or(default_hidden);
+    let embed = flags.parsed("--embed", "a width")?.unwrap_or(32);
+    // StaircaseRun trusts its critic and learning rate; check them as Estimator does.
+    if hidden.contains(&0) || embed == 0 {
+        return Err(usage("hidden and embedding widths must be positive"));
+    }
+    run = run.with_critic(CriticForm::Separable { hidden, embed });
+    if let Some(lr) = flags.parsed::<f32>("--lr", "a learning rate")? {
+        if !(lr.is_finite() && lr > 0.0) {
+            return Err(usage(format!(
+                "the learning rate must be positive and finite, not {lr}"
+            )));
+        }
         run = run.with_lr(lr);
     }
     if let Some(s) = flags.parsed("--seed", "a seed")? {
@@ -512,6 +520,9 @@ fn staircase(args: &[String]) -> Result<(), Failure> {
     let steps_per_stage = flags
         .parsed("--steps-per-stage", "a step count")?
         .unwrap_or(Staircase::default().steps_per_stage);
+    Staircase::default()
+        .with_steps_per_stage(steps_per_stage)
+        .validate()?;
     let out = PathBuf::from(flags.get("--out").unwrap_or("staircase"));
     std::fs::create_dir_all(&out)
         .map_err(|e| runtime(format!("cannot create {}: {e}", out.display())))?;
