@@ -105,6 +105,23 @@ pub struct Evaluation {
     pub std_err: f64,
 }
 
+/// Where a running estimate stands: what [`Estimator::estimate_with_progress`] passes its
+/// callback.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Progress {
+    /// Training steps taken.
+    pub step: u64,
+    /// Most training steps (the run may stop earlier with patience).
+    pub total: u64,
+    /// The bound's value at the last training step, nats.
+    pub train_value: Option<f32>,
+    /// The evaluation just made on the held-out rows (none without held-out rows).
+    pub latest: Option<Evaluation>,
+    /// Wall time since training began, seconds.
+    pub seconds: f64,
+}
+
 /// The outcome of an estimate.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -205,6 +222,18 @@ impl Estimator {
     /// the training rows' statistics, train, evaluate on the held-out rows every `eval_every`
     /// steps and report the best evaluation.
     pub fn estimate(&self, x: Matrix<'_>, y: Matrix<'_>) -> Result<Report, Error> {
+        self.estimate_with_progress(x, y, |_| {})
+    }
+
+    /// [`Self::estimate`], calling `progress` after every block of training steps (every
+    /// `eval_every` steps, after that block's evaluation), for a progress bar. The callback
+    /// runs on the calling thread between device submissions; it cannot stop the run.
+    pub fn estimate_with_progress(
+        &self,
+        x: Matrix<'_>,
+        y: Matrix<'_>,
+        mut progress: impl FnMut(&Progress),
+    ) -> Result<Report, Error> {
         self.validate(&x, &y)?;
         let n = x.rows();
         let (train_rows, test_rows) = split_rows(n, self.test_fraction, self.seed);
@@ -251,6 +280,13 @@ impl Estimator {
             let now = (self.steps as usize - curve.len()).min(self.eval_every as usize) as u32;
             curve.extend(trainer.train(now)?);
             if test_rows.is_empty() {
+                progress(&Progress {
+                    step: trainer.step(),
+                    total: u64::from(self.steps),
+                    train_value: curve.last().copied(),
+                    latest: None,
+                    seconds: start.elapsed().as_secs_f64(),
+                });
                 continue;
             }
             let values = trainer.evaluate()?;
@@ -271,6 +307,13 @@ impl Estimator {
                 std_err,
             };
             evaluations.push(e);
+            progress(&Progress {
+                step: trainer.step(),
+                total: u64::from(self.steps),
+                train_value: curve.last().copied(),
+                latest: Some(e),
+                seconds: start.elapsed().as_secs_f64(),
+            });
             if best.is_none_or(|b| e.mi > b.mi) {
                 best = Some(e);
                 since_best = 0;

@@ -30,6 +30,7 @@ pub mod data;
 mod error;
 pub mod estimator;
 pub mod gpu;
+pub mod io;
 pub mod linalg;
 pub mod optim;
 pub mod program;
@@ -40,4 +41,4 @@ pub mod train;
 
 pub use data::Matrix;
 pub use error::Error;
-pub use estimator::{DeviceChoice, Estimator, Report};
+pub use estimator::{DeviceChoice, Estimator, Progress, Report};

@@ -111,6 +111,15 @@ impl StaircaseRun {
 
     /// Trains through the whole schedule and summarises each stage.
     pub fn run(&self) -> Result<StaircaseResult, Error> {
+        self.run_with_progress(|_, _| {})
+    }
+
+    /// [`Self::run`], calling `progress(steps done, total steps)` after every `chunk` steps
+    /// (one GPU submission), for a progress bar. The results are those of [`Self::run`].
+    pub fn run_with_progress(
+        &self,
+        mut progress: impl FnMut(u32, u32),
+    ) -> Result<StaircaseResult, Error> {
         self.staircase.validate()?;
         if !self.critic.full_matrix() && !self.bound.supports_shuffled() {
             return Err(Error::InvalidInput(format!(
@@ -134,7 +143,13 @@ impl StaircaseRun {
             None => Box::new(CpuTrainer::new(&spec, batches, None)?),
         };
         let start = Instant::now();
-        let estimates = trainer.train(self.staircase.total_steps())?;
+        let total = self.staircase.total_steps();
+        let mut estimates = Vec::with_capacity(total as usize);
+        while (estimates.len() as u32) < total {
+            let now = (total - estimates.len() as u32).min(self.chunk.max(1));
+            estimates.extend(trainer.train(now)?);
+            progress(estimates.len() as u32, total);
+        }
         let seconds = start.elapsed().as_secs_f64();
         let per = self.staircase.steps_per_stage as usize;
         let stages = self
@@ -176,6 +191,31 @@ pub fn stage_stats(values: &[f32], truth: f64) -> StageStats {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn progress_comes_every_chunk_and_changes_nothing() {
+        let run = StaircaseRun::default()
+            .with_staircase(
+                Staircase::default()
+                    .with_dim(2)
+                    .with_mis(&[1.0, 2.0])
+                    .with_steps_per_stage(7),
+            )
+            .with_critic(CriticForm::Separable {
+                hidden: vec![8],
+                embed: 4,
+            })
+            .with_batch(8)
+            .with_device(DeviceChoice::Cpu);
+        let whole = run.clone().with_chunk(1000).run().unwrap();
+        let mut seen = Vec::new();
+        let parts = run
+            .with_chunk(4)
+            .run_with_progress(|done, total| seen.push((done, total)))
+            .unwrap();
+        assert_eq!(seen, [(4, 14), (8, 14), (12, 14), (14, 14)]);
+        assert_eq!(whole.estimates, parts.estimates);
+    }
 
     #[test]
     fn stage_statistics_decompose_the_mse() {

@@ -1,0 +1,413 @@
+//! The `infobound` binary end to end: estimates from .npy (f4/f8, C/Fortran, 1-D/2-D) and CSV
+//! files with tiny CPU configurations, the JSON report, the staircase files, and exit status 2
+//! with one line on stderr for every kind of bad input.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_infobound");
+
+fn dir(name: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{name}"));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Writes an n × cols (or 1-D when `cols` is None) array, given row-major, as .npy.
+fn write_npy(path: &Path, rowmajor: &[f32], cols: Option<usize>, f64s: bool, fortran: bool) {
+    let c = cols.unwrap_or(1);
+    let n = rowmajor.len() / c;
+    let values: Vec<f32> = if fortran {
+        (0..c)
+            .flat_map(|j| (0..n).map(move |i| (i, j)))
+            .map(|(i, j)| rowmajor[i * c + j])
+            .collect()
+    } else {
+        rowmajor.to_vec()
+    };
+    let shape = match cols {
+        Some(c) => format!("({n}, {c})"),
+        None => format!("({n},)"),
+    };
+    let descr = if f64s { "<f8" } else { "<f4" };
+    let fo = if fortran { "True" } else { "False" };
+    let mut header = format!("{{'descr': '{descr}', 'fortran_order': {fo}, 'shape': {shape}, }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend((header.len() as u16).to_le_bytes());
+    bytes.extend(header.as_bytes());
+    for v in values {
+        if f64s {
+            bytes.extend(f64::from(v).to_le_bytes());
+        } else {
+            bytes.extend(v.to_le_bytes());
+        }
+    }
+    std::fs::write(path, bytes).unwrap();
+}
+
+fn write_csv(path: &Path, rowmajor: &[f32], cols: usize, header: bool) {
+    let mut s = String::new();
+    if header {
+        let names: Vec<String> = (0..cols).map(|j| format!("c{j}")).collect();
+        s.push_str(&names.join(","));
+        s.push('\n');
+    }
+    for row in rowmajor.chunks(cols) {
+        let r: Vec<String> = row.iter().map(|v| v.to_string()).collect();
+        s.push_str(&r.join(","));
+        s.push('\n');
+    }
+    std::fs::write(path, s).unwrap();
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap()
+}
+
+/// A tiny CPU estimate: each run takes well under a second.
+const TINY: &[&str] = &[
+    "--device",
+    "cpu",
+    "--steps",
+    "30",
+    "--batch",
+    "16",
+    "--hidden",
+    "8",
+    "--test-fraction",
+    "0.5",
+];
+
+fn estimate(x: &Path, y: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "estimate",
+        "--x",
+        x.to_str().unwrap(),
+        "--y",
+        y.to_str().unwrap(),
+    ];
+    args.extend(TINY);
+    args.extend(extra);
+    run(&args)
+}
+
+/// The raw text of `key`'s value in a flat JSON object (numbers, strings, null).
+fn field<'a>(json: &'a str, key: &str) -> &'a str {
+    let pat = format!("\"{key}\":");
+    let at = json
+        .find(&pat)
+        .unwrap_or_else(|| panic!("no {key} in {json}"))
+        + pat.len();
+    let rest = &json[at..];
+    let end = if let Some(inner) = rest.strip_prefix('"') {
+        1 + inner.find('"').unwrap() + 1
+    } else if rest.starts_with('[') {
+        rest.find(']').unwrap() + 1
+    } else {
+        rest.find([',', '}']).unwrap()
+    };
+    &rest[..end]
+}
+
+fn num(json: &str, key: &str) -> f64 {
+    field(json, key)
+        .parse()
+        .unwrap_or_else(|_| panic!("{key} is not a number in {json}"))
+}
+
+fn gaussian(dim: usize, n: usize) -> (Vec<f32>, Vec<f32>) {
+    infobound::tasks::correlated_gaussian(dim, 0.8, n, 3)
+}
+
+fn ok_json(out: &Output) -> String {
+    let stdout = String::from_utf8(out.stdout.clone()).unwrap();
+    assert!(
+        out.status.success(),
+        "status {:?}, stderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json = stdout.trim();
+    assert_eq!(stdout.lines().count(), 1, "one JSON line: {stdout}");
+    assert!(json.starts_with('{') && json.ends_with('}'), "{json}");
+    json.to_string()
+}
+
+#[test]
+fn estimates_from_npy_c_and_fortran_f4_and_f8() {
+    let d = dir("npy2d");
+    let (x, y) = gaussian(2, 200);
+    let (xp, yp) = (d.join("x.npy"), d.join("y.npy"));
+    write_npy(&xp, &x, Some(2), false, false); // f4, C
+    write_npy(&yp, &y, Some(2), true, true); // f8, Fortran
+    let json = ok_json(&estimate(&xp, &yp, &["--json"]));
+    for key in [
+        "mi",
+        "std_err",
+        "steps_per_second",
+        "seconds",
+        "n",
+        "dim_x",
+        "dim_y",
+        "steps",
+    ] {
+        assert!(num(&json, key).is_finite(), "{key} in {json}");
+    }
+    assert_eq!(field(&json, "ceiling"), "null");
+    assert_eq!(field(&json, "unit"), "\"nats\"");
+    assert_eq!(field(&json, "bound"), "\"smile\"");
+    assert_eq!(field(&json, "critic"), "\"separable\"");
+    assert_eq!(num(&json, "n"), 200.0);
+    assert_eq!(num(&json, "dim_x"), 2.0);
+    assert_eq!(num(&json, "dim_y"), 2.0);
+    assert_eq!(num(&json, "steps"), 30.0);
+    assert!(field(&json, "adapter").contains("CPU"), "{json}");
+    assert!(field(&json, "warnings").starts_with('['));
+
+    // The same data as f8 C and f4 Fortran give the same estimate (f8 rounds to the same f32s).
+    write_npy(&xp, &x, Some(2), true, false);
+    write_npy(&yp, &y, Some(2), false, true);
+    let again = ok_json(&estimate(&xp, &yp, &["--json"]));
+    assert_eq!(num(&json, "mi"), num(&again, "mi"));
+}
+
+#[test]
+fn estimates_from_1d_npy_and_csv_in_bits() {
+    let d = dir("npy1d");
+    let (x, y) = gaussian(1, 200);
+    let (xp, yp, yc) = (d.join("x.npy"), d.join("y.npy"), d.join("y.csv"));
+    write_npy(&xp, &x, None, true, false);
+    write_npy(&yp, &y, None, false, true);
+    write_csv(&yc, &y, 1, true);
+    let from_npy = ok_json(&estimate(
+        &xp,
+        &yp,
+        &["--json", "--bound", "infonce", "--bits"],
+    ));
+    assert_eq!(field(&from_npy, "unit"), "\"bits\"");
+    assert_eq!(field(&from_npy, "bound"), "\"infonce\"");
+    let ceiling = num(&from_npy, "ceiling");
+    assert!((ceiling - 16f64.log2()).abs() < 1e-9, "{from_npy}");
+    let from_csv = ok_json(&estimate(
+        &xp,
+        &yc,
+        &["--json", "--bound", "infonce", "--bits"],
+    ));
+    assert_eq!(num(&from_npy, "mi"), num(&from_csv, "mi"));
+    assert_eq!(num(&from_csv, "dim_y"), 1.0);
+
+    // Both as CSV (x without a header), the concat critic, a human summary.
+    let xc = d.join("x.csv");
+    write_csv(&xc, &x, 1, false);
+    let svg = d.join("curves.svg");
+    let plot = [
+        "--critic",
+        "concat",
+        "--quiet",
+        "--plot",
+        svg.to_str().unwrap(),
+    ];
+    let out = estimate(&xc, &yc, &plot);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("estimate") && text.contains("nats") && text.contains("concat"));
+    let svg = std::fs::read_to_string(svg).unwrap();
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    assert!(
+        svg.contains("concat critic") && svg.contains("<circle"),
+        "{svg}"
+    );
+}
+
+/// Runs the binary and checks exit status 2, one line on stderr containing `what`, no panic.
+fn rejects(args: &[&str], what: &str) {
+    let out = run(args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: stderr {err}");
+    assert_eq!(err.lines().count(), 1, "{args:?}: one line, got {err}");
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(err.contains(what), "{args:?}: {err:?} lacks {what:?}");
+    assert!(
+        !err.contains("panicked") && !err.contains("backtrace"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty(), "{args:?}: nothing on stdout");
+}
+
+#[test]
+fn bad_input_exits_2_with_one_line() {
+    let d = dir("bad");
+    let (x, y) = gaussian(2, 200);
+    let p = |n: &str| d.join(n).to_str().unwrap().to_string();
+    write_npy(Path::new(&p("x.npy")), &x, Some(2), false, false);
+    write_npy(Path::new(&p("y.npy")), &y, Some(2), false, false);
+    write_npy(Path::new(&p("short.npy")), &y[..100], Some(2), false, false);
+    let mut nan = y.clone();
+    nan[2 * 17 + 1] = f32::NAN;
+    write_npy(Path::new(&p("nan.npy")), &nan, Some(2), false, false);
+    std::fs::write(p("garbage.npy"), b"\x93NUMPY\x01\x00garbage").unwrap();
+    std::fs::write(p("text.npy"), b"1,2\n3,4\n").unwrap();
+    let mut int = std::fs::read(p("x.npy")).unwrap();
+    let at = int.windows(3).position(|w| w == b"<f4").unwrap();
+    int[at + 1..at + 3].copy_from_slice(b"i4");
+    std::fs::write(p("int.npy"), int).unwrap();
+    std::fs::write(p("ragged.csv"), "1,2\n3\n").unwrap();
+    std::fs::write(p("words.csv"), "a,b\n1,2\nthree,4\n").unwrap();
+
+    let est = |x: &str, y: &str, extra: &[&str]| {
+        let mut a = vec![
+            "estimate".to_string(),
+            "--x".into(),
+            p(x),
+            "--y".into(),
+            p(y),
+        ];
+        a.extend(TINY.iter().map(|s| s.to_string()));
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let check = |args: Vec<String>, what: &str| {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        rejects(&refs, what);
+    };
+    check(est("missing.npy", "y.npy", &[]), "cannot read");
+    check(est("x.npy", "garbage.npy", &[]), "garbage.npy");
+    check(est("x.npy", "text.npy", &[]), "magic");
+    check(est("int.npy", "y.npy", &[]), "dtype");
+    check(est("x.npy", "short.npy", &[]), "rows");
+    check(est("x.npy", "nan.npy", &[]), "row 17, column 1");
+    check(est("x.npy", "ragged.csv", &[]), "line 2 has 1 columns");
+    check(est("x.npy", "words.csv", &[]), "line 3, column 1");
+    check(
+        est("x.npy", "y.npy", &["--bound", "bogus"]),
+        "unknown bound",
+    );
+    check(
+        est("x.npy", "y.npy", &["--critic", "bogus"]),
+        "unknown critic",
+    );
+    let (xs, ys) = (p("x.npy"), p("y.npy"));
+    rejects(
+        &["estimate", "--x", &xs, "--y", &ys, "--device", "tpu"],
+        "unknown device",
+    );
+    check(est("x.npy", "y.npy", &["--steps", "9"]), "given twice");
+    check(est("x.npy", "y.npy", &["--frobnicate"]), "unknown option");
+    check(est("x.npy", "y.npy", &["--steps", "many"]), "--steps");
+    check(
+        est("x.npy", "y.npy", &["--bound", "nwj", "--tau", "3"]),
+        "--tau",
+    );
+    check(est("x.npy", "y.npy", &["--lr", "-1"]), "learning rate");
+    check(
+        est(
+            "x.npy",
+            "y.npy",
+            &["--bound", "infonce", "--critic", "shuffled"],
+        ),
+        "full score matrix",
+    );
+    check(est("x.npy", "y.npy", &["--plot", "curves.png"]), ".svg");
+    rejects(&["estimate", "--y", &p("y.npy")], "--x");
+    rejects(&["frobnicate"], "unknown command");
+    rejects(&["staircase", "--bounds", "smile,bogus"], "unknown bound");
+    rejects(&["staircase", "--task", "quartic"], "unknown task");
+    rejects(&["staircase", "--hidden", "8,0"], "widths must be positive");
+    rejects(&["staircase", "--embed", "0"], "widths must be positive");
+    rejects(&["staircase", "--lr", "0"], "learning rate");
+    rejects(
+        &["staircase", "--steps-per-stage", "0"],
+        "at least one step",
+    );
+}
+
+#[test]
+fn staircase_writes_the_csv_and_the_stage_table() {
+    let d = dir("staircase");
+    let out = run(&[
+        "staircase",
+        "--bounds",
+        "smile,infonce",
+        "--task",
+        "cubic",
+        "--steps-per-stage",
+        "3",
+        "--hidden",
+        "8",
+        "--embed",
+        "4",
+        "--device",
+        "cpu",
+        "--quiet",
+        "--out",
+        d.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = std::fs::read_to_string(d.join("staircase.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "task,bound,step,true_mi,estimate");
+    assert_eq!(lines.len(), 1 + 2 * 5 * 3);
+    assert!(lines[1].starts_with("cubic,smile,0,2,"), "{}", lines[1]);
+    assert!(
+        lines[30].starts_with("cubic,infonce,14,10,"),
+        "{}",
+        lines[30]
+    );
+    let md = std::fs::read_to_string(d.join("staircase.md")).unwrap();
+    assert_eq!(md.lines().count(), 2 + 2 * 5);
+    assert!(md.contains("| cubic | infonce | 10.0 |"), "{md}");
+    assert!(String::from_utf8(out.stdout).unwrap().contains("| bias |"));
+    let svg = std::fs::read_to_string(d.join("staircase.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    assert!(svg.contains("cubic: smile") && svg.contains("cubic: infonce"));
+    assert_eq!(svg.matches("<polyline").count(), 2 * 3);
+}
+
+#[test]
+fn estimates_on_the_gpu_agree_with_the_cpu() {
+    let Some(ctx) = common::gpu() else { return };
+    drop(ctx);
+    let d = dir("gpu");
+    let (x, y) = gaussian(2, 200);
+    let (xp, yp) = (d.join("x.npy"), d.join("y.npy"));
+    write_npy(&xp, &x, Some(2), false, false);
+    write_npy(&yp, &y, Some(2), false, false);
+    let run_on = |device: &str| {
+        let mut args = vec![
+            "estimate",
+            "--x",
+            xp.to_str().unwrap(),
+            "--y",
+            yp.to_str().unwrap(),
+            "--json",
+            "--device",
+            device,
+        ];
+        args.extend(&TINY[2..]); // the tiny settings without their --device
+        ok_json(&run(&args))
+    };
+    let (gpu, cpu) = (run_on("gpu"), run_on("cpu"));
+    assert!(!field(&gpu, "adapter").contains("CPU reference"), "{gpu}");
+    assert!(field(&cpu, "adapter").contains("CPU reference"), "{cpu}");
+    let (g, c) = (num(&gpu, "mi"), num(&cpu, "mi"));
+    assert!((g - c).abs() < 1e-3, "gpu {g} against cpu {c}");
+}
