@@ -1,0 +1,95 @@
+//! The infobound command line: `estimate`, `staircase`, `devices`.
+//!
+//! Errors are one line on stderr and a non-zero exit: 2 for bad input (a missing or unreadable
+//! file, a malformed .npy or CSV, mismatched rows, a NaN, an unknown bound or option, a setting
+//! the library rejects), 1 for a failure while running (no GPU when one is required, a
+//! diverged run, an unwritable output).
+
+mod args;
+mod devices;
+mod estimate;
+mod failure;
+mod files;
+mod json;
+mod progress;
+mod staircase;
+mod staircase_files;
+mod summary;
+mod svg;
+mod units;
+
+use std::process::ExitCode;
+
+use crate::devices::devices;
+use crate::estimate::estimate;
+use crate::failure::{usage, Failure};
+use crate::staircase::staircase;
+
+/// What `infobound help` (or no command at all) prints.
+const USAGE: &str = "\
+infobound — mutual-information estimation on the GPU
+
+USAGE:
+    infobound estimate --x X --y Y [options]
+        X, Y: .npy (float32/float64, 1-D or 2-D, C or Fortran order) or numeric CSV files
+        with the same number of rows.
+        --bound nwj|infonce|tuba|dv|mine|js|smile|alpha-infonce   (smile)
+        --critic separable|concat|shuffled                          (separable)
+        --hidden 128,128   --embed 32 (separable only)   --batch 128   --steps 2000
+        --lr 1e-3   --tau 5 (smile)   --alpha 0.01 (alpha-infonce)   --seed 0
+        --test-fraction 0.2   --device auto|gpu|cpu   --bits   --json   --quiet
+        --plot FILE.svg (training curve and held-out evaluations)
+    infobound staircase [--bounds smile,infonce,...] [--task gaussian|cubic]
+        [--steps-per-stage 4000] [--out DIR] [--device auto|gpu|cpu]
+        [--hidden 256,256,256] [--embed 32] [--lr 5e-4] [--seed 0] [--quiet]
+        the SMILE/VBMI benchmark; writes DIR/staircase.csv, .md (per-stage bias,
+        variance, MSE) and .svg (one panel a bound)
+    infobound devices      list every adapter wgpu sees, marking the one `auto` picks
+    infobound help         this text
+
+Exit status: 0 on success, 2 for bad input, 1 for a failure while running.
+Environment: WGPU_BACKEND (vulkan, metal, dx12) and WGPU_ADAPTER_NAME (a substring) narrow the
+adapters; INFOBOUND_REQUIRE_GPU=1 makes a missing GPU an error instead of a CPU fallback.";
+
+/// Runs the command `args` names (help when none).
+fn run(args: &[String]) -> Result<(), Failure> {
+    match args.first().map(String::as_str) {
+        Some("estimate") => estimate(&args[1..]),
+        Some("staircase") => staircase(&args[1..]),
+        Some("devices") => devices(),
+        None | Some("help") | Some("--help") | Some("-h") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(usage(format!(
+            "unknown command {other:?} (estimate, staircase, devices or help)"
+        ))),
+    }
+}
+
+/// Runs the command and turns its outcome into the exit status: 0, 2 for bad input, 1 for a
+/// failure while running, 101 for a bug.
+fn main() -> ExitCode {
+    // A bug must still end in one line, not a panic message and a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        eprintln!(
+            "error: internal error (please report): {}",
+            msg.replace('\n', " ")
+        );
+    }));
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match std::panic::catch_unwind(|| run(&args)) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(f)) => {
+            eprintln!("error: {}", f.msg);
+            ExitCode::from(f.code)
+        }
+        Err(_) => ExitCode::from(101),
+    }
+}

@@ -1,0 +1,32 @@
+//! `estimate` without `--json`: the report as a few aligned lines.
+
+use infobound::Report;
+
+use crate::units::unit;
+
+/// Prints the estimate, the bound's ceiling if it has one, the data, the training and the device.
+pub fn print_summary(r: &Report, bits: bool) {
+    let (s, unit) = unit(bits);
+    println!(
+        "estimate  {:.4} ± {:.4} {unit}  ({} bound, {} critic)",
+        r.mi * s,
+        r.std_err * s,
+        r.bound,
+        r.critic
+    );
+    if let Some(c) = r.ceiling {
+        println!(
+            "ceiling   {:.4} {unit} (the most this bound can read at this batch)",
+            c * s
+        );
+    }
+    println!(
+        "data      {} rows, x {} columns, y {} columns",
+        r.n, r.dims.0, r.dims.1
+    );
+    println!(
+        "training  {} steps in {:.2} s ({:.0} steps/s)",
+        r.steps, r.seconds, r.steps_per_second
+    );
+    println!("device    {}", r.device);
+}
