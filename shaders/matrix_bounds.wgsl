@@ -13,6 +13,17 @@
 //   grad           one invocation a score   ds_ij
 //   baseline_grad  one invocation a column  db_j (TUBA, α-InfoNCE)
 //
+// Fused (FUSED = 1, the separable critic S = G·Hᵀ, SPEC §3): `s` holds G (K×e) and `h_emb` H
+// (K×e), and every S_ij is recomputed as dot(G_i, H_j) where it is needed (`score`), so memory
+// stays O(K·e). The same entry points give the same statistics and value; `grad` (which would
+// write a K×K ∂S) is replaced by
+//
+//   grad_rows      one invocation a row     dG_i = Σ_j ∂S_ij H_j   (into `ds`, bound to dG)
+//   grad_cols      one invocation a column  dH_j = Σ_i ∂S_ij G_i   (into `ds`, bound to dH)
+//
+// which recompute S_ij and ∂S_ij (`dscore`, the same function `grad` uses) and never store
+// them. Each sums over j (resp. i) in index order, so the result is deterministic.
+//
 // Deterministic: every sum runs in index order, then through a fixed tree; no float atomics.
 // Every exp is max-shifted, clipped at NUM_EXP_CLIP (numerics.wgsl, prepended), or of a quantity
 // bounded above (said where).
@@ -31,7 +42,8 @@ struct MatrixParams {
     alpha: f32,
     // MINE's EMA decay, in (0, 1).
     gamma: f32,
-    _pad0: u32,
+    // The embedding width e of the fused kernels (unused otherwise).
+    e: u32,
     _pad1: u32,
     _pad2: u32,
 }
@@ -46,6 +58,8 @@ const TUBA: u32 = 5u;
 const MINE: u32 = 6u;
 const ALPHA: u32 = 7u;
 override BOUND: u32 = 0u;
+// 1: S_ij = dot(G_i, H_j) on the fly (`s` holds G, `h_emb` H); 0: `s` holds the K×K scores.
+override FUSED: u32 = 0u;
 
 @group(0) @binding(0) var<uniform> p: MatrixParams;
 @group(0) @binding(1) var<storage, read> s: array<f32>;
@@ -56,6 +70,8 @@ override BOUND: u32 = 0u;
 @group(0) @binding(5) var<storage, read_write> hist: array<f32>;
 @group(0) @binding(6) var<storage, read_write> state: array<atomic<u32>>;
 @group(0) @binding(7) var<storage, read_write> scratch: array<f32>;
+// H (K×e) for the fused kernels; bound to `s` as a placeholder otherwise, never read then.
+@group(0) @binding(8) var<storage, read> h_emb: array<f32>;
 
 const WG: u32 = 256u;
 
@@ -90,11 +106,25 @@ fn top2_push(acc: vec3<f32>, v: f32, row: u32) -> vec3<f32> {
     return vec3<f32>(acc.x, max(acc.y, v), acc.z);
 }
 
+// S_ij: read from the matrix, or recomputed from the embeddings in index order (the same bits
+// every time it is recomputed, so the statistics and the gradients see the same scores).
+fn score(i: u32, j: u32) -> f32 {
+    if (FUSED != 0u) {
+        let e = p.e;
+        var acc = 0.0;
+        for (var c = 0u; c < e; c++) {
+            acc += s[i * e + c] * h_emb[j * e + c];
+        }
+        return acc;
+    }
+    return s[i * p.k + j];
+}
+
 // ---- row_stats ---------------------------------------------------------------------------
 
 // Entry (i, j) of the row log-sum-exp a bound needs: SMILE clips, TUBA subtracts b_j.
 fn row_term(i: u32, j: u32) -> f32 {
-    let v = s[i * p.k + j];
+    let v = score(i, j);
     if (BOUND == SMILE) {
         return clamp(v, -p.tau, p.tau);
     }
@@ -127,7 +157,7 @@ fn row_stats(@builtin(global_invocation_id) gid: vec3<u32>) {
         }
     }
     let lse = m + log(sum);
-    let d = s[i * k + i];
+    let d = score(i, i);
     var diag = d;
     if (BOUND == INFONCE) {
         diag = d - lse;
@@ -167,13 +197,13 @@ fn col_stats(@builtin(global_invocation_id) gid: vec3<u32>) {
     // The column's top two scores, then its log-sum-exp and that of all but the top row.
     var top = vec3<f32>(NUM_LOWEST, NUM_LOWEST, 0.0);
     for (var i = 0u; i < k; i++) {
-        top = top2_push(top, s[i * k + j], i);
+        top = top2_push(top, score(i, j), i);
     }
     let r1 = u32(top.z);
     var all = 0.0;
     var rest = 0.0;
     for (var i = 0u; i < k; i++) {
-        let v = s[i * k + j];
+        let v = score(i, j);
         all += exp(v - top.x);
         if (i != r1) {
             rest += exp(v - top.y);
@@ -185,12 +215,12 @@ fn col_stats(@builtin(global_invocation_id) gid: vec3<u32>) {
 
     // −interp_ij down the rows i ≠ j: the top two, then the same held-out sums, and the joint sum.
     let bj = baseline[j];
-    let sjj = s[j * k + j];
+    let sjj = score(j, j);
     var qtop = vec3<f32>(NUM_LOWEST, NUM_LOWEST, 0.0);
     var joint = 0.0;
     for (var i = 0u; i < k; i++) {
         if (i != j) {
-            let v = s[i * k + j];
+            let v = score(i, j);
             let w = interp(held_out(c, r1, c_rest, i, v), bj);
             joint += sjj - w;
             qtop = top2_push(qtop, -w, i);
@@ -201,7 +231,7 @@ fn col_stats(@builtin(global_invocation_id) gid: vec3<u32>) {
     var q_rest = 0.0;
     for (var i = 0u; i < k; i++) {
         if (i != j) {
-            let w = -interp(held_out(c, r1, c_rest, i, s[i * k + j]), bj);
+            let w = -interp(held_out(c, r1, c_rest, i, score(i, j)), bj);
             q_all += exp(w - qtop.x);
             if (i != q1) {
                 q_rest += exp(w - qtop.y);
@@ -339,20 +369,9 @@ fn alpha_grad(i: u32, j: u32, v: f32) -> f32 {
     return scale * g + (1.0 - p.alpha) / n * exp(v + baseline[j] - 2.0 * ijj);
 }
 
-@compute @workgroup_size(WG)
-fn grad(
-    @builtin(global_invocation_id) gid: vec3<u32>,
-    @builtin(num_workgroups) groups: vec3<u32>,
-) {
-    // Two-dimensional grid, so matrices past 65 535 × 256 scores still fit one dispatch.
-    let e = num_flat_index(gid, groups, WG);
+// ∂(−L)/∂S_ij from the score v = S_ij and the statistics in `scratch`.
+fn dscore(i: u32, j: u32, v: f32) -> f32 {
     let k = p.k;
-    if (e >= k * k) {
-        return;
-    }
-    let i = e / k;
-    let j = e % k;
-    let v = s[e];
     let kf = f32(k);
     let n = kf * (kf - 1.0);
     let log_n = log(n);
@@ -381,7 +400,94 @@ fn grad(
             case MINE, default: { d = exp(min(v - log_n - scratch[g + GLOBAL_MINE_LOG_M], NUM_EXP_CLIP)); }
         }
     }
-    ds[e] = d;
+    return d;
+}
+
+@compute @workgroup_size(WG)
+fn grad(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    // Two-dimensional grid, so matrices past 65 535 × 256 scores still fit one dispatch.
+    let e = num_flat_index(gid, groups, WG);
+    let k = p.k;
+    if (e >= k * k) {
+        return;
+    }
+    ds[e] = dscore(e / k, e % k, s[e]);
+}
+
+// ---- grad_rows, grad_cols (fused) ----------------------------------------------------------
+
+// Scores whose gradients are held in registers at once (one block of the sum over the other
+// index), and the embedding entries accumulated at once: any e works, registers stay fixed,
+// and the running sums go through the output row once per block of J_BLOCK scores.
+const J_BLOCK: u32 = 16u;
+const E_TILE: u32 = 8u;
+
+// out[a·e + c] = Σ_b ∂S_ab · other[b·e + c] for the invocation's line a, b ascending: rows
+// (a = i, other = H) when `by_row`, else columns (a = j, other = G). The sum runs in blocks of
+// J_BLOCK lines b, each added to the partial sum kept in `ds` (the output), in index order.
+fn fused_line(a: u32, by_row: bool) {
+    let k = p.k;
+    let e = p.e;
+    for (var b0 = 0u; b0 < k; b0 += J_BLOCK) {
+        let nb = min(J_BLOCK, k - b0);
+        var w: array<f32, J_BLOCK>;
+        for (var t = 0u; t < nb; t++) {
+            let b = b0 + t;
+            if (by_row) {
+                w[t] = dscore(a, b, score(a, b));
+            } else {
+                w[t] = dscore(b, a, score(b, a));
+            }
+        }
+        for (var c0 = 0u; c0 < e; c0 += E_TILE) {
+            let nc = min(E_TILE, e - c0);
+            var acc: array<f32, E_TILE>;
+            if (b0 > 0u) {
+                for (var c = 0u; c < nc; c++) {
+                    acc[c] = ds[a * e + c0 + c];
+                }
+            }
+            for (var t = 0u; t < nb; t++) {
+                let base = (b0 + t) * e + c0;
+                let wt = w[t];
+                for (var c = 0u; c < nc; c++) {
+                    if (by_row) {
+                        acc[c] += wt * h_emb[base + c];
+                    } else {
+                        acc[c] += wt * s[base + c];
+                    }
+                }
+            }
+            for (var c = 0u; c < nc; c++) {
+                ds[a * e + c0 + c] = acc[c];
+            }
+        }
+    }
+}
+
+@compute @workgroup_size(64)
+fn grad_rows(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let i = num_flat_index(gid, groups, 64u);
+    if (i < p.k) {
+        fused_line(i, true);
+    }
+}
+
+@compute @workgroup_size(64)
+fn grad_cols(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let j = num_flat_index(gid, groups, 64u);
+    if (j < p.k) {
+        fused_line(j, false);
+    }
 }
 
 // ---- baseline_grad -------------------------------------------------------------------------
@@ -410,13 +516,13 @@ fn baseline_grad(@builtin(global_invocation_id) gid: vec3<u32>) {
     var m = NUM_LOWEST;
     for (var i = 0u; i < k; i++) {
         if (i != j) {
-            m = max(m, s[i * k + j] - bj);
+            m = max(m, score(i, j) - bj);
         }
     }
     var sum = 0.0;
     for (var i = 0u; i < k; i++) {
         if (i != j) {
-            sum += exp(s[i * k + j] - bj - m);
+            sum += exp(score(i, j) - bj - m);
         }
     }
     db[j] = 1.0 / kf - exp(min(m + log(sum) - log(n), NUM_EXP_CLIP));

@@ -4,7 +4,7 @@
 use super::buffer::GpuBuffer;
 use super::context::GpuContext;
 use super::dispatch::Dispatch;
-use super::kernels::{state, MatrixBoundBuffers, PairAxis};
+use super::kernels::{state, FusedBoundBuffers, MatrixBoundBuffers, PairAxis};
 use crate::program::{DrawLayout, Op, Program, Source, GRADS, PARAMS, X, Y};
 use crate::train::{eval_seed, Batches, Divergence, TrainData, TrainSpec, Trainer};
 use crate::Error;
@@ -222,6 +222,33 @@ fn compile(
                     )?);
                     scratches.push(scratch);
                 }
+            }
+            Op::FusedBound {
+                bound,
+                k,
+                e,
+                g,
+                h,
+                grads,
+                baseline,
+            } => {
+                let scratch =
+                    ctx.zeros("bound scratch", GpuContext::matrix_bound_scratch_len(*k))?;
+                d.extend(ctx.fused_bound(
+                    *bound,
+                    *k,
+                    *e,
+                    &FusedBoundBuffers {
+                        g: &b[*g],
+                        h: &b[*h],
+                        baseline: baseline.map(|(v, dv)| (&b[v], &b[dv])),
+                        grads: grads.map(|(dg, dh)| (&b[dg], &b[dh])),
+                        hist: &hist,
+                        state: &state_buf,
+                        scratch: &scratch,
+                    },
+                )?);
+                scratches.push(scratch);
             }
         }
     }
