@@ -29,8 +29,8 @@
 // bounded above (said where).
 //
 // Scratch (f32), K = p.k:
-//   [0, 2K)                 row i: (its log-sum-exp, its diagonal term), see row_stats
-//   [2K, 2K + COL_LEN·K)    column j: the COL_* fields (α-InfoNCE only)
+//   [0, 3K)                 row i: (its log-sum-exp, its diagonal term, S_ii), see row_stats
+//   [3K, 3K + COL_LEN·K)    column j: the COL_* fields (α-InfoNCE only)
 //   then GLOBAL_LEN values  the off-diagonal log-sum-exp of S, MINE's log m_t
 
 struct MatrixParams {
@@ -44,8 +44,10 @@ struct MatrixParams {
     gamma: f32,
     // The embedding width e of the fused kernels (unused otherwise).
     e: u32,
-    _pad1: u32,
-    _pad2: u32,
+    // row_stats, grad_rows and grad_cols sum over the other index in [j0, j1) only, carrying
+    // their partial sums from one launch to the next (`GpuContext::bound_launches` says why).
+    j0: u32,
+    j1: u32,
 }
 
 // `Bound::code` (a test in src/gpu/shaders.rs holds them to it).
@@ -89,12 +91,14 @@ const COL_LEN: u32 = 9u;
 const GLOBAL_LSE_OFF: u32 = 0u;
 const GLOBAL_MINE_LOG_M: u32 = 1u;
 
+const ROW_LEN: u32 = 3u;
+
 fn col_base(j: u32) -> u32 {
-    return 2u * p.k + COL_LEN * j;
+    return ROW_LEN * p.k + COL_LEN * j;
 }
 
 fn global_base() -> u32 {
-    return (2u + COL_LEN) * p.k;
+    return (ROW_LEN + COL_LEN) * p.k;
 }
 
 // The top two of a stream: (largest, second largest, row of the largest as f32). Strict `>`
@@ -122,9 +126,9 @@ fn score(i: u32, j: u32) -> f32 {
 
 // ---- row_stats ---------------------------------------------------------------------------
 
-// Entry (i, j) of the row log-sum-exp a bound needs: SMILE clips, TUBA subtracts b_j.
-fn row_term(i: u32, j: u32) -> f32 {
-    let v = score(i, j);
+// Entry (i, j) of the row log-sum-exp a bound needs, from v = S_ij: SMILE clips, TUBA
+// subtracts b_j.
+fn row_term(v: f32, j: u32) -> f32 {
     if (BOUND == SMILE) {
         return clamp(v, -p.tau, p.tau);
     }
@@ -136,6 +140,9 @@ fn row_term(i: u32, j: u32) -> f32 {
 
 // Row i's log-sum-exp (over the whole row for InfoNCE, off the diagonal otherwise) and its
 // diagonal term: S_ii − LSE_row(i) for InfoNCE, S_ii − b_i for TUBA, S_ii for the others.
+// One pass over columns [j0, j1), each score formed once (the fused form pays a dot product
+// for it); between launches the row's slots hold the running (max, Σ e^(t − max)), and S_ii
+// waits in the third slot until the last launch (j1 = K) turns them into the statistics.
 @compute @workgroup_size(64)
 fn row_stats(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = gid.x;
@@ -145,27 +152,42 @@ fn row_stats(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     let whole_row = BOUND == INFONCE;
     var m = NUM_LOWEST;
-    for (var j = 0u; j < k; j++) {
+    var sum = 0.0;
+    if (p.j0 > 0u) {
+        m = scratch[ROW_LEN * i];
+        sum = scratch[ROW_LEN * i + 1u];
+    }
+    for (var j = p.j0; j < p.j1; j++) {
+        let v = score(i, j);
+        if (j == i) {
+            scratch[ROW_LEN * i + 2u] = v;
+        }
         if (j != i || whole_row) {
-            m = max(m, row_term(i, j));
+            let t = row_term(v, j);
+            // Online log-sum-exp with one exp an entry: the sum is rescaled when the max moves.
+            if (t > m) {
+                sum = sum * exp(m - t) + 1.0;
+                m = t;
+            } else {
+                sum += exp(t - m);
+            }
         }
     }
-    var sum = 0.0;
-    for (var j = 0u; j < k; j++) {
-        if (j != i || whole_row) {
-            sum += exp(row_term(i, j) - m);
-        }
+    if (p.j1 < k) {
+        scratch[ROW_LEN * i] = m;
+        scratch[ROW_LEN * i + 1u] = sum;
+        return;
     }
     let lse = m + log(sum);
-    let d = score(i, i);
+    let d = scratch[ROW_LEN * i + 2u];
     var diag = d;
     if (BOUND == INFONCE) {
         diag = d - lse;
     } else if (BOUND == TUBA) {
         diag = d - baseline[i];
     }
-    scratch[2u * i] = lse;
-    scratch[2u * i + 1u] = diag;
+    scratch[ROW_LEN * i] = lse;
+    scratch[ROW_LEN * i + 1u] = diag;
 }
 
 // ---- α-InfoNCE's column statistics ---------------------------------------------------------
@@ -276,8 +298,8 @@ fn finalize(@builtin(local_invocation_id) lid: vec3<u32>) {
             let base = col_base(r);
             acc += vec2<f32>(scratch[base + COL_JOINT], scratch[base + COL_MARG]);
         } else {
-            l = num_lse_push(l, scratch[2u * r]);
-            acc.x += scratch[2u * r + 1u];
+            l = num_lse_push(l, scratch[ROW_LEN * r]);
+            acc.x += scratch[ROW_LEN * r + 1u];
         }
     }
     lses[t] = l;
@@ -377,7 +399,7 @@ fn dscore(i: u32, j: u32, v: f32) -> f32 {
     let log_n = log(n);
     var d: f32;
     if (BOUND == INFONCE) {
-        d = exp(v - scratch[2u * i]) / kf - select(0.0, 1.0 / kf, i == j);
+        d = exp(v - scratch[ROW_LEN * i]) / kf - select(0.0, 1.0 / kf, i == j);
     } else if (BOUND == ALPHA) {
         d = alpha_grad(i, j, v);
     } else if (BOUND == JS || BOUND == SMILE) {
@@ -425,14 +447,14 @@ fn grad(
 const J_BLOCK: u32 = 16u;
 const E_TILE: u32 = 8u;
 
-// out[a·e + c] = Σ_b ∂S_ab · other[b·e + c] for the invocation's line a, b ascending: rows
-// (a = i, other = H) when `by_row`, else columns (a = j, other = G). The sum runs in blocks of
-// J_BLOCK lines b, each added to the partial sum kept in `ds` (the output), in index order.
+// out[a·e + c] = Σ_b ∂S_ab · other[b·e + c] for the invocation's line a, b ascending over
+// [j0, j1): rows (a = i, other = H) when `by_row`, else columns (a = j, other = G). The sum
+// runs in blocks of J_BLOCK lines b, each added to the partial sum kept in `ds` (the output),
+// in index order; j0 is a multiple of J_BLOCK, so the launches split it without changing it.
 fn fused_line(a: u32, by_row: bool) {
-    let k = p.k;
     let e = p.e;
-    for (var b0 = 0u; b0 < k; b0 += J_BLOCK) {
-        let nb = min(J_BLOCK, k - b0);
+    for (var b0 = p.j0; b0 < p.j1; b0 += J_BLOCK) {
+        let nb = min(J_BLOCK, p.j1 - b0);
         var w: array<f32, J_BLOCK>;
         for (var t = 0u; t < nb; t++) {
             let b = b0 + t;

@@ -22,7 +22,8 @@ struct MatrixParams {
     alpha: f32,
     gamma: f32,
     e: u32,
-    _pad: [u32; 2],
+    j0: u32,
+    j1: u32,
 }
 
 /// The buffers of one evaluation of a bound on the full score matrix
@@ -64,9 +65,17 @@ pub struct FusedBoundBuffers<'a> {
 
 /// Per-row statistics, per-column statistics (α-InfoNCE) and globals, as laid out in
 /// `matrix_bounds.wgsl`'s scratch.
-const ROW_LEN: usize = 2;
+const ROW_LEN: usize = 3;
 const COL_LEN: usize = 9;
 const GLOBAL_LEN: usize = 2;
+
+/// Loop iterations one invocation of a line kernel may run in one launch on a software
+/// rasteriser. llvmpipe (lavapipe) stops every loop of an invocation once 65 535 iterations
+/// have run in it (Mesa's LP_MAX_TGSI_LOOP_ITERATIONS) and carries on with wrong sums, so the
+/// line kernels split the other index over launches that each stay well below that.
+const SOFTWARE_LOOP_BUDGET: usize = 32_768;
+/// `J_BLOCK` in `matrix_bounds.wgsl`: the column splits are multiples of it.
+const J_BLOCK: usize = 16;
 
 /// `grad`'s workgroup size (`WG` in `matrix_bounds.wgsl`).
 const GRAD_WORKGROUP: usize = 256;
@@ -210,28 +219,33 @@ impl GpuContext {
         }
         check_outputs_distinct(&inputs, &outputs)?;
 
-        let params = MatrixParams {
-            k: to_u32("K", k)?,
-            hist_len: to_u32("history", io.hist.len())?,
-            tau: bound.tau(),
-            alpha: match bound {
-                Bound::AlphaInfoNce { alpha } => alpha,
-                _ => 0.5,
-            },
-            gamma: match bound {
-                Bound::Mine { gamma } => gamma,
-                _ => 0.5,
-            },
-            e: to_u32("e", e.unwrap_or(0))?,
-            _pad: [0; 2],
+        let e_width = e.unwrap_or(0);
+        let params = |j0: usize, j1: usize| -> Result<wgpu::Buffer, GpuError> {
+            let params = MatrixParams {
+                k: to_u32("K", k)?,
+                hist_len: to_u32("history", io.hist.len())?,
+                tau: bound.tau(),
+                alpha: match bound {
+                    Bound::AlphaInfoNce { alpha } => alpha,
+                    _ => 0.5,
+                },
+                gamma: match bound {
+                    Bound::Mine { gamma } => gamma,
+                    _ => 0.5,
+                },
+                e: to_u32("e", e_width)?,
+                j0: j0 as u32,
+                j1: j1 as u32,
+            };
+            Ok(self.uniform("matrix bound", &params))
         };
-        let uniform = self.uniform("matrix bound", &params);
         // Unused operands are bound to a placeholder (the scores, or G): the entry points
         // declare them for the bounds and forms that read them, and never read them otherwise.
         let (baseline, db) = io.baseline.unwrap_or((io.s, io.s));
         let h = io.h.unwrap_or(io.s);
         let fused = i64::from(e.is_some());
         let launch = |entry: &'static str,
+                      uniform: &wgpu::Buffer,
                       bindings: [Binding; 9],
                       out: &GpuBuffer,
                       db: &GpuBuffer,
@@ -243,7 +257,7 @@ impl GpuContext {
                 bindings: bindings.to_vec(),
             };
             let resources = [
-                &uniform,
+                uniform,
                 &io.s.buffer,
                 &baseline.buffer,
                 &out.buffer,
@@ -255,29 +269,63 @@ impl GpuContext {
             ];
             self.bind(&key, &resources, groups)
         };
+        // The other index's range of one launch of the line kernels whose loop body costs
+        // `per_j` iterations (one launch on hardware; see SOFTWARE_LOOP_BUDGET).
+        let software = self.adapter().is_software;
+        let splits = |per_j: usize| -> Vec<(usize, usize)> {
+            let len = if software {
+                (SOFTWARE_LOOP_BUDGET / per_j / J_BLOCK).max(1) * J_BLOCK
+            } else {
+                k
+            };
+            (0..k)
+                .step_by(len)
+                .map(|j0| (j0, (j0 + len).min(k)))
+                .collect()
+        };
+        // The column passes of α-InfoNCE (four) and TUBA's baseline gradient (two) are not
+        // split: on a software rasteriser refuse what they cannot finish.
+        let column_passes = match bound {
+            Bound::AlphaInfoNce { .. } => 4,
+            Bound::Tuba => 2,
+            _ => 0,
+        };
+        if software && column_passes * k * (1 + e_width) > SOFTWARE_LOOP_BUDGET * 2 {
+            return Err(GpuError::InvalidArgument(format!(
+                "{} at K = {k}, e = {e_width} runs past the loop limit of this software adapter",
+                bound.name()
+            )));
+        }
+        let whole = params(0, k)?;
         let per_line = self.grid_1d("matrix bound", k, LINE_WORKGROUP)?;
         let s = io.s;
 
-        let mut d = Vec::with_capacity(5);
+        let mut d = Vec::new();
         if let Bound::AlphaInfoNce { .. } = bound {
             d.push(launch(
                 "col_stats",
+                &whole,
                 [U, R, R, N, N, N, N, W, R],
                 s,
                 s,
                 per_line,
             ));
         } else {
-            d.push(launch(
-                "row_stats",
-                [U, R, R, N, N, N, N, W, R],
-                s,
-                s,
-                per_line,
-            ));
+            for (j0, j1) in splits(2 + e_width) {
+                let u = params(j0, j1)?;
+                d.push(launch(
+                    "row_stats",
+                    &u,
+                    [U, R, R, N, N, N, N, W, R],
+                    s,
+                    s,
+                    per_line,
+                ));
+            }
         }
         d.push(launch(
             "finalize",
+            &whole,
             [U, N, N, N, N, W, W, W, N],
             s,
             s,
@@ -287,6 +335,7 @@ impl GpuContext {
             None => return Ok(d),
             Some((ds, None)) => d.push(launch(
                 "grad",
+                &whole,
                 [U, R, R, W, N, N, N, W, N],
                 ds,
                 s,
@@ -295,13 +344,18 @@ impl GpuContext {
             Some((dg, Some(dh))) => {
                 let lines = self.grid("fused bound lines", k, LINE_WORKGROUP)?;
                 let b = [U, R, R, W, N, N, N, W, R];
-                d.push(launch("grad_rows", b, dg, s, lines));
-                d.push(launch("grad_cols", b, dh, s, lines));
+                for (entry, out) in [("grad_rows", dg), ("grad_cols", dh)] {
+                    for (j0, j1) in splits(3 + 3 * e_width) {
+                        let u = params(j0, j1)?;
+                        d.push(launch(entry, &u, b, out, s, lines));
+                    }
+                }
             }
         }
         if bound.needs_baseline() {
             d.push(launch(
                 "baseline_grad",
+                &whole,
                 [U, R, R, N, W, N, N, W, R],
                 s,
                 db,
