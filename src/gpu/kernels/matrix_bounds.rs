@@ -283,14 +283,7 @@ impl GpuContext {
                 .map(|j0| (j0, (j0 + len).min(k)))
                 .collect()
         };
-        // The column passes of α-InfoNCE (four) and TUBA's baseline gradient (two) are not
-        // split: on a software rasteriser refuse what they cannot finish.
-        let column_passes = match bound {
-            Bound::AlphaInfoNce { .. } => 4,
-            Bound::Tuba => 2,
-            _ => 0,
-        };
-        if software && column_passes * k * (1 + e_width) > SOFTWARE_LOOP_BUDGET * 2 {
+        if e.is_some() && !self.fused_bound_runs(bound, k, e_width) {
             return Err(GpuError::InvalidArgument(format!(
                 "{} at K = {k}, e = {e_width} runs past the loop limit of this software adapter",
                 bound.name()
@@ -363,6 +356,19 @@ impl GpuContext {
             ));
         }
         Ok(d)
+    }
+
+    /// Whether [`GpuContext::fused_bound`] can run `bound` at K, e on this adapter: always on
+    /// hardware; on a software rasteriser the column passes of α-InfoNCE (four) and of TUBA's
+    /// baseline gradient (two), which are not split over launches, must stay under its loop
+    /// limit (see SOFTWARE_LOOP_BUDGET). Where it cannot, materialise S instead.
+    pub fn fused_bound_runs(&self, bound: Bound, k: usize, e: usize) -> bool {
+        let column_passes = match bound {
+            Bound::AlphaInfoNce { .. } => 4,
+            Bound::Tuba => 2,
+            _ => 0,
+        };
+        !self.adapter().is_software || column_passes * k * (1 + e) <= SOFTWARE_LOOP_BUDGET * 2
     }
 
     /// Scratch elements [`GpuContext::matrix_bound`] needs for a K×K matrix.
