@@ -5,7 +5,7 @@
 //! its backward twice). Materialised runs only where S fits one storage binding.
 //!
 //! `cargo bench --bench fused -- 1024 4096` picks sizes (default 1024 4096 16384); on a
-//! software adapter start small.
+//! software adapter start small. `INFOBOUND_BENCH_FORWARD_ONLY=1` times the forward alone.
 
 use std::time::Instant;
 
@@ -52,6 +52,7 @@ fn main() {
     if ks.is_empty() {
         ks = vec![1024, 4096, 16_384];
     }
+    let forward_only = std::env::var("INFOBOUND_BENCH_FORWARD_ONLY").is_ok_and(|v| v == "1");
     let bound = Bound::Smile { tau: 5.0 };
     println!("adapter: {}", ctx.adapter());
     println!("bound {}, e = {E}, median of {repeats}", bound.name());
@@ -80,13 +81,15 @@ fn main() {
         let fwd = ctx
             .fused_bound(bound, k, E, &io(None))
             .expect("fused forward");
-        let all = ctx
-            .fused_bound(bound, k, E, &io(Some((&dg, &dh))))
-            .expect("fused");
         let t_fwd = median_secs(&ctx, &fwd, repeats);
-        let t_all = median_secs(&ctx, &all, repeats);
         row(k, "fused", "forward", t_fwd, 1.0, base);
-        row(k, "fused", "backward", (t_all - t_fwd).max(0.0), 2.0, base);
+        if !forward_only {
+            let all = ctx
+                .fused_bound(bound, k, E, &io(Some((&dg, &dh))))
+                .expect("fused");
+            let t_all = median_secs(&ctx, &all, repeats);
+            row(k, "fused", "backward", (t_all - t_fwd).max(0.0), 2.0, base);
+        }
 
         let kk_bytes = (k * k * 4) as u64;
         if ctx.check_storage_size("S", kk_bytes).is_err() {
