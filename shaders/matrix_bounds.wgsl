@@ -24,6 +24,12 @@
 // which recompute S_ij and ∂S_ij (`dscore`, the same function `grad` uses) and never store
 // them. Each sums over j (resp. i) in index order, so the result is deterministic.
 //
+// row_stats, grad_rows and grad_cols may run as several launches over consecutive ranges
+// [j0, j1) of the index they sum over, each continuing the partial sums the previous one left
+// (in `scratch`, or in the output): llvmpipe ends every loop of an invocation once 65 535
+// iterations have run in it, and a fused row pass takes K·e. The split leaves the order of
+// every sum, hence the bits, unchanged.
+//
 // Deterministic: every sum runs in index order, then through a fixed tree; no float atomics.
 // Every exp is max-shifted, clipped at NUM_EXP_CLIP (numerics.wgsl, prepended), or of a quantity
 // bounded above (said where).
