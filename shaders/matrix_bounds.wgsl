@@ -13,13 +13,30 @@
 //   grad           one invocation a score   ds_ij
 //   baseline_grad  one invocation a column  db_j (TUBA, α-InfoNCE)
 //
+// Fused (FUSED = 1, the separable critic S = G·Hᵀ, SPEC §3): `s` holds G (K×e) and `h_emb` H
+// (K×e), and every S_ij is recomputed as dot(G_i, H_j) where it is needed (`score`), so memory
+// stays O(K·e). The same entry points give the same statistics and value; `grad` (which would
+// write a K×K ∂S) is replaced by
+//
+//   grad_rows      one invocation a row     dG_i = Σ_j ∂S_ij H_j   (into `ds`, bound to dG)
+//   grad_cols      one invocation a column  dH_j = Σ_i ∂S_ij G_i   (into `ds`, bound to dH)
+//
+// which recompute S_ij and ∂S_ij (`dscore`, the same function `grad` uses) and never store
+// them. Each sums over j (resp. i) in index order, so the result is deterministic.
+//
+// row_stats, grad_rows and grad_cols may run as several launches over consecutive ranges
+// [j0, j1) of the index they sum over, each continuing the partial sums the previous one left
+// (in `scratch`, or in the output): llvmpipe ends every loop of an invocation once 65 535
+// iterations have run in it, and a fused row pass takes K·e. The split leaves the order of
+// every sum, hence the bits, unchanged.
+//
 // Deterministic: every sum runs in index order, then through a fixed tree; no float atomics.
 // Every exp is max-shifted, clipped at NUM_EXP_CLIP (numerics.wgsl, prepended), or of a quantity
 // bounded above (said where).
 //
 // Scratch (f32), K = p.k:
-//   [0, 2K)                 row i: (its log-sum-exp, its diagonal term), see row_stats
-//   [2K, 2K + COL_LEN·K)    column j: the COL_* fields (α-InfoNCE only)
+//   [0, 3K)                 row i: (its log-sum-exp, its diagonal term, S_ii), see row_stats
+//   [3K, 3K + COL_LEN·K)    column j: the COL_* fields (α-InfoNCE only)
 //   then GLOBAL_LEN values  the off-diagonal log-sum-exp of S, MINE's log m_t
 
 struct MatrixParams {
@@ -31,9 +48,12 @@ struct MatrixParams {
     alpha: f32,
     // MINE's EMA decay, in (0, 1).
     gamma: f32,
-    _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
+    // The embedding width e of the fused kernels (unused otherwise).
+    e: u32,
+    // row_stats, grad_rows and grad_cols sum over the other index in [j0, j1) only, carrying
+    // their partial sums from one launch to the next (`GpuContext::bound_launches` says why).
+    j0: u32,
+    j1: u32,
 }
 
 // `Bound::code` (a test in src/gpu/shaders.rs holds them to it).
@@ -46,6 +66,8 @@ const TUBA: u32 = 5u;
 const MINE: u32 = 6u;
 const ALPHA: u32 = 7u;
 override BOUND: u32 = 0u;
+// 1: S_ij = dot(G_i, H_j) on the fly (`s` holds G, `h_emb` H); 0: `s` holds the K×K scores.
+override FUSED: u32 = 0u;
 
 @group(0) @binding(0) var<uniform> p: MatrixParams;
 @group(0) @binding(1) var<storage, read> s: array<f32>;
@@ -56,6 +78,8 @@ override BOUND: u32 = 0u;
 @group(0) @binding(5) var<storage, read_write> hist: array<f32>;
 @group(0) @binding(6) var<storage, read_write> state: array<atomic<u32>>;
 @group(0) @binding(7) var<storage, read_write> scratch: array<f32>;
+// H (K×e) for the fused kernels; bound to `s` as a placeholder otherwise, never read then.
+@group(0) @binding(8) var<storage, read> h_emb: array<f32>;
 
 const WG: u32 = 256u;
 
@@ -73,12 +97,14 @@ const COL_LEN: u32 = 9u;
 const GLOBAL_LSE_OFF: u32 = 0u;
 const GLOBAL_MINE_LOG_M: u32 = 1u;
 
+const ROW_LEN: u32 = 3u;
+
 fn col_base(j: u32) -> u32 {
-    return 2u * p.k + COL_LEN * j;
+    return ROW_LEN * p.k + COL_LEN * j;
 }
 
 fn global_base() -> u32 {
-    return (2u + COL_LEN) * p.k;
+    return (ROW_LEN + COL_LEN) * p.k;
 }
 
 // The top two of a stream: (largest, second largest, row of the largest as f32). Strict `>`
@@ -90,11 +116,25 @@ fn top2_push(acc: vec3<f32>, v: f32, row: u32) -> vec3<f32> {
     return vec3<f32>(acc.x, max(acc.y, v), acc.z);
 }
 
+// S_ij: read from the matrix, or recomputed from the embeddings in index order (the same bits
+// every time it is recomputed, so the statistics and the gradients see the same scores).
+fn score(i: u32, j: u32) -> f32 {
+    if (FUSED != 0u) {
+        let e = p.e;
+        var acc = 0.0;
+        for (var c = 0u; c < e; c++) {
+            acc += s[i * e + c] * h_emb[j * e + c];
+        }
+        return acc;
+    }
+    return s[i * p.k + j];
+}
+
 // ---- row_stats ---------------------------------------------------------------------------
 
-// Entry (i, j) of the row log-sum-exp a bound needs: SMILE clips, TUBA subtracts b_j.
-fn row_term(i: u32, j: u32) -> f32 {
-    let v = s[i * p.k + j];
+// Entry (i, j) of the row log-sum-exp a bound needs, from v = S_ij: SMILE clips, TUBA
+// subtracts b_j.
+fn row_term(v: f32, j: u32) -> f32 {
     if (BOUND == SMILE) {
         return clamp(v, -p.tau, p.tau);
     }
@@ -106,6 +146,9 @@ fn row_term(i: u32, j: u32) -> f32 {
 
 // Row i's log-sum-exp (over the whole row for InfoNCE, off the diagonal otherwise) and its
 // diagonal term: S_ii − LSE_row(i) for InfoNCE, S_ii − b_i for TUBA, S_ii for the others.
+// One pass over columns [j0, j1), each score formed once (the fused form pays a dot product
+// for it); between launches the row's slots hold the running (max, Σ e^(t − max)), and S_ii
+// waits in the third slot until the last launch (j1 = K) turns them into the statistics.
 @compute @workgroup_size(64)
 fn row_stats(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = gid.x;
@@ -115,27 +158,42 @@ fn row_stats(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     let whole_row = BOUND == INFONCE;
     var m = NUM_LOWEST;
-    for (var j = 0u; j < k; j++) {
+    var sum = 0.0;
+    if (p.j0 > 0u) {
+        m = scratch[ROW_LEN * i];
+        sum = scratch[ROW_LEN * i + 1u];
+    }
+    for (var j = p.j0; j < p.j1; j++) {
+        let v = score(i, j);
+        if (j == i) {
+            scratch[ROW_LEN * i + 2u] = v;
+        }
         if (j != i || whole_row) {
-            m = max(m, row_term(i, j));
+            let t = row_term(v, j);
+            // Online log-sum-exp with one exp an entry: the sum is rescaled when the max moves.
+            if (t > m) {
+                sum = sum * exp(m - t) + 1.0;
+                m = t;
+            } else {
+                sum += exp(t - m);
+            }
         }
     }
-    var sum = 0.0;
-    for (var j = 0u; j < k; j++) {
-        if (j != i || whole_row) {
-            sum += exp(row_term(i, j) - m);
-        }
+    if (p.j1 < k) {
+        scratch[ROW_LEN * i] = m;
+        scratch[ROW_LEN * i + 1u] = sum;
+        return;
     }
     let lse = m + log(sum);
-    let d = s[i * k + i];
+    let d = scratch[ROW_LEN * i + 2u];
     var diag = d;
     if (BOUND == INFONCE) {
         diag = d - lse;
     } else if (BOUND == TUBA) {
         diag = d - baseline[i];
     }
-    scratch[2u * i] = lse;
-    scratch[2u * i + 1u] = diag;
+    scratch[ROW_LEN * i] = lse;
+    scratch[ROW_LEN * i + 1u] = diag;
 }
 
 // ---- α-InfoNCE's column statistics ---------------------------------------------------------
@@ -167,13 +225,13 @@ fn col_stats(@builtin(global_invocation_id) gid: vec3<u32>) {
     // The column's top two scores, then its log-sum-exp and that of all but the top row.
     var top = vec3<f32>(NUM_LOWEST, NUM_LOWEST, 0.0);
     for (var i = 0u; i < k; i++) {
-        top = top2_push(top, s[i * k + j], i);
+        top = top2_push(top, score(i, j), i);
     }
     let r1 = u32(top.z);
     var all = 0.0;
     var rest = 0.0;
     for (var i = 0u; i < k; i++) {
-        let v = s[i * k + j];
+        let v = score(i, j);
         all += exp(v - top.x);
         if (i != r1) {
             rest += exp(v - top.y);
@@ -185,12 +243,12 @@ fn col_stats(@builtin(global_invocation_id) gid: vec3<u32>) {
 
     // −interp_ij down the rows i ≠ j: the top two, then the same held-out sums, and the joint sum.
     let bj = baseline[j];
-    let sjj = s[j * k + j];
+    let sjj = score(j, j);
     var qtop = vec3<f32>(NUM_LOWEST, NUM_LOWEST, 0.0);
     var joint = 0.0;
     for (var i = 0u; i < k; i++) {
         if (i != j) {
-            let v = s[i * k + j];
+            let v = score(i, j);
             let w = interp(held_out(c, r1, c_rest, i, v), bj);
             joint += sjj - w;
             qtop = top2_push(qtop, -w, i);
@@ -201,7 +259,7 @@ fn col_stats(@builtin(global_invocation_id) gid: vec3<u32>) {
     var q_rest = 0.0;
     for (var i = 0u; i < k; i++) {
         if (i != j) {
-            let w = -interp(held_out(c, r1, c_rest, i, s[i * k + j]), bj);
+            let w = -interp(held_out(c, r1, c_rest, i, score(i, j)), bj);
             q_all += exp(w - qtop.x);
             if (i != q1) {
                 q_rest += exp(w - qtop.y);
@@ -246,8 +304,8 @@ fn finalize(@builtin(local_invocation_id) lid: vec3<u32>) {
             let base = col_base(r);
             acc += vec2<f32>(scratch[base + COL_JOINT], scratch[base + COL_MARG]);
         } else {
-            l = num_lse_push(l, scratch[2u * r]);
-            acc.x += scratch[2u * r + 1u];
+            l = num_lse_push(l, scratch[ROW_LEN * r]);
+            acc.x += scratch[ROW_LEN * r + 1u];
         }
     }
     lses[t] = l;
@@ -339,26 +397,15 @@ fn alpha_grad(i: u32, j: u32, v: f32) -> f32 {
     return scale * g + (1.0 - p.alpha) / n * exp(v + baseline[j] - 2.0 * ijj);
 }
 
-@compute @workgroup_size(WG)
-fn grad(
-    @builtin(global_invocation_id) gid: vec3<u32>,
-    @builtin(num_workgroups) groups: vec3<u32>,
-) {
-    // Two-dimensional grid, so matrices past 65 535 × 256 scores still fit one dispatch.
-    let e = num_flat_index(gid, groups, WG);
+// ∂(−L)/∂S_ij from the score v = S_ij and the statistics in `scratch`.
+fn dscore(i: u32, j: u32, v: f32) -> f32 {
     let k = p.k;
-    if (e >= k * k) {
-        return;
-    }
-    let i = e / k;
-    let j = e % k;
-    let v = s[e];
     let kf = f32(k);
     let n = kf * (kf - 1.0);
     let log_n = log(n);
     var d: f32;
     if (BOUND == INFONCE) {
-        d = exp(v - scratch[2u * i]) / kf - select(0.0, 1.0 / kf, i == j);
+        d = exp(v - scratch[ROW_LEN * i]) / kf - select(0.0, 1.0 / kf, i == j);
     } else if (BOUND == ALPHA) {
         d = alpha_grad(i, j, v);
     } else if (BOUND == JS || BOUND == SMILE) {
@@ -381,7 +428,94 @@ fn grad(
             case MINE, default: { d = exp(min(v - log_n - scratch[g + GLOBAL_MINE_LOG_M], NUM_EXP_CLIP)); }
         }
     }
-    ds[e] = d;
+    return d;
+}
+
+@compute @workgroup_size(WG)
+fn grad(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    // Two-dimensional grid, so matrices past 65 535 × 256 scores still fit one dispatch.
+    let e = num_flat_index(gid, groups, WG);
+    let k = p.k;
+    if (e >= k * k) {
+        return;
+    }
+    ds[e] = dscore(e / k, e % k, s[e]);
+}
+
+// ---- grad_rows, grad_cols (fused) ----------------------------------------------------------
+
+// Scores whose gradients are held in registers at once (one block of the sum over the other
+// index), and the embedding entries accumulated at once: any e works, registers stay fixed,
+// and the running sums go through the output row once per block of J_BLOCK scores.
+const J_BLOCK: u32 = 16u;
+const E_TILE: u32 = 8u;
+
+// out[a·e + c] = Σ_b ∂S_ab · other[b·e + c] for the invocation's line a, b ascending over
+// [j0, j1): rows (a = i, other = H) when `by_row`, else columns (a = j, other = G). The sum
+// runs in blocks of J_BLOCK lines b, each added to the partial sum kept in `ds` (the output),
+// in index order; j0 is a multiple of J_BLOCK, so the launches split it without changing it.
+fn fused_line(a: u32, by_row: bool) {
+    let e = p.e;
+    for (var b0 = p.j0; b0 < p.j1; b0 += J_BLOCK) {
+        let nb = min(J_BLOCK, p.j1 - b0);
+        var w: array<f32, J_BLOCK>;
+        for (var t = 0u; t < nb; t++) {
+            let b = b0 + t;
+            if (by_row) {
+                w[t] = dscore(a, b, score(a, b));
+            } else {
+                w[t] = dscore(b, a, score(b, a));
+            }
+        }
+        for (var c0 = 0u; c0 < e; c0 += E_TILE) {
+            let nc = min(E_TILE, e - c0);
+            var acc: array<f32, E_TILE>;
+            if (b0 > 0u) {
+                for (var c = 0u; c < nc; c++) {
+                    acc[c] = ds[a * e + c0 + c];
+                }
+            }
+            for (var t = 0u; t < nb; t++) {
+                let base = (b0 + t) * e + c0;
+                let wt = w[t];
+                for (var c = 0u; c < nc; c++) {
+                    if (by_row) {
+                        acc[c] += wt * h_emb[base + c];
+                    } else {
+                        acc[c] += wt * s[base + c];
+                    }
+                }
+            }
+            for (var c = 0u; c < nc; c++) {
+                ds[a * e + c0 + c] = acc[c];
+            }
+        }
+    }
+}
+
+@compute @workgroup_size(64)
+fn grad_rows(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let i = num_flat_index(gid, groups, 64u);
+    if (i < p.k) {
+        fused_line(i, true);
+    }
+}
+
+@compute @workgroup_size(64)
+fn grad_cols(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let j = num_flat_index(gid, groups, 64u);
+    if (j < p.k) {
+        fused_line(j, false);
+    }
 }
 
 // ---- baseline_grad -------------------------------------------------------------------------
@@ -410,13 +544,13 @@ fn baseline_grad(@builtin(global_invocation_id) gid: vec3<u32>) {
     var m = NUM_LOWEST;
     for (var i = 0u; i < k; i++) {
         if (i != j) {
-            m = max(m, s[i * k + j] - bj);
+            m = max(m, score(i, j) - bj);
         }
     }
     var sum = 0.0;
     for (var i = 0u; i < k; i++) {
         if (i != j) {
-            sum += exp(s[i * k + j] - bj - m);
+            sum += exp(score(i, j) - bj - m);
         }
     }
     db[j] = 1.0 / kf - exp(min(m + log(sum) - log(n), NUM_EXP_CLIP));

@@ -111,6 +111,25 @@ pub enum Op {
         /// The baseline b(y) per scored y and its gradient (TUBA, α-InfoNCE).
         baseline: Option<(BufId, BufId)>,
     },
+    /// The bound on the separable scores S = G·Hᵀ without storing S: the value (to the step's
+    /// history) and, with `grads`, d(−L)/dG = dS·H and d(−L)/dH = dSᵀ·G (the fused kernels on
+    /// the device; S materialised by the CPU reference).
+    FusedBound {
+        /// Which bound.
+        bound: Bound,
+        /// Batch.
+        k: usize,
+        /// Embedding width.
+        e: usize,
+        /// G (K×e).
+        g: BufId,
+        /// H (K×e).
+        h: BufId,
+        /// dG and dH (K×e each); `None` for an evaluation.
+        grads: Option<(BufId, BufId)>,
+        /// The baseline b(y_j) and its gradient (TUBA, α-InfoNCE).
+        baseline: Option<(BufId, BufId)>,
+    },
 }
 
 /// Where a program's batches come from.
@@ -374,16 +393,6 @@ impl TrainSpec {
                     },
                 );
                 let e = gnet.output;
-                let s = b.buf("scores", k * k);
-                let ds = b.buf("score gradients", k * k);
-                b.ops.push(Op::Gemm {
-                    spec: GemmSpec::dense(k, k, e, false, true),
-                    a: g.output(),
-                    b: h.output(),
-                    c: s,
-                    bias: None,
-                    aux: None,
-                });
                 let bl = baseline_net.map(|(cfg, base)| {
                     b.network(
                         &cfg,
@@ -396,32 +405,18 @@ impl TrainSpec {
                         },
                     )
                 });
-                b.ops.push(Op::Bound {
+                // The towers' output gradients come straight from the fused bound: S is
+                // never stored (O(K·e) memory instead of O(K²)).
+                b.ops.push(Op::FusedBound {
                     bound: self.bound,
                     k,
-                    shuffled: false,
-                    scores: s,
-                    dscores: ds,
+                    e,
+                    g: g.output(),
+                    h: h.output(),
+                    grads: training.then(|| (g.doutput(), h.doutput())),
                     baseline: bl.as_ref().map(|n| (n.output(), n.doutput())),
                 });
                 if training {
-                    // dG = dS·H and dH = dSᵀ·G: the towers' output gradients.
-                    b.ops.push(Op::Gemm {
-                        spec: GemmSpec::dense(k, e, k, false, false),
-                        a: ds,
-                        b: h.output(),
-                        c: g.doutput(),
-                        bias: None,
-                        aux: None,
-                    });
-                    b.ops.push(Op::Gemm {
-                        spec: GemmSpec::dense(k, e, k, true, false),
-                        a: ds,
-                        b: g.output(),
-                        c: h.doutput(),
-                        bias: None,
-                        aux: None,
-                    });
                     b.backward(&g, 0);
                     b.backward(&h, 0);
                     if let Some(n) = &bl {

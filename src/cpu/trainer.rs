@@ -2,6 +2,7 @@
 
 use super::{ops, sample};
 use crate::bounds::{matrix_eval, shuffled_eval, Bound};
+use crate::linalg::GemmSpec;
 use crate::program::{DrawLayout, Op, Program, Source, GRADS, PARAMS, X, Y};
 use crate::train::{eval_seed, Batches, Divergence, TrainData, TrainSpec, Trainer};
 use crate::Error;
@@ -167,6 +168,50 @@ impl Workspace {
                     }
                     value = eval.value;
                     self.objective = eval.objective;
+                }
+                Op::FusedBound {
+                    bound,
+                    k,
+                    e,
+                    g,
+                    h,
+                    grads,
+                    baseline,
+                } => {
+                    // The reference materialises S (f64 sums, stored f32 as the unfused device
+                    // program stored it), then dG = dS·H and dH = dSᵀ·G.
+                    let (gs, hs) = (&self.buffers[g], &self.buffers[h]);
+                    let mut s = vec![0.0f32; k * k];
+                    ops::gemm(
+                        &GemmSpec::dense(k, k, e, false, true),
+                        gs,
+                        hs,
+                        &mut s,
+                        None,
+                        None,
+                    );
+                    let b = baseline.map(|(v, _)| &self.buffers[v][..]);
+                    let eval = matrix_eval(bound, &s, k, b, self.log_ema);
+                    if matches!(bound, Bound::Mine { .. }) {
+                        self.log_ema = Some(eval.log_ema);
+                    }
+                    value = eval.value;
+                    self.objective = eval.objective;
+                    if let Some((dg, dh)) = grads {
+                        let mut ds = vec![0.0f32; k * k];
+                        copy_f64(&eval.ds, &mut ds);
+                        let mut out = std::mem::take(&mut self.buffers[dg]);
+                        let spec = GemmSpec::dense(k, e, k, false, false);
+                        ops::gemm(&spec, &ds, &self.buffers[h], &mut out, None, None);
+                        self.buffers[dg] = out;
+                        let mut out = std::mem::take(&mut self.buffers[dh]);
+                        let spec = GemmSpec::dense(k, e, k, true, false);
+                        ops::gemm(&spec, &ds, &self.buffers[g], &mut out, None, None);
+                        self.buffers[dh] = out;
+                        if let Some((_, dv)) = baseline {
+                            copy_f64(&eval.db, &mut self.buffers[dv]);
+                        }
+                    }
                 }
             }
         }

@@ -4,7 +4,8 @@
 use super::buffer::GpuBuffer;
 use super::context::GpuContext;
 use super::dispatch::Dispatch;
-use super::kernels::{state, MatrixBoundBuffers, PairAxis};
+use super::kernels::{state, FusedBoundBuffers, MatrixBoundBuffers, PairAxis};
+use crate::linalg::GemmSpec;
 use crate::program::{DrawLayout, Op, Program, Source, GRADS, PARAMS, X, Y};
 use crate::train::{eval_seed, Batches, Divergence, TrainData, TrainSpec, Trainer};
 use crate::Error;
@@ -222,6 +223,63 @@ fn compile(
                     )?);
                     scratches.push(scratch);
                 }
+            }
+            Op::FusedBound {
+                bound,
+                k,
+                e,
+                g,
+                h,
+                grads,
+                baseline,
+            } => {
+                let (k, e) = (*k, *e);
+                let scratch =
+                    ctx.zeros("bound scratch", GpuContext::matrix_bound_scratch_len(k))?;
+                let bl = baseline.map(|(v, dv)| (&b[v], &b[dv]));
+                if ctx.fused_bound_runs(*bound, k, e) {
+                    d.extend(ctx.fused_bound(
+                        *bound,
+                        k,
+                        e,
+                        &FusedBoundBuffers {
+                            g: &b[*g],
+                            h: &b[*h],
+                            baseline: bl,
+                            grads: grads.map(|(dg, dh)| (&b[dg], &b[dh])),
+                            hist: &hist,
+                            state: &state_buf,
+                            scratch: &scratch,
+                        },
+                    )?);
+                } else {
+                    // A software adapter that cannot run this bound's fused column passes:
+                    // S = G·Hᵀ materialised, the bound, dG = dS·H and dH = dSᵀ·G.
+                    let s = ctx.zeros("scores", k * k)?;
+                    let ds = ctx.zeros("score gradients", k * k)?;
+                    let spec = GemmSpec::dense(k, k, e, false, true);
+                    d.push(ctx.gemm(&spec, &b[*g], &b[*h], &s, None, None)?);
+                    d.extend(ctx.matrix_bound(
+                        *bound,
+                        k,
+                        &MatrixBoundBuffers {
+                            s: &s,
+                            baseline: bl,
+                            ds: &ds,
+                            hist: &hist,
+                            state: &state_buf,
+                            scratch: &scratch,
+                        },
+                    )?);
+                    if let Some((dg, dh)) = grads {
+                        let spec = GemmSpec::dense(k, e, k, false, false);
+                        d.push(ctx.gemm(&spec, &ds, &b[*h], &b[*dg], None, None)?);
+                        let spec = GemmSpec::dense(k, e, k, true, false);
+                        d.push(ctx.gemm(&spec, &ds, &b[*g], &b[*dh], None, None)?);
+                    }
+                    scratches.extend([s, ds]);
+                }
+                scratches.push(scratch);
             }
         }
     }

@@ -21,7 +21,9 @@ struct MatrixParams {
     tau: f32,
     alpha: f32,
     gamma: f32,
-    _pad: [u32; 3],
+    e: u32,
+    j0: u32,
+    j1: u32,
 }
 
 /// The buffers of one evaluation of a bound on the full score matrix
@@ -42,16 +44,65 @@ pub struct MatrixBoundBuffers<'a> {
     pub scratch: &'a GpuBuffer,
 }
 
+/// The buffers of one fused evaluation of a bound on the separable scores S = G·Hᵀ
+/// ([`GpuContext::fused_bound`]): S is never stored, every S_ij is recomputed as dot(G_i, H_j).
+pub struct FusedBoundBuffers<'a> {
+    /// G (K×e, row-major): the x tower's embeddings.
+    pub g: &'a GpuBuffer,
+    /// H (K×e, row-major): the y tower's embeddings.
+    pub h: &'a GpuBuffer,
+    /// For the bounds with a learned log-baseline: b_j (K values) and where ∂(−L)/∂b goes.
+    pub baseline: Option<(&'a GpuBuffer, &'a GpuBuffer)>,
+    /// Where ∂(−L)/∂G and ∂(−L)/∂H go (K×e each); `None` for the value alone (evaluation).
+    pub grads: Option<(&'a GpuBuffer, &'a GpuBuffer)>,
+    /// The value history: the value goes to hist[step % hist.len()].
+    pub hist: &'a GpuBuffer,
+    /// The device state ([`state::LEN`] elements): step counter, flags, MINE's EMA.
+    pub state: &'a GpuBuffer,
+    /// Working space of [`GpuContext::matrix_bound_scratch_len`] elements (O(K)).
+    pub scratch: &'a GpuBuffer,
+}
+
 /// Per-row statistics, per-column statistics (α-InfoNCE) and globals, as laid out in
 /// `matrix_bounds.wgsl`'s scratch.
-const ROW_LEN: usize = 2;
+const ROW_LEN: usize = 3;
 const COL_LEN: usize = 9;
 const GLOBAL_LEN: usize = 2;
 
+/// Loop iterations one invocation of a line kernel may run in one launch on a software
+/// rasteriser. llvmpipe (lavapipe) stops every loop of an invocation once 65 535 iterations
+/// have run in it (Mesa's LP_MAX_TGSI_LOOP_ITERATIONS) and carries on with wrong sums, so the
+/// line kernels split the other index over launches that each stay well below that.
+const SOFTWARE_LOOP_BUDGET: usize = 32_768;
+/// `J_BLOCK` in `matrix_bounds.wgsl`: the column splits are multiples of it.
+const J_BLOCK: usize = 16;
+
 /// `grad`'s workgroup size (`WG` in `matrix_bounds.wgsl`).
 const GRAD_WORKGROUP: usize = 256;
-/// The workgroup size of the kernels with one invocation a row or column.
+/// The workgroup size of the kernels with one invocation a row or column (`grad_rows` and
+/// `grad_cols` included).
 const LINE_WORKGROUP: usize = 64;
+
+/// The operands of [`GpuContext::bound_launches`]: `s` is the K×K scores, or G when `h` holds
+/// H; `grads` is where ∂S goes (materialised), or where dG and dH go (fused).
+struct Operands<'a> {
+    s: &'a GpuBuffer,
+    h: Option<&'a GpuBuffer>,
+    baseline: Option<(&'a GpuBuffer, &'a GpuBuffer)>,
+    grads: Option<(&'a GpuBuffer, Option<&'a GpuBuffer>)>,
+    hist: &'a GpuBuffer,
+    state: &'a GpuBuffer,
+    scratch: &'a GpuBuffer,
+}
+
+fn check_k(k: usize) -> Result<(), GpuError> {
+    if k < 2 {
+        return Err(GpuError::InvalidArgument(format!(
+            "the score matrix needs K ≥ 2 (off-diagonal pairs), not {k}"
+        )));
+    }
+    Ok(())
+}
 
 impl GpuContext {
     /// Prepares the launches that evaluate `bound` on the K×K scores `io.s`: the value to
@@ -67,90 +118,257 @@ impl GpuContext {
         k: usize,
         io: &MatrixBoundBuffers,
     ) -> Result<Vec<Dispatch>, GpuError> {
-        check_bound(bound, io.baseline.is_some())?;
-        if k < 2 {
-            return Err(GpuError::InvalidArgument(format!(
-                "the score matrix needs K ≥ 2 (off-diagonal pairs), not {k}"
-            )));
-        }
-        if io.hist.is_empty() {
-            return Err(GpuError::InvalidArgument(
-                "a bound needs a non-empty history".into(),
-            ));
-        }
+        check_k(k)?;
         let kk = k
             .checked_mul(k)
             .ok_or_else(|| GpuError::InvalidArgument(format!("K = {k} overflows K²")))?;
         to_u32("K²", kk)?;
         check_fits("scores", io.s, kk)?;
         check_fits("score gradients", io.ds, kk)?;
+        self.bound_launches(
+            bound,
+            k,
+            None,
+            &Operands {
+                s: io.s,
+                h: None,
+                baseline: io.baseline,
+                grads: Some((io.ds, None)),
+                hist: io.hist,
+                state: io.state,
+                scratch: io.scratch,
+            },
+        )
+    }
+
+    /// Prepares the launches that evaluate `bound` on the separable scores S = G·Hᵀ of
+    /// `io.g` and `io.h` (K×e each) without storing S (or ∂S): the value, flags and MINE's
+    /// average as [`GpuContext::matrix_bound`] gives them, and, with `io.grads`, ∂(−L)/∂G =
+    /// ∂S·H and ∂(−L)/∂H = ∂Sᵀ·G, each summed in index order, plus ∂(−L)/∂b for the baseline
+    /// bounds. Memory O(K·e); work O(K²·e) a pass. Run them in order, in one pass.
+    pub fn fused_bound(
+        &self,
+        bound: Bound,
+        k: usize,
+        e: usize,
+        io: &FusedBoundBuffers,
+    ) -> Result<Vec<Dispatch>, GpuError> {
+        check_k(k)?;
+        if e == 0 {
+            return Err(GpuError::InvalidArgument(
+                "the embedding width e must be at least 1".into(),
+            ));
+        }
+        let ke = k
+            .checked_mul(e)
+            .ok_or_else(|| GpuError::InvalidArgument(format!("K·e = {k}·{e} overflows")))?;
+        // Every index the kernels form is below K·e + e.
+        to_u32("K·e", ke + e)?;
+        check_fits("G", io.g, ke)?;
+        check_fits("H", io.h, ke)?;
+        if let Some((dg, dh)) = io.grads {
+            check_fits("dG", dg, ke)?;
+            check_fits("dH", dh, ke)?;
+        }
+        self.bound_launches(
+            bound,
+            k,
+            Some(e),
+            &Operands {
+                s: io.g,
+                h: Some(io.h),
+                baseline: io.baseline,
+                grads: io.grads.map(|(dg, dh)| (dg, Some(dh))),
+                hist: io.hist,
+                state: io.state,
+                scratch: io.scratch,
+            },
+        )
+    }
+
+    /// The launches of both forms; `e` is `Some` for the fused one (`ops.s` = G, `ops.h` = H).
+    fn bound_launches(
+        &self,
+        bound: Bound,
+        k: usize,
+        e: Option<usize>,
+        io: &Operands,
+    ) -> Result<Vec<Dispatch>, GpuError> {
+        check_bound(bound, io.baseline.is_some())?;
+        if io.hist.is_empty() {
+            return Err(GpuError::InvalidArgument(
+                "a bound needs a non-empty history".into(),
+            ));
+        }
         check_fits("state", io.state, state::LEN)?;
         check_fits("scratch", io.scratch, Self::matrix_bound_scratch_len(k))?;
-        let mut outputs = vec![io.ds, io.hist, io.state, io.scratch];
+        let mut outputs = vec![io.hist, io.state, io.scratch];
         let mut inputs = vec![io.s];
+        inputs.extend(io.h);
+        if let Some((first, second)) = io.grads {
+            outputs.push(first);
+            outputs.extend(second);
+        }
         if let Some((b, db)) = io.baseline {
             check_fits("baseline", b, k)?;
             check_fits("baseline gradients", db, k)?;
             inputs.push(b);
-            outputs.push(db);
+            if io.grads.is_some() {
+                outputs.push(db);
+            }
         }
         check_outputs_distinct(&inputs, &outputs)?;
 
-        let params = MatrixParams {
-            k: to_u32("K", k)?,
-            hist_len: to_u32("history", io.hist.len())?,
-            tau: bound.tau(),
-            alpha: match bound {
-                Bound::AlphaInfoNce { alpha } => alpha,
-                _ => 0.5,
-            },
-            gamma: match bound {
-                Bound::Mine { gamma } => gamma,
-                _ => 0.5,
-            },
-            _pad: [0; 3],
+        let e_width = e.unwrap_or(0);
+        let params = |j0: usize, j1: usize| -> Result<wgpu::Buffer, GpuError> {
+            let params = MatrixParams {
+                k: to_u32("K", k)?,
+                hist_len: to_u32("history", io.hist.len())?,
+                tau: bound.tau(),
+                alpha: match bound {
+                    Bound::AlphaInfoNce { alpha } => alpha,
+                    _ => 0.5,
+                },
+                gamma: match bound {
+                    Bound::Mine { gamma } => gamma,
+                    _ => 0.5,
+                },
+                e: to_u32("e", e_width)?,
+                j0: j0 as u32,
+                j1: j1 as u32,
+            };
+            Ok(self.uniform("matrix bound", &params))
         };
-        let uniform = self.uniform("matrix bound", &params);
-        // Without a baseline the kernels never read one, but the entry points that handle
-        // TUBA and α-InfoNCE declare it: the scores stand in.
-        let (baseline, db) = io.baseline.unwrap_or((io.s, io.ds));
-        let resources = [
-            &uniform,
-            &io.s.buffer,
-            &baseline.buffer,
-            &io.ds.buffer,
-            &db.buffer,
-            &io.hist.buffer,
-            &io.state.buffer,
-            &io.scratch.buffer,
-        ];
-        let launch = |entry: &'static str, bindings: [Binding; 8], groups: [u32; 3]| {
+        // Unused operands are bound to a placeholder (the scores, or G): the entry points
+        // declare them for the bounds and forms that read them, and never read them otherwise.
+        let (baseline, db) = io.baseline.unwrap_or((io.s, io.s));
+        let h = io.h.unwrap_or(io.s);
+        let fused = i64::from(e.is_some());
+        let launch = |entry: &'static str,
+                      uniform: &wgpu::Buffer,
+                      bindings: [Binding; 9],
+                      out: &GpuBuffer,
+                      db: &GpuBuffer,
+                      groups: [u32; 3]| {
             let key = KernelKey {
                 family: Family::MatrixBounds,
                 entry,
-                overrides: vec![("BOUND", bound.code())],
+                overrides: vec![("BOUND", bound.code()), ("FUSED", fused)],
                 bindings: bindings.to_vec(),
             };
+            let resources = [
+                uniform,
+                &io.s.buffer,
+                &baseline.buffer,
+                &out.buffer,
+                &db.buffer,
+                &io.hist.buffer,
+                &io.state.buffer,
+                &io.scratch.buffer,
+                &h.buffer,
+            ];
             self.bind(&key, &resources, groups)
         };
-        let per_line = self.grid_1d("matrix bound", k, LINE_WORKGROUP)?;
-
-        let mut d = Vec::with_capacity(4);
-        if let Bound::AlphaInfoNce { .. } = bound {
-            d.push(launch("col_stats", [U, R, R, N, N, N, N, W], per_line));
-        } else {
-            d.push(launch("row_stats", [U, R, R, N, N, N, N, W], per_line));
+        // The other index's range of one launch of the line kernels whose loop body costs
+        // `per_j` iterations (one launch on hardware; see SOFTWARE_LOOP_BUDGET).
+        let software = self.adapter().is_software;
+        let splits = |per_j: usize| -> Vec<(usize, usize)> {
+            let len = if software {
+                (SOFTWARE_LOOP_BUDGET / per_j / J_BLOCK).max(1) * J_BLOCK
+            } else {
+                k
+            };
+            (0..k)
+                .step_by(len)
+                .map(|j0| (j0, (j0 + len).min(k)))
+                .collect()
+        };
+        if e.is_some() && !self.fused_bound_runs(bound, k, e_width) {
+            return Err(GpuError::InvalidArgument(format!(
+                "{} at K = {k}, e = {e_width} runs past the loop limit of this software adapter",
+                bound.name()
+            )));
         }
-        d.push(launch("finalize", [U, N, N, N, N, W, W, W], [1, 1, 1]));
+        let whole = params(0, k)?;
+        let per_line = self.grid_1d("matrix bound", k, LINE_WORKGROUP)?;
+        let s = io.s;
+
+        let mut d = Vec::new();
+        if let Bound::AlphaInfoNce { .. } = bound {
+            d.push(launch(
+                "col_stats",
+                &whole,
+                [U, R, R, N, N, N, N, W, R],
+                s,
+                s,
+                per_line,
+            ));
+        } else {
+            for (j0, j1) in splits(2 + e_width) {
+                let u = params(j0, j1)?;
+                d.push(launch(
+                    "row_stats",
+                    &u,
+                    [U, R, R, N, N, N, N, W, R],
+                    s,
+                    s,
+                    per_line,
+                ));
+            }
+        }
         d.push(launch(
-            "grad",
-            [U, R, R, W, N, N, N, W],
-            self.grid("matrix bound grid", kk, GRAD_WORKGROUP)?,
+            "finalize",
+            &whole,
+            [U, N, N, N, N, W, W, W, N],
+            s,
+            s,
+            [1, 1, 1],
         ));
+        match io.grads {
+            None => return Ok(d),
+            Some((ds, None)) => d.push(launch(
+                "grad",
+                &whole,
+                [U, R, R, W, N, N, N, W, N],
+                ds,
+                s,
+                self.grid("matrix bound grid", k * k, GRAD_WORKGROUP)?,
+            )),
+            Some((dg, Some(dh))) => {
+                let lines = self.grid("fused bound lines", k, LINE_WORKGROUP)?;
+                let b = [U, R, R, W, N, N, N, W, R];
+                for (entry, out) in [("grad_rows", dg), ("grad_cols", dh)] {
+                    for (j0, j1) in splits(3 + 3 * e_width) {
+                        let u = params(j0, j1)?;
+                        d.push(launch(entry, &u, b, out, s, lines));
+                    }
+                }
+            }
+        }
         if bound.needs_baseline() {
-            d.push(launch("baseline_grad", [U, R, R, N, W, N, N, W], per_line));
+            d.push(launch(
+                "baseline_grad",
+                &whole,
+                [U, R, R, N, W, N, N, W, R],
+                s,
+                db,
+                per_line,
+            ));
         }
         Ok(d)
+    }
+
+    /// Whether [`GpuContext::fused_bound`] can run `bound` at K, e on this adapter: always on
+    /// hardware; on a software rasteriser the column passes of α-InfoNCE (four) and of TUBA's
+    /// baseline gradient (two), which are not split over launches, must stay under its loop
+    /// limit (see SOFTWARE_LOOP_BUDGET). Where it cannot, materialise S instead.
+    pub fn fused_bound_runs(&self, bound: Bound, k: usize, e: usize) -> bool {
+        let column_passes = match bound {
+            Bound::AlphaInfoNce { .. } => 4,
+            Bound::Tuba => 2,
+            _ => 0,
+        };
+        !self.adapter().is_software || column_passes * k * (1 + e) <= SOFTWARE_LOOP_BUDGET * 2
     }
 
     /// Scratch elements [`GpuContext::matrix_bound`] needs for a K×K matrix.

@@ -11,7 +11,7 @@ mod reduce;
 mod sample;
 
 pub use adam::state;
-pub use matrix_bounds::MatrixBoundBuffers;
+pub use matrix_bounds::{FusedBoundBuffers, MatrixBoundBuffers};
 pub use pairs::PairAxis;
 pub use reduce::ReduceOp;
 pub use sample::SampleFill;
