@@ -16,20 +16,6 @@ use infobound::staircase::StaircaseRun;
 use infobound::tasks::{Staircase, Transform};
 use infobound::DeviceChoice;
 
-fn bound_named(name: &str) -> Option<Bound> {
-    Some(match name {
-        "infonce" => Bound::InfoNce,
-        "nwj" => Bound::Nwj,
-        "tuba" => Bound::Tuba,
-        "dv" => Bound::Dv,
-        "mine" => Bound::Mine { gamma: 0.9 },
-        "js" => Bound::Js,
-        "smile" => Bound::Smile { tau: 5.0 },
-        "alpha-infonce" => Bound::AlphaInfoNce { alpha: 0.01 },
-        _ => return None,
-    })
-}
-
 struct Args {
     steps_per_stage: u32,
     hidden: Vec<usize>,
@@ -47,19 +33,7 @@ fn parse() -> Result<Args, String> {
         hidden: vec![256, 256, 256],
         embed: 32,
         lr: 5e-4,
-        bounds: [
-            "infonce",
-            "nwj",
-            "tuba",
-            "dv",
-            "mine",
-            "js",
-            "smile",
-            "alpha-infonce",
-        ]
-        .iter()
-        .filter_map(|b| bound_named(b))
-        .collect(),
+        bounds: Bound::ALL.to_vec(),
         tasks: vec![
             ("gaussian", Transform::Identity),
             ("cubic", Transform::Cubic),
@@ -79,7 +53,7 @@ fn parse() -> Result<Args, String> {
             "--bounds" => {
                 args.bounds = value
                     .split(',')
-                    .map(|b| bound_named(b).ok_or(format!("unknown bound {b:?}")))
+                    .map(|b| Bound::from_name(b).ok_or(format!("unknown bound {b:?}")))
                     .collect::<Result<_, _>>()?
             }
             "--tasks" => {

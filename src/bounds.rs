@@ -90,6 +90,24 @@ impl Bound {
         !matches!(self, Bound::InfoNce | Bound::AlphaInfoNce { .. })
     }
 
+    /// Every bound, in SPEC §2's order, with the default parameters: SMILE τ = 5, MINE γ = 0.9
+    /// (SPEC §2), α-InfoNCE α = 0.01.
+    pub const ALL: [Bound; 8] = [
+        Bound::InfoNce,
+        Bound::Nwj,
+        Bound::Tuba,
+        Bound::Dv,
+        Bound::Mine { gamma: 0.9 },
+        Bound::Js,
+        Bound::Smile { tau: 5.0 },
+        Bound::AlphaInfoNce { alpha: 0.01 },
+    ];
+
+    /// The bound [`Bound::name`] spells `name`, with the default parameters of [`Bound::ALL`].
+    pub fn from_name(name: &str) -> Option<Bound> {
+        Bound::ALL.into_iter().find(|b| b.name() == name)
+    }
+
     /// Short lowercase name, as the command line spells it.
     pub fn name(self) -> &'static str {
         match self {

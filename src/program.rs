@@ -178,6 +178,17 @@ struct Input {
     off: usize,
 }
 
+impl Input {
+    /// A contiguous block of rows `width` wide.
+    fn rows(buf: BufId, width: usize) -> Self {
+        Self {
+            buf,
+            ld: width,
+            off: 0,
+        }
+    }
+}
+
 /// A network laid out in the program: its plan and its activation buffers.
 struct Net {
     plan: Vec<LayerPlan>,
@@ -257,6 +268,12 @@ impl Builder {
         net
     }
 
+    /// The baseline network b(y) on `rows` inputs from `y`, for the bounds that learn one.
+    fn baseline(&mut self, spec: &TrainSpec, rows: usize, y: Input) -> Option<Net> {
+        spec.baseline_network()
+            .map(|(cfg, base)| self.network(&cfg, base, rows, y))
+    }
+
     /// The backward pass of `net`: weight gradients of layers `first..`, and the input
     /// gradient of every layer but the very first (whose input is data).
     fn backward(&mut self, net: &Net, first: usize) {
@@ -325,7 +342,6 @@ impl TrainSpec {
             ],
             ops: Vec::new(),
         };
-        let baseline_net = self.baseline_network();
         match &self.critic {
             CriticForm::Shuffled { .. } => {
                 let rows = 2 * k;
@@ -337,22 +353,13 @@ impl TrainSpec {
                     out: DrawLayout::Shuffled(batch),
                 });
                 let (net, base) = &nets[0];
-                let f = b.network(
-                    net,
-                    *base,
-                    rows,
-                    Input {
-                        buf: batch,
-                        ld: dx + dy,
-                        off: 0,
-                    },
-                );
+                let f = b.network(net, *base, rows, Input::rows(batch, dx + dy));
                 let y_part = Input {
                     buf: batch,
                     ld: dx + dy,
                     off: dx,
                 };
-                let bl = baseline_net.map(|(cfg, base)| b.network(&cfg, base, rows, y_part));
+                let bl = b.baseline(self, rows, y_part);
                 b.ops.push(Op::Bound {
                     bound: self.bound,
                     k,
@@ -372,39 +379,10 @@ impl TrainSpec {
                 let (xb, yb) = draw_split(&mut b, draw_seed, source, k, dx, dy);
                 let (gnet, gbase) = &nets[0];
                 let (hnet, hbase) = &nets[1];
-                let g = b.network(
-                    gnet,
-                    *gbase,
-                    k,
-                    Input {
-                        buf: xb,
-                        ld: dx,
-                        off: 0,
-                    },
-                );
-                let h = b.network(
-                    hnet,
-                    *hbase,
-                    k,
-                    Input {
-                        buf: yb,
-                        ld: dy,
-                        off: 0,
-                    },
-                );
+                let g = b.network(gnet, *gbase, k, Input::rows(xb, dx));
+                let h = b.network(hnet, *hbase, k, Input::rows(yb, dy));
                 let e = gnet.output;
-                let bl = baseline_net.map(|(cfg, base)| {
-                    b.network(
-                        &cfg,
-                        base,
-                        k,
-                        Input {
-                            buf: yb,
-                            ld: dy,
-                            off: 0,
-                        },
-                    )
-                });
+                let bl = b.baseline(self, k, Input::rows(yb, dy));
                 // The towers' output gradients come straight from the fused bound: S is
                 // never stored (O(K·e) memory instead of O(K²)).
                 b.ops.push(Op::FusedBound {
@@ -431,16 +409,7 @@ impl TrainSpec {
                 let w = layer0.fan_out;
                 let rows = k * k;
                 // Layers from the second on run over the K² pair rows; the first is split.
-                let f = b.net(
-                    net,
-                    *base,
-                    rows,
-                    Input {
-                        buf: xb,
-                        ld: dx,
-                        off: 0,
-                    },
-                );
+                let f = b.net(net, *base, rows, Input::rows(xb, dx));
                 let u = b.buf("U = x·W_xᵀ + b", k * w);
                 let v = b.buf("V = y·W_yᵀ", k * w);
                 let du = b.buf("dU", k * w);
@@ -480,18 +449,7 @@ impl TrainSpec {
                     out: f.acts[0],
                 });
                 b.forward(&f, 1);
-                let bl = baseline_net.map(|(cfg, base)| {
-                    b.network(
-                        &cfg,
-                        base,
-                        k,
-                        Input {
-                            buf: yb,
-                            ld: dy,
-                            off: 0,
-                        },
-                    )
-                });
+                let bl = b.baseline(self, k, Input::rows(yb, dy));
                 b.ops.push(Op::Bound {
                     bound: self.bound,
                     k,

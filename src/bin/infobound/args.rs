@@ -7,17 +7,10 @@ use infobound::DeviceChoice;
 
 use crate::failure::{usage, Failure};
 
-/// Every bound by its command-line name, in the order the staircase runs them by default.
-pub const ALL_BOUNDS: [&str; 8] = [
-    "infonce",
-    "nwj",
-    "tuba",
-    "dv",
-    "mine",
-    "js",
-    "smile",
-    "alpha-infonce",
-];
+/// Every bound's command-line name, in the order the staircase runs them by default.
+pub fn all_bound_names() -> Vec<&'static str> {
+    Bound::ALL.iter().map(|b| b.name()).collect()
+}
 
 /// Parsed `--flag value` / `--flag=value` pairs and switches, checked against what a command
 /// knows.
@@ -127,25 +120,20 @@ impl Flags {
 /// The bound called `name`, with `tau` (SMILE's clip) and `alpha` (α-InfoNCE's mix) where
 /// they apply and their defaults where not given.
 pub fn bound_named(name: &str, tau: Option<f32>, alpha: Option<f32>) -> Result<Bound, Failure> {
-    Ok(match name {
-        "infonce" => Bound::InfoNce,
-        "nwj" => Bound::Nwj,
-        "tuba" => Bound::Tuba,
-        "dv" => Bound::Dv,
-        "mine" => Bound::Mine { gamma: 0.9 },
-        "js" => Bound::Js,
-        "smile" => Bound::Smile {
-            tau: tau.unwrap_or(5.0),
+    let bound = Bound::from_name(name).ok_or_else(|| {
+        usage(format!(
+            "unknown bound {name:?} (one of {})",
+            all_bound_names().join(", ")
+        ))
+    })?;
+    Ok(match bound {
+        Bound::Smile { tau: default } => Bound::Smile {
+            tau: tau.unwrap_or(default),
         },
-        "alpha-infonce" => Bound::AlphaInfoNce {
-            alpha: alpha.unwrap_or(0.01),
+        Bound::AlphaInfoNce { alpha: default } => Bound::AlphaInfoNce {
+            alpha: alpha.unwrap_or(default),
         },
-        _ => {
-            return Err(usage(format!(
-                "unknown bound {name:?} (one of {})",
-                ALL_BOUNDS.join(", ")
-            )))
-        }
+        other => other,
     })
 }
 

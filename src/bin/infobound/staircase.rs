@@ -11,7 +11,7 @@ use infobound::staircase::{StaircaseResult, StaircaseRun};
 use infobound::tasks::{Staircase, Transform};
 use infobound::Error;
 
-use crate::args::{bound_named, Flags, ALL_BOUNDS};
+use crate::args::{all_bound_names, bound_named, Flags};
 use crate::failure::{runtime, usage, Failure};
 use crate::files::create_dir;
 use crate::progress;
@@ -109,7 +109,7 @@ pub fn staircase(args: &[String]) -> Result<(), Failure> {
 fn bounds(flags: &Flags) -> Result<Vec<Bound>, Failure> {
     flags
         .get("--bounds")
-        .map_or(ALL_BOUNDS.join(","), str::to_string)
+        .map_or(all_bound_names().join(","), str::to_string)
         .split(',')
         .map(|b| bound_named(b.trim(), None, None))
         .collect()
