@@ -291,3 +291,32 @@ fn a_non_finite_bound_value_raises_the_flag() {
         "clipped gradients stay finite: {g:?}"
     );
 }
+
+#[test]
+fn long_loops_are_refused_on_software_adapters_not_truncated() {
+    let Some(ctx) = gpu() else { return };
+    // llvmpipe truncates an invocation's loops after 65 535 iterations: a k = 70 000 product
+    // came out 27–41 % wrong before this check existed.
+    let k = 70_000;
+    let spec = GemmSpec::dense(2, 2, k, false, false);
+    let (na, nb, nc) = spec.extents();
+    let (a, b) = (values(na, 1), values(nb, 2));
+    let (ga, gb) = (ctx.upload("a", &a).unwrap(), ctx.upload("b", &b).unwrap());
+    let gc = ctx.filled("c", nc, f32::NAN).unwrap();
+    for direct in [true, false] {
+        let launch = ctx.gemm_with(&spec, &ga, &gb, &gc, None, None, direct);
+        if ctx.adapter().is_software {
+            let err = launch.err().expect("a software adapter must refuse");
+            assert!(
+                matches!(err, infobound::gpu::GpuError::SoftwareLoopLimit { .. }),
+                "{err}"
+            );
+        } else {
+            ctx.run(&[launch.unwrap()], 1).unwrap();
+            let mut want = vec![0.0; nc];
+            ops::gemm(&spec, &a, &b, &mut want, None, None);
+            let err = rel_err(&ctx.read::<f32>(&gc).unwrap(), &want, 1e-6);
+            assert!(err <= TOL, "k = {k}: rel err {err}");
+        }
+    }
+}

@@ -40,6 +40,21 @@ pub enum GpuError {
         /// `max_compute_workgroups_per_dimension`.
         limit: u32,
     },
+    /// A launch would loop past what a software rasteriser runs correctly in one invocation
+    /// (llvmpipe stops an invocation's loops after 65 535 iterations and carries on with wrong
+    /// sums), so it is refused rather than computed wrong.
+    #[error(
+        "{what} loops {iterations} times in one invocation, past the {limit} a software adapter \
+         runs correctly (llvmpipe's loop limit); use a smaller batch or a hardware GPU"
+    )]
+    SoftwareLoopLimit {
+        /// Which kernel.
+        what: String,
+        /// Loop iterations one invocation would run.
+        iterations: u64,
+        /// The most a launch may ask for.
+        limit: u64,
+    },
     /// wgpu reported a validation or out-of-memory error.
     #[error("wgpu error: {0}")]
     Wgpu(String),

@@ -104,6 +104,13 @@ impl GpuContext {
         };
         let gx = self.check_workgroups("gemm columns", s.n.div_ceil(64) as u64)?;
         let gy = self.check_workgroups("gemm rows", s.m.div_ceil(64) as u64)?;
+        // The direct form loops over k; the tiled one over k/16 tiles of 4 loads and 16 steps.
+        let loops = if direct {
+            s.k as u64
+        } else {
+            (s.k as u64).div_ceil(16) * 20
+        };
+        self.check_loop_budget("a matrix product", loops)?;
         let key = KernelKey {
             family: Family::Gemm,
             entry: if direct { "gemm_direct" } else { "gemm_tiled" },

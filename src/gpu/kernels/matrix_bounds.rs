@@ -70,10 +70,9 @@ const COL_LEN: usize = 9;
 const GLOBAL_LEN: usize = 2;
 
 /// Loop iterations one invocation of a line kernel may run in one launch on a software
-/// rasteriser. llvmpipe (lavapipe) stops every loop of an invocation once 65 535 iterations
-/// have run in it (Mesa's LP_MAX_TGSI_LOOP_ITERATIONS) and carries on with wrong sums, so the
-/// line kernels split the other index over launches that each stay well below that.
-const SOFTWARE_LOOP_BUDGET: usize = 32_768;
+/// rasteriser ([`super::SOFTWARE_LOOP_BUDGET`]): the line kernels split the other index over
+/// launches that each stay below it.
+const SOFTWARE_LOOP_BUDGET: usize = super::SOFTWARE_LOOP_BUDGET as usize;
 /// `J_BLOCK` in `matrix_bounds.wgsl`: the column splits are multiples of it.
 const J_BLOCK: usize = 16;
 

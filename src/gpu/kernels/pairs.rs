@@ -57,6 +57,7 @@ impl GpuContext {
     ) -> Result<Dispatch, GpuError> {
         check_fits("pair gradient", src, k * k * width)?;
         check_fits("pair sums", out, k * width)?;
+        self.check_loop_budget("pair sums", k as u64)?;
         self.pair_launch(
             "pair_reduce",
             axis == PairAxis::Rows,

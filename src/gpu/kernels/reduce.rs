@@ -55,6 +55,7 @@ impl GpuContext {
         } = spec;
         check_fits("column-sum input", src, extent(rows, cols, ld, in_off))?;
         check_fits("column-sum output", out, out_off + cols)?;
+        self.check_loop_budget("column sums", rows as u64)?;
         let params = ReduceParams {
             n: to_u32("rows", rows)?,
             cols: to_u32("cols", cols)?,
