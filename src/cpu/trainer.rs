@@ -63,8 +63,9 @@ impl Workspace {
         if step == 0 {
             self.log_ema = None;
         }
-        // PARAMS lives with the caller; every other buffer here.
-        let ops = self.program.ops.clone();
+        // PARAMS lives with the caller; every other buffer here. The ops are taken out for the
+        // run (they borrow nothing from the buffers) rather than cloned every step.
+        let ops = std::mem::take(&mut self.program.ops);
         for op in &ops {
             match *op {
                 Op::Draw {
@@ -215,6 +216,7 @@ impl Workspace {
                 }
             }
         }
+        self.program.ops = ops;
         value
     }
 
