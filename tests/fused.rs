@@ -25,16 +25,7 @@ use infobound::train::{TrainData, TrainSpec, Trainer};
 
 const TOL: f64 = 1e-4;
 
-const ALL: [Bound; 8] = [
-    Bound::InfoNce,
-    Bound::Nwj,
-    Bound::Tuba,
-    Bound::Dv,
-    Bound::Mine { gamma: 0.9 },
-    Bound::Js,
-    Bound::Smile { tau: 1.5 },
-    Bound::AlphaInfoNce { alpha: 0.3 },
-];
+use common::BOUNDS as ALL;
 
 /// G and H (K×e each) whose scores spread with a standard deviation near 2 and whose
 /// diagonal is raised (H_j leans towards G_j), as a partly trained separable critic gives.

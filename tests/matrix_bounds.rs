@@ -13,16 +13,7 @@ use infobound::gpu::{GpuBuffer, GpuContext};
 
 const TOL: f64 = 1e-4;
 
-const ALL: [Bound; 8] = [
-    Bound::InfoNce,
-    Bound::Nwj,
-    Bound::Tuba,
-    Bound::Dv,
-    Bound::Mine { gamma: 0.9 },
-    Bound::Js,
-    Bound::Smile { tau: 1.5 },
-    Bound::AlphaInfoNce { alpha: 0.3 },
-];
+use common::BOUNDS as ALL;
 
 /// Scores spread over ±3 with the diagonal raised, as a partly trained critic gives.
 fn scores(k: usize, salt: u64) -> Vec<f32> {

@@ -47,3 +47,19 @@ pub fn rel_err(got: &[f32], want: &[f32], floor: f64) -> f64 {
         .fold(0.0, f64::max)
         / scale
 }
+
+/// Every bound, with parameters that make their special paths bite at test scale: SMILE's clip
+/// at 1.5 is reached by random scores, and α = 0.3 weighs both halves of α-InfoNCE.
+pub const BOUNDS: [infobound::bounds::Bound; 8] = {
+    use infobound::bounds::Bound;
+    [
+        Bound::InfoNce,
+        Bound::Nwj,
+        Bound::Tuba,
+        Bound::Dv,
+        Bound::Mine { gamma: 0.9 },
+        Bound::Js,
+        Bound::Smile { tau: 1.5 },
+        Bound::AlphaInfoNce { alpha: 0.3 },
+    ]
+};
