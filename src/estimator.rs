@@ -528,6 +528,13 @@ pub fn mean_and_batch_se(values: &[f32]) -> (f64, f64) {
 
 /// Shared by both trainers: the spec and the batches' source must agree.
 pub(crate) fn check_batches(spec: &TrainSpec, batches: &Batches<'_>) -> Result<(), Error> {
+    if let Some(m) = spec.max_grad_norm {
+        if !(m.is_finite() && m > 0.0) {
+            return Err(Error::InvalidInput(format!(
+                "the max gradient norm must be positive and finite, not {m}"
+            )));
+        }
+    }
     match batches {
         Batches::Data(d) => check_train_shapes(spec, d),
         Batches::Gaussian { rho, .. } => {

@@ -130,6 +130,13 @@ pub enum Op {
         /// The baseline b(y_j) and its gradient (TUBA, α-InfoNCE).
         baseline: Option<(BufId, BufId)>,
     },
+    /// The global L2 norm of [`GRADS`] (recorded per step, before any clip) and, with
+    /// `max_norm`, the rescale of [`GRADS`] to that norm when it is larger; the last op of a
+    /// training step, before Adam.
+    GradNorm {
+        /// The max-norm clip, if any.
+        max_norm: Option<f32>,
+    },
 }
 
 /// Where a program's batches come from.
@@ -510,6 +517,11 @@ impl TrainSpec {
                     }
                 }
             }
+        }
+        if training {
+            b.ops.push(Op::GradNorm {
+                max_norm: self.max_grad_norm,
+            });
         }
         Program {
             buffers: b.buffers,

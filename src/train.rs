@@ -28,6 +28,8 @@ pub struct TrainSpec {
     pub adam: AdamConfig,
     /// Seeds the initialisation and every random draw.
     pub seed: u64,
+    /// Clips the gradient to this global L2 norm before Adam (`None`: no clip).
+    pub max_grad_norm: Option<f32>,
 }
 
 impl TrainSpec {
@@ -42,7 +44,14 @@ impl TrainSpec {
             baseline_hidden: vec![64],
             adam: AdamConfig::default(),
             seed: 0,
+            max_grad_norm: None,
         }
+    }
+
+    /// Sets the max-norm clip of the gradient (`None`: none).
+    pub fn with_max_grad_norm(mut self, max_grad_norm: Option<f32>) -> Self {
+        self.max_grad_norm = max_grad_norm;
+        self
     }
 
     /// Sets the optimiser.
@@ -201,6 +210,10 @@ pub trait Trainer {
     fn evaluate(&mut self) -> Result<Vec<f32>, crate::Error>;
     /// The current parameters (flat, in [`MlpConfig::layers`] order).
     fn parameters(&self) -> Result<Vec<f32>, crate::Error>;
+    /// The global L2 norm of the gradient (every network, before any clip) at each step
+    /// trained since the last call, in order; the steps of a run that diverged are kept up to
+    /// the last whole chunk read back.
+    fn take_grad_norms(&mut self) -> Vec<f32>;
     /// Steps taken so far.
     fn step(&self) -> u64;
     /// Where it runs, for reports.

@@ -17,6 +17,8 @@ pub struct Workspace {
     log_ema: Option<f64>,
     /// The objective at the last run.
     objective: f64,
+    /// The gradient's L2 norm at the last training run (before any clip).
+    grad_norm: f64,
 }
 
 impl Workspace {
@@ -47,12 +49,19 @@ impl Workspace {
             buffers,
             log_ema: None,
             objective: f64::NAN,
+            grad_norm: f64::NAN,
         }
     }
 
     /// d(−objective)/dθ after [`Workspace::run`].
     pub fn grads(&self) -> &[f32] {
         &self.buffers[GRADS]
+    }
+
+    /// The gradient's global L2 norm at the last [`Workspace::run`] of a training program,
+    /// before any clip (NaN before one).
+    pub fn grad_norm(&self) -> f64 {
+        self.grad_norm
     }
 
     /// Runs the program for step `step` with `params`; returns the bound's value.
@@ -214,6 +223,14 @@ impl Workspace {
                         }
                     }
                 }
+                Op::GradNorm { max_norm } => {
+                    let g = &mut self.buffers[GRADS];
+                    self.grad_norm = crate::clip::l2_norm(g);
+                    if let Some(m) = max_norm {
+                        let factor = crate::clip::max_norm_factor(self.grad_norm, f64::from(m));
+                        crate::clip::scale(g, factor);
+                    }
+                }
             }
         }
         self.program.ops = ops;
@@ -241,6 +258,7 @@ pub struct CpuTrainer {
     work: Workspace,
     eval: Option<(Workspace, u32)>,
     step: u64,
+    grad_norms: Vec<f32>,
 }
 
 impl CpuTrainer {
@@ -273,6 +291,7 @@ impl CpuTrainer {
             v: vec![0.0; n],
             spec: spec.clone(),
             step: 0,
+            grad_norms: Vec::new(),
         })
     }
 
@@ -280,6 +299,7 @@ impl CpuTrainer {
     fn one_step(&mut self) -> Result<f32, Divergence> {
         let step = self.step as u32;
         let value = self.work.run(&self.params, step) as f32;
+        self.grad_norms.push(self.work.grad_norm() as f32);
         ops::adam_step(
             &self.spec.adam,
             step + 1,
@@ -324,6 +344,10 @@ impl Trainer for CpuTrainer {
 
     fn parameters(&self) -> Result<Vec<f32>, Error> {
         Ok(self.params.clone())
+    }
+
+    fn take_grad_norms(&mut self) -> Vec<f32> {
+        std::mem::take(&mut self.grad_norms)
     }
 
     fn step(&self) -> u64 {

@@ -4,7 +4,7 @@
 use super::buffer::GpuBuffer;
 use super::context::GpuContext;
 use super::dispatch::Dispatch;
-use super::kernels::{state, FusedBoundBuffers, MatrixBoundBuffers, PairAxis};
+use super::kernels::{state, ClipMode, FusedBoundBuffers, MatrixBoundBuffers, PairAxis};
 use crate::linalg::GemmSpec;
 use crate::program::{DrawLayout, Op, Program, Source, GRADS, PARAMS, X, Y};
 use crate::train::{eval_seed, Batches, Divergence, TrainData, TrainSpec, Trainer};
@@ -15,6 +15,8 @@ struct Compiled {
     buffers: Vec<GpuBuffer>,
     state: GpuBuffer,
     hist: GpuBuffer,
+    /// The gradient's norm per step, slot step % chunk (training programs).
+    norms: GpuBuffer,
     dispatches: Vec<Dispatch>,
 }
 
@@ -25,6 +27,7 @@ pub struct GpuTrainer<'c> {
     train: Compiled,
     eval: Option<Compiled>,
     step: u64,
+    grad_norms: Vec<f32>,
 }
 
 impl<'c> GpuTrainer<'c> {
@@ -85,6 +88,7 @@ impl<'c> GpuTrainer<'c> {
             train,
             eval,
             step: 0,
+            grad_norms: Vec::new(),
         })
     }
 
@@ -119,6 +123,7 @@ fn compile(
     }
     let state_buf = ctx.upload("state", &state::initial(0))?;
     let hist = ctx.filled("values", hist_len, f32::NAN)?;
+    let norms = ctx.filled("gradient norms", hist_len, f32::NAN)?;
     let b = &buffers;
     let (dx, dy) = (spec.dx, spec.dy);
     let mut scratches = Vec::new();
@@ -281,6 +286,24 @@ fn compile(
                 }
                 scratches.push(scratch);
             }
+            Op::GradNorm { max_norm } => {
+                let grads = &b[GRADS];
+                let scratch =
+                    ctx.zeros("norm scratch", GpuContext::clip_scratch_len(grads.len()))?;
+                let limit = ctx.upload("max gradient norm", &[max_norm.unwrap_or(f32::MAX)])?;
+                let mode = match max_norm {
+                    Some(_) => ClipMode::MaxNorm,
+                    None => ClipMode::NormOnly,
+                };
+                d.extend(ctx.grad_norm(
+                    mode,
+                    grads,
+                    &scratch,
+                    &limit,
+                    Some((&norms, &state_buf)),
+                )?);
+                scratches.extend([scratch, limit]);
+            }
         }
     }
     buffers.extend(scratches);
@@ -288,6 +311,7 @@ fn compile(
         buffers,
         state: state_buf,
         hist,
+        norms,
         dispatches: d,
     })
 }
@@ -303,6 +327,16 @@ impl Trainer for GpuTrainer<'_> {
             self.ctx.run(&t.dispatches, now)?;
             let st: Vec<u32> = self.ctx.read(&t.state)?;
             let hist: Vec<f32> = self.ctx.read(&t.hist)?;
+            let norms: Vec<f32> = self.ctx.read(&t.norms)?;
+            // Step s wrote its norm to slot s % chunk; a diverged chunk keeps those before it.
+            let good = if st[state::FLAGS] != 0 {
+                u64::from(st[state::FIRST_BAD_STEP]).clamp(self.step, self.step + u64::from(now))
+            } else {
+                self.step + u64::from(now)
+            };
+            for s in self.step..good {
+                self.grad_norms.push(norms[(s % u64::from(chunk)) as usize]);
+            }
             if st[state::FLAGS] != 0 {
                 return Err(Divergence {
                     step: u64::from(st[state::FIRST_BAD_STEP]),
@@ -334,6 +368,10 @@ impl Trainer for GpuTrainer<'_> {
 
     fn parameters(&self) -> Result<Vec<f32>, Error> {
         Ok(self.ctx.read(&self.train.buffers[PARAMS])?)
+    }
+
+    fn take_grad_norms(&mut self) -> Vec<f32> {
+        std::mem::take(&mut self.grad_norms)
     }
 
     fn step(&self) -> u64 {

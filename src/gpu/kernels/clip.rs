@@ -1,0 +1,148 @@
+//! Gradient norms and their clipping (`clip.wgsl`).
+
+use bytemuck::{Pod, Zeroable};
+
+use super::{check_fits, state, to_u32};
+use crate::gpu::buffer::GpuBuffer;
+use crate::gpu::context::GpuContext;
+use crate::gpu::dispatch::Dispatch;
+use crate::gpu::error::GpuError;
+use crate::gpu::pipelines::{Binding, KernelKey};
+use crate::gpu::shaders::Family;
+
+/// Workgroup size of every `clip.wgsl` entry but `record_norm` (`WG` there).
+const WORKGROUP: usize = 256;
+
+/// What a gradient's norm is used for after it is computed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ClipMode {
+    /// Only the norm: the gradient is left as it is.
+    NormOnly,
+    /// Rescaled to norm `limit[0]` when its norm is larger (max-norm clipping).
+    MaxNorm,
+    /// Rescaled by min(`limit[0]`, ‖g‖)/‖g‖ (adaptive clipping, `limit[0]` = ‖g_main‖).
+    Adaptive,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct ClipParams {
+    n: u32,
+    groups: u32,
+    hist_len: u32,
+    mode: u32,
+}
+
+impl GpuContext {
+    /// Stage-1 workgroups for the norm of n elements (as the two-stage reductions).
+    fn clip_groups(n: usize) -> usize {
+        n.div_ceil(WORKGROUP * 8).clamp(1, 1024)
+    }
+
+    /// Scratch elements [`GpuContext::grad_norm`] needs for a gradient of n elements.
+    pub fn clip_scratch_len(n: usize) -> usize {
+        2 * Self::clip_groups(n) + 2
+    }
+
+    /// Where [`GpuContext::grad_norm`] leaves the norm in its scratch (the factor it applied
+    /// follows it).
+    pub fn clip_norm_index(n: usize) -> usize {
+        2 * Self::clip_groups(n)
+    }
+
+    /// Prepares the global L2 norm of all of `grads` (deterministic two-stage reduction) into
+    /// `scratch` at [`GpuContext::clip_norm_index`], then, as `mode` says, the rescaling of
+    /// `grads` in place; `limit[0]` is the max norm or the main loss's gradient norm (read on
+    /// the device, so it may be written by an earlier launch). With `record = (hist, state)`,
+    /// the norm also goes to hist[step % hist.len()] at the device step counter.
+    pub fn grad_norm(
+        &self,
+        mode: ClipMode,
+        grads: &GpuBuffer,
+        scratch: &GpuBuffer,
+        limit: &GpuBuffer,
+        record: Option<(&GpuBuffer, &GpuBuffer)>,
+    ) -> Result<Vec<Dispatch>, GpuError> {
+        let n = grads.len();
+        let groups = Self::clip_groups(n);
+        check_fits("norm scratch", scratch, Self::clip_scratch_len(n))?;
+        check_fits("clip limit", limit, 1)?;
+        if grads.buffer == scratch.buffer || grads.buffer == limit.buffer {
+            return Err(GpuError::InvalidArgument(
+                "the gradient buffer aliases the norm's scratch or limit".into(),
+            ));
+        }
+        self.check_loop_budget("gradient norm", n.div_ceil(groups * WORKGROUP) as u64)?;
+        let hist_len = match record {
+            Some((hist, st)) => {
+                check_fits("state", st, state::LEN)?;
+                if hist.len() == 0 {
+                    return Err(GpuError::InvalidArgument(
+                        "the norm history needs at least one slot".into(),
+                    ));
+                }
+                hist.len()
+            }
+            None => 0,
+        };
+        let params = ClipParams {
+            n: to_u32("gradient elements", n)?,
+            groups: groups as u32,
+            hist_len: to_u32("norm history", hist_len)?,
+            mode: match mode {
+                ClipMode::NormOnly => 0,
+                ClipMode::MaxNorm => 1,
+                ClipMode::Adaptive => 2,
+            },
+        };
+        let uniform = self.uniform("clip", &params);
+        let key = |entry, bindings: [Binding; 6]| KernelKey {
+            family: Family::Clip,
+            entry,
+            overrides: vec![],
+            bindings: bindings.to_vec(),
+        };
+        use Binding::{Read, Uniform, Unused, Write};
+        let (g, s, l) = (&grads.buffer, &scratch.buffer, &limit.buffer);
+        let mut out = vec![
+            self.bind(
+                &key(
+                    "norm_partial",
+                    [Uniform, Write, Write, Unused, Unused, Unused],
+                ),
+                &[&uniform, g, s, s, s, s],
+                [groups as u32, 1, 1],
+            ),
+            self.bind(
+                &key(
+                    "norm_finish",
+                    [Uniform, Unused, Write, Unused, Unused, Read],
+                ),
+                &[&uniform, s, s, s, s, l],
+                [1, 1, 1],
+            ),
+        ];
+        if let Some((hist, st)) = record {
+            out.push(self.bind(
+                &key(
+                    "record_norm",
+                    [Uniform, Unused, Write, Write, Write, Unused],
+                ),
+                &[&uniform, s, s, &hist.buffer, &st.buffer, s],
+                [1, 1, 1],
+            ));
+        }
+        if mode != ClipMode::NormOnly {
+            out.push(self.bind(
+                &key(
+                    "scale_grads",
+                    [Uniform, Write, Write, Unused, Unused, Unused],
+                ),
+                &[&uniform, g, s, s, s, s],
+                self.grid("gradient rescale", n, WORKGROUP)?,
+            ));
+        }
+        Ok(out)
+    }
+}
