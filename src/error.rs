@@ -23,6 +23,10 @@ pub enum Error {
         /// "the bound value" or "a parameter or gradient".
         what: &'static str,
     },
+    /// The run ran away (see [`crate::runaway`]) before any held-out evaluation that could be
+    /// reported instead; the message is [`crate::runaway::Runaway::warning`]'s.
+    #[error("no estimate: {0}")]
+    RunawayEstimate(String),
 }
 
 impl From<crate::train::Divergence> for Error {

@@ -9,6 +9,7 @@ use crate::data::{Matrix, Standardizer};
 use crate::gpu::{GpuContext, GpuTrainer};
 use crate::optim::AdamConfig;
 use crate::rng::{Permutation, Purpose};
+use crate::runaway::{Runaway, RunawayKind};
 use crate::train::{Batches, TrainData, TrainSpec, Trainer};
 use crate::Error;
 
@@ -68,6 +69,8 @@ pub struct Estimator {
     pub patience: Option<u32>,
     /// With no held-out rows, the estimate averages this many final training steps.
     pub average_last: u32,
+    /// Clips the critic's gradient to this global L2 norm before Adam (`None`: no clip).
+    pub max_grad_norm: Option<f32>,
 }
 
 impl Default for Estimator {
@@ -90,6 +93,7 @@ impl Default for Estimator {
             eval_batches: 16,
             patience: None,
             average_last: 500,
+            max_grad_norm: None,
         }
     }
 }
@@ -155,7 +159,13 @@ pub struct Report {
     pub seconds: f64,
     /// Training steps per second.
     pub steps_per_second: f64,
-    /// Things the user should know (a CPU fallback, a software adapter, a capped bound).
+    /// The global L2 norm of the critic's gradient at every training step (before any clip).
+    pub grad_norms: Vec<f32>,
+    /// Where the run ran away, if it did ([`crate::runaway`]): `mi` then comes only from
+    /// evaluations made before that step, and `warnings` says so.
+    pub runaway: Option<Runaway>,
+    /// Things the user should know (a CPU fallback, a software adapter, a capped bound, a
+    /// runaway).
     pub warnings: Vec<String>,
 }
 
@@ -193,6 +203,8 @@ impl Estimator {
         with_patience, patience: Option<u32>);
     setter!(/// Sets how many final steps the estimate averages without held-out rows.
         with_average_last, average_last: u32);
+    setter!(/// Sets the max-norm clip of the critic's gradient (`None`: none).
+        with_max_grad_norm, max_grad_norm: Option<f32>);
 
     /// Sets Adam's learning rate.
     pub fn with_lr(mut self, lr: f32) -> Self {
@@ -216,6 +228,7 @@ impl Estimator {
             .with_adam(self.adam)
             .with_seed(self.seed)
             .with_baseline_hidden(self.baseline_hidden.clone())
+            .with_max_grad_norm(self.max_grad_norm)
     }
 
     /// Estimates I(X; Y) from paired rows of `x` and `y` (SPEC §6): split, standardise with
@@ -273,12 +286,14 @@ impl Estimator {
 
         let start = Instant::now();
         let mut curve = Vec::with_capacity(self.steps as usize);
+        let mut grad_norms = Vec::with_capacity(self.steps as usize);
         let mut evaluations = Vec::new();
         let mut best: Option<Evaluation> = None;
         let mut since_best = 0;
         while curve.len() < self.steps as usize {
             let now = (self.steps as usize - curve.len()).min(self.eval_every as usize) as u32;
             curve.extend(trainer.train(now)?);
+            grad_norms.extend(trainer.take_grad_norms());
             if test_rows.is_empty() {
                 progress(&Progress {
                     step: trainer.step(),
@@ -325,14 +340,34 @@ impl Estimator {
             }
         }
         let seconds = start.elapsed().as_secs_f64();
-        let (mi, std_err) = match best {
-            Some(b) => (b.mi, b.std_err),
-            None => {
-                let tail = &curve[curve.len() - (self.average_last as usize).min(curve.len())..];
-                mean_and_batch_se(tail)
-            }
-        };
         let ceiling = crate::bounds::ceiling(self.bound, self.batch);
+        // A bound without a ceiling cannot certify more than ln(training rows).
+        let limit = ceiling.is_none().then(|| (data.rows() as f64).ln());
+        let runaway = find_runaway(&curve, &grad_norms, &evaluations, limit);
+        // Estimates from the runaway on are never the answer: evaluations before it, or the
+        // training steps before it.
+        let cut = runaway.map_or(u64::MAX, |(r, cut)| {
+            warnings.push(r.warning(self.bound.name()));
+            cut
+        });
+        let before: Vec<&Evaluation> = evaluations.iter().filter(|e| e.step < cut).collect();
+        let trained = &curve[..(cut.min(curve.len() as u64) as usize)];
+        let (mi, std_err) = if !test_rows.is_empty() {
+            // The first of equal bests, as during training.
+            let top = before.iter().fold(None::<&&Evaluation>, |t, e| match t {
+                Some(b) if e.mi <= b.mi => Some(b),
+                _ => Some(e),
+            });
+            match top {
+                Some(b) => (b.mi, b.std_err),
+                None => return Err(no_estimate(runaway, self.bound)),
+            }
+        } else if trained.is_empty() {
+            return Err(no_estimate(runaway, self.bound));
+        } else {
+            let tail = &trained[trained.len() - (self.average_last as usize).min(trained.len())..];
+            mean_and_batch_se(tail)
+        };
         if let Some(c) = ceiling {
             if mi > c - 0.1 {
                 warnings.push(format!(
@@ -356,6 +391,8 @@ impl Estimator {
             steps_per_second: trainer.step() as f64 / seconds.max(1e-9),
             train_curve: curve,
             test_curve: evaluations,
+            grad_norms,
+            runaway: runaway.map(|(r, _)| r),
             warnings,
         })
     }
@@ -465,6 +502,39 @@ pub(crate) fn open_device(
         }
     }
     Ok(ctx)
+}
+
+/// The first runaway of a run (training values, norms, held-out evaluations against `limit`)
+/// and the step from which estimates are not reported: a runaway at training step s leaves
+/// evaluations made after at most s steps; one seen in an evaluation excludes it.
+fn find_runaway(
+    curve: &[f32],
+    norms: &[f32],
+    evaluations: &[Evaluation],
+    limit: Option<f64>,
+) -> Option<(Runaway, u64)> {
+    let in_training = crate::runaway::detect(curve, norms, limit).map(|r| (r, r.step + 1));
+    let in_evaluation = limit.and_then(|limit| {
+        evaluations.iter().find(|e| e.mi > limit).map(|e| {
+            let r = Runaway {
+                step: e.step,
+                kind: RunawayKind::Value { value: e.mi, limit },
+            };
+            (r, e.step)
+        })
+    });
+    match (in_training, in_evaluation) {
+        (Some(a), Some(b)) => Some(if b.1 < a.1 { b } else { a }),
+        (a, b) => a.or(b),
+    }
+}
+
+/// The error when a run ran away before anything reportable.
+fn no_estimate(runaway: Option<(Runaway, u64)>, bound: Bound) -> Error {
+    Error::RunawayEstimate(runaway.map_or_else(
+        || "nothing was evaluated".into(),
+        |(r, _)| r.warning(bound.name()),
+    ))
 }
 
 /// Rows held out of n at `fraction`.

@@ -25,7 +25,8 @@ pub fn report_json(r: &Report, batch: usize, bits: bool) -> String {
     format!(
         "{{\"mi\":{},\"std_err\":{},\"ceiling\":{},\"unit\":{},\"bound\":{},\"critic\":{},\
          \"n\":{},\"dim_x\":{},\"dim_y\":{},\"batch\":{batch},\"steps\":{},\"seconds\":{},\
-         \"steps_per_second\":{},\"adapter\":{},\"warnings\":[{}],\"evaluations\":[{}]}}",
+         \"steps_per_second\":{},\"adapter\":{},\"grad_norm_max\":{},\"grad_norm_final\":{},\
+         \"runaway_step\":{},\"warnings\":[{}],\"evaluations\":[{}]}}",
         json_num(r.mi * s),
         json_num(r.std_err * s),
         r.ceiling.map_or("null".into(), |c| json_num(c * s)),
@@ -39,6 +40,14 @@ pub fn report_json(r: &Report, batch: usize, bits: bool) -> String {
         json_num(r.seconds),
         json_num(r.steps_per_second),
         json_str(&r.device),
+        json_num(
+            r.grad_norms
+                .iter()
+                .map(|&v| f64::from(v))
+                .fold(f64::NAN, f64::max)
+        ),
+        json_num(r.grad_norms.last().map_or(f64::NAN, |&v| f64::from(v))),
+        r.runaway.map_or("null".into(), |w| w.step.to_string()),
         warnings.join(","),
         curve.join(","),
     )
