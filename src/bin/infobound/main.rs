@@ -1,4 +1,4 @@
-//! The infobound command line: `estimate`, `staircase`, `devices`.
+//! The infobound command line: `estimate`, `staircase`, `mine-demo`, `devices`.
 //!
 //! Errors are one line on stderr and a non-zero exit: 2 for bad input (a missing or unreadable
 //! file, a malformed .npy or CSV, mismatched rows, a NaN, an unknown bound or option, a setting
@@ -11,6 +11,7 @@ mod estimate;
 mod failure;
 mod files;
 mod json;
+mod mine_demo;
 mod progress;
 mod staircase;
 mod staircase_files;
@@ -23,6 +24,7 @@ use std::process::ExitCode;
 use crate::devices::devices;
 use crate::estimate::estimate;
 use crate::failure::{usage, Failure};
+use crate::mine_demo::mine_demo;
 use crate::staircase::staircase;
 
 /// What `infobound help` (or no command at all) prints.
@@ -44,6 +46,11 @@ USAGE:
         [--hidden 256,256,256] [--embed 32] [--lr 5e-4] [--seed 0] [--quiet]
         the SMILE/VBMI benchmark; writes DIR/staircase.csv, .md (per-stage bias,
         variance, MSE) and .svg (one panel a bound)
+    infobound mine-demo [--dim 5] [--rhos 0.85,0.9,0.95,0.99] [--steps 4000] [--out DIR]
+        [--hidden 128,128] [--batch 256] [--lr 1e-3] [--alpha 0.01] [--seed 0]
+        [--device auto|gpu|cpu] [--quiet]
+        seed 002: biased DV against EMA-corrected MINE per ρ; writes DIR/mine_demo_dD.csv
+        (every step's estimate and gradient norm) and .md (the table, also printed)
     infobound devices      list every adapter wgpu sees, marking the one `auto` picks
     infobound help         this text
 
@@ -56,13 +63,14 @@ fn run(args: &[String]) -> Result<(), Failure> {
     match args.first().map(String::as_str) {
         Some("estimate") => estimate(&args[1..]),
         Some("staircase") => staircase(&args[1..]),
+        Some("mine-demo") => mine_demo(&args[1..]),
         Some("devices") => devices(),
         None | Some("help") | Some("--help") | Some("-h") => {
             println!("{USAGE}");
             Ok(())
         }
         Some(other) => Err(usage(format!(
-            "unknown command {other:?} (estimate, staircase, devices or help)"
+            "unknown command {other:?} (estimate, staircase, mine-demo, devices or help)"
         ))),
     }
 }
