@@ -19,9 +19,9 @@ pub const NORM_GROWTH: f64 = 1_000.0;
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum RunawayKind {
-    /// The bound's value passed what the samples can certify.
+    /// The bound's value (its running median) passed what the samples can certify.
     Value {
-        /// The value, nats.
+        /// The running median of the values, nats.
         value: f64,
         /// The limit it passed (ln of the samples), nats.
         limit: f64,
@@ -71,20 +71,20 @@ fn early_window(len: usize) -> usize {
 
 /// The first runaway in a training run: `values` and `norms` per step (from step 0), and the
 /// value limit where one applies (ln of the sample size for bounds without a ceiling).
-/// Norm growth is the running median of the last w norms (w: a twentieth of the run, 10 to
-/// 100 steps) against the median of the first w; the step is the window's last.
+/// Both signals are running medians of the last w steps (w: a twentieth of the run, 10 to
+/// 100 steps; fewer at the start), so one noisy batch or one spike is not a runaway: the
+/// values' against the limit, the norms' against the median of the first w norms. The step
+/// reported is the window's last.
 pub fn detect(values: &[f32], norms: &[f32], value_limit: Option<f64>) -> Option<Runaway> {
+    let wv = early_window(values.len());
     let by_value = value_limit.and_then(|limit| {
-        values
-            .iter()
-            .position(|&v| f64::from(v) > limit)
-            .map(|s| Runaway {
-                step: s as u64,
-                kind: RunawayKind::Value {
-                    value: f64::from(values[s]),
-                    limit,
-                },
+        (0..values.len()).find_map(|t| {
+            let m = median(&values[(t + 1).saturating_sub(wv)..=t])?;
+            (m > limit).then_some(Runaway {
+                step: t as u64,
+                kind: RunawayKind::Value { value: m, limit },
             })
+        })
     });
     let w = early_window(norms.len());
     let by_norm = (norms.len() > w)
@@ -127,14 +127,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_value_past_the_limit_is_flagged_at_its_step() {
-        let values = [1.0, 2.0, 9.5, 3.0];
+    fn values_staying_past_the_limit_are_flagged_but_not_one_noisy_batch() {
+        let mut values = vec![1.0f32; 40];
+        values[3] = 50.0;
+        assert!(detect(&values, &[], Some(9.0)).is_none());
+        for v in &mut values[20..] {
+            *v = 9.5;
+        }
+        // The running median of the last 10 passes 9 once five of them are 9.5 (step 24).
         let r = detect(&values, &[], Some(9.0)).unwrap();
-        assert_eq!(r.step, 2);
+        assert_eq!(r.step, 24);
         assert!(matches!(r.kind, RunawayKind::Value { value, .. } if value == 9.5));
         assert!(detect(&values, &[], Some(10.0)).is_none());
         assert!(detect(&values, &[], None).is_none());
-        assert!(r.warning("DV").contains("step 2"));
+        assert!(r.warning("DV").contains("step 24"));
+        // The first step alone is its own window.
+        assert_eq!(detect(&[20.0], &[], Some(9.0)).unwrap().step, 0);
     }
 
     #[test]
@@ -157,7 +165,9 @@ mod tests {
         // The earlier of the two signals wins.
         let values = vec![0.0f32; 40];
         let mut v2 = values.clone();
-        v2[20] = 50.0;
+        for v in &mut v2[16..] {
+            *v = 50.0;
+        }
         assert_eq!(detect(&v2, &norms, Some(10.0)).unwrap().step, 20);
         assert_eq!(detect(&values, &norms, Some(10.0)).unwrap().step, 34);
     }

@@ -37,14 +37,20 @@ fn device_norm(ctx: &GpuContext, g: &[f32], mode: ClipMode, limit: f32) -> (f32,
 #[test]
 fn the_norm_kernel_matches_the_cpu_and_repeats_bit_for_bit() {
     let Some(ctx) = gpu() else { return };
-    for (i, n) in [1usize, 3, 17, 65, 257, 2049, 70_001].into_iter().enumerate() {
+    for (i, n) in [1usize, 3, 17, 65, 257, 2049, 70_001]
+        .into_iter()
+        .enumerate()
+    {
         let g = common::values(n, 40 + i as u64);
         let want = l2_norm(&g);
         let (got, factor, after) = device_norm(&ctx, &g, ClipMode::NormOnly, 0.0);
         let err = (f64::from(got) - want).abs() / want;
         assert!(err <= NORM_TOL, "n = {n}: {got} vs {want} (rel {err})");
         assert_eq!(factor, 1.0);
-        assert_eq!(after, g, "n = {n}: the norm alone must not touch the gradient");
+        assert_eq!(
+            after, g,
+            "n = {n}: the norm alone must not touch the gradient"
+        );
         let (again, _, _) = device_norm(&ctx, &g, ClipMode::NormOnly, 0.0);
         assert_eq!(got.to_bits(), again.to_bits(), "n = {n}: not deterministic");
     }
@@ -52,7 +58,10 @@ fn the_norm_kernel_matches_the_cpu_and_repeats_bit_for_bit() {
     let huge: Vec<f32> = common::values(257, 7).iter().map(|v| v * 1e25).collect();
     let (got, _, _) = device_norm(&ctx, &huge, ClipMode::NormOnly, 0.0);
     let want = l2_norm(&huge);
-    assert!((f64::from(got) - want).abs() / want <= NORM_TOL, "{got} vs {want}");
+    assert!(
+        (f64::from(got) - want).abs() / want <= NORM_TOL,
+        "{got} vs {want}"
+    );
     let (zero, factor, _) = device_norm(&ctx, &[0.0; 17], ClipMode::MaxNorm, 1.0);
     assert_eq!((zero, factor), (0.0, 1.0));
 }
@@ -140,11 +149,19 @@ fn training_records_the_same_norms_on_gpu_and_cpu_with_and_without_a_clip() {
             assert_eq!(gn.len(), 10);
             assert!(g.take_grad_norms().is_empty(), "taken twice");
             let first = (f64::from(gn[0]) - f64::from(cn[0])).abs() / f64::from(cn[0]);
-            assert!(first <= NORM_TOL, "{critic:?}: step 0 norm {} vs {}", gn[0], cn[0]);
+            assert!(
+                first <= NORM_TOL,
+                "{critic:?}: step 0 norm {} vs {}",
+                gn[0],
+                cn[0]
+            );
             let err = rel_err(&gn, &cn, 1e-6);
             assert!(err <= 1e-3, "{critic:?} clip {clip:?}: {gn:?} vs {cn:?}");
             let perr = rel_err(&g.parameters().unwrap(), &c.parameters().unwrap(), 1e-6);
-            assert!(perr <= 1e-3, "{critic:?} clip {clip:?}: parameters, rel {perr}");
+            assert!(
+                perr <= 1e-3,
+                "{critic:?} clip {clip:?}: parameters, rel {perr}"
+            );
             if let Some(m) = clip {
                 // The clip bites: every recorded norm is above it, so Adam saw norm m.
                 assert!(cn.iter().all(|&v| v > m), "{cn:?}");
@@ -211,10 +228,16 @@ fn mines_moving_average_stays_in_the_log_domain_on_the_device() {
             "step {step}: {log_m} vs {}",
             want.log_ema
         );
-        assert!(log_m > 88.8, "e^{log_m} would overflow f32: the log domain is needed");
+        assert!(
+            log_m > 88.8,
+            "e^{log_m} would overflow f32: the log domain is needed"
+        );
         let got_ds: Vec<f32> = ctx.read(&ds).unwrap();
         let want_ds: Vec<f32> = want.ds.iter().map(|&v| v as f32).collect();
-        assert!(rel_err(&got_ds, &want_ds, 1e-3) <= 1e-4, "step {step}: score gradients");
+        assert!(
+            rel_err(&got_ds, &want_ds, 1e-3) <= 1e-4,
+            "step {step}: score gradients"
+        );
         prev = Some(want.log_ema);
         ctx.write(&st, &[step + 1, 0, u32::MAX, s[state::MINE_LOG_EMA]])
             .unwrap();
