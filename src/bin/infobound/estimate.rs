@@ -32,6 +32,7 @@ const VALUED: &[&str] = &[
     "--test-fraction",
     "--device",
     "--plot",
+    "--max-grad-norm",
 ];
 
 /// The switches `estimate` takes.
@@ -117,6 +118,9 @@ fn estimator(flags: &Flags) -> Result<Estimator, Failure> {
     }
     if let Some(s) = flags.parsed("--seed", "a seed")? {
         est = est.with_seed(s);
+    }
+    if let Some(m) = flags.parsed("--max-grad-norm", "a gradient norm")? {
+        est = est.with_max_grad_norm(Some(m));
     }
     if let Some(f) = flags.parsed("--test-fraction", "a fraction")? {
         est = est.with_test_fraction(f);

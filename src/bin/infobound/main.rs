@@ -41,6 +41,7 @@ USAGE:
         --lr 1e-3   --tau 5 (smile)   --alpha 0.01 (alpha-infonce)   --seed 0
         --test-fraction 0.2   --device auto|gpu|cpu   --bits   --json   --quiet
         --plot FILE.svg (training curve and held-out evaluations)
+        --max-grad-norm G (clip the critic's gradient to norm G before Adam)
     infobound staircase [--bounds smile,infonce,...] [--task gaussian|cubic]
         [--steps-per-stage 4000] [--out DIR] [--device auto|gpu|cpu]
         [--hidden 256,256,256] [--embed 32] [--lr 5e-4] [--seed 0] [--quiet]
