@@ -158,7 +158,7 @@ impl MineEmaRun {
         if self.dim == 0 || self.steps == 0 || self.chunk == 0 || self.batch < 2 {
             return bad("dim, steps and chunk must be positive and the batch at least 2".into());
         }
-        if self.rhos.is_empty() || self.rhos.iter().any(|r| !(r.abs() < 1.0)) {
+        if self.rhos.is_empty() || self.rhos.iter().any(|r| r.is_nan() || r.abs() >= 1.0) {
             return bad("give at least one ρ, each in (−1, 1)".into());
         }
         if self.hidden.is_empty() || self.hidden.contains(&0) {
@@ -273,9 +273,9 @@ impl MineEmaResult {
     /// 100 steps) and its final and largest gradient norm, and where a run diverged or ran
     /// away.
     pub fn table(&self, dim: usize) -> String {
-        let mut s = format!(
+        let mut s = String::from(
             "| d | ρ | true I | biased DV | EMA MINE | biased ‖g‖ final | biased ‖g‖ max | EMA ‖g‖ final | EMA ‖g‖ max | notes |\n\
-             |---|---|---|---|---|---|---|---|---|---|\n"
+             |---|---|---|---|---|---|---|---|---|---|\n",
         );
         for p in &self.points {
             let note = |name: &str, c: &MineCurve| -> Option<String> {

@@ -77,7 +77,7 @@ impl GpuContext {
         let hist_len = match record {
             Some((hist, st)) => {
                 check_fits("state", st, state::LEN)?;
-                if hist.len() == 0 {
+                if hist.is_empty() {
                     return Err(GpuError::InvalidArgument(
                         "the norm history needs at least one slot".into(),
                     ));
