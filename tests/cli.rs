@@ -322,7 +322,7 @@ fn bad_input_exits_2_with_one_line() {
         ),
         "full score matrix",
     );
-    check(est("x.npy", "y.npy", &["--plot", "curves.png"]), ".svg");
+    check(est("x.npy", "y.npy", &["--plot", "curves.pdf"]), ".png or .svg");
     rejects(&["estimate", "--y", &p("y.npy")], "--x");
     rejects(&["frobnicate"], "unknown command");
     rejects(&["staircase", "--bounds", "smile,bogus"], "unknown bound");
@@ -379,7 +379,6 @@ fn staircase_writes_the_csv_and_the_stage_table() {
     let svg = std::fs::read_to_string(d.join("staircase.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
     assert!(svg.contains("cubic: smile") && svg.contains("cubic: infonce"));
-    assert_eq!(svg.matches("<polyline").count(), 2 * 3);
 }
 
 #[test]

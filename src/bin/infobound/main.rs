@@ -8,14 +8,15 @@
 mod args;
 mod devices;
 mod estimate;
+mod estimate_plot;
 mod failure;
 mod files;
 mod json;
+mod plot;
 mod progress;
 mod staircase;
 mod staircase_files;
 mod summary;
-mod svg;
 mod units;
 
 use std::process::ExitCode;
@@ -38,12 +39,12 @@ USAGE:
         --hidden 128,128   --embed 32 (separable only)   --batch 128   --steps 2000
         --lr 1e-3   --tau 5 (smile)   --alpha 0.01 (alpha-infonce)   --seed 0
         --test-fraction 0.2   --device auto|gpu|cpu   --bits   --json   --quiet
-        --plot FILE.svg (training curve and held-out evaluations)
+        --plot FILE.png|FILE.svg (training curve and held-out evaluations)
     infobound staircase [--bounds smile,infonce,...] [--task gaussian|cubic]
         [--steps-per-stage 4000] [--out DIR] [--device auto|gpu|cpu]
         [--hidden 256,256,256] [--embed 32] [--lr 5e-4] [--seed 0] [--quiet]
         the SMILE/VBMI benchmark; writes DIR/staircase.csv, .md (per-stage bias,
-        variance, MSE) and .svg (one panel a bound)
+        variance, MSE), .png and .svg (one panel a bound)
     infobound devices      list every adapter wgpu sees, marking the one `auto` picks
     infobound help         this text
 
