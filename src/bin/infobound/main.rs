@@ -14,6 +14,7 @@ mod files;
 mod json;
 mod plot;
 mod progress;
+mod sigpipe;
 mod staircase;
 mod staircase_files;
 mod summary;
@@ -69,8 +70,9 @@ fn run(args: &[String]) -> Result<(), Failure> {
 }
 
 /// Runs the command and turns its outcome into the exit status: 0, 2 for bad input, 1 for a
-/// failure while running, 101 for a bug.
+/// failure while running, 101 for a bug (and, on Unix, death by SIGPIPE when stdout closes).
 fn main() -> ExitCode {
+    sigpipe::end_quietly_when_stdout_closes();
     // A bug must still end in one line, not a panic message and a backtrace.
     std::panic::set_hook(Box::new(|info| {
         let msg = info
