@@ -227,11 +227,70 @@ fn estimates_from_1d_npy_and_csv_in_bits() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("estimate") && text.contains("nats") && text.contains("concat"));
     let svg = std::fs::read_to_string(svg).unwrap();
-    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    assert_svg(&svg, &["concat critic", "held-out", "moving average"]);
+    assert!(svg.contains("<circle"), "the evaluations are drawn: {svg}");
+
+    // The same figure as a PNG, one 640 × 400 panel.
+    let png = d.join("curves.png");
+    let out = estimate(&xc, &yc, &["--quiet", "--plot", png.to_str().unwrap()]);
     assert!(
-        svg.contains("concat critic") && svg.contains("<circle"),
-        "{svg}"
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
+    assert_eq!(png_size(&png), (640, 400));
+}
+
+/// Decodes the PNG at `path` (checking its signature first) and returns its width and height.
+fn png_size(path: &Path) -> (u32, u32) {
+    let bytes = std::fs::read(path).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{}", path.display());
+    let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
+        .read_info()
+        .unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size()];
+    let frame = reader.next_frame(&mut pixels).unwrap();
+    // Not blank: a figure has more than one colour.
+    let first = &pixels[..frame.color_type.samples()];
+    assert!(
+        pixels[..frame.buffer_size()]
+            .chunks(frame.color_type.samples())
+            .any(|px| px != first),
+        "{} is one flat colour",
+        path.display()
+    );
+    (frame.width, frame.height)
+}
+
+/// Checks that `svg` is a well-formed SVG document (balanced tags) containing every one of `texts`.
+fn assert_svg(svg: &str, texts: &[&str]) {
+    let body = svg.trim();
+    let body = body
+        .strip_prefix("<?xml")
+        .map_or(body, |rest| &rest[rest.find("?>").unwrap() + 2..])
+        .trim_start();
+    assert!(
+        body.starts_with("<svg") && body.ends_with("</svg>"),
+        "not an SVG document: {}",
+        &svg[..svg.len().min(200)]
+    );
+    // Every element opened is closed, in order.
+    let mut open: Vec<&str> = Vec::new();
+    let mut rest = body;
+    while let Some(at) = rest.find('<') {
+        let end = rest[at..].find('>').expect("an unclosed tag") + at;
+        let tag = &rest[at + 1..end];
+        if let Some(name) = tag.strip_prefix('/') {
+            assert_eq!(open.pop(), Some(name.trim()), "mismatched </{name}>");
+        } else if !tag.ends_with('/') && !tag.starts_with('!') && !tag.starts_with('?') {
+            open.push(tag.split_whitespace().next().unwrap());
+        }
+        rest = &rest[end + 1..];
+    }
+    assert!(open.is_empty(), "unclosed elements {open:?}");
+    for t in texts {
+        assert!(svg.contains(t), "the SVG lacks {t:?}");
+    }
 }
 
 /// Runs the binary and checks exit status 2, one line on stderr containing `what`, no panic.
@@ -268,6 +327,18 @@ fn bad_input_exits_2_with_one_line() {
     std::fs::write(p("int.npy"), int).unwrap();
     std::fs::write(p("ragged.csv"), "1,2\n3\n").unwrap();
     std::fs::write(p("words.csv"), "a,b\n1,2\nthree,4\n").unwrap();
+    let mut csv_nan = String::from("a,b\n");
+    for row in 0..200 {
+        let v = if row == 5 {
+            "NaN".to_string()
+        } else {
+            format!("{row}")
+        };
+        csv_nan.push_str(&format!("{row},{v}\n"));
+    }
+    std::fs::write(p("nan.csv"), &csv_nan).unwrap();
+    std::fs::write(p("inf.csv"), csv_nan.replace("NaN", "inf")).unwrap();
+    std::fs::create_dir_all(p("folder.npy")).unwrap();
 
     let est = |x: &str, y: &str, extra: &[&str]| {
         let mut a = vec![
@@ -291,6 +362,10 @@ fn bad_input_exits_2_with_one_line() {
     check(est("int.npy", "y.npy", &[]), "dtype");
     check(est("x.npy", "short.npy", &[]), "rows");
     check(est("x.npy", "nan.npy", &[]), "row 17, column 1");
+    check(est("nan.csv", "y.npy", &[]), "(NaN) at row 5, column 1");
+    check(est("x.npy", "inf.csv", &[]), "(inf) at row 5, column 1");
+    check(est("folder.npy", "y.npy", &[]), "cannot read");
+    check(est("x.npy", "missing.csv", &[]), "cannot read");
     check(est("x.npy", "ragged.csv", &[]), "line 2 has 1 columns");
     check(est("x.npy", "words.csv", &[]), "line 3, column 1");
     check(
@@ -322,7 +397,10 @@ fn bad_input_exits_2_with_one_line() {
         ),
         "full score matrix",
     );
-    check(est("x.npy", "y.npy", &["--plot", "curves.png"]), ".svg");
+    check(
+        est("x.npy", "y.npy", &["--plot", "curves.pdf"]),
+        ".png or .svg",
+    );
     rejects(&["estimate", "--y", &p("y.npy")], "--x");
     rejects(&["frobnicate"], "unknown command");
     rejects(&["staircase", "--bounds", "smile,bogus"], "unknown bound");
@@ -377,9 +455,80 @@ fn staircase_writes_the_csv_and_the_stage_table() {
     assert!(md.contains("| cubic | infonce | 10.0 |"), "{md}");
     assert!(String::from_utf8(out.stdout).unwrap().contains("| bias |"));
     let svg = std::fs::read_to_string(d.join("staircase.svg")).unwrap();
-    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
-    assert!(svg.contains("cubic: smile") && svg.contains("cubic: infonce"));
-    assert_eq!(svg.matches("<polyline").count(), 2 * 3);
+    assert_svg(&svg, &["cubic: smile", "cubic: infonce", "true MI", "ln K"]);
+    // Two panels of 420 × 300 side by side.
+    assert_eq!(png_size(&d.join("staircase.png")), (840, 300));
+}
+
+/// Runs the binary with its stdout already closed by the reader (as `… | head -1` leaves it)
+/// and checks that it ends quietly: status 0, or on Unix death by SIGPIPE, as `cat` ends;
+/// never the panic hook's "internal error" and status 101.
+fn ends_quietly_when_stdout_closes(args: &[&str]) {
+    use std::process::Stdio;
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the read end before the command prints anything.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !err.contains("internal error") && !err.contains("panicked") && !err.contains("error:"),
+        "{args:?}: {err}"
+    );
+    #[cfg(unix)]
+    let by_sigpipe = {
+        use std::os::unix::process::ExitStatusExt;
+        out.status.signal() == Some(13)
+    };
+    #[cfg(not(unix))]
+    let by_sigpipe = false;
+    assert!(
+        out.status.success() || by_sigpipe,
+        "{args:?}: status {:?}, stderr {err}",
+        out.status
+    );
+}
+
+#[test]
+fn a_closed_stdout_ends_every_command_quietly() {
+    let d = dir("closed");
+    let (x, y) = gaussian(2, 200);
+    let (xp, yp) = (d.join("x.npy"), d.join("y.npy"));
+    write_npy(&xp, &x, Some(2), false, false);
+    write_npy(&yp, &y, Some(2), false, false);
+    ends_quietly_when_stdout_closes(&["help"]);
+    ends_quietly_when_stdout_closes(&["devices"]);
+    let mut args = vec![
+        "estimate",
+        "--x",
+        xp.to_str().unwrap(),
+        "--y",
+        yp.to_str().unwrap(),
+    ];
+    args.extend(TINY);
+    ends_quietly_when_stdout_closes(&args);
+    args.push("--json");
+    ends_quietly_when_stdout_closes(&args);
+    ends_quietly_when_stdout_closes(&[
+        "staircase",
+        "--bounds",
+        "smile",
+        "--steps-per-stage",
+        "2",
+        "--hidden",
+        "4",
+        "--embed",
+        "2",
+        "--device",
+        "cpu",
+        "--out",
+        d.to_str().unwrap(),
+    ]);
 }
 
 #[test]

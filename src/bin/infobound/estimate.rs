@@ -8,12 +8,12 @@ use infobound::io::read_table;
 use infobound::Estimator;
 
 use crate::args::{bound_named, Flags};
+use crate::estimate_plot::curves_figure;
 use crate::failure::{usage, Failure};
-use crate::files::write_file;
 use crate::json::report_json;
+use crate::plot;
 use crate::progress;
 use crate::summary::print_summary;
-use crate::svg::curves_svg;
 
 /// The options `estimate` takes a value for.
 const VALUED: &[&str] = &[
@@ -77,7 +77,7 @@ pub fn estimate(args: &[String]) -> Result<(), Failure> {
     }
     let report = report?;
     if let Some(p) = &plot {
-        write_file(p, &curves_svg(&report, bits))?;
+        plot::write(&curves_figure(&report, bits), p)?;
     }
     if json {
         println!("{}", report_json(&report, est.batch, bits));
@@ -155,17 +155,11 @@ fn critic(flags: &Flags, default: &CriticForm) -> Result<CriticForm, Failure> {
     })
 }
 
-/// `--plot`, which must name an .svg file.
+/// `--plot`, which must name a .png or .svg file.
 fn plot_path(flags: &Flags) -> Result<Option<PathBuf>, Failure> {
     let plot = flags.get("--plot").map(PathBuf::from);
     if let Some(p) = &plot {
-        let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
-        if !ext.eq_ignore_ascii_case("svg") {
-            return Err(usage(format!(
-                "--plot {}: only .svg figures are written for now",
-                p.display()
-            )));
-        }
+        plot::format_of(p).map_err(|f| usage(format!("--plot {}", f.msg)))?;
     }
     Ok(plot)
 }

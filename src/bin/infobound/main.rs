@@ -8,15 +8,17 @@
 mod args;
 mod devices;
 mod estimate;
+mod estimate_plot;
 mod failure;
 mod files;
 mod json;
 mod mine_demo;
+mod plot;
 mod progress;
+mod sigpipe;
 mod staircase;
 mod staircase_files;
 mod summary;
-mod svg;
 mod units;
 
 use std::process::ExitCode;
@@ -40,18 +42,19 @@ USAGE:
         --hidden 128,128   --embed 32 (separable only)   --batch 128   --steps 2000
         --lr 1e-3   --tau 5 (smile)   --alpha 0.01 (alpha-infonce)   --seed 0
         --test-fraction 0.2   --device auto|gpu|cpu   --bits   --json   --quiet
-        --plot FILE.svg (training curve and held-out evaluations)
+        --plot FILE.png|FILE.svg (training curve and held-out evaluations)
         --max-grad-norm G (clip the critic's gradient to norm G before Adam)
     infobound staircase [--bounds smile,infonce,...] [--task gaussian|cubic]
         [--steps-per-stage 4000] [--out DIR] [--device auto|gpu|cpu]
         [--hidden 256,256,256] [--embed 32] [--lr 5e-4] [--seed 0] [--quiet]
         the SMILE/VBMI benchmark; writes DIR/staircase.csv, .md (per-stage bias,
-        variance, MSE) and .svg (one panel a bound)
+        variance, MSE), .png and .svg (one panel a bound)
     infobound mine-demo [--dim 5] [--rhos 0.85,0.9,0.95,0.99] [--steps 4000] [--out DIR]
         [--hidden 128,128] [--batch 256] [--lr 1e-3] [--alpha 0.01] [--seed 0]
         [--device auto|gpu|cpu] [--quiet]
         seed 002: biased DV against EMA-corrected MINE per ρ; writes DIR/mine_demo_dD.csv
-        (every step's estimate and gradient norm) and .md (the table, also printed)
+        (every step's estimate and gradient norm), .md (the table, also printed), .png and
+        .svg (one panel a ρ: both runs' estimates, the truth, both gradient norms)
     infobound devices      list every adapter wgpu sees, marking the one `auto` picks
     infobound help         this text
 
@@ -77,8 +80,9 @@ fn run(args: &[String]) -> Result<(), Failure> {
 }
 
 /// Runs the command and turns its outcome into the exit status: 0, 2 for bad input, 1 for a
-/// failure while running, 101 for a bug.
+/// failure while running, 101 for a bug (and, on Unix, death by SIGPIPE when stdout closes).
 fn main() -> ExitCode {
+    sigpipe::end_quietly_when_stdout_closes();
     // A bug must still end in one line, not a panic message and a backtrace.
     std::panic::set_hook(Box::new(|info| {
         let msg = info

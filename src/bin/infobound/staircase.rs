@@ -90,7 +90,7 @@ pub fn staircase(args: &[String]) -> Result<(), Failure> {
     print!("{}", files.table());
     if !quiet {
         println!(
-            "wrote staircase.csv, staircase.md and staircase.svg in {}",
+            "wrote staircase.csv, staircase.md, staircase.png and staircase.svg in {}",
             out.display()
         );
     }

@@ -1,5 +1,5 @@
 //! What `infobound staircase` writes: every step's estimate (staircase.csv), the per-stage
-//! table (staircase.md, also printed) and the figure (staircase.svg).
+//! table (staircase.md, also printed) and the figure (staircase.png and staircase.svg).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -9,13 +9,22 @@ use infobound::tasks::Staircase;
 
 use crate::failure::Failure;
 use crate::files::write_file;
-use crate::svg::{staircase_svg, Panel};
+use crate::plot::{
+    self, moving_average, Figure, Legend, Panel, Series, Style, BLACK, BRICK, DARK_BLUE, LIGHT_BLUE,
+};
 
 /// The staircase's outputs, gathered run by run.
 pub struct StaircaseFiles {
     csv: String,
     md: String,
-    panels: Vec<Panel>,
+    runs: Vec<Run>,
+}
+
+/// One finished run, as the figure needs it.
+struct Run {
+    title: String,
+    estimates: Vec<f64>,
+    truth: Vec<f64>,
 }
 
 impl StaircaseFiles {
@@ -26,7 +35,7 @@ impl StaircaseFiles {
             md: String::from(
                 "| task | bound | true MI | mean | bias | variance | MSE |\n|---|---|---:|---:|---:|---:|---:|\n",
             ),
-            panels: Vec::new(),
+            runs: Vec::new(),
         }
     }
 
@@ -38,9 +47,9 @@ impl StaircaseFiles {
         for (step, (e, truth)) in result.estimates.iter().zip(&truths).enumerate() {
             let _ = writeln!(self.csv, "{task},{bound},{step},{truth},{e}");
         }
-        self.panels.push(Panel {
+        self.runs.push(Run {
             title: format!("{task}: {bound}"),
-            estimates: result.estimates.clone(),
+            estimates: result.estimates.iter().map(|&v| f64::from(v)).collect(),
             truth: truths,
         });
         for s in &result.stages {
@@ -53,14 +62,52 @@ impl StaircaseFiles {
         &self.md
     }
 
-    /// Writes the three files into `out`; `ln_k` is the log batch size the figure marks.
+    /// Writes the four files into `out`; `ln_k` is the log batch size the figure marks.
     pub fn write(&self, out: &Path, ln_k: f64) -> Result<(), Failure> {
         write_file(&out.join("staircase.csv"), &self.csv)?;
         write_file(&out.join("staircase.md"), &self.md)?;
-        write_file(
-            &out.join("staircase.svg"),
-            &staircase_svg(&self.panels, ln_k),
-        )
+        let figure = self.figure(ln_k);
+        plot::write(&figure, &out.join("staircase.png"))?;
+        plot::write(&figure, &out.join("staircase.svg"))
+    }
+
+    /// One panel a run, up to four a row: the raw per-step estimates, their moving average,
+    /// the true-MI staircase and the ln K line, from −2 nats to 2 above the highest of those.
+    fn figure(&self, ln_k: f64) -> Figure {
+        let panels = self
+            .runs
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let top = r.truth.iter().copied().fold(ln_k, f64::max);
+                Panel {
+                    title: r.title.clone(),
+                    x_label: "step".into(),
+                    y_label: "MI (nats)".into(),
+                    series: vec![
+                        Series::indexed("estimate", r.estimates.clone(), Style::Dots, LIGHT_BLUE),
+                        Series::indexed(
+                            "moving average",
+                            moving_average(&r.estimates),
+                            Style::Line,
+                            DARK_BLUE,
+                        ),
+                        Series::indexed("true MI", r.truth.clone(), Style::Step, BLACK),
+                        Series::reference("ln K", ln_k, BRICK),
+                    ],
+                    y_range: Some((-2.0, (top + 2.0).ceil())),
+                    // Every panel draws the same four series: one legend says it.
+                    legend: if i == 0 { Legend::Auto } else { Legend::Hidden },
+                    ..Panel::default()
+                }
+            })
+            .collect();
+        Figure {
+            columns: self.runs.len().clamp(1, 4),
+            panel_size: (420, 300),
+            panels,
+            ..Figure::default()
+        }
     }
 }
 
