@@ -230,7 +230,7 @@ fn estimates_from_1d_npy_and_csv_in_bits() {
     assert_svg(&svg, &["concat critic", "held-out", "moving average"]);
     assert!(svg.contains("<circle"), "the evaluations are drawn: {svg}");
 
-    // The same figure as a PNG, one 640 × 400 panel.
+    // The same figure as a PNG: two 640 × 400 panels, the curves over the gradient norms.
     let png = d.join("curves.png");
     let out = estimate(&xc, &yc, &["--quiet", "--plot", png.to_str().unwrap()]);
     assert!(
@@ -238,7 +238,7 @@ fn estimates_from_1d_npy_and_csv_in_bits() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(png_size(&png), (640, 400));
+    assert_eq!(png_size(&png), (640, 800));
 }
 
 /// Decodes the PNG at `path` (checking its signature first) and returns its width and height.

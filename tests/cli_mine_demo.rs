@@ -1,5 +1,5 @@
 //! `infobound mine-demo` end to end on a tiny CPU configuration: the CSV of every step, the
-//! Markdown table (also printed), and exit status 2 with one line for bad settings.
+//! Markdown table (also printed), the figure, and exit status 2 with one line for bad settings.
 
 use std::path::Path;
 use std::process::Command;
@@ -53,6 +53,12 @@ fn mine_demo_writes_the_csv_and_the_table() {
         assert!(text.contains("| 2 | 0.9 | 1.661 |"), "{text}");
         assert!(text.contains("| 2 | 0.5 | 0.288 |"), "{text}");
     }
+    let svg = std::fs::read_to_string(out.join("mine_demo_d2.svg")).unwrap();
+    for t in ["ρ = 0.9: gradient norm", "true MI", "biased DV", "EMA MINE"] {
+        assert!(svg.contains(t), "the SVG lacks {t:?}");
+    }
+    let png = std::fs::read(out.join("mine_demo_d2.png")).unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "not a PNG");
 }
 
 #[test]

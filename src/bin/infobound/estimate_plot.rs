@@ -3,12 +3,13 @@
 use infobound::Report;
 
 use crate::plot::{
-    moving_average, Figure, Panel, Series, Style, BRICK, DARK_BLUE, LIGHT_BLUE, ORANGE,
+    moving_average, Figure, Legend, Panel, Series, Style, BRICK, DARK_BLUE, LIGHT_BLUE, ORANGE,
 };
 use crate::units::unit;
 
 /// One panel: the bound at every training step (dots) and its moving average, the held-out
-/// evaluations with ±1 standard error, and the bound's ceiling when it has one.
+/// evaluations with ±1 standard error, and the bound's ceiling when it has one; under it, the
+/// critic's gradient norm at every step.
 pub fn curves_figure(r: &Report, bits: bool) -> Figure {
     let (s, unit) = unit(bits);
     let train: Vec<f64> = r.train_curve.iter().map(|&v| f64::from(v) * s).collect();
@@ -51,8 +52,23 @@ pub fn curves_figure(r: &Report, bits: bool) -> Figure {
         series,
         ..Panel::default()
     };
+    let mut panels = vec![panel];
+    // The critic's gradient norm under it, on a log scale: a run that runs away shows here
+    // first.
+    if !r.grad_norms.is_empty() {
+        let norms = r.grad_norms.iter().map(|&v| f64::from(v));
+        panels.push(Panel {
+            title: "the critic's gradient norm".into(),
+            x_label: "training step".into(),
+            y_label: "‖g‖".into(),
+            log_y: true,
+            series: vec![Series::indexed("every step", norms, Style::Line, DARK_BLUE)],
+            legend: Legend::Hidden,
+            ..Panel::default()
+        });
+    }
     Figure {
-        panels: vec![panel],
+        panels,
         ..Figure::default()
     }
 }

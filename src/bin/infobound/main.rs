@@ -13,6 +13,7 @@ mod failure;
 mod files;
 mod json;
 mod mine_demo;
+mod mine_demo_plot;
 mod plot;
 mod progress;
 mod sigpipe;

@@ -1,5 +1,5 @@
 //! `infobound mine-demo`: seed 002's experiment, biased DV against EMA-corrected MINE per ρ,
-//! written as a CSV of every step, a Markdown table (also printed) and a figure.
+//! written as a CSV of every step, a Markdown table (also printed) and a figure (PNG, SVG).
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -10,6 +10,8 @@ use infobound::mine_ema::{MineEmaResult, MineEmaRun};
 use crate::args::Flags;
 use crate::failure::{usage, Failure};
 use crate::files::{create_dir, write_file};
+use crate::mine_demo_plot::mine_demo_figure;
+use crate::plot;
 use crate::progress;
 
 /// The options `mine-demo` takes a value for.
@@ -20,7 +22,8 @@ const VALUED: &[&str] = &[
 
 /// Runs `infobound mine-demo` with the arguments after the command's name: writes
 /// DIR/mine_demo_dD.csv (`dim,rho,true_mi,run,step,estimate,grad_norm`) and .md (per ρ: true
-/// I, each run's final estimate, final and largest gradient norm), and prints the table.
+/// I, each run's final estimate, final and largest gradient norm) and the figure as .png and
+/// .svg (a column per ρ: estimates and truth over gradient norms), and prints the table.
 pub fn mine_demo(args: &[String]) -> Result<(), Failure> {
     let flags = Flags::parse(args, VALUED, &["--quiet"])?;
     let quiet = flags.has("--quiet");
@@ -50,10 +53,13 @@ pub fn mine_demo(args: &[String]) -> Result<(), Failure> {
         &out.join(format!("{stem}.md")),
         &markdown(&run, &result, &table),
     )?;
+    let figure = mine_demo_figure(&result, run.dim);
+    plot::write(&figure, &out.join(format!("{stem}.png")))?;
+    plot::write(&figure, &out.join(format!("{stem}.svg")))?;
     print!("{table}");
     if !quiet {
         println!(
-            "{:.1} s on {}; wrote {stem}.csv and {stem}.md in {}",
+            "{:.1} s on {}; wrote {stem}.csv, .md, .png and .svg in {}",
             result.seconds,
             result.device,
             out.display()
