@@ -17,8 +17,13 @@ fn values(v: &[f32]) -> Vec<f64> {
 fn run_series(name: &str, v: &[f32], raw: RGBColor, smooth: RGBColor) -> [Series; 2] {
     let v = values(v);
     [
-        Series::indexed("", v.clone(), Style::Dots, raw),
-        Series::indexed(name, moving_average(&v), Style::Line, smooth),
+        Series::indexed(format!("{name}, each step"), v.clone(), Style::Dots, raw),
+        Series::indexed(
+            format!("{name}, moving average"),
+            moving_average(&v),
+            Style::Line,
+            smooth,
+        ),
     ]
 }
 
