@@ -412,8 +412,9 @@ where
     Ok(())
 }
 
-/// The corner of the plot (a box 40 % wide and 35 % high) that the fewest points fall in,
-/// reference lines counted as a row of points; ties go to the upper left, then the upper
+/// The place for the legend: of the plot's four corners and the middles of its left and right
+/// edges (boxes 40 % wide, 35 % or 30 % high), the one the fewest points fall in, reference
+/// lines counted as a row of points; ties go to the corners, upper before lower, left before
 /// right.
 fn emptiest_corner(panel: &Panel, x: (f64, f64), y: (f64, f64)) -> SeriesLabelPosition {
     let frac = |v: f64, (lo, hi): (f64, f64), log: bool| {
@@ -423,8 +424,8 @@ fn emptiest_corner(panel: &Panel, x: (f64, f64), y: (f64, f64)) -> SeriesLabelPo
             (v - lo) / (hi - lo)
         }
     };
-    // Upper left, upper right, lower left, lower right.
-    let mut counts = [0usize; 4];
+    // Upper left, upper right, lower left, lower right, middle left, middle right.
+    let mut counts = [0usize; 6];
     let mut count = |px: f64, py: f64| {
         if !py.is_finite() {
             return;
@@ -439,14 +440,14 @@ fn emptiest_corner(panel: &Panel, x: (f64, f64), y: (f64, f64)) -> SeriesLabelPo
             None
         };
         let row = if fy > 0.65 {
-            Some(0)
+            0
         } else if fy < 0.35 {
-            Some(2)
+            2
         } else {
-            None
+            4
         };
-        if let (Some(c), Some(r)) = (col, row) {
-            counts[r + c] += 1;
+        if let Some(c) = col {
+            counts[row + c] += 1;
         }
     };
     for s in &panel.series {
@@ -462,12 +463,14 @@ fn emptiest_corner(panel: &Panel, x: (f64, f64), y: (f64, f64)) -> SeriesLabelPo
             }
         }
     }
-    let best = (0..4).min_by_key(|&i| counts[i]).unwrap_or(0);
+    let best = (0..6).min_by_key(|&i| counts[i]).unwrap_or(0);
     [
         SeriesLabelPosition::UpperLeft,
         SeriesLabelPosition::UpperRight,
         SeriesLabelPosition::LowerLeft,
         SeriesLabelPosition::LowerRight,
+        SeriesLabelPosition::MiddleLeft,
+        SeriesLabelPosition::MiddleRight,
     ][best]
         .clone()
 }
@@ -686,6 +689,14 @@ mod tests {
         };
         let corner = emptiest_corner(&panel, (0.0, 99.0), (0.0, 99.0));
         assert_eq!(corner, SeriesLabelPosition::LowerLeft);
+        // Low values under a ceiling leave only the middle free.
+        let low = Series::indexed("l", (0..100).map(|i| f64::from(i % 3)), Style::Dots, BRICK);
+        let panel = Panel {
+            series: vec![low, Series::reference("ceiling", 90.0, BRICK)],
+            ..Panel::default()
+        };
+        let corner = emptiest_corner(&panel, (0.0, 99.0), (0.0, 99.0));
+        assert_eq!(corner, SeriesLabelPosition::MiddleLeft);
     }
 
     #[test]
