@@ -333,7 +333,7 @@ where
                 let kept = thin(&s.points);
                 for &(i, (px, py)) in &kept {
                     if let Some(&e) = s.y_err.get(i) {
-                        if py.is_finite() && e.is_finite() {
+                        if px.is_finite() && py.is_finite() && e.is_finite() {
                             let bar = vec![clamp((px, py - e)), clamp((px, py + e))];
                             chart
                                 .draw_series(std::iter::once(PathElement::new(bar, color)))
@@ -343,7 +343,7 @@ where
                 }
                 let dots = kept
                     .into_iter()
-                    .filter(|(_, p)| p.1.is_finite())
+                    .filter(|(_, p)| p.0.is_finite() && p.1.is_finite())
                     .map(|(_, p)| Circle::new(clamp(p), radius, color.filled()));
                 chart
                     .draw_series(dots)
