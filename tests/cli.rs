@@ -239,6 +239,14 @@ fn estimates_from_1d_npy_and_csv_in_bits() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(png_size(&png), (640, 800));
+
+    // A figure that cannot be written is a failure while running: status 1, one line.
+    let nowhere = d.join("no-such-folder").join("curves.png");
+    let out = estimate(&xc, &yc, &["--quiet", "--plot", nowhere.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("error: cannot draw"), "{err}");
 }
 
 /// Decodes the PNG at `path` (checking its signature first) and returns its width and height.

@@ -73,8 +73,8 @@ pub fn curves_figure(r: &Report, bits: bool) -> Figure {
     }
 }
 
-/// The values' span, whole units wide, its foot no lower than 2 below the top's scale: a
-/// diverging start must not squash the rest.
+/// The values' span with a little room, its foot no lower than 2 below minus the top's size:
+/// a diverging start must not squash the rest (it is drawn on the edge).
 fn y_range(series: &[Series]) -> (f64, f64) {
     let values = series.iter().flat_map(|s| {
         s.points.iter().enumerate().flat_map(move |(i, p)| {
@@ -84,7 +84,13 @@ fn y_range(series: &[Series]) -> (f64, f64) {
     });
     let (lo, hi) = values
         .filter(|v| v.is_finite())
-        .fold((0.0f64, 0.0f64), |(a, b), v| (a.min(v), b.max(v)));
-    let lo = lo.max(-(hi.abs() + 2.0)).floor();
-    (lo, hi.ceil().max(lo + 1.0))
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
+    if lo > hi {
+        return (0.0, 1.0);
+    }
+    let lo = lo.max(-(hi.abs() + 2.0));
+    let pad = ((hi - lo) * 0.05).max(0.05);
+    (lo - pad, hi + pad)
 }
