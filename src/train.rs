@@ -211,9 +211,11 @@ pub trait Trainer {
     /// The current parameters (flat, in [`MlpConfig::layers`] order).
     fn parameters(&self) -> Result<Vec<f32>, crate::Error>;
     /// The global L2 norm of the gradient (every network, before any clip) at each step
-    /// trained since the last call, in order; the steps of a run that diverged are kept up to
-    /// the last whole chunk read back.
-    fn take_grad_norms(&mut self) -> Vec<f32>;
+    /// trained since the last call, in order; a run that diverged keeps at least the steps
+    /// before the first bad one. Both backends record them; a trainer that does not returns none.
+    fn take_grad_norms(&mut self) -> Vec<f32> {
+        Vec::new()
+    }
     /// Steps taken so far.
     fn step(&self) -> u64;
     /// Where it runs, for reports.
