@@ -18,14 +18,23 @@ struct SampleParams {
     purpose: u32,
     // Step (fills; gathers and synthetic batches read it from `state`).
     step: u32,
-    _pad0: u32,
+    // Data rows in each part of xs and ys but the last (gathers; see x_at).
+    rows_per_part: u32,
     _pad1: u32,
     _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: SampleParams;
+// The data, split by rows over up to four bindings each when larger than one binding allows
+// (src/gpu/rows.rs): part q holds rows q·rows_per_part.. . Unused parts repeat the last.
 @group(0) @binding(1) var<storage, read> xs: array<f32>;
 @group(0) @binding(2) var<storage, read> ys: array<f32>;
+@group(0) @binding(7) var<storage, read> xs1: array<f32>;
+@group(0) @binding(8) var<storage, read> xs2: array<f32>;
+@group(0) @binding(9) var<storage, read> xs3: array<f32>;
+@group(0) @binding(10) var<storage, read> ys1: array<f32>;
+@group(0) @binding(11) var<storage, read> ys2: array<f32>;
+@group(0) @binding(12) var<storage, read> ys3: array<f32>;
 // The shuffled layout, the x half of a split batch, or a fill.
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<storage, read> state: array<u32>;
@@ -40,6 +49,30 @@ override TRANSFORM: u32 = 0u;
 // First normal index of the synthetic noise ε (`cpu::sample::NOISE_OFFSET`): x uses indices
 // below it, ε above, so the two never share a draw while K·d ≤ 2^31 (checked by the host).
 const NOISE_OFFSET: u32 = 0x80000000u;
+
+// Element (row, c) of the data x: the part that holds the row, then the row within it.
+fn x_at(row: u32, c: u32) -> f32 {
+    let q = row / p.rows_per_part;
+    let i = (row - q * p.rows_per_part) * p.dx + c;
+    switch q {
+        case 0u: { return xs[i]; }
+        case 1u: { return xs1[i]; }
+        case 2u: { return xs2[i]; }
+        default: { return xs3[i]; }
+    }
+}
+
+// Element (row, c) of the data y (see x_at).
+fn y_at(row: u32, c: u32) -> f32 {
+    let q = row / p.rows_per_part;
+    let i = (row - q * p.rows_per_part) * p.dy + c;
+    switch q {
+        case 0u: { return ys[i]; }
+        case 1u: { return ys1[i]; }
+        case 2u: { return ys2[i]; }
+        default: { return ys3[i]; }
+    }
+}
 
 // The step's minibatch: a fresh permutation σ of the n data rows; batch entry i is row σ(i),
 // so a batch never repeats a row. gather_shuffled and gather_batch share it, so both
@@ -77,10 +110,10 @@ fn gather_shuffled(@builtin(global_invocation_id) gid: vec3<u32>) {
         yi = rng_perm_apply(batch, pair.y);
     }
     for (var c = 0u; c < p.dx; c++) {
-        out[r * p.ld + c] = xs[xi * p.dx + c];
+        out[r * p.ld + c] = x_at(xi, c);
     }
     for (var c = 0u; c < p.dy; c++) {
-        out[r * p.ld + p.dx + c] = ys[yi * p.dy + c];
+        out[r * p.ld + p.dx + c] = y_at(yi, c);
     }
 }
 
@@ -94,10 +127,10 @@ fn gather_batch(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     let row = rng_perm_apply(minibatch(state[NUM_STATE_STEP]), i);
     for (var c = 0u; c < p.dx; c++) {
-        out[i * p.dx + c] = xs[row * p.dx + c];
+        out[i * p.dx + c] = x_at(row, c);
     }
     for (var c = 0u; c < p.dy; c++) {
-        out_y[i * p.dy + c] = ys[row * p.dy + c];
+        out_y[i * p.dy + c] = y_at(row, c);
     }
 }
 
