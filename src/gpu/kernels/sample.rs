@@ -65,7 +65,15 @@ fn gather_resources<'a>(
     state_buf: &'a wgpu::Buffer,
     out_y: &'a wgpu::Buffer,
 ) -> Vec<&'a wgpu::Buffer> {
-    let mut r = vec![uniform, x.binding(0), y.binding(0), out, state_buf, out_y, out];
+    let mut r = vec![
+        uniform,
+        x.binding(0),
+        y.binding(0),
+        out,
+        state_buf,
+        out_y,
+        out,
+    ];
     r.extend((1..MAX_PARTS).map(|p| x.binding(p)));
     r.extend((1..MAX_PARTS).map(|p| y.binding(p)));
     r
@@ -203,8 +211,7 @@ impl GpuContext {
             bindings: gather_bindings(true),
         };
         let uniform = self.uniform("gather_batch", &params);
-        let resources =
-            gather_resources(&uniform, x, y, &xb.buffer, &state_buf.buffer, &yb.buffer);
+        let resources = gather_resources(&uniform, x, y, &xb.buffer, &state_buf.buffer, &yb.buffer);
         Ok(self.bind(&key, &resources, groups))
     }
 
