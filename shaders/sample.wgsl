@@ -1,7 +1,8 @@
 // Random draws on the device with the counter-based generator of rng.wgsl (prepended):
 // minibatches and negatives for training, synthetic batches of the staircase task (SPEC §4),
 // and raw streams that tests compare with Rust. Twins: src/cpu/ops.rs (gather_shuffled) and
-// src/cpu/sample.rs (the rest).
+// src/cpu/sample.rs (the rest). Every entry runs on the two-dimensional grid of
+// GpuContext::grid (num_flat_index), so a launch past 65 535 workgroups folds into y.
 
 struct SampleParams {
     // Data rows (gathers), elements to draw (fills) or entries of the ρ schedule (synthetic).
@@ -96,8 +97,11 @@ fn shuffled_pair(step: u32, r: u32) -> vec2<u32> {
 // A batch of K joint rows [x_i ; y_i] followed by K product rows [x_i ; y_π(i)] of the data,
 // one invocation a row (the permutation is walked once per row, not once per element).
 @compute @workgroup_size(64)
-fn gather_shuffled(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let r = gid.x;
+fn gather_shuffled(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let r = num_flat_index(gid, groups, 64u);
     if (r >= 2u * p.k) {
         return;
     }
@@ -120,8 +124,11 @@ fn gather_shuffled(@builtin(global_invocation_id) gid: vec3<u32>) {
 // The same batch for the full-matrix critics: out = Xb (K × dx) and out_y = Yb (K × dy),
 // row i from data row σ(i), i.e. the joint rows of gather_shuffled at the same step.
 @compute @workgroup_size(64)
-fn gather_batch(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let i = gid.x;
+fn gather_batch(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let i = num_flat_index(gid, groups, 64u);
     if (i >= p.k) {
         return;
     }
@@ -163,8 +170,11 @@ fn gauss_y(step: u32, e: u32, r: f32) -> f32 {
 // The staircase on the device, one invocation an element: out = Xb (K × d) standard normals,
 // out_y = Yb (K × d) their correlated partners, for the step in state[NUM_STATE_STEP].
 @compute @workgroup_size(64)
-fn sample_gaussian_batch(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let e = gid.x;
+fn sample_gaussian_batch(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let e = num_flat_index(gid, groups, 64u);
     if (e >= p.k * p.dx) {
         return;
     }
@@ -178,8 +188,11 @@ fn sample_gaussian_batch(@builtin(global_invocation_id) gid: vec3<u32>) {
 // The same draws in gather_shuffled's layout (2K × 2d): row r = [x_i ; y_j] with (i, j) from
 // shuffled_pair, so the joint critic can train on the staircase. One invocation an element.
 @compute @workgroup_size(64)
-fn sample_gaussian_shuffled(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let e = gid.x;
+fn sample_gaussian_shuffled(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let e = num_flat_index(gid, groups, 64u);
     let d = p.dx;
     if (e >= 4u * p.k * d) {
         return;
@@ -197,8 +210,11 @@ fn sample_gaussian_shuffled(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 // out[i] = the i-th standard normal of stream (key, purpose, step).
 @compute @workgroup_size(64)
-fn fill_normal(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let i = gid.x;
+fn fill_normal(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let i = num_flat_index(gid, groups, 64u);
     if (i >= p.n) {
         return;
     }
@@ -207,8 +223,11 @@ fn fill_normal(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 // out[4i .. 4i+4] = the raw words of block i, as f32 bit patterns (tests compare bits).
 @compute @workgroup_size(64)
-fn fill_words(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let i = gid.x;
+fn fill_words(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let i = num_flat_index(gid, groups, 64u);
     if (i >= p.n) {
         return;
     }
@@ -220,8 +239,11 @@ fn fill_words(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 // out[i] = σ(i) for a permutation of [0, n), and out[n + i] = the derangement π(i), as bit patterns.
 @compute @workgroup_size(64)
-fn fill_permutation(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let i = gid.x;
+fn fill_permutation(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let i = num_flat_index(gid, groups, 64u);
     if (i >= p.n) {
         return;
     }

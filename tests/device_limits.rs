@@ -101,6 +101,52 @@ fn split_data_trains_to_the_bits_of_unsplit_data() {
 }
 
 #[test]
+fn draws_past_the_workgroup_limit_fold_into_two_dimensions() {
+    // 8 workgroups a dimension: a batch of 600 rows (10 workgroups of 64) must fold.
+    let Some(ctx) = gpu_with_limits(|l| l.max_compute_workgroups_per_dimension = 8) else {
+        return;
+    };
+    let (n, dx, dy, k, d) = (1500usize, 2usize, 3usize, 600usize, 1usize);
+    let x = common::values(n * dx, 1);
+    let y = common::values(n * dy, 2);
+    let (gx, gy) = (ctx.upload("x", &x).unwrap(), ctx.upload("y", &y).unwrap());
+    let xb = ctx.filled("xb", k * dx, f32::NAN).unwrap();
+    let yb = ctx.filled("yb", k * dy, f32::NAN).unwrap();
+    let out = ctx.filled("out", 2 * k * (dx + dy), f32::NAN).unwrap();
+    let rho = ctx.upload("rho", &[0.3f32, 0.9]).unwrap();
+    let (sx, sy) = (
+        ctx.zeros("sx", k * d).unwrap(),
+        ctx.zeros("sy", k * d).unwrap(),
+    );
+    let so = ctx.zeros("so", 4 * k * d).unwrap();
+    let step = 1u32;
+    let st = ctx.upload("state", &state::initial(step)).unwrap();
+    let t = infobound::tasks::Transform::Cubic;
+    let launches = [
+        ctx.gather_batch(3, n, k, (&gx, dx), (&gy, dy), &xb, &yb, &st)
+            .unwrap(),
+        ctx.gather_shuffled(3, n, k, (&gx, dx), (&gy, dy), &out, &st)
+            .unwrap(),
+        ctx.sample_gaussian_batch(3, k, d, t, &rho, &sx, &sy, &st)
+            .unwrap(),
+        ctx.sample_gaussian_shuffled(3, k, d, t, &rho, &so, &st)
+            .unwrap(),
+    ];
+    ctx.run(&launches, 1).unwrap();
+    let (wx, wy) = sample::gather_batch(3, step, k, (&x, dx), (&y, dy));
+    assert_eq!(ctx.read::<f32>(&xb).unwrap(), wx);
+    assert_eq!(ctx.read::<f32>(&yb).unwrap(), wy);
+    let want = ops::gather_shuffled(3, step, k, (&x, dx), (&y, dy));
+    assert_eq!(ctx.read::<f32>(&out).unwrap(), want);
+    let r = [0.3f32, 0.9];
+    let (wx, wy) = sample::sample_gaussian_batch(3, step, k, d, t, &r);
+    assert!(common::rel_err(&ctx.read::<f32>(&sx).unwrap(), &wx, 1.0) < 1e-5);
+    assert!(common::rel_err(&ctx.read::<f32>(&sy).unwrap(), &wy, 1.0) < 1e-5);
+    let want = sample::sample_gaussian_shuffled(3, step, k, d, t, &r);
+    assert!(common::rel_err(&ctx.read::<f32>(&so).unwrap(), &want, 1.0) < 1e-5);
+}
+
+#[test]
 fn data_past_the_split_is_a_typed_error() {
     let Some(ctx) = narrow() else { return };
     // 2 000 rows × 5 columns = 40 000 bytes: five 8 KiB parts, one more than the gathers bind.

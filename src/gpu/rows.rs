@@ -76,7 +76,7 @@ impl GpuContext {
         (x, dx): (&[f32], usize),
         (y, dy): (&[f32], usize),
     ) -> Result<(DeviceRows, DeviceRows), GpuError> {
-        let rows = if dx == 0 { 0 } else { x.len() / dx };
+        let rows = x.len().checked_div(dx).unwrap_or(0);
         for (data, cols) in [(x, dx), (y, dy)] {
             if cols == 0 || rows.checked_mul(cols) != Some(data.len()) {
                 return Err(GpuError::InvalidArgument(format!(

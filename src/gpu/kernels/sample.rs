@@ -141,7 +141,7 @@ impl GpuContext {
         let (dx, dy) = (x.cols(), y.cols());
         check_fits("batch", out, 2 * k * (dx + dy))?;
         params.ld = to_u32("dx + dy", dx + dy)?;
-        let groups = self.grid_1d("gather", 2 * k, WORKGROUP)?;
+        let groups = self.grid("gather", 2 * k, WORKGROUP)?;
         let key = KernelKey {
             family: Family::Sample,
             entry: "gather_shuffled",
@@ -203,7 +203,7 @@ impl GpuContext {
         check_fits("x batch", xb, k * dx)?;
         check_fits("y batch", yb, k * dy)?;
         check_distinct(xb, yb)?;
-        let groups = self.grid_1d("gather_batch", k, WORKGROUP)?;
+        let groups = self.grid("gather_batch", k, WORKGROUP)?;
         let key = KernelKey {
             family: Family::Sample,
             entry: "gather_batch",
@@ -241,7 +241,7 @@ impl GpuContext {
         check_fits("y batch", yb, k * d)?;
         check_distinct(xb, yb)?;
         let entry = "sample_gaussian_batch";
-        let groups = self.grid_1d(entry, k * d, WORKGROUP)?;
+        let groups = self.grid(entry, k * d, WORKGROUP)?;
         let mut bindings = SPLIT_BINDINGS.to_vec();
         bindings[1] = Binding::Unused;
         bindings[2] = Binding::Unused;
@@ -283,7 +283,7 @@ impl GpuContext {
         let params = self.synthetic_params(seed, k, d, 2, rho, state_buf)?;
         check_fits("batch", out, 4 * k * d)?;
         let entry = "sample_gaussian_shuffled";
-        let groups = self.grid_1d(entry, 4 * k * d, WORKGROUP)?;
+        let groups = self.grid(entry, 4 * k * d, WORKGROUP)?;
         let key = KernelKey {
             family: Family::Sample,
             entry,
@@ -423,7 +423,7 @@ impl GpuContext {
             rows_per_part: 0,
             _pad: [0; 2],
         };
-        let groups = self.grid_1d(entry, n, WORKGROUP)?;
+        let groups = self.grid(entry, n, WORKGROUP)?;
         let key = KernelKey {
             family: Family::Sample,
             entry,
