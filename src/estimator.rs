@@ -325,6 +325,9 @@ impl Estimator {
                 mean_and_batch_se(tail)
             }
         };
+        if let Some(w) = crate::validate::negative_estimate(mi) {
+            warnings.push(w);
+        }
         let ceiling = crate::bounds::ceiling(self.bound, self.batch);
         if let Some(c) = ceiling {
             if mi > c - 0.1 {

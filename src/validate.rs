@@ -242,3 +242,15 @@ pub(crate) fn settings(est: &Estimator) -> Result<(), InputError> {
     }
     Ok(())
 }
+
+/// A warning for an estimate below zero: mutual information never is, so a negative bound means
+/// the critic did not learn (too few steps) or training ran away without overflowing (a
+/// learning rate too high); the number is reported, but not silently.
+pub(crate) fn negative_estimate(mi: f64) -> Option<String> {
+    (mi < 0.0).then(|| {
+        format!(
+            "the estimate {mi:.4} nats is negative, but mutual information is not: the critic \
+             did not train well; train longer or lower the learning rate"
+        )
+    })
+}
