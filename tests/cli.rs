@@ -486,3 +486,20 @@ fn refused_settings_and_values_exit_2_with_one_line() {
         "4 held-out rows are fewer than one batch of 16",
     );
 }
+
+#[test]
+fn a_diverged_run_exits_1_with_one_line_naming_the_step() {
+    let d = dir("diverged");
+    let (x, y) = gaussian(2, 200);
+    let p = |n: &str| d.join(n);
+    write_npy(&p("x.npy"), &x, Some(2), false, false);
+    write_npy(&p("y.npy"), &y, Some(2), false, false);
+    let out = estimate(&p("x.npy"), &p("y.npy"), &["--bound", "dv", "--lr", "1e30"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr {err}");
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(lines[0].contains("diverged at step"), "{err}");
+    assert!(lines[0].contains("lower the learning rate"), "{err}");
+    assert!(out.stdout.is_empty());
+}
