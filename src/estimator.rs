@@ -237,13 +237,6 @@ impl Estimator {
         self.validate(&x, &y)?;
         let n = x.rows();
         let (train_rows, test_rows) = split_rows(n, self.test_fraction, self.seed);
-        if test_rows.len() < self.batch && self.test_fraction > 0.0 {
-            return Err(Error::InvalidInput(format!(
-                "{} held-out rows are fewer than one batch of {}; lower the batch or the test fraction, or add rows",
-                test_rows.len(),
-                self.batch
-            )));
-        }
         let sx = Standardizer::fit(&x, &train_rows, "x")?;
         let sy = Standardizer::fit(&y, &train_rows, "y")?;
         let (xs, ys) = (sx.apply(&x, &train_rows), sy.apply(&y, &train_rows));
@@ -332,6 +325,9 @@ impl Estimator {
                 mean_and_batch_se(tail)
             }
         };
+        if let Some(w) = crate::validate::negative_estimate(mi) {
+            warnings.push(w);
+        }
         let ceiling = crate::bounds::ceiling(self.bound, self.batch);
         if let Some(c) = ceiling {
             if mi > c - 0.1 {
@@ -361,80 +357,7 @@ impl Estimator {
     }
 
     fn validate(&self, x: &Matrix<'_>, y: &Matrix<'_>) -> Result<(), Error> {
-        let bad = |m: String| Err(Error::InvalidInput(m));
-        if x.rows() != y.rows() {
-            return bad(format!("x has {} rows but y has {}", x.rows(), y.rows()));
-        }
-        x.check_finite("x")?;
-        y.check_finite("y")?;
-        if self.batch < 2 {
-            return bad("the batch needs at least 2 pairs".into());
-        }
-        if !(0.0..1.0).contains(&self.test_fraction) {
-            return bad(format!(
-                "the test fraction must be in [0, 1), not {}",
-                self.test_fraction
-            ));
-        }
-        let train = x.rows() - held_out_count(x.rows(), self.test_fraction);
-        if train < self.batch {
-            return bad(format!(
-                "{train} training rows are fewer than one batch of {}",
-                self.batch
-            ));
-        }
-        if self.steps == 0
-            || self.average_last == 0
-            || self.eval_every == 0
-            || self.eval_batches == 0
-        {
-            return bad("steps, eval_every, eval_batches and average_last must be positive".into());
-        }
-        if !(self.adam.lr.is_finite() && self.adam.lr > 0.0) {
-            return bad(format!(
-                "the learning rate must be positive and finite, not {}",
-                self.adam.lr
-            ));
-        }
-        match self.bound {
-            Bound::Smile { tau } if !(tau.is_finite() && tau > 0.0) => {
-                return bad(format!("SMILE's τ must be positive, not {tau}"));
-            }
-            Bound::AlphaInfoNce { alpha } if !(alpha > 0.0 && alpha < 1.0) => {
-                return bad(format!("α-InfoNCE's α must be in (0, 1), not {alpha}"));
-            }
-            Bound::Mine { gamma } if !(gamma > 0.0 && gamma < 1.0) => {
-                return bad(format!(
-                    "MINE's moving-average decay must be in (0, 1), not {gamma}"
-                ));
-            }
-            _ => {}
-        }
-        if !self.critic.full_matrix() && !self.bound.supports_shuffled() {
-            return bad(format!(
-                "{} needs the full score matrix: use the separable or concat critic",
-                self.bound.name()
-            ));
-        }
-        let hidden = match &self.critic {
-            CriticForm::Separable { hidden, embed } => {
-                if *embed == 0 {
-                    return bad("the embedding width must be positive".into());
-                }
-                hidden
-            }
-            CriticForm::Concat { hidden } => {
-                if hidden.is_empty() {
-                    return bad("the concat critic needs at least one hidden layer".into());
-                }
-                hidden
-            }
-            CriticForm::Shuffled { hidden } => hidden,
-        };
-        if hidden.contains(&0) || self.baseline_hidden.contains(&0) {
-            return bad("hidden widths must be positive".into());
-        }
-        Ok(())
+        Ok(crate::validate::estimate(self, x, y)?)
     }
 }
 
@@ -468,7 +391,7 @@ pub(crate) fn open_device(
 }
 
 /// Rows held out of n at `fraction`.
-fn held_out_count(n: usize, fraction: f64) -> usize {
+pub(crate) fn held_out_count(n: usize, fraction: f64) -> usize {
     (n as f64 * fraction).round() as usize
 }
 

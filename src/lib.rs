@@ -38,7 +38,9 @@ pub mod rng;
 pub mod staircase;
 pub mod tasks;
 pub mod train;
+pub mod validate;
 
 pub use data::Matrix;
 pub use error::Error;
 pub use estimator::{DeviceChoice, Estimator, Progress, Report};
+pub use validate::InputError;

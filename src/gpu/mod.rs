@@ -6,6 +6,7 @@ mod dispatch;
 mod error;
 pub mod kernels;
 mod pipelines;
+mod rows;
 pub mod shaders;
 mod trainer;
 
@@ -13,4 +14,5 @@ pub use buffer::GpuBuffer;
 pub use context::{list_adapters, AdapterSummary, GpuContext};
 pub use dispatch::Dispatch;
 pub use error::GpuError;
+pub use rows::{DeviceRows, MAX_PARTS};
 pub use trainer::GpuTrainer;

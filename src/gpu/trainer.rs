@@ -108,19 +108,37 @@ fn compile(
     (x, y): (&[f32], &[f32]),
     hist_len: usize,
 ) -> Result<Compiled, Error> {
+    // Data rows go up split over as many bindings as the adapter needs (the gathers read
+    // every part); the synthetic source keeps its ρ schedule in X.
+    let is_data = program.ops.iter().any(|op| {
+        matches!(
+            op,
+            Op::Draw {
+                source: Source::Data { .. },
+                ..
+            }
+        )
+    });
+    let data = if is_data {
+        Some(ctx.upload_rows((x, spec.dx), (y, spec.dy))?)
+    } else {
+        None
+    };
     let mut buffers = Vec::with_capacity(program.buffers.len());
     for (id, decl) in program.buffers.iter().enumerate() {
-        buffers.push(match id {
-            PARAMS => params.clone(),
-            X => ctx.upload(decl.name, x)?,
-            Y => ctx.upload(decl.name, y)?,
+        buffers.push(match (id, &data) {
+            (PARAMS, _) => params.clone(),
+            (X, Some((xr, _))) => xr.parts()[0].clone(),
+            (Y, Some((_, yr))) => yr.parts()[0].clone(),
+            (X, None) => ctx.upload(decl.name, x)?,
+            (Y, None) => ctx.upload(decl.name, y)?,
             _ => ctx.zeros(decl.name, decl.len)?,
         });
     }
     let state_buf = ctx.upload("state", &state::initial(0))?;
     let hist = ctx.filled("values", hist_len, f32::NAN)?;
     let b = &buffers;
-    let (dx, dy) = (spec.dx, spec.dy);
+    let dx = spec.dx;
     let mut scratches = Vec::new();
     let mut d = Vec::with_capacity(program.ops.len());
     for op in &program.ops {
@@ -132,19 +150,19 @@ fn compile(
                 out,
             } => {
                 let (seed, k) = (*seed, *k);
-                let (xs, ys) = ((&b[X], dx), (&b[Y], dy));
-                d.push(match (*source, *out) {
-                    (Source::Data { n }, DrawLayout::Shuffled(o)) => {
-                        ctx.gather_shuffled(seed, n, k, xs, ys, &b[o], &state_buf)?
+                d.push(match (*source, *out, &data) {
+                    (Source::Data { .. }, DrawLayout::Shuffled(o), Some((xr, yr))) => {
+                        ctx.gather_shuffled_rows(seed, k, xr, yr, &b[o], &state_buf)?
                     }
-                    (Source::Data { n }, DrawLayout::Split(xb, yb)) => {
-                        ctx.gather_batch(seed, n, k, xs, ys, &b[xb], &b[yb], &state_buf)?
+                    (Source::Data { .. }, DrawLayout::Split(xb, yb), Some((xr, yr))) => {
+                        ctx.gather_batch_rows(seed, k, xr, yr, &b[xb], &b[yb], &state_buf)?
                     }
-                    (Source::Gaussian { transform, .. }, DrawLayout::Shuffled(o)) => ctx
+                    (Source::Data { .. }, _, None) => unreachable!("data programs upload rows"),
+                    (Source::Gaussian { transform, .. }, DrawLayout::Shuffled(o), _) => ctx
                         .sample_gaussian_shuffled(
                             seed, k, dx, transform, &b[X], &b[o], &state_buf,
                         )?,
-                    (Source::Gaussian { transform, .. }, DrawLayout::Split(xb, yb)) => ctx
+                    (Source::Gaussian { transform, .. }, DrawLayout::Split(xb, yb), _) => ctx
                         .sample_gaussian_batch(
                             seed, k, dx, transform, &b[X], &b[xb], &b[yb], &state_buf,
                         )?,
@@ -284,6 +302,11 @@ fn compile(
         }
     }
     buffers.extend(scratches);
+    // Keep every part of the data alive with the launches that read it.
+    if let Some((xr, yr)) = data {
+        buffers.extend(xr.parts()[1..].iter().cloned());
+        buffers.extend(yr.parts()[1..].iter().cloned());
+    }
     Ok(Compiled {
         buffers,
         state: state_buf,
