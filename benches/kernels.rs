@@ -55,7 +55,10 @@ impl Bench<'_> {
     /// Times `d` (per launch of the whole list), repeating it in one pass up to `work`.
     fn time(&self, d: &[Dispatch], work: f64) -> Timing {
         let inner = ((TARGET_WORK / work).ceil() as u32).clamp(1, MAX_INNER);
-        let t = self.timer.time(d, inner, 1, self.repeats).expect("timed run");
+        let t = self
+            .timer
+            .time(d, inner, 1, self.repeats)
+            .expect("timed run");
         let f = f64::from(inner);
         Timing {
             median: t.median / f,
@@ -200,7 +203,9 @@ fn header(unit: &str) {
     println!(
         "| kernel                   |  time (ms) | spread  | {unit:>9} | of probe  | of peak   |"
     );
-    println!("|--------------------------|------------|---------|-----------|-----------|-----------|");
+    println!(
+        "|--------------------------|------------|---------|-----------|-----------|-----------|"
+    );
 }
 
 fn main() {
@@ -230,7 +235,11 @@ fn main() {
     println!(
         "timing: {}, 1 warm-up, median of {repeats}{}",
         b.timer.method().name(),
-        if smoke { " (smoke sizes: not numbers to quote)" } else { "" }
+        if smoke {
+            " (smoke sizes: not numbers to quote)"
+        } else {
+            ""
+        }
     );
     println!(
         "probes: copy {:.2} GB/s ({} MiB read + written, spread {:.1} %), FMA {:.2} GFLOP/s (spread {:.1} %)",
@@ -253,7 +262,11 @@ fn main() {
         println!("software adapter: these numbers prove nothing about GPU speed");
     }
 
-    let ks: &[usize] = if smoke { &[64, 256] } else { &[64, 256, 1024, 4096] };
+    let ks: &[usize] = if smoke {
+        &[64, 256]
+    } else {
+        &[64, 256, 1024, 4096]
+    };
     println!("\n### Matrix products (C = A·Bᵀ, m×k×n)\n");
     header("GFLOP/s");
     for &k in ks {

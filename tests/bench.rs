@@ -68,7 +68,10 @@ fn timer_and_probes_report_positive_finite_numbers() {
     assert_eq!(timer.method() == TimingMethod::Timestamps, offered);
     let probes = measure_probes(&ctx, &timer, &ProbeConfig::smoke()).unwrap();
     for (what, t) in [("copy", probes.copy), ("fma", probes.fma)] {
-        assert!(t.min > 0.0 && t.min <= t.median && t.median <= t.max, "{what}: {t:?}");
+        assert!(
+            t.min > 0.0 && t.min <= t.median && t.median <= t.max,
+            "{what}: {t:?}"
+        );
         assert!(t.max.is_finite(), "{what}: {t:?}");
         assert_eq!(t.repeats, ProbeConfig::smoke().repeats);
     }

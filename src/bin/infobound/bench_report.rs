@@ -95,7 +95,9 @@ pub fn markdown(h: &Header, rows: &[Row]) -> String {
         match &row.result {
             Ok(m) => {
                 let spread = (m.range.1 - m.range.0) / m.steps_per_s;
-                let frac = floor.map_or("-".into(), |f| format!("{:.1} %", 100.0 * f * m.steps_per_s));
+                let frac = floor.map_or("-".into(), |f| {
+                    format!("{:.1} %", 100.0 * f * m.steps_per_s)
+                });
                 out.push_str(&format!(
                     "{common}| {:.2} | {:.0} % | {:.0} {cost}| {frac} | {:.3} | {:.3} |\n",
                     m.steps_per_s,

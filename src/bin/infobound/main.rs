@@ -47,7 +47,7 @@ USAGE:
         the SMILE/VBMI benchmark; writes DIR/staircase.csv, .md (per-stage bias,
         variance, MSE) and .svg (one panel a bound)
     infobound bench [--smoke] [--json] [--device auto|gpu|cpu] [--ks 64,256,1024,4096]
-        [--configs standard,bmi] [--seconds 2] [--repeats 3]
+        [--configs standard,bmi] [--seconds 2] [--repeats 3] [--train-steps N]
         training throughput (steps/s) beside the cost model and the floor it implies
         on this adapter's measured copy and FMA probes (see BENCHMARKS.md)
     infobound devices      list every adapter wgpu sees, marking the one `auto` picks

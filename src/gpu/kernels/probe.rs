@@ -34,7 +34,7 @@ impl GpuContext {
         dst: &GpuBuffer,
         n: usize,
     ) -> Result<Dispatch, GpuError> {
-        if n % 4 != 0 || n == 0 {
+        if !n.is_multiple_of(4) || n == 0 {
             return Err(GpuError::InvalidArgument(format!(
                 "the copy probe moves whole vec4s: n = {n} must be a positive multiple of 4"
             )));
