@@ -128,3 +128,87 @@ fn step_cost_counts_by_hand() {
     let nets = 2.0 * 2.0 * 5.0 * 12.0 + 3.0 * 2.0 * 25.0 * 3.0 + 3.0 * 25.0 * 3.0;
     assert_eq!(c.flops, nets + 10.0 * params as f64);
 }
+
+const BIN: &str = env!("CARGO_BIN_EXE_infobound");
+
+fn bench_cli(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(BIN)
+        .arg("bench")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// The number after `"key":` in a one-line JSON object (the first occurrence from `from`).
+fn json_number(json: &str, key: &str, from: usize) -> Option<f64> {
+    let at = json[from..].find(&format!("\"{key}\":"))? + from + key.len() + 3;
+    let end = json[at..].find([',', '}'])? + at;
+    json[at..end].parse().ok()
+}
+
+#[test]
+fn bench_command_reports_rates_beside_the_cost_model() {
+    // CPU reference: no adapter needed, and quick at K = 3.
+    let out = bench_cli(&[
+        "--json",
+        "--device",
+        "cpu",
+        "--configs",
+        "standard",
+        "--ks",
+        "3,5",
+        "--seconds",
+        "0.01",
+        "--repeats",
+        "1",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout.trim().lines().count(),
+        1,
+        "one JSON object: {stdout}"
+    );
+    let rows = stdout.find("\"rows\":[").expect("rows");
+    let second = stdout[rows..].find("\"batch\":5").expect("K = 5 row") + rows;
+    for from in [rows, second] {
+        let rate = json_number(&stdout, "steps_per_s", from).expect("steps_per_s");
+        assert!(rate > 0.0 && rate.is_finite(), "{stdout}");
+        assert!(json_number(&stdout, "estimate", from).is_some_and(f64::is_finite));
+    }
+    // The cost model's flops for K = 3 match the library's.
+    let spec = TrainSpec::new(
+        20,
+        20,
+        CriticForm::Separable {
+            hidden: vec![256, 256],
+            embed: 32,
+        },
+        Bound::Smile { tau: 5.0 },
+        3,
+    );
+    let flops = json_number(&stdout, "flops_per_step", rows).unwrap();
+    assert_eq!(flops, StepCost::of(&spec).flops);
+    assert!(stdout.contains("\"floor_s\":null"), "no probes on the CPU");
+}
+
+#[test]
+fn bench_command_refuses_bad_options() {
+    for args in [
+        &["--ks", "1"][..],
+        &["--ks", "x"],
+        &["--configs", "nope"],
+        &["--seconds", "0"],
+        &["--repeats", "0"],
+        &["--frobnicate"],
+    ] {
+        let out = bench_cli(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.starts_with("error: "), "{args:?}: {err}");
+    }
+}

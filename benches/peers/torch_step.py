@@ -171,7 +171,10 @@ def main():
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--train-steps", type=int, default=0, help="train on to this many steps before reading the estimate")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's choice)")
     a = p.parse_args()
+    if a.threads:
+        torch.set_num_threads(a.threads)
     device = torch.device(a.device)
     modes = a.modes.split(",") if a.modes else (["eager", "compile", "cudagraphs"] if device.type == "cuda" else ["eager"])
     for name in a.configs.split(","):

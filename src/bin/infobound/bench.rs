@@ -272,9 +272,8 @@ pub fn bench(args: &[String]) -> Result<(), Failure> {
     };
     let mut rows = Vec::new();
     for config in configs {
-        if !flags.has("--json") {
-            eprintln!("bench: {} K = {} …", config.name, config.spec.batch);
-        }
+        // Progress on stderr, so stdout stays one JSON object or one table.
+        eprintln!("bench: {} K = {} …", config.name, config.spec.batch);
         let result = run_config(ctx.as_ref(), &config, &budget).map_err(|e| e.to_string());
         rows.push(Row {
             cost: StepCost::of(&config.spec),
