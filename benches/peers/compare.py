@@ -20,7 +20,7 @@ def main():
     for path in args[split + 1:]:
         with open(path) as f:
             peers += [json.loads(line) for line in f if line.strip()]
-    print("| config | K | infobound device | steps/s | spread | samples/s | GFLOP/step | MB/step (min / act.) | floor ms (probes / act.) | floor ÷ time | estimate | true MI |")
+    print("| config | K | infobound device | steps/s | spread | samples/s | GFLOP/step | MB/step (min / act.) | floor ms (probes / act. / peak) | floor ÷ time | estimate | true MI |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for device, r in ours:
         ms = lambda v: "-" if v is None else f"{v * 1e3:.3f}"
@@ -29,7 +29,7 @@ def main():
         print(
             f"| {r['config']} | {r['batch']} | {device} | {r['steps_per_s']:.3f} | {100 * spread:.0f} % | {r['samples_per_s']:.0f} "
             f"| {r['flops_per_step'] / 1e9:.3f} | {r['min_bytes_per_step'] / 1e6:.2f} / {r['activation_bytes_per_step'] / 1e6:.2f} "
-            f"| {ms(r.get('floor_s'))} / {ms(r.get('activation_floor_s'))} | {frac} | {r['estimate']:.3f} | {r['true_mi']:.3f} |"
+            f"| {ms(r.get('floor_s'))} / {ms(r.get('activation_floor_s'))} / {ms(r.get('published_floor_s'))} | {frac} | {r['estimate']:.3f} | {r['true_mi']:.3f} |"
         )
     print()
     print("| config | K | GFLOP/step | floor ms (probes) | infobound device | steps/s | peer | peer steps/s | infobound ÷ peer | estimate infobound | estimate peer | true MI |")
