@@ -37,5 +37,9 @@ nvidia-smi --query-gpu=name,clocks.sm,clocks.mem,temperature.gpu,power.draw --fo
 timeout 200 bench-bin/kernels > "$out/kernels.md" 2>&1
 timeout 90 bench-bin/fused 1024 4096 16384 > "$out/fused.md" 2>&1
 timeout 200 bench-bin/infobound bench --json > "$out/bench.json" 2> "$out/bench.err"
-python3 benches/peers/compare.py "$out/bench.json" -- > "$out/bench.md" 2>&1
+if [ -s "$out/bench.json" ]; then
+    python3 benches/peers/compare.py "$out/bench.json" -- > "$out/bench.md" 2>&1
+else
+    { echo "infobound bench wrote nothing (timed out?):"; cat "$out/bench.err"; } > "$out/bench.md"
+fi
 tail -n +1 "$out/kernels.md" "$out/fused.md" "$out/bench.md"
