@@ -23,6 +23,7 @@ macro_rules! setter {
     };
 }
 
+pub mod bench;
 pub mod bounds;
 pub mod cpu;
 pub mod critic;

@@ -1,4 +1,4 @@
-//! The infobound command line: `estimate`, `staircase`, `devices`.
+//! The infobound command line: `estimate`, `staircase`, `bench`, `devices`.
 //!
 //! Errors are one line on stderr and a non-zero exit: 2 for bad input (a missing or unreadable
 //! file, a malformed .npy or CSV, mismatched rows, a NaN, an unknown bound or option, a setting
@@ -6,6 +6,8 @@
 //! diverged run, an unwritable output).
 
 mod args;
+mod bench;
+mod bench_report;
 mod devices;
 mod estimate;
 mod estimate_plot;
@@ -46,6 +48,10 @@ USAGE:
         [--hidden 256,256,256] [--embed 32] [--lr 5e-4] [--seed 0] [--quiet]
         the SMILE/VBMI benchmark; writes DIR/staircase.csv, .md (per-stage bias,
         variance, MSE), .png and .svg (one panel a bound)
+    infobound bench [--smoke] [--json] [--device auto|gpu|cpu] [--ks 64,256,1024,4096]
+        [--configs standard,bmi] [--seconds 2] [--repeats 3] [--train-steps N]
+        training throughput (steps/s) beside the cost model and the floor it implies
+        on this adapter's measured copy and FMA probes (see BENCHMARKS.md)
     infobound devices      list every adapter wgpu sees, marking the one `auto` picks
     infobound help         this text
 
@@ -59,12 +65,13 @@ fn run(args: &[String]) -> Result<(), Failure> {
         Some("estimate") => estimate(&args[1..]),
         Some("staircase") => staircase(&args[1..]),
         Some("devices") => devices(),
+        Some("bench") => crate::bench::bench(&args[1..]),
         None | Some("help") | Some("--help") | Some("-h") => {
             println!("{USAGE}");
             Ok(())
         }
         Some(other) => Err(usage(format!(
-            "unknown command {other:?} (estimate, staircase, devices or help)"
+            "unknown command {other:?} (estimate, staircase, bench, devices or help)"
         ))),
     }
 }

@@ -7,12 +7,14 @@ mod bounds;
 mod gemm;
 mod matrix_bounds;
 mod pairs;
+mod probe;
 mod reduce;
 mod sample;
 
 pub use adam::state;
 pub use matrix_bounds::{FusedBoundBuffers, MatrixBoundBuffers};
 pub use pairs::PairAxis;
+pub use probe::{fma_probe_reference, FMA_FLOPS_PER_ITERATION};
 pub use reduce::ReduceOp;
 pub use sample::SampleFill;
 
