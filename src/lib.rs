@@ -24,6 +24,7 @@ macro_rules! setter {
 }
 
 pub mod bounds;
+pub mod contrastive;
 pub mod cpu;
 pub mod critic;
 pub mod data;

@@ -2,6 +2,7 @@
 
 mod buffer;
 mod context;
+mod contrastive;
 mod dispatch;
 mod error;
 pub mod kernels;
@@ -11,6 +12,7 @@ mod trainer;
 
 pub use buffer::GpuBuffer;
 pub use context::{list_adapters, AdapterSummary, GpuContext};
+pub use contrastive::ContrastiveLoss;
 pub use dispatch::Dispatch;
 pub use error::GpuError;
 pub use trainer::GpuTrainer;
