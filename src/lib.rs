@@ -36,6 +36,7 @@ pub mod linalg;
 pub mod optim;
 pub mod program;
 pub mod rng;
+pub mod split_eval;
 pub mod staircase;
 pub mod tasks;
 pub mod train;

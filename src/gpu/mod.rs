@@ -8,6 +8,7 @@ mod error;
 pub mod kernels;
 mod pipelines;
 pub mod shaders;
+mod split_eval;
 mod trainer;
 
 pub use buffer::GpuBuffer;
@@ -15,4 +16,5 @@ pub use context::{list_adapters, AdapterSummary, GpuContext};
 pub use contrastive::ContrastiveLoss;
 pub use dispatch::Dispatch;
 pub use error::GpuError;
+pub use split_eval::SplitEvaluator;
 pub use trainer::GpuTrainer;
