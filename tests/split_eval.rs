@@ -1,7 +1,8 @@
 //! The held-out evaluation over the whole test split (K = n_test) of the separable critic on
 //! the device (`gpu::SplitEvaluator`, fused kernels) against the CPU reference program at the
 //! same K (S materialised in f64) with the same trained parameters: values within 1e-4
-//! relative (of max(|V|, 1)), for every bound it covers; and the estimator's report.
+//! relative (of max(|V|, 1)), for every bound it covers; and the estimator's choice (InfoNCE
+//! by default, any row-statistic bound when asked) and report.
 
 mod common;
 
@@ -90,6 +91,7 @@ fn the_estimator_evaluates_the_whole_split_and_says_so() {
 
     // Concat critics keep the batched evaluation.
     let r = est
+        .clone()
         .with_critic(CriticForm::Concat { hidden: vec![8] })
         .estimate(Matrix::column(&x), Matrix::column(&y))
         .unwrap();
@@ -99,4 +101,22 @@ fn the_estimator_evaluates_the_whole_split_and_says_so() {
         r.evaluation
     );
     assert_eq!(r.ceiling, Some((32f64).ln()));
+
+    // Uncapped bounds are evaluated in batches unless asked otherwise.
+    let smile = est.with_bound(Bound::Smile { tau: 5.0 });
+    let r = smile
+        .clone()
+        .estimate(Matrix::column(&x), Matrix::column(&y))
+        .unwrap();
+    assert!(
+        r.evaluation.contains("batches of K = 32"),
+        "{}",
+        r.evaluation
+    );
+    let r = smile
+        .with_whole_split(Some(true))
+        .estimate(Matrix::column(&x), Matrix::column(&y))
+        .unwrap();
+    assert!(r.evaluation.contains("K = 120"), "{}", r.evaluation);
+    assert!(r.mi.is_finite() && r.std_err > 0.0);
 }
