@@ -1,8 +1,9 @@
 //! The fused InfoNCE loss as the loss of a tiny two-tower model: two linear towers map paired
 //! synthetic samples (x, y) to embeddings G = x·W_xᵀ and H = y·W_yᵀ, the symmetric (CLIP)
 //! loss and its gradients come from the device, and the towers' weights take plain gradient
-//! steps on the host. The loss goes down; ln K − L, a lower bound on I(X; Y) (InfoNCE), goes up
-//! towards the truth.
+//! steps on the host. The loss goes down; ln K − L, a lower bound on I(X; Y) (InfoNCE), goes
+//! up, short of the truth: a bilinear critic ⟨W_x x, W_y y⟩ cannot hold the Gaussian's log
+//! density ratio, which also has terms in |x|² and |y|².
 //!
 //! cargo run --release --example contrastive
 
@@ -50,7 +51,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         (0..e * d).map(|_| s.uniform_range(-0.3, 0.3)).collect()
     };
     let (mut wx, mut wy) = (init(1), init(2));
-    let lr = 0.5;
+    let lr = 0.05;
     println!(
         "K = {k}, e = {e}, T = 0.5; true I(X;Y) = {truth:.3} nats, ln K = {:.3}",
         (k as f64).ln()
@@ -64,15 +65,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
         let (g, h) = (project(xb, &wx, d), project(yb, &wy, d));
         let out = loss.compute(&g, &h)?;
-        // The mean over 25 steps: each step sees a different minibatch.
-        window += out.loss / 25.0;
-        if step % 25 == 24 {
+        // Each step sees a different minibatch: the last 50 steps are averaged too.
+        if step >= 150 {
+            window += out.loss / 50.0;
+        }
+        if [0, 2, 5, 10, 20, 50, 100, 199].contains(&step) {
             println!(
-                "steps {:3}–{step:3}  mean loss {window:.4}  ln K − loss {:.4}",
-                step - 24,
-                (k as f64).ln() - window
+                "step {step:3}  loss {:.4}  ln K − loss {:.4}",
+                out.loss,
+                (k as f64).ln() - out.loss
             );
-            window = 0.0;
         }
         for (w, dw) in [
             (&mut wx, weight_grad(&out.dg, xb, d, e)),
@@ -83,5 +85,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
     }
+    println!(
+        "last 50 steps: mean loss {window:.4}, ln K − loss {:.4}",
+        (k as f64).ln() - window
+    );
     Ok(())
 }
