@@ -25,6 +25,7 @@ macro_rules! setter {
 
 pub mod bench;
 pub mod bounds;
+pub mod contrastive;
 pub mod cpu;
 pub mod critic;
 pub mod data;
@@ -36,6 +37,7 @@ pub mod linalg;
 pub mod optim;
 pub mod program;
 pub mod rng;
+pub mod split_eval;
 pub mod staircase;
 pub mod tasks;
 pub mod train;

@@ -27,11 +27,13 @@ pub enum Family {
     MatrixBounds,
     /// Memory-bandwidth and arithmetic-throughput probes for benchmarks (`probe.wgsl`).
     Probe,
+    /// The element-wise glue of the fused contrastive losses (`contrastive.wgsl`).
+    Contrastive,
 }
 
 impl Family {
     /// Every family, for validation tests.
-    pub const ALL: [Family; 8] = [
+    pub const ALL: [Family; 9] = [
         Family::Gemm,
         Family::Reduce,
         Family::Adam,
@@ -40,6 +42,7 @@ impl Family {
         Family::Pairs,
         Family::MatrixBounds,
         Family::Probe,
+        Family::Contrastive,
     ];
 
     /// The file name under `shaders/`.
@@ -53,6 +56,7 @@ impl Family {
             Family::Pairs => "pairs.wgsl",
             Family::MatrixBounds => "matrix_bounds.wgsl",
             Family::Probe => "probe.wgsl",
+            Family::Contrastive => "contrastive.wgsl",
         }
     }
 
@@ -67,7 +71,8 @@ impl Family {
             | Family::Bounds
             | Family::Pairs
             | Family::MatrixBounds
-            | Family::Probe => &["numerics.wgsl"],
+            | Family::Probe
+            | Family::Contrastive => &["numerics.wgsl"],
         }
     }
 
@@ -83,6 +88,7 @@ impl Family {
             Family::Pairs => include_str!("../../shaders/pairs.wgsl"),
             Family::MatrixBounds => include_str!("../../shaders/matrix_bounds.wgsl"),
             Family::Probe => include_str!("../../shaders/probe.wgsl"),
+            Family::Contrastive => include_str!("../../shaders/contrastive.wgsl"),
         };
         let mut source = String::new();
         for library in self.libraries() {

@@ -11,11 +11,13 @@ use crate::train::{eval_seed, Batches, Divergence, TrainData, TrainSpec, Trainer
 use crate::Error;
 
 /// A compiled program: its buffers, state, value history and launches.
-struct Compiled {
-    buffers: Vec<GpuBuffer>,
-    state: GpuBuffer,
-    hist: GpuBuffer,
-    dispatches: Vec<Dispatch>,
+pub(super) struct Compiled {
+    pub(super) buffers: Vec<GpuBuffer>,
+    pub(super) state: GpuBuffer,
+    pub(super) hist: GpuBuffer,
+    pub(super) dispatches: Vec<Dispatch>,
+    /// The fused bound's scratch (its per-row statistics), when the program has one.
+    pub(super) stats: Option<GpuBuffer>,
 }
 
 /// Trains a critic on one device. Holds its buffers and the prepared launches of one step,
@@ -97,10 +99,15 @@ impl<'c> GpuTrainer<'c> {
     pub fn dispatches_per_step(&self) -> usize {
         self.train.dispatches.len()
     }
+
+    /// The device buffer of the critic's parameters (updated in place by every step).
+    pub fn parameter_buffer(&self) -> &GpuBuffer {
+        &self.train.buffers[PARAMS]
+    }
 }
 
 /// Allocates a program's buffers (sharing `params`, uploading the data) and prepares its launches.
-fn compile(
+pub(super) fn compile(
     ctx: &GpuContext,
     spec: &TrainSpec,
     program: &Program,
@@ -140,6 +147,7 @@ fn compile(
     let b = &buffers;
     let dx = spec.dx;
     let mut scratches = Vec::new();
+    let mut stats = None;
     let mut d = Vec::with_capacity(program.ops.len());
     for op in &program.ops {
         match op {
@@ -297,6 +305,7 @@ fn compile(
                     }
                     scratches.extend([s, ds]);
                 }
+                stats = Some(scratch.clone());
                 scratches.push(scratch);
             }
         }
@@ -312,6 +321,7 @@ fn compile(
         state: state_buf,
         hist,
         dispatches: d,
+        stats,
     })
 }
 

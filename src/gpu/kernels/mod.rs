@@ -4,6 +4,7 @@
 
 mod adam;
 mod bounds;
+mod contrastive;
 mod gemm;
 mod matrix_bounds;
 mod pairs;
@@ -12,6 +13,7 @@ mod reduce;
 mod sample;
 
 pub use adam::state;
+pub(crate) use contrastive::Elementwise;
 pub use matrix_bounds::{FusedBoundBuffers, MatrixBoundBuffers};
 pub use pairs::PairAxis;
 pub use probe::{fma_probe_reference, FMA_FLOPS_PER_ITERATION};
