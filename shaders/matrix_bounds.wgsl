@@ -65,6 +65,9 @@ const INFONCE: u32 = 4u;
 const TUBA: u32 = 5u;
 const MINE: u32 = 6u;
 const ALPHA: u32 = 7u;
+// The leave-one-out statistic of the sandwich's upper bound (SPEC §8): log(K−1) + mean_i
+// (S_ii − log Σ_{j≠i} e^(S_ij)); an upper bound on I only when S_ij = log p(y_i | x_j).
+const LOO: u32 = 8u;
 override BOUND: u32 = 0u;
 // 1: S_ij = dot(G_i, H_j) on the fly (`s` holds G, `h_emb` H); 0: `s` holds the K×K scores.
 override FUSED: u32 = 0u;
@@ -187,7 +190,8 @@ fn row_stats(@builtin(global_invocation_id) gid: vec3<u32>) {
     let lse = m + log(sum);
     let d = scratch[ROW_LEN * i + 2u];
     var diag = d;
-    if (BOUND == INFONCE) {
+    if (BOUND == INFONCE || BOUND == LOO) {
+        // LOO's lse is over the row off its diagonal (whole_row is false).
         diag = d - lse;
     } else if (BOUND == TUBA) {
         diag = d - baseline[i];
@@ -333,6 +337,7 @@ fn finalize(@builtin(local_invocation_id) lid: vec3<u32>) {
     var log_m = 0.0;
     switch BOUND {
         case INFONCE: { value = log(kf) + mean_diag; }
+        case LOO: { value = log(kf - 1.0) + mean_diag; }
         // exp of a log-mean-exp: it overflows only when the bound really is −∞, and the flag
         // below then stops the run.
         case NWJ: { value = mean_diag - exp(lme_off - 1.0); }
@@ -406,6 +411,13 @@ fn dscore(i: u32, j: u32, v: f32) -> f32 {
     var d: f32;
     if (BOUND == INFONCE) {
         d = exp(v - scratch[ROW_LEN * i]) / kf - select(0.0, 1.0 / kf, i == j);
+    } else if (BOUND == LOO) {
+        // e^(S_ij − log Σ_{l≠i} e^(S_il)) ≤ 1 off the diagonal; the diagonal is not in the sum.
+        if (i == j) {
+            d = -1.0 / kf;
+        } else {
+            d = exp(v - scratch[ROW_LEN * i]) / kf;
+        }
     } else if (BOUND == ALPHA) {
         d = alpha_grad(i, j, v);
     } else if (BOUND == JS || BOUND == SMILE) {

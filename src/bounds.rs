@@ -32,6 +32,11 @@ pub enum Bound {
         /// Interpolation weight in (0, 1).
         alpha: f32,
     },
+    /// The leave-one-out statistic log(K−1) + mean_i (S_ii − log Σ_{j≠i} e^(S_ij)): an *upper*
+    /// bound on I when the scores are the true log-densities S_ij = log p(y_i | x_j) (the
+    /// sandwich of SPEC §8, [`crate::sandwich`]), and no bound at all for a learned critic, so
+    /// it is not in [`Bound::ALL`] and the estimator refuses it. Full matrix only.
+    LeaveOneOut,
 }
 
 impl Bound {
@@ -47,6 +52,7 @@ impl Bound {
             Bound::Tuba => 5,
             Bound::Mine { .. } => 6,
             Bound::AlphaInfoNce { .. } => 7,
+            Bound::LeaveOneOut => 8,
         }
     }
 
@@ -87,7 +93,10 @@ impl Bound {
     /// needs the whole K×K score matrix): every bound but InfoNCE and α-InfoNCE, whose
     /// normaliser runs over the other samples of a row or column.
     pub fn supports_shuffled(self) -> bool {
-        !matches!(self, Bound::InfoNce | Bound::AlphaInfoNce { .. })
+        !matches!(
+            self,
+            Bound::InfoNce | Bound::AlphaInfoNce { .. } | Bound::LeaveOneOut
+        )
     }
 
     /// Every bound, in SPEC §2's order, with the default parameters: SMILE τ = 5, MINE γ = 0.9
@@ -119,6 +128,7 @@ impl Bound {
             Bound::Js => "js",
             Bound::Smile { .. } => "smile",
             Bound::AlphaInfoNce { .. } => "alpha-infonce",
+            Bound::LeaveOneOut => "leave-one-out",
         }
     }
 }
@@ -222,7 +232,7 @@ fn pos_neg(bound: Bound, pos: &[f64], neg: &[f64], prev_log_ema: Option<f64>) ->
             let tau = f64::from(tau);
             mean_pos - (log_sum_exp(neg.iter().map(|s| s.clamp(-tau, tau))) - ln_kn)
         }
-        Bound::InfoNce | Bound::AlphaInfoNce { .. } => {
+        Bound::InfoNce | Bound::AlphaInfoNce { .. } | Bound::LeaveOneOut => {
             unreachable!("{bound:?} is not a joint-against-negatives bound")
         }
     };
@@ -334,6 +344,7 @@ pub fn matrix_eval(
     let s: Vec<f64> = s.iter().map(|&v| f64::from(v)).collect();
     match bound {
         Bound::InfoNce => info_nce(&s, k),
+        Bound::LeaveOneOut => leave_one_out(&s, k),
         Bound::AlphaInfoNce { alpha } => {
             alpha_info_nce(&s, b.as_deref().expect("checked"), k, f64::from(alpha))
         }
@@ -381,6 +392,37 @@ fn info_nce(s: &[f64], k: usize) -> MatrixBoundEval {
         value += (row[i] - lse) / kf;
         for (j, &v) in row.iter().enumerate() {
             ds[i * k + j] = (v - lse).exp() / kf - if i == j { 1.0 / kf } else { 0.0 };
+        }
+    }
+    MatrixBoundEval {
+        value,
+        objective: value,
+        ds,
+        db: vec![0.0; k],
+        log_ema: f64::NAN,
+    }
+}
+
+/// The leave-one-out statistic on the full matrix: log(K−1) + mean_i (S_ii − log Σ_{j≠i} e^(S_ij)),
+/// with ∂(−V)/∂S_ij = −[i=j]/K + [i≠j] e^(S_ij − LSE_off(i))/K.
+fn leave_one_out(s: &[f64], k: usize) -> MatrixBoundEval {
+    let kf = k as f64;
+    let mut ds = vec![0.0; k * k];
+    let mut value = (kf - 1.0).ln();
+    for (i, row) in s.chunks_exact(k).enumerate() {
+        let off = row
+            .iter()
+            .enumerate()
+            .filter(|&(j, _)| j != i)
+            .map(|(_, &v)| v);
+        let lse = log_sum_exp(off);
+        value += (row[i] - lse) / kf;
+        for (j, &v) in row.iter().enumerate() {
+            ds[i * k + j] = if i == j {
+                -1.0 / kf
+            } else {
+                (v - lse).exp() / kf
+            };
         }
     }
     MatrixBoundEval {

@@ -408,6 +408,13 @@ impl Estimator {
                     "MINE's moving-average decay must be in (0, 1), not {gamma}"
                 ));
             }
+            Bound::LeaveOneOut => {
+                return bad(
+                    "the leave-one-out statistic bounds I only with the true log-density as \
+                     critic (infobound::sandwich), not with a learned critic"
+                        .into(),
+                );
+            }
             _ => {}
         }
         if !self.critic.full_matrix() && !self.bound.supports_shuffled() {

@@ -35,6 +35,7 @@ pub mod linalg;
 pub mod optim;
 pub mod program;
 pub mod rng;
+pub mod sandwich;
 pub mod staircase;
 pub mod tasks;
 pub mod train;

@@ -146,6 +146,7 @@ mod tests {
             (Bound::Tuba, "TUBA"),
             (Bound::Mine { gamma: 0.5 }, "MINE"),
             (Bound::AlphaInfoNce { alpha: 0.5 }, "ALPHA"),
+            (Bound::LeaveOneOut, "LOO"),
         ];
         for family in [Family::Bounds, Family::MatrixBounds] {
             let source = family.source();
