@@ -12,6 +12,7 @@ mod failure;
 mod files;
 mod json;
 mod progress;
+mod sandwich;
 mod staircase;
 mod staircase_files;
 mod summary;
@@ -44,6 +45,9 @@ USAGE:
         [--hidden 256,256,256] [--embed 32] [--lr 5e-4] [--seed 0] [--quiet]
         the SMILE/VBMI benchmark; writes DIR/staircase.csv, .md (per-stage bias,
         variance, MSE) and .svg (one panel a bound)
+    infobound sandwich --y Y --mu MU --sigma SIGMA [--block K] [--device auto|gpu|cpu]
+        [--bits] [--json]
+        lower and upper bounds on I when y_i ~ N(mu_i, diag sigma_i^2) is known (n × D each)
     infobound devices      list every adapter wgpu sees, marking the one `auto` picks
     infobound help         this text
 
@@ -57,6 +61,7 @@ fn run(args: &[String]) -> Result<(), Failure> {
         Some("estimate") => estimate(&args[1..]),
         Some("staircase") => staircase(&args[1..]),
         Some("devices") => devices(),
+        Some("sandwich") => sandwich::sandwich(&args[1..]),
         None | Some("help") | Some("--help") | Some("-h") => {
             println!("{USAGE}");
             Ok(())
