@@ -333,14 +333,9 @@ impl Estimator {
             }
         };
         let ceiling = crate::bounds::ceiling(self.bound, self.batch);
-        if let Some(c) = ceiling {
-            if mi > c - 0.1 {
-                warnings.push(format!(
-                    "the estimate is within 0.1 nats of {}'s ceiling ln K = {c:.3}: the true MI may be higher; raise the batch",
-                    self.bound.name()
-                ));
-            }
-        }
+        warnings.extend(crate::limits::black_box_warnings(
+            self.bound, mi, self.batch, n,
+        ));
         Ok(Report {
             mi,
             std_err,
