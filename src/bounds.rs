@@ -37,6 +37,13 @@ pub enum Bound {
     /// sandwich of SPEC §8, [`crate::sandwich`]), and no bound at all for a learned critic, so
     /// it is not in [`Bound::ALL`] and the estimator refuses it. Full matrix only.
     LeaveOneOut,
+    /// Lautum information LI = KL(p(x)p(y) ‖ p(x,y)) (SPEC §8), Donsker–Varadhan with the roles
+    /// of joint and product swapped: mean S⁻ − log mean exp S⁺ (optimal critic −log r + c).
+    /// Estimates LI, not I.
+    LautumDv,
+    /// Lautum information, NWJ with the roles swapped: mean S⁻ − e⁻¹ mean exp S⁺ (optimal
+    /// critic 1 − log r). Estimates LI, not I.
+    LautumNwj,
 }
 
 impl Bound {
@@ -53,6 +60,8 @@ impl Bound {
             Bound::Mine { .. } => 6,
             Bound::AlphaInfoNce { .. } => 7,
             Bound::LeaveOneOut => 8,
+            Bound::LautumDv => 9,
+            Bound::LautumNwj => 10,
         }
     }
 
@@ -112,9 +121,22 @@ impl Bound {
         Bound::AlphaInfoNce { alpha: 0.01 },
     ];
 
-    /// The bound [`Bound::name`] spells `name`, with the default parameters of [`Bound::ALL`].
+    /// The bounds on the Lautum information LI(X; Y) = KL(p(x)p(y) ‖ p(x,y)) (SPEC §8), not on
+    /// I: every critic form, matrix and shuffled.
+    pub const LAUTUM: [Bound; 2] = [Bound::LautumDv, Bound::LautumNwj];
+
+    /// Whether the bound estimates the Lautum information rather than I.
+    pub fn is_lautum(self) -> bool {
+        matches!(self, Bound::LautumDv | Bound::LautumNwj)
+    }
+
+    /// The bound [`Bound::name`] spells `name` (in [`Bound::ALL`] or [`Bound::LAUTUM`]), with
+    /// the default parameters of [`Bound::ALL`].
     pub fn from_name(name: &str) -> Option<Bound> {
-        Bound::ALL.into_iter().find(|b| b.name() == name)
+        Bound::ALL
+            .into_iter()
+            .chain(Bound::LAUTUM)
+            .find(|b| b.name() == name)
     }
 
     /// Short lowercase name, as the command line spells it.
@@ -129,6 +151,8 @@ impl Bound {
             Bound::Smile { .. } => "smile",
             Bound::AlphaInfoNce { .. } => "alpha-infonce",
             Bound::LeaveOneOut => "leave-one-out",
+            Bound::LautumDv => "lautum-dv",
+            Bound::LautumNwj => "lautum-nwj",
         }
     }
 }
@@ -215,7 +239,8 @@ struct PosNeg {
 
 /// The six bounds whose batch statistic is a mean over the joint scores `pos` against a
 /// partition term over the product-of-marginals scores `neg` (the off-diagonal of the matrix,
-/// or the shuffled negatives): NWJ, TUBA, DV, MINE, JS, SMILE. TUBA's scores come with the
+/// or the shuffled negatives): NWJ, TUBA, DV, MINE, JS, SMILE; and the two Lautum bounds, a
+/// mean over `neg` against a partition term over `pos`. TUBA's scores come with the
 /// baseline already subtracted (S − b), so its gradient with respect to b is minus this one.
 fn pos_neg(bound: Bound, pos: &[f64], neg: &[f64], prev_log_ema: Option<f64>) -> PosNeg {
     let kp = pos.len() as f64;
@@ -224,7 +249,12 @@ fn pos_neg(bound: Bound, pos: &[f64], neg: &[f64], prev_log_ema: Option<f64>) ->
     let mean_pos = pos.iter().sum::<f64>() / kp;
     let lse_neg = log_sum_exp(neg.iter().copied());
     let lme_neg = lse_neg - ln_kn;
+    let mean_neg = neg.iter().sum::<f64>() / kn;
+    let lse_pos = log_sum_exp(pos.iter().copied());
+    let lme_pos = lse_pos - kp.ln();
     let value = match bound {
+        Bound::LautumDv => mean_neg - lme_pos,
+        Bound::LautumNwj => mean_neg - (lme_pos - 1.0).exp(),
         Bound::Nwj => mean_pos - (lme_neg - 1.0).exp(),
         Bound::Tuba | Bound::Js => 1.0 + mean_pos - lme_neg.exp(),
         Bound::Dv | Bound::Mine { .. } => mean_pos - lme_neg,
@@ -256,6 +286,7 @@ fn pos_neg(bound: Bound, pos: &[f64], neg: &[f64], prev_log_ema: Option<f64>) ->
             Bound::Tuba => (n - ln_kn).min(EXP_CLIP).exp(),
             Bound::Dv => (n - lse_neg).exp(),
             Bound::Mine { .. } => (n - ln_kn - log_ema).min(EXP_CLIP).exp(),
+            Bound::LautumDv | Bound::LautumNwj => -1.0 / kn,
             _ => sigmoid(n) / kn,
         })
         .collect();
@@ -263,6 +294,8 @@ fn pos_neg(bound: Bound, pos: &[f64], neg: &[f64], prev_log_ema: Option<f64>) ->
         .iter()
         .map(|&p| match bound {
             Bound::Js | Bound::Smile { .. } => -sigmoid(-p) / kp,
+            Bound::LautumDv => (p - lse_pos).exp(),
+            Bound::LautumNwj => (p - 1.0 - kp.ln()).min(EXP_CLIP).exp(),
             _ => -1.0 / kp,
         })
         .collect();

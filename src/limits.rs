@@ -12,8 +12,13 @@ pub const LIMIT_MARGIN_NATS: f64 = 1.0;
 /// The warnings for a black-box estimate `mi` (nats) of `bound` trained with batches of
 /// `batch` pairs on `n` samples: one when InfoNCE is within [`LIMIT_MARGIN_NATS`] of ln K, one
 /// when any black-box bound is within it of ln n. Empty when neither limit is near.
+/// The Lautum bounds estimate another quantity, to which these limits are not known to apply:
+/// none for them.
 pub fn black_box_warnings(bound: Bound, mi: f64, batch: usize, n: usize) -> Vec<String> {
     let mut out = Vec::new();
+    if bound.is_lautum() {
+        return out;
+    }
     if let Some(c) = crate::bounds::ceiling(bound, batch) {
         if mi > c - LIMIT_MARGIN_NATS {
             out.push(format!(

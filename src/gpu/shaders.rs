@@ -147,6 +147,8 @@ mod tests {
             (Bound::Mine { gamma: 0.5 }, "MINE"),
             (Bound::AlphaInfoNce { alpha: 0.5 }, "ALPHA"),
             (Bound::LeaveOneOut, "LOO"),
+            (Bound::LautumDv, "LAUTUM_DV"),
+            (Bound::LautumNwj, "LAUTUM_NWJ"),
         ];
         for family in [Family::Bounds, Family::MatrixBounds] {
             let source = family.source();
