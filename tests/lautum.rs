@@ -205,3 +205,127 @@ fn lautum_names_round_trip_and_are_apart_from_the_mi_bounds() {
         assert!(!Bound::ALL.contains(&b));
     }
 }
+
+/// LI of the d-dimensional Gaussian channel y = ρx + √(1−ρ²)ε.
+fn lautum_truth(d: usize, rho: f64) -> f64 {
+    let r2 = rho * rho;
+    d as f64 * (r2 / (1.0 - r2) + 0.5 * (1.0 - r2).ln())
+}
+
+/// With the optimal critics (−log r for LI_DV, 1 − log r for LI_NWJ) on n = 200 000 joint pairs
+/// and as many shuffled negatives (x_i, y_{i+1}) of the Gaussian channel, both bounds read LI
+/// within 10% (the sampling error is about 1%). Only for ρ < 1/2: the partition term mean_i
+/// e^(S_ii) = mean_i 1/r(x_i, y_i) has variance ∫ q²/p − 1 (q = p(x)p(y)), finite only when
+/// 2I − Σ_p⁻¹ is positive definite, i.e. 1/(1−ρ) < 2; above it every estimate of these bounds
+/// is heavy-tailed, whatever the critic.
+#[test]
+fn optimal_critics_read_li() {
+    use infobound::tasks::correlated_gaussian;
+    let n = 200_000;
+    for (d, rho) in [(1usize, 0.3), (1, 0.45), (2, 0.45)] {
+        let truth = lautum_truth(d, rho);
+        let (x, y) = correlated_gaussian(d, rho, n, 31 + d as u64);
+        let s2 = 1.0 - rho * rho;
+        let log_r = |i: usize, j: usize| -> f64 {
+            (0..d)
+                .map(|c| {
+                    let (xv, yv) = (f64::from(x[i * d + c]), f64::from(y[j * d + c]));
+                    -(yv - rho * xv).powi(2) / (2.0 * s2) - 0.5 * s2.ln() + yv * yv / 2.0
+                })
+                .sum()
+        };
+        for (bound, shift) in [(Bound::LautumDv, 0.0), (Bound::LautumNwj, 1.0)] {
+            let s: Vec<f32> = (0..2 * n)
+                .map(|e| {
+                    let (i, j) = if e < n {
+                        (e, e)
+                    } else {
+                        (e - n, (e - n + 1) % n)
+                    };
+                    (shift - log_r(i, j)) as f32
+                })
+                .collect();
+            let v = shuffled_eval(bound, &s, None, None).value;
+            eprintln!("{bound:?} d = {d}, ρ = {rho}: {v:.4} vs LI {truth:.4}");
+            assert!(
+                (v - truth).abs() <= 0.1 * truth,
+                "{bound:?} d = {d}, ρ = {rho}: {v} vs {truth}"
+            );
+        }
+    }
+}
+
+/// A trained black-box Lautum bound on the Gaussian channel (d = 1, ρ = 0.45, LI = 0.141), a
+/// small run on the device: within 10% of LI. About 7 s of CPU time on lavapipe; LI_NWJ at
+/// d = 2 (LI = 0.282) read 0.272 ± 0.013 in the same setting, left out for time.
+#[test]
+fn trained_lautum_bounds_estimate_li_within_ten_percent() {
+    use infobound::critic::CriticForm;
+    use infobound::estimator::DeviceChoice;
+    use infobound::tasks::correlated_gaussian;
+    use infobound::{Estimator, Matrix};
+    let Some(_ctx) = gpu() else { return };
+    for (bound, d, rho) in [(Bound::LautumDv, 1usize, 0.45)] {
+        let truth = lautum_truth(d, rho);
+        let (x, y) = correlated_gaussian(d, rho, N, 21);
+        let est = Estimator::default()
+            .with_bound(bound)
+            .with_critic(CriticForm::Separable {
+                hidden: vec![32],
+                embed: 16,
+            })
+            .with_device(DeviceChoice::Gpu)
+            .with_batch(128)
+            .with_eval_batches(64)
+            .with_steps(STEPS)
+            .with_lr(3e-3);
+        let r = est
+            .estimate(
+                Matrix::new(&x, N, d).unwrap(),
+                Matrix::new(&y, N, d).unwrap(),
+            )
+            .unwrap();
+        eprintln!(
+            "{bound:?} d = {d}, ρ = {rho}: {:.4} ± {:.4} vs LI {truth:.4} ({:.1} s)",
+            r.mi, r.std_err, r.seconds
+        );
+        assert!(
+            (r.mi - truth).abs() <= 0.1 * truth,
+            "{bound:?} d = {d}, ρ = {rho}: {} vs {truth}",
+            r.mi
+        );
+    }
+}
+
+const STEPS: u32 = 1500;
+const N: usize = 12_000;
+
+/// The sandwich's plug-in Lautum estimate for the known conditional, K = n = 4000 on the
+/// device: within 10% of LI at d = 2, ρ = 0.45 (and ρ = 0.3 at d = 4, LI = 0.207).
+#[test]
+fn plug_in_lautum_from_the_known_conditional() {
+    use infobound::sandwich::Sandwich;
+    use infobound::tasks::correlated_gaussian;
+    use infobound::Matrix;
+    let Some(ctx) = gpu() else { return };
+    let n = 4000;
+    for (d, rho) in [(2usize, 0.45), (4, 0.3)] {
+        let truth = lautum_truth(d, rho);
+        let (x, y) = correlated_gaussian(d, rho, n, 41 + d as u64);
+        let mu: Vec<f32> = x.iter().map(|v| (rho * f64::from(*v)) as f32).collect();
+        let sigma = vec![(1.0 - rho * rho).sqrt() as f32; n * d];
+        let m = |v| Matrix::new(v, n, d).unwrap();
+        let r = Sandwich::default()
+            .run_on(Some(&ctx), m(&y), m(&mu), m(&sigma))
+            .unwrap();
+        eprintln!(
+            "plug-in d = {d}, ρ = {rho}: {:.4} vs LI {truth:.4}",
+            r.lautum
+        );
+        assert!(
+            (r.lautum - truth).abs() <= 0.1 * truth,
+            "d = {d}: {} vs {truth}",
+            r.lautum
+        );
+    }
+}
