@@ -44,6 +44,10 @@ pub enum Bound {
     /// Lautum information, NWJ with the roles swapped: mean S⁻ − e⁻¹ mean exp S⁺ (optimal
     /// critic 1 − log r). Estimates LI, not I.
     LautumNwj,
+    /// Barber–Agakov (SPEC §8): mean_i [log q(y_i|x_i) − log p(y_i)] with a learned
+    /// diagonal-Gaussian decoder q (the critic form [`crate::critic::CriticForm::Decoder`]) and
+    /// the known standard normal marginal p(y). Not a score bound: no ceiling at ln K or ln n.
+    BarberAgakov,
 }
 
 impl Bound {
@@ -62,6 +66,7 @@ impl Bound {
             Bound::LeaveOneOut => 8,
             Bound::LautumDv => 9,
             Bound::LautumNwj => 10,
+            Bound::BarberAgakov => 11,
         }
     }
 
@@ -104,7 +109,7 @@ impl Bound {
     pub fn supports_shuffled(self) -> bool {
         !matches!(
             self,
-            Bound::InfoNce | Bound::AlphaInfoNce { .. } | Bound::LeaveOneOut
+            Bound::InfoNce | Bound::AlphaInfoNce { .. } | Bound::LeaveOneOut | Bound::BarberAgakov
         )
     }
 
@@ -130,12 +135,19 @@ impl Bound {
         matches!(self, Bound::LautumDv | Bound::LautumNwj)
     }
 
-    /// The bound [`Bound::name`] spells `name` (in [`Bound::ALL`] or [`Bound::LAUTUM`]), with
+    /// Whether the bound uses a known density rather than a black-box critic (Barber–Agakov):
+    /// the black-box limits (ln K, ln n) do not apply to it.
+    pub fn knows_a_density(self) -> bool {
+        matches!(self, Bound::BarberAgakov)
+    }
+
+    /// The bound [`Bound::name`] spells `name` (in [`Bound::ALL`], [`Bound::LAUTUM`], or `ba`), with
     /// the default parameters of [`Bound::ALL`].
     pub fn from_name(name: &str) -> Option<Bound> {
         Bound::ALL
             .into_iter()
             .chain(Bound::LAUTUM)
+            .chain([Bound::BarberAgakov])
             .find(|b| b.name() == name)
     }
 
@@ -153,6 +165,7 @@ impl Bound {
             Bound::LeaveOneOut => "leave-one-out",
             Bound::LautumDv => "lautum-dv",
             Bound::LautumNwj => "lautum-nwj",
+            Bound::BarberAgakov => "ba",
         }
     }
 }
@@ -262,7 +275,7 @@ fn pos_neg(bound: Bound, pos: &[f64], neg: &[f64], prev_log_ema: Option<f64>) ->
             let tau = f64::from(tau);
             mean_pos - (log_sum_exp(neg.iter().map(|s| s.clamp(-tau, tau))) - ln_kn)
         }
-        Bound::InfoNce | Bound::AlphaInfoNce { .. } | Bound::LeaveOneOut => {
+        Bound::InfoNce | Bound::AlphaInfoNce { .. } | Bound::LeaveOneOut | Bound::BarberAgakov => {
             unreachable!("{bound:?} is not a joint-against-negatives bound")
         }
     };

@@ -205,7 +205,8 @@ impl Estimator {
         match &mut self.critic {
             CriticForm::Separable { hidden, .. }
             | CriticForm::Concat { hidden }
-            | CriticForm::Shuffled { hidden } => *hidden = widths,
+            | CriticForm::Shuffled { hidden }
+            | CriticForm::Decoder { hidden } => *hidden = widths,
         }
         self
     }
@@ -245,7 +246,15 @@ impl Estimator {
             )));
         }
         let sx = Standardizer::fit(&x, &train_rows, "x")?;
-        let sy = Standardizer::fit(&y, &train_rows, "y")?;
+        // Barber–Agakov's p(y) is a density of y as given: y is not rescaled for it.
+        let sy = if self.bound.knows_a_density() {
+            Standardizer {
+                mean: vec![0.0; y.cols()],
+                std: vec![1.0; y.cols()],
+            }
+        } else {
+            Standardizer::fit(&y, &train_rows, "y")?
+        };
         let (xs, ys) = (sx.apply(&x, &train_rows), sy.apply(&y, &train_rows));
         let (xt, yt) = (sx.apply(&x, &test_rows), sy.apply(&y, &test_rows));
         let data = TrainData {
@@ -412,7 +421,15 @@ impl Estimator {
             }
             _ => {}
         }
-        if !self.critic.full_matrix() && !self.bound.supports_shuffled() {
+        let decoder = matches!(self.critic, CriticForm::Decoder { .. });
+        if decoder != (self.bound == Bound::BarberAgakov) {
+            return bad(format!(
+                "Barber–Agakov (ba) trains a decoder (critic `decoder`) and a decoder trains only                  Barber–Agakov, not {} with the {} critic",
+                self.bound.name(),
+                self.critic.name()
+            ));
+        }
+        if !decoder && !self.critic.full_matrix() && !self.bound.supports_shuffled() {
             return bad(format!(
                 "{} needs the full score matrix: use the separable or concat critic",
                 self.bound.name()
@@ -431,7 +448,7 @@ impl Estimator {
                 }
                 hidden
             }
-            CriticForm::Shuffled { hidden } => hidden,
+            CriticForm::Shuffled { hidden } | CriticForm::Decoder { hidden } => hidden,
         };
         if hidden.contains(&0) || self.baseline_hidden.contains(&0) {
             return bad("hidden widths must be positive".into());

@@ -12,11 +12,11 @@ pub const LIMIT_MARGIN_NATS: f64 = 1.0;
 /// The warnings for a black-box estimate `mi` (nats) of `bound` trained with batches of
 /// `batch` pairs on `n` samples: one when InfoNCE is within [`LIMIT_MARGIN_NATS`] of ln K, one
 /// when any black-box bound is within it of ln n. Empty when neither limit is near.
-/// The Lautum bounds estimate another quantity, to which these limits are not known to apply:
-/// none for them.
+/// The Lautum bounds estimate another quantity, to which these limits are not known to apply,
+/// and Barber–Agakov knows p(y), which escapes them: none for those.
 pub fn black_box_warnings(bound: Bound, mi: f64, batch: usize, n: usize) -> Vec<String> {
     let mut out = Vec::new();
-    if bound.is_lautum() {
+    if bound.is_lautum() || bound.knows_a_density() {
         return out;
     }
     if let Some(c) = crate::bounds::ceiling(bound, batch) {

@@ -130,6 +130,20 @@ pub enum Op {
         /// The baseline b(y_j) and its gradient (TUBA, α-InfoNCE).
         baseline: Option<(BufId, BufId)>,
     },
+    /// Barber–Agakov (SPEC §8) with a diagonal-Gaussian decoder and the standard normal
+    /// marginal: the value (to the step's history) and d(−V)/d(μ, log σ).
+    BarberAgakov {
+        /// Batch.
+        k: usize,
+        /// Columns of y.
+        dy: usize,
+        /// The decoder's output (K × 2·dy: μ then log σ a row).
+        dec: BufId,
+        /// The batch's y (K × dy).
+        y: BufId,
+        /// d(−V)/d(decoder output), same layout.
+        dout: BufId,
+    },
 }
 
 /// Where a program's batches come from.
@@ -400,6 +414,21 @@ impl TrainSpec {
                     if let Some(n) = &bl {
                         b.backward(n, 0);
                     }
+                }
+            }
+            CriticForm::Decoder { .. } => {
+                let (xb, yb) = draw_split(&mut b, draw_seed, source, k, dx, dy);
+                let (net, base) = &nets[0];
+                let q = b.network(net, *base, k, Input::rows(xb, dx));
+                b.ops.push(Op::BarberAgakov {
+                    k,
+                    dy,
+                    dec: q.output(),
+                    y: yb,
+                    dout: q.doutput(),
+                });
+                if training {
+                    b.backward(&q, 0);
                 }
             }
             CriticForm::Concat { .. } => {

@@ -111,10 +111,12 @@ impl TrainSpec {
         params
     }
 
-    /// Rows the critic scores per step: 2K for shuffled negatives, K² for all pairs.
+    /// Rows the critic scores per step: 2K for shuffled negatives, K² for all pairs, K for a
+    /// decoder.
     pub fn scored_rows(&self) -> usize {
         match self.critic {
             CriticForm::Shuffled { .. } => 2 * self.batch,
+            CriticForm::Decoder { .. } => self.batch,
             _ => self.batch * self.batch,
         }
     }

@@ -170,6 +170,18 @@ impl Workspace {
                     value = eval.value;
                     self.objective = eval.objective;
                 }
+                Op::BarberAgakov {
+                    k,
+                    dy,
+                    dec,
+                    y,
+                    dout,
+                } => {
+                    let mut o = std::mem::take(&mut self.buffers[dout]);
+                    value = ops::barber_agakov(k, dy, &self.buffers[dec], &self.buffers[y], &mut o);
+                    self.buffers[dout] = o;
+                    self.objective = value;
+                }
                 Op::FusedBound {
                     bound,
                     k,

@@ -25,11 +25,13 @@ pub enum Family {
     /// Bounds over the full K×K score matrix, with score and baseline gradients
     /// (`matrix_bounds.wgsl`).
     MatrixBounds,
+    /// Barber–Agakov with a diagonal-Gaussian decoder (`decoder.wgsl`).
+    Decoder,
 }
 
 impl Family {
     /// Every family, for validation tests.
-    pub const ALL: [Family; 7] = [
+    pub const ALL: [Family; 8] = [
         Family::Gemm,
         Family::Reduce,
         Family::Adam,
@@ -37,6 +39,7 @@ impl Family {
         Family::Bounds,
         Family::Pairs,
         Family::MatrixBounds,
+        Family::Decoder,
     ];
 
     /// The file name under `shaders/`.
@@ -49,6 +52,7 @@ impl Family {
             Family::Bounds => "bounds.wgsl",
             Family::Pairs => "pairs.wgsl",
             Family::MatrixBounds => "matrix_bounds.wgsl",
+            Family::Decoder => "decoder.wgsl",
         }
     }
 
@@ -62,7 +66,8 @@ impl Family {
             | Family::Adam
             | Family::Bounds
             | Family::Pairs
-            | Family::MatrixBounds => &["numerics.wgsl"],
+            | Family::MatrixBounds
+            | Family::Decoder => &["numerics.wgsl"],
         }
     }
 
@@ -77,6 +82,7 @@ impl Family {
             Family::Bounds => include_str!("../../shaders/bounds.wgsl"),
             Family::Pairs => include_str!("../../shaders/pairs.wgsl"),
             Family::MatrixBounds => include_str!("../../shaders/matrix_bounds.wgsl"),
+            Family::Decoder => include_str!("../../shaders/decoder.wgsl"),
         };
         let mut source = String::new();
         for library in self.libraries() {

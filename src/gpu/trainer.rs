@@ -224,6 +224,15 @@ fn compile(
                     scratches.push(scratch);
                 }
             }
+            Op::BarberAgakov {
+                k,
+                dy,
+                dec,
+                y,
+                dout,
+            } => {
+                d.push(ctx.barber_agakov(*k, *dy, &b[*dec], &b[*y], &b[*dout], &hist, &state_buf)?)
+            }
             Op::FusedBound {
                 bound,
                 k,

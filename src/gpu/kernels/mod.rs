@@ -4,6 +4,7 @@
 
 mod adam;
 mod bounds;
+mod decoder;
 mod gemm;
 mod matrix_bounds;
 mod pairs;
