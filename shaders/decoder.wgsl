@@ -67,3 +67,4 @@ fn barber_agakov(@builtin(local_invocation_id) lid: vec3<u32>) {
         }
     }
 }
+

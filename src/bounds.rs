@@ -48,6 +48,14 @@ pub enum Bound {
     /// diagonal-Gaussian decoder q (the critic form [`crate::critic::CriticForm::Decoder`]) and
     /// the known standard normal marginal p(y). Not a score bound: no ceiling at ln K or ln n.
     BarberAgakov,
+    /// The multisample bound V_MS (SPEC §8, seed 001): Barber–Agakov plus mean_i [f(x_i, y_i) −
+    /// log(1/(K+1) Σ_{k=0..K} e^(f(x_i, y_ik)))] with K proposals y_ik ~ q(·|x_i) from the
+    /// decoder (critic form [`crate::critic::CriticForm::DecoderCritic`]), drawn on the device;
+    /// the proposals are held fixed (no gradient through them to the decoder).
+    Multisample {
+        /// Proposals a row, K.
+        proposals: u32,
+    },
 }
 
 impl Bound {
@@ -67,6 +75,7 @@ impl Bound {
             Bound::LautumDv => 9,
             Bound::LautumNwj => 10,
             Bound::BarberAgakov => 11,
+            Bound::Multisample { .. } => 12,
         }
     }
 
@@ -109,7 +118,11 @@ impl Bound {
     pub fn supports_shuffled(self) -> bool {
         !matches!(
             self,
-            Bound::InfoNce | Bound::AlphaInfoNce { .. } | Bound::LeaveOneOut | Bound::BarberAgakov
+            Bound::InfoNce
+                | Bound::AlphaInfoNce { .. }
+                | Bound::LeaveOneOut
+                | Bound::BarberAgakov
+                | Bound::Multisample { .. }
         )
     }
 
@@ -138,16 +151,16 @@ impl Bound {
     /// Whether the bound uses a known density rather than a black-box critic (Barber–Agakov):
     /// the black-box limits (ln K, ln n) do not apply to it.
     pub fn knows_a_density(self) -> bool {
-        matches!(self, Bound::BarberAgakov)
+        matches!(self, Bound::BarberAgakov | Bound::Multisample { .. })
     }
 
-    /// The bound [`Bound::name`] spells `name` (in [`Bound::ALL`], [`Bound::LAUTUM`], or `ba`), with
+    /// The bound [`Bound::name`] spells `name` (in [`Bound::ALL`], [`Bound::LAUTUM`], `ba` or `ms` with K = 16), with
     /// the default parameters of [`Bound::ALL`].
     pub fn from_name(name: &str) -> Option<Bound> {
         Bound::ALL
             .into_iter()
             .chain(Bound::LAUTUM)
-            .chain([Bound::BarberAgakov])
+            .chain([Bound::BarberAgakov, Bound::Multisample { proposals: 16 }])
             .find(|b| b.name() == name)
     }
 
@@ -166,6 +179,7 @@ impl Bound {
             Bound::LautumDv => "lautum-dv",
             Bound::LautumNwj => "lautum-nwj",
             Bound::BarberAgakov => "ba",
+            Bound::Multisample { .. } => "ms",
         }
     }
 }
@@ -275,7 +289,11 @@ fn pos_neg(bound: Bound, pos: &[f64], neg: &[f64], prev_log_ema: Option<f64>) ->
             let tau = f64::from(tau);
             mean_pos - (log_sum_exp(neg.iter().map(|s| s.clamp(-tau, tau))) - ln_kn)
         }
-        Bound::InfoNce | Bound::AlphaInfoNce { .. } | Bound::LeaveOneOut | Bound::BarberAgakov => {
+        Bound::InfoNce
+        | Bound::AlphaInfoNce { .. }
+        | Bound::LeaveOneOut
+        | Bound::BarberAgakov
+        | Bound::Multisample { .. } => {
             unreachable!("{bound:?} is not a joint-against-negatives bound")
         }
     };

@@ -202,6 +202,12 @@ pub enum CriticForm {
         /// Hidden widths.
         hidden: Vec<usize>,
     },
+    /// The decoder (as [`CriticForm::Decoder`]) and a concat critic f([x; y]) with the same
+    /// hidden widths, scoring each row's joint pair and its K proposals: the multisample bound.
+    DecoderCritic {
+        /// Hidden widths of both networks.
+        hidden: Vec<usize>,
+    },
 }
 
 impl CriticForm {
@@ -220,6 +226,7 @@ impl CriticForm {
             CriticForm::Concat { .. } => "concat",
             CriticForm::Shuffled { .. } => "shuffled",
             CriticForm::Decoder { .. } => "decoder",
+            CriticForm::DecoderCritic { .. } => "decoder-critic",
         }
     }
 
@@ -234,6 +241,10 @@ impl CriticForm {
                 vec![MlpConfig::new(dx + dy, hidden, 1)]
             }
             CriticForm::Decoder { hidden } => vec![MlpConfig::new(dx, hidden, 2 * dy)],
+            CriticForm::DecoderCritic { hidden } => vec![
+                MlpConfig::new(dx, hidden, 2 * dy),
+                MlpConfig::new(dx + dy, hidden, 1),
+            ],
         }
     }
 }

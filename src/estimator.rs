@@ -206,7 +206,8 @@ impl Estimator {
             CriticForm::Separable { hidden, .. }
             | CriticForm::Concat { hidden }
             | CriticForm::Shuffled { hidden }
-            | CriticForm::Decoder { hidden } => *hidden = widths,
+            | CriticForm::Decoder { hidden }
+            | CriticForm::DecoderCritic { hidden } => *hidden = widths,
         }
         self
     }
@@ -448,7 +449,9 @@ impl Estimator {
                 }
                 hidden
             }
-            CriticForm::Shuffled { hidden } | CriticForm::Decoder { hidden } => hidden,
+            CriticForm::Shuffled { hidden }
+            | CriticForm::Decoder { hidden }
+            | CriticForm::DecoderCritic { hidden } => hidden,
         };
         if hidden.contains(&0) || self.baseline_hidden.contains(&0) {
             return bad("hidden widths must be positive".into());

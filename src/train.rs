@@ -117,6 +117,10 @@ impl TrainSpec {
         match self.critic {
             CriticForm::Shuffled { .. } => 2 * self.batch,
             CriticForm::Decoder { .. } => self.batch,
+            CriticForm::DecoderCritic { .. } => match self.bound {
+                Bound::Multisample { proposals } => self.batch * (proposals as usize + 1),
+                _ => self.batch,
+            },
             _ => self.batch * self.batch,
         }
     }

@@ -202,3 +202,21 @@ pub fn barber_agakov(k: usize, dy: usize, dec: &[f32], y: &[f32], dout: &mut [f3
     }
     total / kf
 }
+
+/// The multisample term as `multisample.wgsl` computes it, in f64: scores f_ik (B rows of
+/// K + 1, the joint pair first), the term mean_i [f_i0 − log(1/(K+1) Σ_k e^(f_ik))], and
+/// ∂(−term)/∂f_ik = (softmax_ik − [k = 0])/B into `dscores`.
+pub fn multisample(b: usize, k: usize, scores: &[f32], dscores: &mut [f32]) -> f64 {
+    let kk = k + 1;
+    let mut total = 0.0;
+    for i in 0..b {
+        let row = &scores[i * kk..(i + 1) * kk];
+        let lse = crate::bounds::log_sum_exp(row.iter().map(|&v| f64::from(v)));
+        total += f64::from(row[0]) - lse + (kk as f64).ln();
+        for (j, &v) in row.iter().enumerate() {
+            let hit = if j == 0 { 1.0 } else { 0.0 };
+            dscores[i * kk + j] = (((f64::from(v) - lse).exp() - hit) / b as f64) as f32;
+        }
+    }
+    total / b as f64
+}

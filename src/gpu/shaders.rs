@@ -27,11 +27,13 @@ pub enum Family {
     MatrixBounds,
     /// Barber–Agakov with a diagonal-Gaussian decoder (`decoder.wgsl`).
     Decoder,
+    /// The multisample bound's proposals and term (`multisample.wgsl`).
+    Multisample,
 }
 
 impl Family {
     /// Every family, for validation tests.
-    pub const ALL: [Family; 8] = [
+    pub const ALL: [Family; 9] = [
         Family::Gemm,
         Family::Reduce,
         Family::Adam,
@@ -40,6 +42,7 @@ impl Family {
         Family::Pairs,
         Family::MatrixBounds,
         Family::Decoder,
+        Family::Multisample,
     ];
 
     /// The file name under `shaders/`.
@@ -53,6 +56,7 @@ impl Family {
             Family::Pairs => "pairs.wgsl",
             Family::MatrixBounds => "matrix_bounds.wgsl",
             Family::Decoder => "decoder.wgsl",
+            Family::Multisample => "multisample.wgsl",
         }
     }
 
@@ -61,7 +65,7 @@ impl Family {
     pub fn libraries(self) -> &'static [&'static str] {
         match self {
             Family::Gemm => &[],
-            Family::Sample => &["numerics.wgsl", "rng.wgsl"],
+            Family::Sample | Family::Multisample => &["numerics.wgsl", "rng.wgsl"],
             Family::Reduce
             | Family::Adam
             | Family::Bounds
@@ -83,6 +87,7 @@ impl Family {
             Family::Pairs => include_str!("../../shaders/pairs.wgsl"),
             Family::MatrixBounds => include_str!("../../shaders/matrix_bounds.wgsl"),
             Family::Decoder => include_str!("../../shaders/decoder.wgsl"),
+            Family::Multisample => include_str!("../../shaders/multisample.wgsl"),
         };
         let mut source = String::new();
         for library in self.libraries() {

@@ -7,6 +7,7 @@ mod bounds;
 mod decoder;
 mod gemm;
 mod matrix_bounds;
+mod multisample;
 mod pairs;
 mod reduce;
 mod sample;
