@@ -150,3 +150,56 @@ fn bad_input_exits_2_with_one_line() {
         assert_eq!(err.trim().lines().count(), 1, "{err}");
     }
 }
+
+/// `estimate --bound ba --critic decoder` (and ms with decoder-critic) on the CPU: the JSON names
+/// them; a known-density bound with a black-box critic is bad input.
+#[test]
+fn known_density_bounds_from_the_command_line() {
+    let d = dir("ba");
+    let (x, y) = correlated_gaussian(1, 0.8, 300, 2);
+    let (xp, yp) = (d.join("x.csv"), d.join("y.csv"));
+    write_csv(&xp, &x, 1);
+    write_csv(&yp, &y, 1);
+    let base = [
+        "estimate",
+        "--x",
+        xp.to_str().unwrap(),
+        "--y",
+        yp.to_str().unwrap(),
+        "--device",
+        "cpu",
+        "--steps",
+        "40",
+        "--batch",
+        "16",
+        "--hidden",
+        "8",
+        "--json",
+    ];
+    for (bound, critic) in [
+        ("ba", "decoder"),
+        ("ms", "decoder-critic"),
+        ("lautum-dv", "shuffled"),
+    ] {
+        let out = Command::new(BIN)
+            .args(base)
+            .args(["--bound", bound, "--critic", critic])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{bound}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let json = String::from_utf8(out.stdout).unwrap();
+        assert!(json.contains(&format!("\"bound\":\"{bound}\"")), "{json}");
+        assert!(json.contains(&format!("\"critic\":\"{critic}\"")), "{json}");
+    }
+    let out = Command::new(BIN)
+        .args(base)
+        .args(["--bound", "ba", "--critic", "separable"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("decoder"));
+}

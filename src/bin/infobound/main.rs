@@ -35,7 +35,9 @@ USAGE:
         X, Y: .npy (float32/float64, 1-D or 2-D, C or Fortran order) or numeric CSV files
         with the same number of rows.
         --bound nwj|infonce|tuba|dv|mine|js|smile|alpha-infonce   (smile)
-        --critic separable|concat|shuffled                          (separable)
+                lautum-dv|lautum-nwj (Lautum information, not I)
+                ba (--critic decoder), ms (--critic decoder-critic): y ~ N(0, I) known
+        --critic separable|concat|shuffled|decoder|decoder-critic   (separable)
         --hidden 128,128   --embed 32 (separable only)   --batch 128   --steps 2000
         --lr 1e-3   --tau 5 (smile)   --alpha 0.01 (alpha-infonce)   --seed 0
         --test-fraction 0.2   --device auto|gpu|cpu   --bits   --json   --quiet
