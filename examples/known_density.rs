@@ -37,7 +37,7 @@ fn main() {
                 .with_batch(128)
                 .with_steps(steps)
                 .with_eval_every(steps.div_ceil(4).max(1))
-                .with_lr(1e-3);
+                .with_lr(3e-3);
             match est.estimate(m(&x), m(&y)) {
                 Ok(r) => format!("{:.2} ± {:.2}", r.mi, r.std_err),
                 Err(e) => format!("failed: {e}"),

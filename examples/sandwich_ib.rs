@@ -8,6 +8,10 @@
 //! the gradient reaches W and s through the reparameterised z as well as through μ and σ.
 //!
 //! cargo run --release --example sandwich_ib
+//!
+//! On lavapipe (1.6 min): the bracket goes from [6.24, 169.6] at step 0 (near-lossless encoder,
+//! the lower bound pinned at ln K) to [5.05, 6.85] at step 300, the read-out's error from 1.12
+//! (untrained) to 0.055.
 
 use infobound::gpu::GpuContext;
 use infobound::rng::{Purpose, Stream};
