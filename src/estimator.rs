@@ -68,6 +68,9 @@ pub struct Estimator {
     pub patience: Option<u32>,
     /// With no held-out rows, the estimate averages this many final training steps.
     pub average_last: u32,
+    /// Barber–Agakov and V_MS: log p(y_i) of every row (nats) when the known marginal is not
+    /// the standard normal; `None`: p(y) = N(0, I). See [`crate::known_marginal`].
+    pub log_marginal: Option<Vec<f32>>,
 }
 
 impl Default for Estimator {
@@ -90,6 +93,7 @@ impl Default for Estimator {
             eval_batches: 16,
             patience: None,
             average_last: 500,
+            log_marginal: None,
         }
     }
 }
@@ -193,6 +197,9 @@ impl Estimator {
         with_patience, patience: Option<u32>);
     setter!(/// Sets how many final steps the estimate averages without held-out rows.
         with_average_last, average_last: u32);
+    setter!(
+        /// Per-row log p(y) for Barber–Agakov and V_MS (`None`: the standard normal).
+        with_log_marginal, log_marginal: Option<Vec<f32>>);
 
     /// Sets Adam's learning rate.
     pub fn with_lr(mut self, lr: f32) -> Self {
@@ -258,6 +265,12 @@ impl Estimator {
         };
         let (xs, ys) = (sx.apply(&x, &train_rows), sy.apply(&y, &train_rows));
         let (xt, yt) = (sx.apply(&x, &test_rows), sy.apply(&y, &test_rows));
+        let (train_shift, test_shift) = crate::known_marginal::shifts(
+            self.bound,
+            self.log_marginal.as_deref(),
+            &y,
+            (&train_rows, &test_rows),
+        )?;
         let data = TrainData {
             x: &xs,
             dx: x.cols(),
@@ -288,7 +301,7 @@ impl Estimator {
         let mut since_best = 0;
         while curve.len() < self.steps as usize {
             let now = (self.steps as usize - curve.len()).min(self.eval_every as usize) as u32;
-            curve.extend(trainer.train(now)?);
+            curve.extend(trainer.train(now)?.into_iter().map(|v| v + train_shift));
             if test_rows.is_empty() {
                 progress(&Progress {
                     step: trainer.step(),
@@ -310,6 +323,7 @@ impl Estimator {
                     },
                 });
             }
+            let values: Vec<f32> = values.into_iter().map(|v| v + test_shift).collect();
             let (mi, std_err) = mean_and_se(&values);
             let e = Evaluation {
                 step: trainer.step(),

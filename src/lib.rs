@@ -31,6 +31,7 @@ mod error;
 pub mod estimator;
 pub mod gpu;
 pub mod io;
+pub mod known_marginal;
 pub mod limits;
 pub mod linalg;
 pub mod optim;
