@@ -109,6 +109,33 @@ fn json_bracket_holds_the_true_value() {
         "{json} vs I = {truth}"
     );
     assert!(upper - lower < 0.5, "{json}");
+
+    // The same σ given as log σ: the same bracket.
+    let sigma_log = d.join("log_sigma.csv");
+    let s = ((1.0f64 - 0.64).sqrt().ln()) as f32;
+    write_csv(&sigma_log, &[s; 600], 2);
+    let out = run(&[
+        "sandwich",
+        "--y",
+        y.to_str().unwrap(),
+        "--mu",
+        mu.to_str().unwrap(),
+        "--log-sigma",
+        sigma_log.to_str().unwrap(),
+        "--block",
+        "100",
+        "--device",
+        "cpu",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let again = String::from_utf8(out.stdout).unwrap();
+    assert!((number(&again, "lower") - lower).abs() < 1e-5, "{again}");
+    assert!((number(&again, "upper") - upper).abs() < 1e-5, "{again}");
 }
 
 #[test]

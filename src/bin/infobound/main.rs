@@ -47,7 +47,8 @@ USAGE:
         [--hidden 256,256,256] [--embed 32] [--lr 5e-4] [--seed 0] [--quiet]
         the SMILE/VBMI benchmark; writes DIR/staircase.csv, .md (per-stage bias,
         variance, MSE) and .svg (one panel a bound)
-    infobound sandwich --y Y --mu MU --sigma SIGMA [--block K] [--device auto|gpu|cpu]
+    infobound sandwich --y Y --mu MU --sigma SIGMA|--log-sigma LOGSIGMA [--block K]
+        [--device auto|gpu|cpu]
         [--bits] [--json]
         lower and upper bounds on I when y_i ~ N(mu_i, diag sigma_i^2) is known (n × D each)
     infobound devices      list every adapter wgpu sees, marking the one `auto` picks

@@ -12,7 +12,14 @@ use crate::json::{json_num, json_str};
 use crate::units::unit;
 
 /// The options `sandwich` takes a value for.
-const VALUED: &[&str] = &["--y", "--mu", "--sigma", "--block", "--device"];
+const VALUED: &[&str] = &[
+    "--y",
+    "--mu",
+    "--sigma",
+    "--log-sigma",
+    "--block",
+    "--device",
+];
 
 /// The switches `sandwich` takes.
 const SWITCHES: &[&str] = &["--bits", "--json"];
@@ -25,14 +32,26 @@ pub fn sandwich(args: &[String]) -> Result<(), Failure> {
             .get(name)
             .ok_or_else(|| usage(format!("sandwich needs {name} FILE")))
     };
-    let (ypath, mupath, sigmapath) = (path("--y")?, path("--mu")?, path("--sigma")?);
+    let (ypath, mupath) = (path("--y")?, path("--mu")?);
+    // σ as given, or as log σ (what an encoder usually outputs).
+    let (sigmapath, log_sigma) = match (flags.get("--sigma"), flags.get("--log-sigma")) {
+        (Some(p), None) => (p, false),
+        (None, Some(p)) => (p, true),
+        (Some(_), Some(_)) => return Err(usage("give --sigma or --log-sigma, not both")),
+        (None, None) => return Err(usage("sandwich needs --sigma FILE (or --log-sigma FILE)")),
+    };
     let block: Option<usize> = flags.parsed("--block", "a block size")?;
     let cfg = Sandwich::default()
         .with_block(block)
         .with_device(flags.device()?);
     let y = read_table(Path::new(ypath))?;
     let mu = read_table(Path::new(mupath))?;
-    let sigma = read_table(Path::new(sigmapath))?;
+    let mut sigma = read_table(Path::new(sigmapath))?;
+    if log_sigma {
+        for v in &mut sigma.data {
+            *v = v.exp();
+        }
+    }
     let report = cfg.run(y.matrix()?, mu.matrix()?, sigma.matrix()?)?;
     let bits = flags.has("--bits");
     if flags.has("--json") {
