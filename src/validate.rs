@@ -91,6 +91,28 @@ pub enum InputError {
         /// The value given.
         value: String,
     },
+    /// A bound and a critic that do not go together: Barber–Agakov trains a decoder, and the
+    /// decoder critic trains nothing else.
+    #[error(
+        "{bound} with the {critic} critic: Barber–Agakov (ba) trains a decoder (critic \
+         `decoder`) and the decoder critic trains only Barber–Agakov"
+    )]
+    CriticMismatch {
+        /// The bound's name.
+        bound: &'static str,
+        /// The critic's name.
+        critic: &'static str,
+    },
+    /// A statistic that bounds I only with the true log-density as its critic, never with a
+    /// learned one.
+    #[error(
+        "{bound} bounds I only with the true log-density as critic (infobound::sandwich), not \
+         with a learned critic"
+    )]
+    NeedsTrueDensity {
+        /// The bound's name.
+        bound: &'static str,
+    },
     /// A bound that needs every pair's score, with a critic that scores only K negatives.
     #[error("{bound} needs the full score matrix: use the separable or concat critic")]
     NeedsFullMatrix {
@@ -214,9 +236,21 @@ pub(crate) fn settings(est: &Estimator) -> Result<(), InputError> {
             "in (0, 1)",
             gamma,
         )?,
+        Bound::LeaveOneOut => {
+            return Err(InputError::NeedsTrueDensity {
+                bound: est.bound.name(),
+            })
+        }
         _ => {}
     }
-    if !est.critic.full_matrix() && !est.bound.supports_shuffled() {
+    let decoder = matches!(est.critic, CriticForm::Decoder { .. });
+    if decoder != (est.bound == Bound::BarberAgakov) {
+        return Err(InputError::CriticMismatch {
+            bound: est.bound.name(),
+            critic: est.critic.name(),
+        });
+    }
+    if !decoder && !est.critic.full_matrix() && !est.bound.supports_shuffled() {
         return Err(InputError::NeedsFullMatrix {
             bound: est.bound.name(),
         });
@@ -235,7 +269,9 @@ pub(crate) fn settings(est: &Estimator) -> Result<(), InputError> {
             )?;
             hidden
         }
-        CriticForm::Shuffled { hidden } => hidden,
+        CriticForm::Shuffled { hidden }
+        | CriticForm::Decoder { hidden }
+        | CriticForm::DecoderCritic { hidden } => hidden,
     };
     if hidden.contains(&0) || est.baseline_hidden.contains(&0) {
         return Err(setting("hidden widths", "positive", 0));

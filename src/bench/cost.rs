@@ -55,6 +55,11 @@ impl StepCost {
             let (f, a) = match &spec.critic {
                 CriticForm::Separable { .. } => network(&net, |_| k),
                 CriticForm::Shuffled { .. } => network(&net, |_| 2.0 * k),
+                // Per-row networks. V_MS's critic also scores the proposals, which this
+                // model does not count: the known-density bounds are not benchmarked.
+                CriticForm::Decoder { .. } | CriticForm::DecoderCritic { .. } => {
+                    network(&net, |_| k)
+                }
                 CriticForm::Concat { .. } => {
                     // The split first layer runs on K rows (x and y parts); every later layer
                     // on all K² pairs.

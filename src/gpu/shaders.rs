@@ -29,11 +29,15 @@ pub enum Family {
     Probe,
     /// The element-wise glue of the fused contrastive losses (`contrastive.wgsl`).
     Contrastive,
+    /// Barber–Agakov with a diagonal-Gaussian decoder (`decoder.wgsl`).
+    Decoder,
+    /// The multisample bound's proposals and term (`multisample.wgsl`).
+    Multisample,
 }
 
 impl Family {
     /// Every family, for validation tests.
-    pub const ALL: [Family; 9] = [
+    pub const ALL: [Family; 11] = [
         Family::Gemm,
         Family::Reduce,
         Family::Adam,
@@ -43,6 +47,8 @@ impl Family {
         Family::MatrixBounds,
         Family::Probe,
         Family::Contrastive,
+        Family::Decoder,
+        Family::Multisample,
     ];
 
     /// The file name under `shaders/`.
@@ -57,6 +63,8 @@ impl Family {
             Family::MatrixBounds => "matrix_bounds.wgsl",
             Family::Probe => "probe.wgsl",
             Family::Contrastive => "contrastive.wgsl",
+            Family::Decoder => "decoder.wgsl",
+            Family::Multisample => "multisample.wgsl",
         }
     }
 
@@ -65,14 +73,15 @@ impl Family {
     pub fn libraries(self) -> &'static [&'static str] {
         match self {
             Family::Gemm => &[],
-            Family::Sample => &["numerics.wgsl", "rng.wgsl"],
+            Family::Sample | Family::Multisample => &["numerics.wgsl", "rng.wgsl"],
             Family::Reduce
             | Family::Adam
             | Family::Bounds
             | Family::Pairs
             | Family::MatrixBounds
             | Family::Probe
-            | Family::Contrastive => &["numerics.wgsl"],
+            | Family::Contrastive
+            | Family::Decoder => &["numerics.wgsl"],
         }
     }
 
@@ -89,6 +98,8 @@ impl Family {
             Family::MatrixBounds => include_str!("../../shaders/matrix_bounds.wgsl"),
             Family::Probe => include_str!("../../shaders/probe.wgsl"),
             Family::Contrastive => include_str!("../../shaders/contrastive.wgsl"),
+            Family::Decoder => include_str!("../../shaders/decoder.wgsl"),
+            Family::Multisample => include_str!("../../shaders/multisample.wgsl"),
         };
         let mut source = String::new();
         for library in self.libraries() {
@@ -158,6 +169,9 @@ mod tests {
             (Bound::Tuba, "TUBA"),
             (Bound::Mine { gamma: 0.5 }, "MINE"),
             (Bound::AlphaInfoNce { alpha: 0.5 }, "ALPHA"),
+            (Bound::LeaveOneOut, "LOO"),
+            (Bound::LautumDv, "LAUTUM_DV"),
+            (Bound::LautumNwj, "LAUTUM_NWJ"),
         ];
         for family in [Family::Bounds, Family::MatrixBounds] {
             let source = family.source();

@@ -250,6 +250,43 @@ pub(super) fn compile(
                     scratches.push(scratch);
                 }
             }
+            Op::BarberAgakov {
+                k,
+                dy,
+                dec,
+                y,
+                dout,
+            } => {
+                d.push(ctx.barber_agakov(*k, *dy, &b[*dec], &b[*y], &b[*dout], &hist, &state_buf)?)
+            }
+            Op::Proposals {
+                seed,
+                b: rows_b,
+                k,
+                dx,
+                dy,
+                x,
+                y,
+                dec,
+                rows,
+            } => d.push(ctx.ms_proposals(
+                *seed,
+                (*rows_b, *k, *dx, *dy),
+                &b[*x],
+                &b[*y],
+                &b[*dec],
+                &b[*rows],
+                &state_buf,
+            )?),
+            Op::Multisample {
+                b: rows_b,
+                k,
+                scores,
+                dscores,
+                ..
+            } => {
+                d.push(ctx.ms_term((*rows_b, *k), &b[*scores], &b[*dscores], &hist, &state_buf)?)
+            }
             Op::FusedBound {
                 bound,
                 k,

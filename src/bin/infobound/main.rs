@@ -16,6 +16,7 @@ mod files;
 mod json;
 mod plot;
 mod progress;
+mod sandwich;
 mod sigpipe;
 mod staircase;
 mod staircase_files;
@@ -38,7 +39,9 @@ USAGE:
         X, Y: .npy (float32/float64, 1-D or 2-D, C or Fortran order) or numeric CSV files
         with the same number of rows.
         --bound nwj|infonce|tuba|dv|mine|js|smile|alpha-infonce   (smile)
-        --critic separable|concat|shuffled                          (separable)
+                lautum-dv|lautum-nwj (Lautum information, not I)
+                ba (--critic decoder), ms (--critic decoder-critic): y ~ N(0, I) known
+        --critic separable|concat|shuffled|decoder|decoder-critic   (separable)
         --hidden 128,128   --embed 32 (separable only)   --batch 128   --steps 2000
         --lr 1e-3   --tau 5 (smile)   --alpha 0.01 (alpha-infonce)   --seed 0
         --test-fraction 0.2   --device auto|gpu|cpu   --bits   --json   --quiet
@@ -52,6 +55,10 @@ USAGE:
         [--configs standard,bmi] [--seconds 2] [--repeats 3] [--train-steps N]
         training throughput (steps/s) beside the cost model and the floor it implies
         on this adapter's measured copy and FMA probes (see BENCHMARKS.md)
+    infobound sandwich --y Y --mu MU --sigma SIGMA|--log-sigma LOGSIGMA [--block K]
+        [--device auto|gpu|cpu]
+        [--bits] [--json]
+        lower and upper bounds on I when y_i ~ N(mu_i, diag sigma_i^2) is known (n × D each)
     infobound devices      list every adapter wgpu sees, marking the one `auto` picks
     infobound help         this text
 
@@ -66,6 +73,7 @@ fn run(args: &[String]) -> Result<(), Failure> {
         Some("staircase") => staircase(&args[1..]),
         Some("devices") => devices(),
         Some("bench") => crate::bench::bench(&args[1..]),
+        Some("sandwich") => sandwich::sandwich(&args[1..]),
         None | Some("help") | Some("--help") | Some("-h") => {
             println!("{USAGE}");
             Ok(())

@@ -5,8 +5,10 @@
 mod adam;
 mod bounds;
 mod contrastive;
+mod decoder;
 mod gemm;
 mod matrix_bounds;
+mod multisample;
 mod pairs;
 mod probe;
 mod reduce;
