@@ -26,6 +26,13 @@ const JS: u32 = 2u;
 const SMILE: u32 = 3u;
 const TUBA: u32 = 5u;
 const MINE: u32 = 6u;
+// Lautum information (SPEC §8): mean(neg) − log mean exp(pos), resp. mean(neg) − e^(−1) mean
+// exp(pos). The second log-sum-exp (SMILE's clipped negatives) runs over pos for them.
+const LAUTUM_DV: u32 = 9u;
+const LAUTUM_NWJ: u32 = 10u;
+fn lautum() -> bool {
+    return BOUND == LAUTUM_DV || BOUND == LAUTUM_NWJ;
+}
 override BOUND: u32 = 0u;
 
 @group(0) @binding(0) var<uniform> p: BoundParams;
@@ -55,8 +62,8 @@ fn neg_at(i: u32) -> f32 {
     return scores[p.k + i];
 }
 
-// sums: (Σ pos, Σ softplus(−pos), Σ softplus(neg), 0); lses: (LSE(neg), LSE(clip(neg, ±τ))),
-// with TUBA's scores less the baseline.
+// sums: (Σ pos, Σ softplus(−pos), Σ softplus(neg), Σ neg); lses: (LSE(neg), LSE(clip(neg, ±τ)),
+// or LSE(pos) for the Lautum bounds), with TUBA's scores less the baseline.
 var<workgroup> sums: array<vec4<f32>, 256>;
 var<workgroup> lses: array<vec4<f32>, 256>;
 // MINE's log m_t, from thread 0 to the gradient loop.
@@ -72,9 +79,9 @@ fn shuffled_bound(@builtin(local_invocation_id) lid: vec3<u32>) {
     for (var i = t; i < k; i += WG) {
         let pos = pos_at(i);
         let ng = neg_at(i);
-        s += vec4<f32>(pos, num_softplus(-pos), num_softplus(ng), 0.0);
+        s += vec4<f32>(pos, num_softplus(-pos), num_softplus(ng), ng);
         neg = num_lse_push(neg, ng);
-        clipped = num_lse_push(clipped, clamp(ng, -p.tau, p.tau));
+        clipped = num_lse_push(clipped, select(clamp(ng, -p.tau, p.tau), pos, lautum()));
     }
     sums[t] = s;
     lses[t] = vec4<f32>(neg, clipped);
@@ -118,6 +125,9 @@ fn shuffled_bound(@builtin(local_invocation_id) lid: vec3<u32>) {
                 atomicStore(&state[NUM_STATE_MINE_LOG_EMA], bitcast<u32>(log_m));
                 mine_log_m = log_m;
             }
+            // lme_clip is log mean exp(pos) here.
+            case LAUTUM_DV: { value = total.w / kf - lme_clip; }
+            case LAUTUM_NWJ: { value = total.w / kf - exp(lme_clip - 1.0); }
             case SMILE, default: { value = mean_pos - lme_clip; }
         }
         hist[step % p.hist_len] = value;
@@ -145,6 +155,14 @@ fn shuffled_bound(@builtin(local_invocation_id) lid: vec3<u32>) {
             }
             // ∇Z/m_t with m_t held, Z = mean exp(neg).
             case MINE: { d_neg = exp(min(ng - log_k - log_m, NUM_EXP_CLIP)); }
+            case LAUTUM_DV: {
+                d_neg = -1.0 / kf;
+                d_pos = exp(pos - l.z) / l.w;
+            }
+            case LAUTUM_NWJ: {
+                d_neg = -1.0 / kf;
+                d_pos = exp(min(pos - 1.0 - log_k, NUM_EXP_CLIP));
+            }
             // JS and SMILE train on the JS objective.
             case JS, SMILE, default: {
                 d_pos = -num_sigmoid(-pos) / kf;

@@ -65,6 +65,18 @@ const INFONCE: u32 = 4u;
 const TUBA: u32 = 5u;
 const MINE: u32 = 6u;
 const ALPHA: u32 = 7u;
+// The leave-one-out statistic of the sandwich's upper bound (SPEC §8): log(K−1) + mean_i
+// (S_ii − log Σ_{j≠i} e^(S_ij)); an upper bound on I only when S_ij = log p(y_i | x_j).
+const LOO: u32 = 8u;
+// Lautum information (SPEC §8), DV and NWJ with joint and product swapped: mean_off(S) −
+// log mean_i e^(S_ii), resp. mean_off(S) − e^(−1) mean_i e^(S_ii). row_stats then keeps
+// (S_ii, Σ_{j≠i} S_ij) in a row's two slots, so finalize's log-sum-exp runs over the diagonal
+// and its sum over the off-diagonal.
+const LAUTUM_DV: u32 = 9u;
+const LAUTUM_NWJ: u32 = 10u;
+fn lautum() -> bool {
+    return BOUND == LAUTUM_DV || BOUND == LAUTUM_NWJ;
+}
 override BOUND: u32 = 0u;
 // 1: S_ij = dot(G_i, H_j) on the fly (`s` holds G, `h_emb` H); 0: `s` holds the K×K scores.
 override FUSED: u32 = 0u;
@@ -168,7 +180,11 @@ fn row_stats(@builtin(global_invocation_id) gid: vec3<u32>) {
         if (j == i) {
             scratch[ROW_LEN * i + 2u] = v;
         }
-        if (j != i || whole_row) {
+        if (lautum()) {
+            if (j != i) {
+                sum += v;
+            }
+        } else if (j != i || whole_row) {
             let t = row_term(v, j);
             // Online log-sum-exp with one exp an entry: the sum is rescaled when the max moves.
             if (t > m) {
@@ -184,10 +200,16 @@ fn row_stats(@builtin(global_invocation_id) gid: vec3<u32>) {
         scratch[ROW_LEN * i + 1u] = sum;
         return;
     }
-    let lse = m + log(sum);
     let d = scratch[ROW_LEN * i + 2u];
+    if (lautum()) {
+        scratch[ROW_LEN * i] = d;
+        scratch[ROW_LEN * i + 1u] = sum;
+        return;
+    }
+    let lse = m + log(sum);
     var diag = d;
-    if (BOUND == INFONCE) {
+    if (BOUND == INFONCE || BOUND == LOO) {
+        // LOO's lse is over the row off its diagonal (whole_row is false).
         diag = d - lse;
     } else if (BOUND == TUBA) {
         diag = d - baseline[i];
@@ -333,6 +355,10 @@ fn finalize(@builtin(local_invocation_id) lid: vec3<u32>) {
     var log_m = 0.0;
     switch BOUND {
         case INFONCE: { value = log(kf) + mean_diag; }
+        case LOO: { value = log(kf - 1.0) + mean_diag; }
+        // Here lse_off is log Σ_i e^(S_ii) and total.x is Σ_{i≠j} S_ij (see row_stats).
+        case LAUTUM_DV: { value = total.x / n - (lse_off - log(kf)); }
+        case LAUTUM_NWJ: { value = total.x / n - exp(lse_off - log(kf) - 1.0); }
         // exp of a log-mean-exp: it overflows only when the bound really is −∞, and the flag
         // below then stops the run.
         case NWJ: { value = mean_diag - exp(lme_off - 1.0); }
@@ -406,6 +432,22 @@ fn dscore(i: u32, j: u32, v: f32) -> f32 {
     var d: f32;
     if (BOUND == INFONCE) {
         d = exp(v - scratch[ROW_LEN * i]) / kf - select(0.0, 1.0 / kf, i == j);
+    } else if (lautum()) {
+        if (i != j) {
+            d = -1.0 / n;
+        } else if (BOUND == LAUTUM_DV) {
+            // e^(S_ii − log Σ_l e^(S_ll)) ≤ 1
+            d = exp(v - scratch[global_base() + GLOBAL_LSE_OFF]);
+        } else {
+            d = exp(min(v - 1.0 - log(kf), NUM_EXP_CLIP));
+        }
+    } else if (BOUND == LOO) {
+        // e^(S_ij − log Σ_{l≠i} e^(S_il)) ≤ 1 off the diagonal; the diagonal is not in the sum.
+        if (i == j) {
+            d = -1.0 / kf;
+        } else {
+            d = exp(v - scratch[ROW_LEN * i]) / kf;
+        }
     } else if (BOUND == ALPHA) {
         d = alpha_grad(i, j, v);
     } else if (BOUND == JS || BOUND == SMILE) {

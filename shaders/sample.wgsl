@@ -1,7 +1,8 @@
 // Random draws on the device with the counter-based generator of rng.wgsl (prepended):
 // minibatches and negatives for training, synthetic batches of the staircase task (SPEC §4),
 // and raw streams that tests compare with Rust. Twins: src/cpu/ops.rs (gather_shuffled) and
-// src/cpu/sample.rs (the rest).
+// src/cpu/sample.rs (the rest). Every entry runs on the two-dimensional grid of
+// GpuContext::grid (num_flat_index), so a launch past 65 535 workgroups folds into y.
 
 struct SampleParams {
     // Data rows (gathers), elements to draw (fills) or entries of the ρ schedule (synthetic).
@@ -18,14 +19,23 @@ struct SampleParams {
     purpose: u32,
     // Step (fills; gathers and synthetic batches read it from `state`).
     step: u32,
-    _pad0: u32,
+    // Data rows in each part of xs and ys but the last (gathers; see x_at).
+    rows_per_part: u32,
     _pad1: u32,
     _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: SampleParams;
+// The data, split by rows over up to four bindings each when larger than one binding allows
+// (src/gpu/rows.rs): part q holds rows q·rows_per_part.. . Unused parts repeat the last.
 @group(0) @binding(1) var<storage, read> xs: array<f32>;
 @group(0) @binding(2) var<storage, read> ys: array<f32>;
+@group(0) @binding(7) var<storage, read> xs1: array<f32>;
+@group(0) @binding(8) var<storage, read> xs2: array<f32>;
+@group(0) @binding(9) var<storage, read> xs3: array<f32>;
+@group(0) @binding(10) var<storage, read> ys1: array<f32>;
+@group(0) @binding(11) var<storage, read> ys2: array<f32>;
+@group(0) @binding(12) var<storage, read> ys3: array<f32>;
 // The shuffled layout, the x half of a split batch, or a fill.
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<storage, read> state: array<u32>;
@@ -40,6 +50,30 @@ override TRANSFORM: u32 = 0u;
 // First normal index of the synthetic noise ε (`cpu::sample::NOISE_OFFSET`): x uses indices
 // below it, ε above, so the two never share a draw while K·d ≤ 2^31 (checked by the host).
 const NOISE_OFFSET: u32 = 0x80000000u;
+
+// Element (row, c) of the data x: the part that holds the row, then the row within it.
+fn x_at(row: u32, c: u32) -> f32 {
+    let q = row / p.rows_per_part;
+    let i = (row - q * p.rows_per_part) * p.dx + c;
+    switch q {
+        case 0u: { return xs[i]; }
+        case 1u: { return xs1[i]; }
+        case 2u: { return xs2[i]; }
+        default: { return xs3[i]; }
+    }
+}
+
+// Element (row, c) of the data y (see x_at).
+fn y_at(row: u32, c: u32) -> f32 {
+    let q = row / p.rows_per_part;
+    let i = (row - q * p.rows_per_part) * p.dy + c;
+    switch q {
+        case 0u: { return ys[i]; }
+        case 1u: { return ys1[i]; }
+        case 2u: { return ys2[i]; }
+        default: { return ys3[i]; }
+    }
+}
 
 // The step's minibatch: a fresh permutation σ of the n data rows; batch entry i is row σ(i),
 // so a batch never repeats a row. gather_shuffled and gather_batch share it, so both
@@ -63,8 +97,11 @@ fn shuffled_pair(step: u32, r: u32) -> vec2<u32> {
 // A batch of K joint rows [x_i ; y_i] followed by K product rows [x_i ; y_π(i)] of the data,
 // one invocation a row (the permutation is walked once per row, not once per element).
 @compute @workgroup_size(64)
-fn gather_shuffled(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let r = gid.x;
+fn gather_shuffled(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let r = num_flat_index(gid, groups, 64u);
     if (r >= 2u * p.k) {
         return;
     }
@@ -77,27 +114,30 @@ fn gather_shuffled(@builtin(global_invocation_id) gid: vec3<u32>) {
         yi = rng_perm_apply(batch, pair.y);
     }
     for (var c = 0u; c < p.dx; c++) {
-        out[r * p.ld + c] = xs[xi * p.dx + c];
+        out[r * p.ld + c] = x_at(xi, c);
     }
     for (var c = 0u; c < p.dy; c++) {
-        out[r * p.ld + p.dx + c] = ys[yi * p.dy + c];
+        out[r * p.ld + p.dx + c] = y_at(yi, c);
     }
 }
 
 // The same batch for the full-matrix critics: out = Xb (K × dx) and out_y = Yb (K × dy),
 // row i from data row σ(i), i.e. the joint rows of gather_shuffled at the same step.
 @compute @workgroup_size(64)
-fn gather_batch(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let i = gid.x;
+fn gather_batch(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let i = num_flat_index(gid, groups, 64u);
     if (i >= p.k) {
         return;
     }
     let row = rng_perm_apply(minibatch(state[NUM_STATE_STEP]), i);
     for (var c = 0u; c < p.dx; c++) {
-        out[i * p.dx + c] = xs[row * p.dx + c];
+        out[i * p.dx + c] = x_at(row, c);
     }
     for (var c = 0u; c < p.dy; c++) {
-        out_y[i * p.dy + c] = ys[row * p.dy + c];
+        out_y[i * p.dy + c] = y_at(row, c);
     }
 }
 
@@ -130,8 +170,11 @@ fn gauss_y(step: u32, e: u32, r: f32) -> f32 {
 // The staircase on the device, one invocation an element: out = Xb (K × d) standard normals,
 // out_y = Yb (K × d) their correlated partners, for the step in state[NUM_STATE_STEP].
 @compute @workgroup_size(64)
-fn sample_gaussian_batch(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let e = gid.x;
+fn sample_gaussian_batch(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let e = num_flat_index(gid, groups, 64u);
     if (e >= p.k * p.dx) {
         return;
     }
@@ -145,8 +188,11 @@ fn sample_gaussian_batch(@builtin(global_invocation_id) gid: vec3<u32>) {
 // The same draws in gather_shuffled's layout (2K × 2d): row r = [x_i ; y_j] with (i, j) from
 // shuffled_pair, so the joint critic can train on the staircase. One invocation an element.
 @compute @workgroup_size(64)
-fn sample_gaussian_shuffled(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let e = gid.x;
+fn sample_gaussian_shuffled(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let e = num_flat_index(gid, groups, 64u);
     let d = p.dx;
     if (e >= 4u * p.k * d) {
         return;
@@ -164,8 +210,11 @@ fn sample_gaussian_shuffled(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 // out[i] = the i-th standard normal of stream (key, purpose, step).
 @compute @workgroup_size(64)
-fn fill_normal(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let i = gid.x;
+fn fill_normal(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let i = num_flat_index(gid, groups, 64u);
     if (i >= p.n) {
         return;
     }
@@ -174,8 +223,11 @@ fn fill_normal(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 // out[4i .. 4i+4] = the raw words of block i, as f32 bit patterns (tests compare bits).
 @compute @workgroup_size(64)
-fn fill_words(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let i = gid.x;
+fn fill_words(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let i = num_flat_index(gid, groups, 64u);
     if (i >= p.n) {
         return;
     }
@@ -187,8 +239,11 @@ fn fill_words(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 // out[i] = σ(i) for a permutation of [0, n), and out[n + i] = the derangement π(i), as bit patterns.
 @compute @workgroup_size(64)
-fn fill_permutation(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let i = gid.x;
+fn fill_permutation(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let i = num_flat_index(gid, groups, 64u);
     if (i >= p.n) {
         return;
     }

@@ -32,6 +32,30 @@ pub enum Bound {
         /// Interpolation weight in (0, 1).
         alpha: f32,
     },
+    /// The leave-one-out statistic log(K−1) + mean_i (S_ii − log Σ_{j≠i} e^(S_ij)): an *upper*
+    /// bound on I when the scores are the true log-densities S_ij = log p(y_i | x_j) (the
+    /// sandwich of SPEC §8, [`crate::sandwich`]), and no bound at all for a learned critic, so
+    /// it is not in [`Bound::ALL`] and the estimator refuses it. Full matrix only.
+    LeaveOneOut,
+    /// Lautum information LI = KL(p(x)p(y) ‖ p(x,y)) (SPEC §8), Donsker–Varadhan with the roles
+    /// of joint and product swapped: mean S⁻ − log mean exp S⁺ (optimal critic −log r + c).
+    /// Estimates LI, not I.
+    LautumDv,
+    /// Lautum information, NWJ with the roles swapped: mean S⁻ − e⁻¹ mean exp S⁺ (optimal
+    /// critic 1 − log r). Estimates LI, not I.
+    LautumNwj,
+    /// Barber–Agakov (SPEC §8): mean_i [log q(y_i|x_i) − log p(y_i)] with a learned
+    /// diagonal-Gaussian decoder q (the critic form [`crate::critic::CriticForm::Decoder`]) and
+    /// the known standard normal marginal p(y). Not a score bound: no ceiling at ln K or ln n.
+    BarberAgakov,
+    /// The multisample bound V_MS (SPEC §8, seed 001): Barber–Agakov plus mean_i [f(x_i, y_i) −
+    /// log(1/(K+1) Σ_{k=0..K} e^(f(x_i, y_ik)))] with K proposals y_ik ~ q(·|x_i) from the
+    /// decoder (critic form [`crate::critic::CriticForm::DecoderCritic`]), drawn on the device;
+    /// the proposals are held fixed (no gradient through them to the decoder).
+    Multisample {
+        /// Proposals a row, K.
+        proposals: u32,
+    },
 }
 
 impl Bound {
@@ -47,6 +71,11 @@ impl Bound {
             Bound::Tuba => 5,
             Bound::Mine { .. } => 6,
             Bound::AlphaInfoNce { .. } => 7,
+            Bound::LeaveOneOut => 8,
+            Bound::LautumDv => 9,
+            Bound::LautumNwj => 10,
+            Bound::BarberAgakov => 11,
+            Bound::Multisample { .. } => 12,
         }
     }
 
@@ -87,7 +116,14 @@ impl Bound {
     /// needs the whole K×K score matrix): every bound but InfoNCE and α-InfoNCE, whose
     /// normaliser runs over the other samples of a row or column.
     pub fn supports_shuffled(self) -> bool {
-        !matches!(self, Bound::InfoNce | Bound::AlphaInfoNce { .. })
+        !matches!(
+            self,
+            Bound::InfoNce
+                | Bound::AlphaInfoNce { .. }
+                | Bound::LeaveOneOut
+                | Bound::BarberAgakov
+                | Bound::Multisample { .. }
+        )
     }
 
     /// Every bound, in SPEC §2's order, with the default parameters: SMILE τ = 5, MINE γ = 0.9
@@ -103,9 +139,29 @@ impl Bound {
         Bound::AlphaInfoNce { alpha: 0.01 },
     ];
 
-    /// The bound [`Bound::name`] spells `name`, with the default parameters of [`Bound::ALL`].
+    /// The bounds on the Lautum information LI(X; Y) = KL(p(x)p(y) ‖ p(x,y)) (SPEC §8), not on
+    /// I: every critic form, matrix and shuffled.
+    pub const LAUTUM: [Bound; 2] = [Bound::LautumDv, Bound::LautumNwj];
+
+    /// Whether the bound estimates the Lautum information rather than I.
+    pub fn is_lautum(self) -> bool {
+        matches!(self, Bound::LautumDv | Bound::LautumNwj)
+    }
+
+    /// Whether the bound uses a known density rather than a black-box critic (Barber–Agakov):
+    /// the black-box limits (ln K, ln n) do not apply to it.
+    pub fn knows_a_density(self) -> bool {
+        matches!(self, Bound::BarberAgakov | Bound::Multisample { .. })
+    }
+
+    /// The bound [`Bound::name`] spells `name` (in [`Bound::ALL`], [`Bound::LAUTUM`], `ba` or `ms` with K = 16), with
+    /// the default parameters of [`Bound::ALL`].
     pub fn from_name(name: &str) -> Option<Bound> {
-        Bound::ALL.into_iter().find(|b| b.name() == name)
+        Bound::ALL
+            .into_iter()
+            .chain(Bound::LAUTUM)
+            .chain([Bound::BarberAgakov, Bound::Multisample { proposals: 16 }])
+            .find(|b| b.name() == name)
     }
 
     /// Short lowercase name, as the command line spells it.
@@ -119,6 +175,11 @@ impl Bound {
             Bound::Js => "js",
             Bound::Smile { .. } => "smile",
             Bound::AlphaInfoNce { .. } => "alpha-infonce",
+            Bound::LeaveOneOut => "leave-one-out",
+            Bound::LautumDv => "lautum-dv",
+            Bound::LautumNwj => "lautum-nwj",
+            Bound::BarberAgakov => "ba",
+            Bound::Multisample { .. } => "ms",
         }
     }
 }
@@ -205,7 +266,8 @@ struct PosNeg {
 
 /// The six bounds whose batch statistic is a mean over the joint scores `pos` against a
 /// partition term over the product-of-marginals scores `neg` (the off-diagonal of the matrix,
-/// or the shuffled negatives): NWJ, TUBA, DV, MINE, JS, SMILE. TUBA's scores come with the
+/// or the shuffled negatives): NWJ, TUBA, DV, MINE, JS, SMILE; and the two Lautum bounds, a
+/// mean over `neg` against a partition term over `pos`. TUBA's scores come with the
 /// baseline already subtracted (S − b), so its gradient with respect to b is minus this one.
 fn pos_neg(bound: Bound, pos: &[f64], neg: &[f64], prev_log_ema: Option<f64>) -> PosNeg {
     let kp = pos.len() as f64;
@@ -214,7 +276,12 @@ fn pos_neg(bound: Bound, pos: &[f64], neg: &[f64], prev_log_ema: Option<f64>) ->
     let mean_pos = pos.iter().sum::<f64>() / kp;
     let lse_neg = log_sum_exp(neg.iter().copied());
     let lme_neg = lse_neg - ln_kn;
+    let mean_neg = neg.iter().sum::<f64>() / kn;
+    let lse_pos = log_sum_exp(pos.iter().copied());
+    let lme_pos = lse_pos - kp.ln();
     let value = match bound {
+        Bound::LautumDv => mean_neg - lme_pos,
+        Bound::LautumNwj => mean_neg - (lme_pos - 1.0).exp(),
         Bound::Nwj => mean_pos - (lme_neg - 1.0).exp(),
         Bound::Tuba | Bound::Js => 1.0 + mean_pos - lme_neg.exp(),
         Bound::Dv | Bound::Mine { .. } => mean_pos - lme_neg,
@@ -222,7 +289,11 @@ fn pos_neg(bound: Bound, pos: &[f64], neg: &[f64], prev_log_ema: Option<f64>) ->
             let tau = f64::from(tau);
             mean_pos - (log_sum_exp(neg.iter().map(|s| s.clamp(-tau, tau))) - ln_kn)
         }
-        Bound::InfoNce | Bound::AlphaInfoNce { .. } => {
+        Bound::InfoNce
+        | Bound::AlphaInfoNce { .. }
+        | Bound::LeaveOneOut
+        | Bound::BarberAgakov
+        | Bound::Multisample { .. } => {
             unreachable!("{bound:?} is not a joint-against-negatives bound")
         }
     };
@@ -246,6 +317,7 @@ fn pos_neg(bound: Bound, pos: &[f64], neg: &[f64], prev_log_ema: Option<f64>) ->
             Bound::Tuba => (n - ln_kn).min(EXP_CLIP).exp(),
             Bound::Dv => (n - lse_neg).exp(),
             Bound::Mine { .. } => (n - ln_kn - log_ema).min(EXP_CLIP).exp(),
+            Bound::LautumDv | Bound::LautumNwj => -1.0 / kn,
             _ => sigmoid(n) / kn,
         })
         .collect();
@@ -253,6 +325,8 @@ fn pos_neg(bound: Bound, pos: &[f64], neg: &[f64], prev_log_ema: Option<f64>) ->
         .iter()
         .map(|&p| match bound {
             Bound::Js | Bound::Smile { .. } => -sigmoid(-p) / kp,
+            Bound::LautumDv => (p - lse_pos).exp(),
+            Bound::LautumNwj => (p - 1.0 - kp.ln()).min(EXP_CLIP).exp(),
             _ => -1.0 / kp,
         })
         .collect();
@@ -334,6 +408,7 @@ pub fn matrix_eval(
     let s: Vec<f64> = s.iter().map(|&v| f64::from(v)).collect();
     match bound {
         Bound::InfoNce => info_nce(&s, k),
+        Bound::LeaveOneOut => leave_one_out(&s, k),
         Bound::AlphaInfoNce { alpha } => {
             alpha_info_nce(&s, b.as_deref().expect("checked"), k, f64::from(alpha))
         }
@@ -381,6 +456,37 @@ fn info_nce(s: &[f64], k: usize) -> MatrixBoundEval {
         value += (row[i] - lse) / kf;
         for (j, &v) in row.iter().enumerate() {
             ds[i * k + j] = (v - lse).exp() / kf - if i == j { 1.0 / kf } else { 0.0 };
+        }
+    }
+    MatrixBoundEval {
+        value,
+        objective: value,
+        ds,
+        db: vec![0.0; k],
+        log_ema: f64::NAN,
+    }
+}
+
+/// The leave-one-out statistic on the full matrix: log(K−1) + mean_i (S_ii − log Σ_{j≠i} e^(S_ij)),
+/// with ∂(−V)/∂S_ij = −[i=j]/K + [i≠j] e^(S_ij − LSE_off(i))/K.
+fn leave_one_out(s: &[f64], k: usize) -> MatrixBoundEval {
+    let kf = k as f64;
+    let mut ds = vec![0.0; k * k];
+    let mut value = (kf - 1.0).ln();
+    for (i, row) in s.chunks_exact(k).enumerate() {
+        let off = row
+            .iter()
+            .enumerate()
+            .filter(|&(j, _)| j != i)
+            .map(|(_, &v)| v);
+        let lse = log_sum_exp(off);
+        value += (row[i] - lse) / kf;
+        for (j, &v) in row.iter().enumerate() {
+            ds[i * k + j] = if i == j {
+                -1.0 / kf
+            } else {
+                (v - lse).exp() / kf
+            };
         }
     }
     MatrixBoundEval {

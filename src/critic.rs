@@ -196,12 +196,27 @@ pub enum CriticForm {
         /// Hidden widths.
         hidden: Vec<usize>,
     },
+    /// Not a critic but a decoder q(y|x) = N(μ(x), diag σ(x)²): an MLP on x giving μ and log σ
+    /// (2·dy outputs, μ first), for Barber–Agakov (SPEC §8). K rows a batch.
+    Decoder {
+        /// Hidden widths.
+        hidden: Vec<usize>,
+    },
+    /// The decoder (as [`CriticForm::Decoder`]) and a concat critic f([x; y]) with the same
+    /// hidden widths, scoring each row's joint pair and its K proposals: the multisample bound.
+    DecoderCritic {
+        /// Hidden widths of both networks.
+        hidden: Vec<usize>,
+    },
 }
 
 impl CriticForm {
     /// Whether the batch is scored as the full K×K matrix (else K joint + K shuffled).
     pub fn full_matrix(&self) -> bool {
-        !matches!(self, CriticForm::Shuffled { .. })
+        !matches!(
+            self,
+            CriticForm::Shuffled { .. } | CriticForm::Decoder { .. }
+        )
     }
 
     /// Short lowercase name, as the command line spells it.
@@ -210,6 +225,8 @@ impl CriticForm {
             CriticForm::Separable { .. } => "separable",
             CriticForm::Concat { .. } => "concat",
             CriticForm::Shuffled { .. } => "shuffled",
+            CriticForm::Decoder { .. } => "decoder",
+            CriticForm::DecoderCritic { .. } => "decoder-critic",
         }
     }
 
@@ -223,6 +240,11 @@ impl CriticForm {
             CriticForm::Concat { hidden } | CriticForm::Shuffled { hidden } => {
                 vec![MlpConfig::new(dx + dy, hidden, 1)]
             }
+            CriticForm::Decoder { hidden } => vec![MlpConfig::new(dx, hidden, 2 * dy)],
+            CriticForm::DecoderCritic { hidden } => vec![
+                MlpConfig::new(dx, hidden, 2 * dy),
+                MlpConfig::new(dx + dy, hidden, 1),
+            ],
         }
     }
 }

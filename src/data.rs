@@ -1,5 +1,6 @@
 //! Borrowed row-major matrices, their validation and standardisation.
 
+use crate::validate::InputError;
 use crate::Error;
 
 /// A borrowed row-major f32 matrix: `rows` × `cols`, element (i, j) at `data[i * cols + j]`.
@@ -14,15 +15,18 @@ impl<'a> Matrix<'a> {
     /// Views `data` as `rows` × `cols`; fails when the lengths disagree.
     pub fn new(data: &'a [f32], rows: usize, cols: usize) -> Result<Self, Error> {
         if cols == 0 {
-            return Err(Error::InvalidInput(
-                "a matrix needs at least one column".into(),
-            ));
+            return Err(InputError::NoColumns {
+                name: "a matrix".into(),
+            }
+            .into());
         }
         if rows.checked_mul(cols) != Some(data.len()) {
-            return Err(Error::InvalidInput(format!(
-                "{} values do not make a {rows} × {cols} matrix",
-                data.len()
-            )));
+            return Err(InputError::Shape {
+                len: data.len(),
+                rows,
+                cols,
+            }
+            .into());
         }
         Ok(Self { data, rows, cols })
     }
@@ -53,14 +57,19 @@ impl<'a> Matrix<'a> {
 
     /// Fails on the first NaN or infinity, naming its row and column (`name` says which input).
     pub fn check_finite(&self, name: &str) -> Result<(), Error> {
+        Ok(self.finite(name)?)
+    }
+
+    /// [`Self::check_finite`] with the typed error.
+    pub(crate) fn finite(&self, name: &str) -> Result<(), InputError> {
         match self.data.iter().position(|v| !v.is_finite()) {
             None => Ok(()),
-            Some(at) => Err(Error::InvalidInput(format!(
-                "{name} has a non-finite value ({}) at row {}, column {}",
-                self.data[at],
-                at / self.cols,
-                at % self.cols
-            ))),
+            Some(at) => Err(InputError::NotFinite {
+                name: name.into(),
+                row: at / self.cols,
+                col: at % self.cols,
+                value: self.data[at],
+            }),
         }
     }
 }
@@ -100,9 +109,11 @@ impl Standardizer {
             .zip(&mean)
             .position(|(s, mu)| *s <= 1e-12 * mu.abs().max(1e-30))
         {
-            return Err(Error::InvalidInput(format!(
-                "column {j} of {name} is constant on the training rows; remove it"
-            )));
+            return Err(InputError::ConstantColumn {
+                name: name.into(),
+                col: j,
+            }
+            .into());
         }
         Ok(Self { mean, std })
     }

@@ -1,12 +1,16 @@
 //! The library's error type.
 
 use crate::gpu::GpuError;
+use crate::validate::InputError;
 
 /// Everything an estimate can fail with. Every variant's message is one readable line.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The data or a setting cannot be used.
+    /// The data or a setting cannot be used (the typed cases: [`InputError`]).
+    #[error("invalid input: {0}")]
+    Input(#[from] InputError),
+    /// Any other setting or argument that cannot be used, in words.
     #[error("invalid input: {0}")]
     InvalidInput(String),
     /// The GPU failed (and the CPU was not an acceptable fallback).
@@ -27,6 +31,13 @@ pub enum Error {
     /// reported instead; the message is [`crate::runaway::Runaway::warning`]'s.
     #[error("no estimate: {0}")]
     RunawayEstimate(String),
+}
+
+impl Error {
+    /// True for bad input (the data or a setting), as opposed to a failure while running.
+    pub fn is_input(&self) -> bool {
+        matches!(self, Error::Input(_) | Error::InvalidInput(_))
+    }
 }
 
 impl From<crate::train::Divergence> for Error {

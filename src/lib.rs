@@ -23,8 +23,10 @@ macro_rules! setter {
     };
 }
 
+pub mod bench;
 pub mod bounds;
 pub mod clip;
+pub mod contrastive;
 pub mod cpu;
 pub mod critic;
 pub mod data;
@@ -32,16 +34,22 @@ mod error;
 pub mod estimator;
 pub mod gpu;
 pub mod io;
+pub mod known_marginal;
+pub mod limits;
 pub mod linalg;
 pub mod mine_ema;
 pub mod optim;
 pub mod program;
 pub mod rng;
 pub mod runaway;
+pub mod sandwich;
+pub mod split_eval;
 pub mod staircase;
 pub mod tasks;
 pub mod train;
+pub mod validate;
 
 pub use data::Matrix;
 pub use error::Error;
 pub use estimator::{DeviceChoice, Estimator, Progress, Report};
+pub use validate::InputError;

@@ -137,6 +137,54 @@ pub enum Op {
         /// The max-norm clip, if any.
         max_norm: Option<f32>,
     },
+    /// Barber–Agakov (SPEC §8) with a diagonal-Gaussian decoder and the standard normal
+    /// marginal: the value (to the step's history) and d(−V)/d(μ, log σ).
+    BarberAgakov {
+        /// Batch.
+        k: usize,
+        /// Columns of y.
+        dy: usize,
+        /// The decoder's output (K × 2·dy: μ then log σ a row).
+        dec: BufId,
+        /// The batch's y (K × dy).
+        y: BufId,
+        /// d(−V)/d(decoder output), same layout.
+        dout: BufId,
+    },
+    /// The multisample bound's proposals: the critic's rows [x_i ; y_ik], y_ik drawn from the
+    /// decoder on the device (see `multisample.wgsl`).
+    Proposals {
+        /// Seeds the proposal stream.
+        seed: u64,
+        /// Rows of the batch (B).
+        b: usize,
+        /// Proposals a row (K).
+        k: usize,
+        /// Columns of x and y.
+        dx: usize,
+        /// Columns of y.
+        dy: usize,
+        /// The batch's x (B × dx).
+        x: BufId,
+        /// The batch's y (B × dy).
+        y: BufId,
+        /// The decoder's output (B × 2·dy).
+        dec: BufId,
+        /// The critic's rows (B·(K+1) × (dx + dy)).
+        rows: BufId,
+    },
+    /// The multisample term: adds mean_i [f_i0 − log(1/(K+1) Σ_k e^(f_ik))] to the step's value
+    /// and writes d(−V)/df.
+    Multisample {
+        /// Rows of the batch (B).
+        b: usize,
+        /// Proposals a row (K).
+        k: usize,
+        /// The critic's scores (B·(K+1)).
+        scores: BufId,
+        /// d(−V)/d(scores).
+        dscores: BufId,
+    },
 }
 
 /// Where a program's batches come from.
@@ -407,6 +455,66 @@ impl TrainSpec {
                     if let Some(n) = &bl {
                         b.backward(n, 0);
                     }
+                }
+            }
+            CriticForm::Decoder { .. } => {
+                let (xb, yb) = draw_split(&mut b, draw_seed, source, k, dx, dy);
+                let (net, base) = &nets[0];
+                let q = b.network(net, *base, k, Input::rows(xb, dx));
+                b.ops.push(Op::BarberAgakov {
+                    k,
+                    dy,
+                    dec: q.output(),
+                    y: yb,
+                    dout: q.doutput(),
+                });
+                if training {
+                    b.backward(&q, 0);
+                }
+            }
+            CriticForm::DecoderCritic { .. } => {
+                let proposals = match self.bound {
+                    Bound::Multisample { proposals } => proposals as usize,
+                    other => unreachable!("{other:?} with the decoder-critic form"),
+                };
+                let (xb, yb) = draw_split(&mut b, draw_seed, source, k, dx, dy);
+                let (dnet, dbase) = &nets[0];
+                let q = b.network(dnet, *dbase, k, Input::rows(xb, dx));
+                b.ops.push(Op::BarberAgakov {
+                    k,
+                    dy,
+                    dec: q.output(),
+                    y: yb,
+                    dout: q.doutput(),
+                });
+                let rows = b.buf("proposal rows", k * (proposals + 1) * (dx + dy));
+                b.ops.push(Op::Proposals {
+                    seed: draw_seed,
+                    b: k,
+                    k: proposals,
+                    dx,
+                    dy,
+                    x: xb,
+                    y: yb,
+                    dec: q.output(),
+                    rows,
+                });
+                let (fnet, fbase) = &nets[1];
+                let f = b.network(
+                    fnet,
+                    *fbase,
+                    k * (proposals + 1),
+                    Input::rows(rows, dx + dy),
+                );
+                b.ops.push(Op::Multisample {
+                    b: k,
+                    k: proposals,
+                    scores: f.output(),
+                    dscores: f.doutput(),
+                });
+                if training {
+                    b.backward(&q, 0);
+                    b.backward(&f, 0);
                 }
             }
             CriticForm::Concat { .. } => {

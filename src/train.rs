@@ -120,10 +120,16 @@ impl TrainSpec {
         params
     }
 
-    /// Rows the critic scores per step: 2K for shuffled negatives, K² for all pairs.
+    /// Rows the critic scores per step: 2K for shuffled negatives, K² for all pairs, K for a
+    /// decoder.
     pub fn scored_rows(&self) -> usize {
         match self.critic {
             CriticForm::Shuffled { .. } => 2 * self.batch,
+            CriticForm::Decoder { .. } => self.batch,
+            CriticForm::DecoderCritic { .. } => match self.bound {
+                Bound::Multisample { proposals } => self.batch * (proposals as usize + 1),
+                _ => self.batch,
+            },
             _ => self.batch * self.batch,
         }
     }

@@ -568,3 +568,95 @@ fn estimates_on_the_gpu_agree_with_the_cpu() {
     let (g, c) = (num(&gpu, "mi"), num(&cpu, "mi"));
     assert!((g - c).abs() < 1e-3, "gpu {g} against cpu {c}");
 }
+
+#[test]
+fn refused_settings_and_values_exit_2_with_one_line() {
+    let d = dir("refused");
+    let (x, y) = gaussian(2, 200);
+    let p = |n: &str| d.join(n).to_str().unwrap().to_string();
+    write_npy(Path::new(&p("x.npy")), &x, Some(2), false, false);
+    write_npy(Path::new(&p("y.npy")), &y, Some(2), false, false);
+    let mut constant = y.clone();
+    (0..200).for_each(|r| constant[2 * r] = 1.25);
+    write_npy(
+        Path::new(&p("constant.npy")),
+        &constant,
+        Some(2),
+        false,
+        false,
+    );
+    let mut inf = x.clone();
+    inf[2 * 150] = f32::NEG_INFINITY;
+    write_npy(Path::new(&p("inf.npy")), &inf, Some(2), false, false);
+    std::fs::write(p("header_only.csv"), "a,b\n").unwrap();
+    std::fs::write(p("empty.csv"), "").unwrap();
+    let est = |x: &str, y: &str, extra: &[&str]| {
+        let mut a: Vec<String> = vec!["estimate".into(), "--x".into(), p(x), "--y".into(), p(y)];
+        // TINY's settings, except those `extra` sets.
+        for pair in TINY.chunks(2) {
+            if !extra.contains(&pair[0]) {
+                a.extend(pair.iter().map(|s| s.to_string()));
+            }
+        }
+        a.extend(extra.iter().map(|s| s.to_string()));
+        let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+        run(&refs)
+    };
+    let check = |out: Output, what: &str| {
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{what}: stderr {err}");
+        assert_eq!(err.lines().count(), 1, "{what}: one line, got {err}");
+        assert!(err.contains(what), "{err:?} lacks {what:?}");
+    };
+    check(
+        est("x.npy", "constant.npy", &[]),
+        "column 0 of y is constant",
+    );
+    check(est("inf.npy", "y.npy", &[]), "(-inf) at row 150, column 0");
+    check(est("x.npy", "header_only.csv", &[]), "no data rows");
+    check(est("empty.csv", "y.npy", &[]), "no data rows");
+    check(
+        est("x.npy", "y.npy", &["--bound", "smile", "--tau", "0"]),
+        "τ must be positive",
+    );
+    check(
+        est(
+            "x.npy",
+            "y.npy",
+            &[
+                "--bound",
+                "alpha-infonce",
+                "--alpha",
+                "1.5",
+                "--critic",
+                "separable",
+            ],
+        ),
+        "α must be in (0, 1)",
+    );
+    check(
+        est("x.npy", "y.npy", &["--test-fraction", "1"]),
+        "test fraction",
+    );
+    check(
+        est("x.npy", "y.npy", &["--test-fraction", "0.02"]),
+        "4 held-out rows are fewer than one batch of 16",
+    );
+}
+
+#[test]
+fn a_diverged_run_exits_1_with_one_line_naming_the_step() {
+    let d = dir("diverged");
+    let (x, y) = gaussian(2, 200);
+    let p = |n: &str| d.join(n);
+    write_npy(&p("x.npy"), &x, Some(2), false, false);
+    write_npy(&p("y.npy"), &y, Some(2), false, false);
+    let out = estimate(&p("x.npy"), &p("y.npy"), &["--bound", "dv", "--lr", "1e30"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr {err}");
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(lines[0].contains("diverged at step"), "{err}");
+    assert!(lines[0].contains("lower the learning rate"), "{err}");
+    assert!(out.stdout.is_empty());
+}

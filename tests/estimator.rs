@@ -71,7 +71,7 @@ fn the_cpu_backend_estimates_too() {
 
 fn invalid(result: Result<infobound::Report, Error>) -> String {
     match result {
-        Err(Error::InvalidInput(msg)) => msg,
+        Err(e) if e.is_input() => e.to_string(),
         other => panic!("expected InvalidInput, got {other:?}"),
     }
 }

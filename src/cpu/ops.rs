@@ -180,3 +180,43 @@ pub fn pair_reduce(rows: bool, k: usize, width: usize, src: &[f32], out: &mut [f
         }
     }
 }
+
+/// Barber–Agakov on a batch of K rows as `decoder.wgsl` computes it, in f64: `dec` holds the
+/// decoder's output (K × 2·dy: μ then log σ a row), `y` the batch's y. Returns V = mean_i
+/// Σ_d [−½ z² − log σ + ½ y²] (log q(y|x) − log N(y; 0, I)) and writes ∂(−V)/∂(μ, log σ) =
+/// (−z/σ, 1 − z²)/K to `dout`.
+pub fn barber_agakov(k: usize, dy: usize, dec: &[f32], y: &[f32], dout: &mut [f32]) -> f64 {
+    let kf = k as f64;
+    let mut total = 0.0;
+    for i in 0..k {
+        for c in 0..dy {
+            let at = i * 2 * dy + c;
+            let (mu, log_s) = (f64::from(dec[at]), f64::from(dec[at + dy]));
+            let yv = f64::from(y[i * dy + c]);
+            let inv_s = (-log_s).min(crate::bounds::EXP_CLIP).exp();
+            let z = (yv - mu) * inv_s;
+            total += -0.5 * z * z - log_s + 0.5 * yv * yv;
+            dout[at] = (-z * inv_s / kf) as f32;
+            dout[at + dy] = ((1.0 - z * z) / kf) as f32;
+        }
+    }
+    total / kf
+}
+
+/// The multisample term as `multisample.wgsl` computes it, in f64: scores f_ik (B rows of
+/// K + 1, the joint pair first), the term mean_i [f_i0 − log(1/(K+1) Σ_k e^(f_ik))], and
+/// ∂(−term)/∂f_ik = (softmax_ik − [k = 0])/B into `dscores`.
+pub fn multisample(b: usize, k: usize, scores: &[f32], dscores: &mut [f32]) -> f64 {
+    let kk = k + 1;
+    let mut total = 0.0;
+    for i in 0..b {
+        let row = &scores[i * kk..(i + 1) * kk];
+        let lse = crate::bounds::log_sum_exp(row.iter().map(|&v| f64::from(v)));
+        total += f64::from(row[0]) - lse + (kk as f64).ln();
+        for (j, &v) in row.iter().enumerate() {
+            let hit = if j == 0 { 1.0 } else { 0.0 };
+            dscores[i * kk + j] = (((f64::from(v) - lse).exp() - hit) / b as f64) as f32;
+        }
+    }
+    total / b as f64
+}

@@ -120,6 +120,41 @@ pub fn sample_gaussian_shuffled(
     out
 }
 
+/// The critic rows of the multisample bound as `multisample.wgsl`'s `proposals` draws them:
+/// row i·(K+1) + k is [x_i ; y_i] for k = 0 and [x_i ; μ_i + σ_i ε_ik] otherwise, ε_ik,c the
+/// normal of index (i·K + k − 1)·dy + c of the step's proposal stream; `dec` holds μ_i then
+/// log σ_i a row.
+#[allow(clippy::too_many_arguments)]
+pub fn proposals(
+    seed: u64,
+    step: u32,
+    b: usize,
+    k: usize,
+    (x, dx): (&[f32], usize),
+    (y, dy): (&[f32], usize),
+    dec: &[f32],
+) -> Vec<f32> {
+    let ld = dx + dy;
+    let mut rows = vec![0.0f32; b * (k + 1) * ld];
+    for i in 0..b {
+        for kk in 0..=k {
+            let r = i * (k + 1) + kk;
+            rows[r * ld..r * ld + dx].copy_from_slice(&x[i * dx..(i + 1) * dx]);
+            for c in 0..dy {
+                rows[r * ld + dx + c] = if kk == 0 {
+                    y[i * dy + c]
+                } else {
+                    let at = i * 2 * dy + c;
+                    let index = ((i * k + kk - 1) * dy + c) as u32;
+                    let eps = normal_f32(seed, Purpose::Proposal, step, index);
+                    dec[at] + dec[at + dy].min(crate::bounds::EXP_CLIP as f32).exp() * eps
+                };
+            }
+        }
+    }
+    rows
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

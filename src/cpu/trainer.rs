@@ -179,6 +179,52 @@ impl Workspace {
                     value = eval.value;
                     self.objective = eval.objective;
                 }
+                Op::BarberAgakov {
+                    k,
+                    dy,
+                    dec,
+                    y,
+                    dout,
+                } => {
+                    let mut o = std::mem::take(&mut self.buffers[dout]);
+                    value = ops::barber_agakov(k, dy, &self.buffers[dec], &self.buffers[y], &mut o);
+                    self.buffers[dout] = o;
+                    self.objective = value;
+                }
+                Op::Proposals {
+                    seed,
+                    b,
+                    k,
+                    dx,
+                    dy,
+                    x,
+                    y,
+                    dec,
+                    rows,
+                } => {
+                    self.buffers[rows] = sample::proposals(
+                        seed,
+                        step,
+                        b,
+                        k,
+                        (&self.buffers[x], dx),
+                        (&self.buffers[y], dy),
+                        &self.buffers[dec],
+                    );
+                }
+                Op::Multisample {
+                    b,
+                    k,
+                    scores,
+                    dscores,
+                } => {
+                    let mut o = std::mem::take(&mut self.buffers[dscores]);
+                    let term = ops::multisample(b, k, &self.buffers[scores], &mut o);
+                    self.buffers[dscores] = o;
+                    // Barber–Agakov's op set the value just before.
+                    value += term;
+                    self.objective += term;
+                }
                 Op::FusedBound {
                     bound,
                     k,

@@ -174,7 +174,8 @@ impl GpuContext {
         let limits = adapter.limits();
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("infobound"),
-            required_features: wgpu::Features::empty(),
+            // Timestamps where offered, for benchmarks (`infobound::bench`); nothing else.
+            required_features: adapter.features() & wgpu::Features::TIMESTAMP_QUERY,
             required_limits: limits.clone(),
             ..Default::default()
         }))

@@ -2,15 +2,21 @@
 
 mod buffer;
 mod context;
+mod contrastive;
 mod dispatch;
 mod error;
 pub mod kernels;
 mod pipelines;
+mod rows;
 pub mod shaders;
+mod split_eval;
 mod trainer;
 
 pub use buffer::GpuBuffer;
 pub use context::{list_adapters, AdapterSummary, GpuContext};
+pub use contrastive::ContrastiveLoss;
 pub use dispatch::Dispatch;
 pub use error::GpuError;
+pub use rows::{DeviceRows, MAX_PARTS};
+pub use split_eval::SplitEvaluator;
 pub use trainer::GpuTrainer;

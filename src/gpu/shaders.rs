@@ -27,11 +27,19 @@ pub enum Family {
     MatrixBounds,
     /// Gradient norms and their clipping (`clip.wgsl`).
     Clip,
+    /// Memory-bandwidth and arithmetic-throughput probes for benchmarks (`probe.wgsl`).
+    Probe,
+    /// The element-wise glue of the fused contrastive losses (`contrastive.wgsl`).
+    Contrastive,
+    /// Barber–Agakov with a diagonal-Gaussian decoder (`decoder.wgsl`).
+    Decoder,
+    /// The multisample bound's proposals and term (`multisample.wgsl`).
+    Multisample,
 }
 
 impl Family {
     /// Every family, for validation tests.
-    pub const ALL: [Family; 8] = [
+    pub const ALL: [Family; 12] = [
         Family::Gemm,
         Family::Reduce,
         Family::Adam,
@@ -40,6 +48,10 @@ impl Family {
         Family::Pairs,
         Family::MatrixBounds,
         Family::Clip,
+        Family::Probe,
+        Family::Contrastive,
+        Family::Decoder,
+        Family::Multisample,
     ];
 
     /// The file name under `shaders/`.
@@ -53,6 +65,10 @@ impl Family {
             Family::Pairs => "pairs.wgsl",
             Family::MatrixBounds => "matrix_bounds.wgsl",
             Family::Clip => "clip.wgsl",
+            Family::Probe => "probe.wgsl",
+            Family::Contrastive => "contrastive.wgsl",
+            Family::Decoder => "decoder.wgsl",
+            Family::Multisample => "multisample.wgsl",
         }
     }
 
@@ -61,12 +77,15 @@ impl Family {
     pub fn libraries(self) -> &'static [&'static str] {
         match self {
             Family::Gemm => &[],
-            Family::Sample => &["numerics.wgsl", "rng.wgsl"],
+            Family::Sample | Family::Multisample => &["numerics.wgsl", "rng.wgsl"],
             Family::Reduce
             | Family::Adam
             | Family::Bounds
             | Family::Pairs
             | Family::MatrixBounds
+            | Family::Probe
+            | Family::Contrastive
+            | Family::Decoder
             | Family::Clip => &["numerics.wgsl"],
         }
     }
@@ -83,6 +102,10 @@ impl Family {
             Family::Pairs => include_str!("../../shaders/pairs.wgsl"),
             Family::MatrixBounds => include_str!("../../shaders/matrix_bounds.wgsl"),
             Family::Clip => include_str!("../../shaders/clip.wgsl"),
+            Family::Probe => include_str!("../../shaders/probe.wgsl"),
+            Family::Contrastive => include_str!("../../shaders/contrastive.wgsl"),
+            Family::Decoder => include_str!("../../shaders/decoder.wgsl"),
+            Family::Multisample => include_str!("../../shaders/multisample.wgsl"),
         };
         let mut source = String::new();
         for library in self.libraries() {
@@ -152,6 +175,9 @@ mod tests {
             (Bound::Tuba, "TUBA"),
             (Bound::Mine { gamma: 0.5 }, "MINE"),
             (Bound::AlphaInfoNce { alpha: 0.5 }, "ALPHA"),
+            (Bound::LeaveOneOut, "LOO"),
+            (Bound::LautumDv, "LAUTUM_DV"),
+            (Bound::LautumNwj, "LAUTUM_NWJ"),
         ];
         for family in [Family::Bounds, Family::MatrixBounds] {
             let source = family.source();

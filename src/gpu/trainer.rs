@@ -11,13 +11,15 @@ use crate::train::{eval_seed, Batches, Divergence, TrainData, TrainSpec, Trainer
 use crate::Error;
 
 /// A compiled program: its buffers, state, value history and launches.
-struct Compiled {
-    buffers: Vec<GpuBuffer>,
-    state: GpuBuffer,
-    hist: GpuBuffer,
+pub(super) struct Compiled {
+    pub(super) buffers: Vec<GpuBuffer>,
+    pub(super) state: GpuBuffer,
+    pub(super) hist: GpuBuffer,
     /// The gradient's norm per step, slot step % chunk (training programs).
-    norms: GpuBuffer,
-    dispatches: Vec<Dispatch>,
+    pub(super) norms: GpuBuffer,
+    pub(super) dispatches: Vec<Dispatch>,
+    /// The fused bound's scratch (its per-row statistics), when the program has one.
+    pub(super) stats: Option<GpuBuffer>,
 }
 
 /// Trains a critic on one device. Holds its buffers and the prepared launches of one step,
@@ -101,10 +103,15 @@ impl<'c> GpuTrainer<'c> {
     pub fn dispatches_per_step(&self) -> usize {
         self.train.dispatches.len()
     }
+
+    /// The device buffer of the critic's parameters (updated in place by every step).
+    pub fn parameter_buffer(&self) -> &GpuBuffer {
+        &self.train.buffers[PARAMS]
+    }
 }
 
 /// Allocates a program's buffers (sharing `params`, uploading the data) and prepares its launches.
-fn compile(
+pub(super) fn compile(
     ctx: &GpuContext,
     spec: &TrainSpec,
     program: &Program,
@@ -112,12 +119,30 @@ fn compile(
     (x, y): (&[f32], &[f32]),
     hist_len: usize,
 ) -> Result<Compiled, Error> {
+    // Data rows go up split over as many bindings as the adapter needs (the gathers read
+    // every part); the synthetic source keeps its ρ schedule in X.
+    let is_data = program.ops.iter().any(|op| {
+        matches!(
+            op,
+            Op::Draw {
+                source: Source::Data { .. },
+                ..
+            }
+        )
+    });
+    let data = if is_data {
+        Some(ctx.upload_rows((x, spec.dx), (y, spec.dy))?)
+    } else {
+        None
+    };
     let mut buffers = Vec::with_capacity(program.buffers.len());
     for (id, decl) in program.buffers.iter().enumerate() {
-        buffers.push(match id {
-            PARAMS => params.clone(),
-            X => ctx.upload(decl.name, x)?,
-            Y => ctx.upload(decl.name, y)?,
+        buffers.push(match (id, &data) {
+            (PARAMS, _) => params.clone(),
+            (X, Some((xr, _))) => xr.parts()[0].clone(),
+            (Y, Some((_, yr))) => yr.parts()[0].clone(),
+            (X, None) => ctx.upload(decl.name, x)?,
+            (Y, None) => ctx.upload(decl.name, y)?,
             _ => ctx.zeros(decl.name, decl.len)?,
         });
     }
@@ -125,8 +150,9 @@ fn compile(
     let hist = ctx.filled("values", hist_len, f32::NAN)?;
     let norms = ctx.filled("gradient norms", hist_len, f32::NAN)?;
     let b = &buffers;
-    let (dx, dy) = (spec.dx, spec.dy);
+    let dx = spec.dx;
     let mut scratches = Vec::new();
+    let mut stats = None;
     let mut d = Vec::with_capacity(program.ops.len());
     for op in &program.ops {
         match op {
@@ -137,19 +163,19 @@ fn compile(
                 out,
             } => {
                 let (seed, k) = (*seed, *k);
-                let (xs, ys) = ((&b[X], dx), (&b[Y], dy));
-                d.push(match (*source, *out) {
-                    (Source::Data { n }, DrawLayout::Shuffled(o)) => {
-                        ctx.gather_shuffled(seed, n, k, xs, ys, &b[o], &state_buf)?
+                d.push(match (*source, *out, &data) {
+                    (Source::Data { .. }, DrawLayout::Shuffled(o), Some((xr, yr))) => {
+                        ctx.gather_shuffled_rows(seed, k, xr, yr, &b[o], &state_buf)?
                     }
-                    (Source::Data { n }, DrawLayout::Split(xb, yb)) => {
-                        ctx.gather_batch(seed, n, k, xs, ys, &b[xb], &b[yb], &state_buf)?
+                    (Source::Data { .. }, DrawLayout::Split(xb, yb), Some((xr, yr))) => {
+                        ctx.gather_batch_rows(seed, k, xr, yr, &b[xb], &b[yb], &state_buf)?
                     }
-                    (Source::Gaussian { transform, .. }, DrawLayout::Shuffled(o)) => ctx
+                    (Source::Data { .. }, _, None) => unreachable!("data programs upload rows"),
+                    (Source::Gaussian { transform, .. }, DrawLayout::Shuffled(o), _) => ctx
                         .sample_gaussian_shuffled(
                             seed, k, dx, transform, &b[X], &b[o], &state_buf,
                         )?,
-                    (Source::Gaussian { transform, .. }, DrawLayout::Split(xb, yb)) => ctx
+                    (Source::Gaussian { transform, .. }, DrawLayout::Split(xb, yb), _) => ctx
                         .sample_gaussian_batch(
                             seed, k, dx, transform, &b[X], &b[xb], &b[yb], &state_buf,
                         )?,
@@ -229,6 +255,43 @@ fn compile(
                     scratches.push(scratch);
                 }
             }
+            Op::BarberAgakov {
+                k,
+                dy,
+                dec,
+                y,
+                dout,
+            } => {
+                d.push(ctx.barber_agakov(*k, *dy, &b[*dec], &b[*y], &b[*dout], &hist, &state_buf)?)
+            }
+            Op::Proposals {
+                seed,
+                b: rows_b,
+                k,
+                dx,
+                dy,
+                x,
+                y,
+                dec,
+                rows,
+            } => d.push(ctx.ms_proposals(
+                *seed,
+                (*rows_b, *k, *dx, *dy),
+                &b[*x],
+                &b[*y],
+                &b[*dec],
+                &b[*rows],
+                &state_buf,
+            )?),
+            Op::Multisample {
+                b: rows_b,
+                k,
+                scores,
+                dscores,
+                ..
+            } => {
+                d.push(ctx.ms_term((*rows_b, *k), &b[*scores], &b[*dscores], &hist, &state_buf)?)
+            }
             Op::FusedBound {
                 bound,
                 k,
@@ -284,6 +347,7 @@ fn compile(
                     }
                     scratches.extend([s, ds]);
                 }
+                stats = Some(scratch.clone());
                 scratches.push(scratch);
             }
             Op::GradNorm { max_norm } => {
@@ -307,12 +371,18 @@ fn compile(
         }
     }
     buffers.extend(scratches);
+    // Keep every part of the data alive with the launches that read it.
+    if let Some((xr, yr)) = data {
+        buffers.extend(xr.parts()[1..].iter().cloned());
+        buffers.extend(yr.parts()[1..].iter().cloned());
+    }
     Ok(Compiled {
         buffers,
         state: state_buf,
         hist,
         norms,
         dispatches: d,
+        stats,
     })
 }
 

@@ -63,3 +63,26 @@ pub const BOUNDS: [infobound::bounds::Bound; 8] = {
         Bound::AlphaInfoNce { alpha: 0.3 },
     ]
 };
+
+/// A second context on the default context's adapter whose device is opened with lowered
+/// limits (`lower` edits the adapter's own), so tests reach limits with small buffers: wgpu
+/// then refuses anything past them, as a real device would past its own.
+pub fn gpu_with_limits(lower: impl FnOnce(&mut wgpu::Limits)) -> Option<GpuContext> {
+    let wide = gpu()?;
+    let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
+    desc.backends = wgpu::Backends::from_env().unwrap_or(wgpu::Backends::PRIMARY);
+    let instance = wgpu::Instance::new(desc);
+    let adapter = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()))
+        .into_iter()
+        .find(|a| a.get_info().name == wide.adapter().name)
+        .expect("the default context's adapter is listed");
+    let mut limits = adapter.limits();
+    lower(&mut limits);
+    let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+        label: Some("lowered limits"),
+        required_limits: limits,
+        ..Default::default()
+    }))
+    .expect("a device with lower limits");
+    Some(GpuContext::from_device(device, queue, &adapter.get_info()))
+}

@@ -137,19 +137,21 @@ fn critic(flags: &Flags, default: &CriticForm) -> Result<CriticForm, Failure> {
             hidden,
             embed: embed.unwrap_or(32),
         },
-        c @ ("concat" | "shuffled") => {
+        c @ ("concat" | "shuffled" | "decoder" | "decoder-critic") => {
             if embed.is_some() {
                 return Err(usage("--embed applies only to --critic separable"));
             }
-            if c == "concat" {
-                CriticForm::Concat { hidden }
-            } else {
-                CriticForm::Shuffled { hidden }
+            match c {
+                "concat" => CriticForm::Concat { hidden },
+                "shuffled" => CriticForm::Shuffled { hidden },
+                // Barber–Agakov (--bound ba) and the multisample bound (--bound ms).
+                "decoder" => CriticForm::Decoder { hidden },
+                _ => CriticForm::DecoderCritic { hidden },
             }
         }
         c => {
             return Err(usage(format!(
-                "unknown critic {c:?} (separable, concat or shuffled)"
+                "unknown critic {c:?} (separable, concat, shuffled, decoder or decoder-critic)"
             )))
         }
     })

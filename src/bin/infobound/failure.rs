@@ -30,11 +30,7 @@ pub fn runtime(msg: impl Into<String>) -> Failure {
 impl From<Error> for Failure {
     /// A setting the library rejects is bad input; anything else happened while running.
     fn from(e: Error) -> Self {
-        let code = if matches!(e, Error::InvalidInput(_)) {
-            2
-        } else {
-            1
-        };
+        let code = if e.is_input() { 2 } else { 1 };
         // One line, whatever the source says.
         let msg = e.to_string().replace('\n', " ");
         Failure { code, msg }

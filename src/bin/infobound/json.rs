@@ -54,7 +54,7 @@ pub fn report_json(r: &Report, batch: usize, bits: bool) -> String {
 }
 
 /// A JSON string literal.
-fn json_str(s: &str) -> String {
+pub fn json_str(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -75,7 +75,7 @@ fn json_str(s: &str) -> String {
 }
 
 /// A JSON number (`null` when not finite).
-fn json_num(v: f64) -> String {
+pub fn json_num(v: f64) -> String {
     if v.is_finite() {
         format!("{v}")
     } else {

@@ -1,4 +1,4 @@
-//! The infobound command line: `estimate`, `staircase`, `mine-demo`, `devices`.
+//! The infobound command line: `estimate`, `staircase`, `mine-demo`, `bench`, `devices`.
 //!
 //! Errors are one line on stderr and a non-zero exit: 2 for bad input (a missing or unreadable
 //! file, a malformed .npy or CSV, mismatched rows, a NaN, an unknown bound or option, a setting
@@ -6,6 +6,8 @@
 //! diverged run, an unwritable output).
 
 mod args;
+mod bench;
+mod bench_report;
 mod devices;
 mod estimate;
 mod estimate_plot;
@@ -16,6 +18,7 @@ mod mine_demo;
 mod mine_demo_plot;
 mod plot;
 mod progress;
+mod sandwich;
 mod sigpipe;
 mod staircase;
 mod staircase_files;
@@ -39,7 +42,9 @@ USAGE:
         X, Y: .npy (float32/float64, 1-D or 2-D, C or Fortran order) or numeric CSV files
         with the same number of rows.
         --bound nwj|infonce|tuba|dv|mine|js|smile|alpha-infonce   (smile)
-        --critic separable|concat|shuffled                          (separable)
+                lautum-dv|lautum-nwj (Lautum information, not I)
+                ba (--critic decoder), ms (--critic decoder-critic): y ~ N(0, I) known
+        --critic separable|concat|shuffled|decoder|decoder-critic   (separable)
         --hidden 128,128   --embed 32 (separable only)   --batch 128   --steps 2000
         --lr 1e-3   --tau 5 (smile)   --alpha 0.01 (alpha-infonce)   --seed 0
         --test-fraction 0.2   --device auto|gpu|cpu   --bits   --json   --quiet
@@ -56,6 +61,14 @@ USAGE:
         seed 002: biased DV against EMA-corrected MINE per ρ; writes DIR/mine_demo_dD.csv
         (every step's estimate and gradient norm), .md (the table, also printed), .png and
         .svg (one panel a ρ: both runs' estimates, the truth, both gradient norms)
+    infobound bench [--smoke] [--json] [--device auto|gpu|cpu] [--ks 64,256,1024,4096]
+        [--configs standard,bmi] [--seconds 2] [--repeats 3] [--train-steps N]
+        training throughput (steps/s) beside the cost model and the floor it implies
+        on this adapter's measured copy and FMA probes (see BENCHMARKS.md)
+    infobound sandwich --y Y --mu MU --sigma SIGMA|--log-sigma LOGSIGMA [--block K]
+        [--device auto|gpu|cpu]
+        [--bits] [--json]
+        lower and upper bounds on I when y_i ~ N(mu_i, diag sigma_i^2) is known (n × D each)
     infobound devices      list every adapter wgpu sees, marking the one `auto` picks
     infobound help         this text
 
@@ -70,12 +83,14 @@ fn run(args: &[String]) -> Result<(), Failure> {
         Some("staircase") => staircase(&args[1..]),
         Some("mine-demo") => mine_demo(&args[1..]),
         Some("devices") => devices(),
+        Some("bench") => crate::bench::bench(&args[1..]),
+        Some("sandwich") => sandwich::sandwich(&args[1..]),
         None | Some("help") | Some("--help") | Some("-h") => {
             println!("{USAGE}");
             Ok(())
         }
         Some(other) => Err(usage(format!(
-            "unknown command {other:?} (estimate, staircase, mine-demo, devices or help)"
+            "unknown command {other:?} (estimate, staircase, mine-demo, bench, devices or help)"
         ))),
     }
 }

@@ -60,7 +60,7 @@ pub fn staircase(args: &[String]) -> Result<(), Failure> {
             let result = match run_showing_progress(&r, task, bound, quiet) {
                 Ok(res) => res,
                 // A setting the library rejects fails the same way for every bound.
-                Err(e @ Error::InvalidInput(_)) => return Err(e.into()),
+                Err(e) if e.is_input() => return Err(e.into()),
                 Err(e) => {
                     eprintln!("error: {task} {}: {e}", bound.name());
                     failures.push(format!("{task} {}", bound.name()));

@@ -5,16 +5,22 @@
 mod adam;
 mod bounds;
 mod clip;
+mod contrastive;
+mod decoder;
 mod gemm;
 mod matrix_bounds;
+mod multisample;
 mod pairs;
+mod probe;
 mod reduce;
 mod sample;
 
 pub use adam::state;
 pub use clip::ClipMode;
+pub(crate) use contrastive::Elementwise;
 pub use matrix_bounds::{FusedBoundBuffers, MatrixBoundBuffers};
 pub use pairs::PairAxis;
+pub use probe::{fma_probe_reference, FMA_FLOPS_PER_ITERATION};
 pub use reduce::ReduceOp;
 pub use sample::SampleFill;
 

@@ -10,6 +10,7 @@ use crate::gpu::context::GpuContext;
 use crate::gpu::dispatch::Dispatch;
 use crate::gpu::error::GpuError;
 use crate::gpu::pipelines::{Binding, KernelKey};
+use crate::gpu::rows::{DeviceRows, MAX_PARTS};
 use crate::gpu::shaders::Family;
 use crate::rng::{seed_key, Purpose};
 use crate::tasks::Transform;
@@ -25,7 +26,8 @@ struct SampleParams {
     ld: u32,
     purpose: u32,
     step: u32,
-    _pad: [u32; 3],
+    rows_per_part: u32,
+    _pad: [u32; 2],
 }
 
 /// The workgroup size of every `sample.wgsl` entry point, one invocation a row or element.
@@ -42,6 +44,40 @@ const SPLIT_BINDINGS: [Binding; 7] = [
     Binding::Write,
     Binding::Unused,
 ];
+
+/// The gathers' bindings: [`SPLIT_BINDINGS`]' first six (`out_y` unused by
+/// `gather_shuffled`), `rho` unused, then parts 1..4 of x and of y (bindings 7..13).
+fn gather_bindings(split: bool) -> Vec<Binding> {
+    let mut b = SPLIT_BINDINGS.to_vec();
+    if !split {
+        b[5] = Binding::Unused;
+    }
+    b.extend([Binding::Read; 2 * (MAX_PARTS - 1)]);
+    b
+}
+
+/// The buffers of [`gather_bindings`] in order (unused slots repeat `out`).
+fn gather_resources<'a>(
+    uniform: &'a wgpu::Buffer,
+    x: &'a DeviceRows,
+    y: &'a DeviceRows,
+    out: &'a wgpu::Buffer,
+    state_buf: &'a wgpu::Buffer,
+    out_y: &'a wgpu::Buffer,
+) -> Vec<&'a wgpu::Buffer> {
+    let mut r = vec![
+        uniform,
+        x.binding(0),
+        y.binding(0),
+        out,
+        state_buf,
+        out_y,
+        out,
+    ];
+    r.extend((1..MAX_PARTS).map(|p| x.binding(p)));
+    r.extend((1..MAX_PARTS).map(|p| y.binding(p)));
+    r
+}
 
 /// The largest K·d of a synthetic batch: x's draws take normal indices below 2³¹ and the
 /// noise's the ones above (`cpu::sample::NOISE_OFFSET`).
@@ -83,35 +119,39 @@ impl GpuContext {
         out: &GpuBuffer,
         state_buf: &GpuBuffer,
     ) -> Result<Dispatch, GpuError> {
-        let mut params = Self::gather_params(seed, n, k, 2, xs, ys, state_buf)?;
-        let ((xb, dx), (yb, dy)) = (xs, ys);
+        let (x, y) = (
+            DeviceRows::whole(xs.0, n, xs.1)?,
+            DeviceRows::whole(ys.0, n, ys.1)?,
+        );
+        self.gather_shuffled_rows(seed, k, &x, &y, out, state_buf)
+    }
+
+    /// [`Self::gather_shuffled`] from data that may be split over several buffers
+    /// ([`GpuContext::upload_rows`]).
+    pub fn gather_shuffled_rows(
+        &self,
+        seed: u64,
+        k: usize,
+        x: &DeviceRows,
+        y: &DeviceRows,
+        out: &GpuBuffer,
+        state_buf: &GpuBuffer,
+    ) -> Result<Dispatch, GpuError> {
+        let mut params = Self::gather_params(seed, k, 2, x, y, state_buf)?;
+        let (dx, dy) = (x.cols(), y.cols());
         check_fits("batch", out, 2 * k * (dx + dy))?;
         params.ld = to_u32("dx + dy", dx + dy)?;
-        let groups = self.grid_1d("gather", 2 * k, WORKGROUP)?;
+        let groups = self.grid("gather", 2 * k, WORKGROUP)?;
         let key = KernelKey {
             family: Family::Sample,
             entry: "gather_shuffled",
             overrides: vec![],
-            bindings: vec![
-                Binding::Uniform,
-                Binding::Read,
-                Binding::Read,
-                Binding::Write,
-                Binding::Read,
-            ],
+            bindings: gather_bindings(false),
         };
         let uniform = self.uniform("gather", &params);
-        Ok(self.bind(
-            &key,
-            &[
-                &uniform,
-                &xb.buffer,
-                &yb.buffer,
-                &out.buffer,
-                &state_buf.buffer,
-            ],
-            groups,
-        ))
+        let o = &out.buffer;
+        let resources = gather_resources(&uniform, x, y, o, &state_buf.buffer, o);
+        Ok(self.bind(&key, &resources, groups))
     }
 
     /// Prepares the batch of one step for the full-matrix critics: `xb` (k × dx) and `yb`
@@ -133,8 +173,28 @@ impl GpuContext {
         yb: &GpuBuffer,
         state_buf: &GpuBuffer,
     ) -> Result<Dispatch, GpuError> {
-        let params = Self::gather_params(seed, n, k, 1, xs, ys, state_buf)?;
-        let ((x, dx), (y, dy)) = (xs, ys);
+        let (x, y) = (
+            DeviceRows::whole(xs.0, n, xs.1)?,
+            DeviceRows::whole(ys.0, n, ys.1)?,
+        );
+        self.gather_batch_rows(seed, k, &x, &y, xb, yb, state_buf)
+    }
+
+    /// [`Self::gather_batch`] from data that may be split over several buffers
+    /// ([`GpuContext::upload_rows`]).
+    #[allow(clippy::too_many_arguments)]
+    pub fn gather_batch_rows(
+        &self,
+        seed: u64,
+        k: usize,
+        x: &DeviceRows,
+        y: &DeviceRows,
+        xb: &GpuBuffer,
+        yb: &GpuBuffer,
+        state_buf: &GpuBuffer,
+    ) -> Result<Dispatch, GpuError> {
+        let params = Self::gather_params(seed, k, 1, x, y, state_buf)?;
+        let (dx, dy) = (x.cols(), y.cols());
         if dx == 0 || dy == 0 {
             return Err(GpuError::InvalidArgument(format!(
                 "x and y need at least one column each (got {dx}, {dy})"
@@ -143,26 +203,16 @@ impl GpuContext {
         check_fits("x batch", xb, k * dx)?;
         check_fits("y batch", yb, k * dy)?;
         check_distinct(xb, yb)?;
-        let groups = self.grid_1d("gather_batch", k, WORKGROUP)?;
+        let groups = self.grid("gather_batch", k, WORKGROUP)?;
         let key = KernelKey {
             family: Family::Sample,
             entry: "gather_batch",
             overrides: vec![],
-            bindings: SPLIT_BINDINGS[..6].to_vec(),
+            bindings: gather_bindings(true),
         };
         let uniform = self.uniform("gather_batch", &params);
-        Ok(self.bind(
-            &key,
-            &[
-                &uniform,
-                &x.buffer,
-                &y.buffer,
-                &xb.buffer,
-                &state_buf.buffer,
-                &yb.buffer,
-            ],
-            groups,
-        ))
+        let resources = gather_resources(&uniform, x, y, &xb.buffer, &state_buf.buffer, &yb.buffer);
+        Ok(self.bind(&key, &resources, groups))
     }
 
     /// Prepares one step of the synthetic correlated Gaussian (the staircase) drawn on the
@@ -191,7 +241,7 @@ impl GpuContext {
         check_fits("y batch", yb, k * d)?;
         check_distinct(xb, yb)?;
         let entry = "sample_gaussian_batch";
-        let groups = self.grid_1d(entry, k * d, WORKGROUP)?;
+        let groups = self.grid(entry, k * d, WORKGROUP)?;
         let mut bindings = SPLIT_BINDINGS.to_vec();
         bindings[1] = Binding::Unused;
         bindings[2] = Binding::Unused;
@@ -233,7 +283,7 @@ impl GpuContext {
         let params = self.synthetic_params(seed, k, d, 2, rho, state_buf)?;
         check_fits("batch", out, 4 * k * d)?;
         let entry = "sample_gaussian_shuffled";
-        let groups = self.grid_1d(entry, 4 * k * d, WORKGROUP)?;
+        let groups = self.grid(entry, 4 * k * d, WORKGROUP)?;
         let key = KernelKey {
             family: Family::Sample,
             entry,
@@ -261,31 +311,41 @@ impl GpuContext {
     /// derangement is drawn) and fills their uniform block (`ld` left 0).
     fn gather_params(
         seed: u64,
-        n: usize,
         k: usize,
         min_k: usize,
-        (x, dx): (&GpuBuffer, usize),
-        (y, dy): (&GpuBuffer, usize),
+        x: &DeviceRows,
+        y: &DeviceRows,
         state_buf: &GpuBuffer,
     ) -> Result<SampleParams, GpuError> {
+        let n = x.rows();
+        if y.rows() != n {
+            return Err(GpuError::InvalidArgument(format!(
+                "x has {n} rows but y has {}",
+                y.rows()
+            )));
+        }
+        if x.rows_per_part() != y.rows_per_part() {
+            return Err(GpuError::InvalidArgument(
+                "x and y must be split at the same rows".into(),
+            ));
+        }
         if k < min_k || k > n {
             return Err(GpuError::InvalidArgument(format!(
                 "a batch of {k} needs {min_k} ≤ batch ≤ rows ({n})"
             )));
         }
-        check_fits("x", x, n * dx)?;
-        check_fits("y", y, n * dy)?;
         check_fits("state", state_buf, state::LEN)?;
         Ok(SampleParams {
             n: to_u32("rows", n)?,
             k: to_u32("batch", k)?,
-            dx: to_u32("dx", dx)?,
-            dy: to_u32("dy", dy)?,
+            dx: to_u32("dx", x.cols())?,
+            dy: to_u32("dy", y.cols())?,
             key: seed_key(seed),
             ld: 0,
             purpose: 0,
             step: 0,
-            _pad: [0; 3],
+            rows_per_part: to_u32("rows per part", x.rows_per_part())?,
+            _pad: [0; 2],
         })
     }
 
@@ -323,7 +383,8 @@ impl GpuContext {
             ld: to_u32("2d", 2 * d)?,
             purpose: Purpose::Gaussian as u32,
             step: 0,
-            _pad: [0; 3],
+            rows_per_part: 0,
+            _pad: [0; 2],
         })
     }
 
@@ -359,9 +420,10 @@ impl GpuContext {
             ld: 0,
             purpose: purpose as u32,
             step,
-            _pad: [0; 3],
+            rows_per_part: 0,
+            _pad: [0; 2],
         };
-        let groups = self.grid_1d(entry, n, WORKGROUP)?;
+        let groups = self.grid(entry, n, WORKGROUP)?;
         let key = KernelKey {
             family: Family::Sample,
             entry,

@@ -1,0 +1,295 @@
+//! `infobound bench`: whole-training throughput (steps/s, samples/s) of the standard
+//! configuration (d = 20, separable critic 20→256→256→32 towers, SMILE τ = 5) at several batch
+//! sizes and of the bmi benchmark's configuration (concat critic (16, 8), K = 256, Adam lr 0.1,
+//! InfoNCE), each beside its cost model and the floor that implies on this adapter (from the
+//! copy and FMA probes measured in the same run). Markdown table, or JSON with `--json`.
+//!
+//! Batches are drawn on the device from the correlated Gaussian of the configuration's task, so
+//! the time is the training step alone. Each row: one warm-up step (pipeline compilation), a
+//! calibration, then `--repeats` timed runs of as many steps as fill `--seconds`; steps/s is
+//! their median, with the spread. The estimate is the mean bound value over the last (at most
+//! 100) steps on training batches, after training on to `--train-steps` if that is more than
+//! the timing took, beside the task's true MI.
+
+use std::time::Instant;
+
+use infobound::bench::{
+    measure_probes, published_peak, GpuTimer, ProbeConfig, Probes, PublishedPeak, StepCost,
+};
+use infobound::bounds::Bound;
+use infobound::cpu::CpuTrainer;
+use infobound::critic::CriticForm;
+use infobound::gpu::{GpuContext, GpuTrainer};
+use infobound::optim::AdamConfig;
+use infobound::tasks::{gaussian_mi, rho_for_mi, Transform};
+use infobound::train::{Batches, TrainSpec, Trainer};
+use infobound::DeviceChoice;
+
+use crate::args::Flags;
+use crate::bench_report::{markdown, to_json, Header};
+use crate::failure::{runtime, usage, Failure};
+
+/// One benchmarked configuration.
+pub struct Config {
+    /// "standard" or "bmi".
+    pub name: &'static str,
+    /// The training run.
+    pub spec: TrainSpec,
+    /// The Gaussian task's dimension (dx = dy) and per-coordinate correlation.
+    pub dim: usize,
+    /// Per-coordinate correlation of x and y.
+    pub rho: f64,
+}
+
+/// The standard configuration at batch `k`: d = 20, true MI 2 nats (the staircase's first stage).
+fn standard(k: usize) -> Config {
+    let critic = CriticForm::Separable {
+        hidden: vec![256, 256],
+        embed: 32,
+    };
+    Config {
+        name: "standard",
+        spec: TrainSpec::new(20, 20, critic, Bound::Smile { tau: 5.0 }, k),
+        dim: 20,
+        rho: rho_for_mi(20, 2.0),
+    }
+}
+
+/// bmi's neural-estimator defaults (benchmark-mi 0.1.3): MLP critic (16, 8) on [x; y], batch
+/// 256, Adam lr 0.1, InfoNCE; on a 5 + 5-dimensional Gaussian with 1 nat.
+fn bmi() -> Config {
+    let critic = CriticForm::Concat {
+        hidden: vec![16, 8],
+    };
+    let adam = AdamConfig::default().with_lr(0.1);
+    Config {
+        name: "bmi",
+        spec: TrainSpec::new(5, 5, critic, Bound::InfoNce, 256).with_adam(adam),
+        dim: 5,
+        rho: rho_for_mi(5, 1.0),
+    }
+}
+
+/// One measured row.
+pub struct Row {
+    /// The configuration.
+    pub config: Config,
+    /// What the step costs.
+    pub cost: StepCost,
+    /// Median steps per second, fastest and slowest run, steps per timed run; or why it failed.
+    pub result: Result<Measured, String>,
+}
+
+/// The numbers of a row that ran.
+pub struct Measured {
+    /// Median steps per second.
+    pub steps_per_s: f64,
+    /// Slowest and fastest run, steps per second.
+    pub range: (f64, f64),
+    /// Steps in each timed run.
+    pub steps_per_run: u32,
+    /// Steps taken in all, warm-up included.
+    pub steps_total: u64,
+    /// Mean bound value over the last timed run (nats).
+    pub estimate: f64,
+}
+
+/// How long to measure.
+struct Budget {
+    seconds: f64,
+    repeats: usize,
+    max_steps: u32,
+    /// Steps to train (after the timed runs) before reading the estimate.
+    train_steps: u64,
+}
+
+fn measure(trainer: &mut dyn Trainer, budget: &Budget) -> Result<Measured, infobound::Error> {
+    trainer.train(1)?;
+    // Calibrate on two steps, then size the runs to fill the budget.
+    let t = Instant::now();
+    trainer.train(2)?;
+    let per_step = t.elapsed().as_secs_f64() / 2.0;
+    let n = ((budget.seconds / per_step).round() as u32).clamp(1, budget.max_steps);
+    let mut rates = Vec::with_capacity(budget.repeats);
+    let mut last = Vec::new();
+    for _ in 0..budget.repeats {
+        let t = Instant::now();
+        last = trainer.train(n)?;
+        rates.push(f64::from(n) / t.elapsed().as_secs_f64());
+    }
+    rates.sort_by(f64::total_cmp);
+    let median = rates[rates.len() / 2];
+    // Train on to `train_steps` for the accuracy column, in chunks that keep the last values.
+    while trainer.step() < budget.train_steps {
+        let n = (budget.train_steps - trainer.step()).min(1_000) as u32;
+        last = trainer.train(n)?;
+    }
+    let tail = &last[last.len().saturating_sub(100)..];
+    let estimate = tail.iter().map(|&v| f64::from(v)).sum::<f64>() / tail.len().max(1) as f64;
+    Ok(Measured {
+        steps_per_s: median,
+        range: (rates[0], rates[rates.len() - 1]),
+        steps_per_run: n,
+        steps_total: trainer.step(),
+        estimate,
+    })
+}
+
+fn run_config(
+    ctx: Option<&GpuContext>,
+    config: &Config,
+    budget: &Budget,
+) -> Result<Measured, infobound::Error> {
+    let rho = [config.rho as f32];
+    let batches = Batches::Gaussian {
+        rho: &rho,
+        transform: Transform::Identity,
+    };
+    match ctx {
+        Some(ctx) => {
+            let chunk = budget.max_steps.min(250);
+            let mut t = GpuTrainer::new(ctx, &config.spec, batches, None, chunk)?;
+            measure(&mut t, budget)
+        }
+        None => {
+            let mut t = CpuTrainer::new(&config.spec, batches, None)?;
+            measure(&mut t, budget)
+        }
+    }
+}
+
+fn parse_list(flags: &Flags, name: &str, default: &str) -> Vec<String> {
+    flags
+        .get(name)
+        .unwrap_or(default)
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// Runs `infobound bench` with `args`.
+pub fn bench(args: &[String]) -> Result<(), Failure> {
+    let flags = Flags::parse(
+        args,
+        &[
+            "--device",
+            "--ks",
+            "--configs",
+            "--seconds",
+            "--repeats",
+            "--train-steps",
+        ],
+        &["--smoke", "--json"],
+    )?;
+    let smoke = flags.has("--smoke");
+    let ks: Vec<usize> = parse_list(
+        &flags,
+        "--ks",
+        if smoke { "64,256" } else { "64,256,1024,4096" },
+    )
+    .iter()
+    .map(|k| {
+        k.parse::<usize>()
+            .ok()
+            .filter(|&k| k > 1)
+            .ok_or_else(|| usage(format!("--ks: {k:?} is not a batch size above 1")))
+    })
+    .collect::<Result<_, _>>()?;
+    let mut configs = Vec::new();
+    for c in parse_list(&flags, "--configs", "standard,bmi") {
+        match c.as_str() {
+            "standard" => configs.extend(ks.iter().map(|&k| standard(k))),
+            "bmi" => configs.push(bmi()),
+            other => {
+                return Err(usage(format!(
+                    "--configs: unknown configuration {other:?} (standard, bmi)"
+                )))
+            }
+        }
+    }
+    let seconds = flags
+        .parsed::<f64>("--seconds", "a duration in seconds")?
+        .unwrap_or(if smoke { 0.2 } else { 2.0 });
+    let repeats = flags
+        .parsed::<usize>("--repeats", "a count")?
+        .unwrap_or(if smoke { 2 } else { 3 });
+    if !(seconds > 0.0 && seconds.is_finite()) || repeats == 0 {
+        return Err(usage("--seconds and --repeats must be positive"));
+    }
+    let budget = Budget {
+        seconds,
+        repeats,
+        max_steps: if smoke { 20 } else { 2_000 },
+        train_steps: flags
+            .parsed::<u64>("--train-steps", "a step count")?
+            .unwrap_or(0),
+    };
+
+    let ctx = match flags.device()? {
+        DeviceChoice::Cpu => None,
+        DeviceChoice::Gpu => Some(GpuContext::new().map_err(|e| runtime(e.to_string()))?),
+        _ => match GpuContext::new() {
+            Ok(ctx) => Some(ctx),
+            Err(e) if infobound::estimator::gpu_required() => return Err(runtime(e.to_string())),
+            Err(e) => {
+                eprintln!("warning: {e}; benchmarking the CPU reference backend");
+                None
+            }
+        },
+    };
+    let (probes, peak, timing): (Option<Probes>, Option<PublishedPeak>, &str) = match &ctx {
+        Some(ctx) => {
+            let timer = GpuTimer::new(ctx);
+            let config = if smoke {
+                ProbeConfig::smoke()
+            } else {
+                ProbeConfig::full()
+            };
+            let probes =
+                measure_probes(ctx, &timer, &config).map_err(|e| runtime(e.to_string()))?;
+            (
+                Some(probes),
+                published_peak(&ctx.adapter().name),
+                timer.method().name(),
+            )
+        }
+        None => (None, None, "-"),
+    };
+    let header = Header {
+        device: ctx
+            .as_ref()
+            .map_or("CPU reference backend (f64)".into(), |c| {
+                c.adapter().to_string()
+            }),
+        software: ctx.as_ref().is_some_and(|c| c.adapter().is_software),
+        probe_timing: timing.to_string(),
+        probes,
+        peak,
+        smoke,
+        seconds,
+        repeats,
+    };
+    let mut rows = Vec::new();
+    for config in configs {
+        // Progress on stderr, so stdout stays one JSON object or one table.
+        eprintln!("bench: {} K = {} …", config.name, config.spec.batch);
+        let result = run_config(ctx.as_ref(), &config, &budget).map_err(|e| e.to_string());
+        rows.push(Row {
+            cost: StepCost::of(&config.spec),
+            config,
+            result,
+        });
+    }
+    if flags.has("--json") {
+        println!("{}", to_json(&header, &rows));
+    } else {
+        println!("{}", markdown(&header, &rows));
+    }
+    Ok(())
+}
+
+/// The true MI of a configuration's task, nats.
+pub fn true_mi(config: &Config) -> f64 {
+    gaussian_mi(config.dim, config.rho)
+}

@@ -1,0 +1,194 @@
+//! `infobound bench`'s output: a markdown table or one JSON object, each row beside its cost
+//! model and the floor that implies on the measured (and, where known, published) ceilings.
+
+use infobound::bench::{Probes, PublishedPeak};
+
+use crate::bench::{true_mi, Row};
+use crate::json::{json_num, json_str};
+
+/// What a run measured besides its rows.
+pub struct Header {
+    /// The device, as the report names it.
+    pub device: String,
+    /// A software adapter (numbers say nothing about GPU speed).
+    pub software: bool,
+    /// How the probes were timed.
+    pub probe_timing: String,
+    /// The measured ceilings (none on the CPU backend).
+    pub probes: Option<Probes>,
+    /// The datasheet peaks, when the adapter is in the table.
+    pub peak: Option<PublishedPeak>,
+    /// Smoke sizes.
+    pub smoke: bool,
+    /// Target seconds per timed run.
+    pub seconds: f64,
+    /// Timed runs per row.
+    pub repeats: usize,
+}
+
+/// (floor on the probes, with activations stored; floor on the published peak), seconds.
+fn floors(h: &Header, row: &Row) -> (Option<f64>, Option<f64>, Option<f64>) {
+    let c = &row.cost;
+    (
+        h.probes.map(|p| c.floor(p.flops, p.bandwidth)),
+        h.probes.map(|p| c.activation_floor(p.flops, p.bandwidth)),
+        h.peak.map(|p| c.floor(p.fp32_flops, p.bandwidth)),
+    )
+}
+
+fn ms(v: Option<f64>) -> String {
+    v.map_or("-".into(), |s| format!("{:.3}", s * 1e3))
+}
+
+/// The markdown report.
+pub fn markdown(h: &Header, rows: &[Row]) -> String {
+    let mut out = format!("device: {}\n", h.device);
+    if h.software {
+        out.push_str("software adapter: correct, but these numbers say nothing about GPU speed\n");
+    }
+    if let Some(p) = &h.probes {
+        out.push_str(&format!(
+            "probes ({}): copy {:.2} GB/s, FMA {:.2} GFLOP/s\n",
+            h.probe_timing,
+            p.bandwidth / 1e9,
+            p.flops / 1e9
+        ));
+    }
+    if let Some(p) = &h.peak {
+        out.push_str(&format!(
+            "published peak ({}): {:.1} TFLOP/s FP32, {:.0} GB/s\n",
+            p.name,
+            p.fp32_flops / 1e12,
+            p.bandwidth / 1e9
+        ));
+    }
+    out.push_str(&format!(
+        "timing: wall clock around Trainer::train (which waits for the device), median of {} runs of ~{} s{}\n\n",
+        h.repeats,
+        h.seconds,
+        if h.smoke { " (smoke: not numbers to quote)" } else { "" }
+    ));
+    out.push_str(
+        "| config | critic | bound | K | steps/s | spread | samples/s | GFLOP/step | MB/step (min / act.) | floor ms (probes / act. / peak) | floor ÷ time | estimate | true MI |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for row in rows {
+        let s = &row.config.spec;
+        let c = &row.cost;
+        let (floor, act, peak) = floors(h, row);
+        let common = format!(
+            "| {} | {} | {} | {} ",
+            row.config.name,
+            s.critic.name(),
+            s.bound.name(),
+            s.batch
+        );
+        let cost = format!(
+            "| {:.3} | {:.2} / {:.2} | {} / {} / {} ",
+            c.flops / 1e9,
+            c.min_bytes / 1e6,
+            c.activation_bytes / 1e6,
+            ms(floor),
+            ms(act),
+            ms(peak)
+        );
+        match &row.result {
+            Ok(m) => {
+                let spread = (m.range.1 - m.range.0) / m.steps_per_s;
+                let frac = floor.map_or("-".into(), |f| {
+                    format!("{:.1} %", 100.0 * f * m.steps_per_s)
+                });
+                out.push_str(&format!(
+                    "{common}| {:.2} | {:.0} % | {:.0} {cost}| {frac} | {:.3} | {:.3} |\n",
+                    m.steps_per_s,
+                    100.0 * spread,
+                    m.steps_per_s * s.batch as f64,
+                    m.estimate,
+                    true_mi(&row.config)
+                ));
+            }
+            Err(e) => out.push_str(&format!(
+                "{common}| failed: {} | | {cost}| | | {:.3} |\n",
+                e.replace('|', "/"),
+                true_mi(&row.config)
+            )),
+        }
+    }
+    out
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map_or("null".into(), json_num)
+}
+
+/// The JSON report: one object.
+pub fn to_json(h: &Header, rows: &[Row]) -> String {
+    let unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let probes = h.probes.map_or("null".into(), |p| {
+        format!(
+            "{{\"copy_bytes_per_s\":{},\"copy_spread\":{},\"fma_flops_per_s\":{},\"fma_spread\":{},\"timing\":{}}}",
+            json_num(p.bandwidth),
+            json_num(p.copy.spread()),
+            json_num(p.flops),
+            json_num(p.fma.spread()),
+            json_str(&h.probe_timing)
+        )
+    });
+    let peak = h.peak.map_or("null".into(), |p| {
+        format!(
+            "{{\"name\":{},\"fp32_flops_per_s\":{},\"bytes_per_s\":{}}}",
+            json_str(p.name),
+            json_num(p.fp32_flops),
+            json_num(p.bandwidth)
+        )
+    });
+    let rows: Vec<String> = rows
+        .iter()
+        .map(|row| {
+            let s = &row.config.spec;
+            let c = &row.cost;
+            let (floor, act, peak_floor) = floors(h, row);
+            let measured = match &row.result {
+                Ok(m) => format!(
+                    "\"steps_per_s\":{},\"steps_per_s_min\":{},\"steps_per_s_max\":{},\"samples_per_s\":{},\
+                     \"steps_per_run\":{},\"steps_total\":{},\"estimate\":{},\"error\":null",
+                    json_num(m.steps_per_s),
+                    json_num(m.range.0),
+                    json_num(m.range.1),
+                    json_num(m.steps_per_s * s.batch as f64),
+                    m.steps_per_run,
+                    m.steps_total,
+                    json_num(m.estimate)
+                ),
+                Err(e) => format!("\"steps_per_s\":null,\"estimate\":null,\"error\":{}", json_str(e)),
+            };
+            format!(
+                "{{\"config\":{},\"critic\":{},\"bound\":{},\"batch\":{},\"dim\":{},\"true_mi\":{},\
+                 \"params\":{},\"flops_per_step\":{},\"min_bytes_per_step\":{},\"activation_bytes_per_step\":{},\
+                 \"floor_s\":{},\"activation_floor_s\":{},\"published_floor_s\":{},{measured}}}",
+                json_str(row.config.name),
+                json_str(s.critic.name()),
+                json_str(s.bound.name()),
+                s.batch,
+                row.config.dim,
+                json_num(true_mi(&row.config)),
+                c.params,
+                json_num(c.flops),
+                json_num(c.min_bytes),
+                json_num(c.activation_bytes),
+                opt(floor),
+                opt(act),
+                opt(peak_floor)
+            )
+        })
+        .collect();
+    format!(
+        "{{\"unix_time\":{unix},\"device\":{},\"software\":{},\"smoke\":{},\"probes\":{probes},\"published_peak\":{peak},\"rows\":[{}]}}",
+        json_str(&h.device),
+        h.software,
+        h.smoke,
+        rows.join(",")
+    )
+}

@@ -1,0 +1,145 @@
+//! Contrastive losses for users who bring their own embeddings: InfoNCE (the row-wise
+//! cross-entropy of the scores S = G·Hᵀ/T against the diagonal) and its symmetric CLIP form
+//! (the mean of the row-wise and column-wise cross-entropies), with the gradients with respect
+//! to both embedding sets.
+//!
+//! With G (K×e) and H (K×e), row-major, and S_ij = ⟨G_i, H_j⟩/T:
+//!
+//! ```text
+//! L_row = (1/K) Σ_i [log Σ_j e^(S_ij) − S_ii]      L_col = (1/K) Σ_j [log Σ_i e^(S_ij) − S_jj]
+//! InfoNCE: L = L_row                               symmetric: L = (L_row + L_col)/2
+//! ```
+//!
+//! L_row = ln K − I_NCE(S), the InfoNCE bound (SPEC §2) at K: the device computes it with the
+//! fused kernels of `matrix_bounds.wgsl`, which never store the K×K scores (memory O(K·e)).
+//! Entry points: [`crate::gpu::ContrastiveLoss`] (host slices, or the caller's own wgpu
+//! buffers on a device shared through [`crate::gpu::GpuContext::from_device`]), and
+//! [`crate::cpu::contrastive::reference`], the f64 reference the device is tested against.
+
+use crate::gpu::GpuError;
+
+/// Which contrastive loss.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ContrastiveForm {
+    /// InfoNCE: the cross-entropy of each row of S against its diagonal entry (x → y).
+    #[default]
+    InfoNce,
+    /// CLIP's symmetric form: the mean of the row-wise and the column-wise cross-entropies.
+    Symmetric,
+}
+
+/// A contrastive loss's settings: `Default` (InfoNCE at temperature 1) plus `with_*` setters.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct ContrastiveConfig {
+    /// The temperature T (scores are ⟨G_i, H_j⟩/T); positive and finite.
+    pub temperature: f32,
+    /// InfoNCE or its symmetric form.
+    pub form: ContrastiveForm,
+}
+
+impl Default for ContrastiveConfig {
+    fn default() -> Self {
+        Self {
+            temperature: 1.0,
+            form: ContrastiveForm::InfoNce,
+        }
+    }
+}
+
+impl ContrastiveConfig {
+    setter!(/// Sets the temperature T.
+        with_temperature, temperature: f32);
+    setter!(/// Sets the form (InfoNCE or symmetric).
+        with_form, form: ContrastiveForm);
+
+    /// Checks the temperature.
+    pub fn validate(&self) -> Result<(), ContrastiveError> {
+        if !(self.temperature.is_finite() && self.temperature > 0.0) {
+            return Err(ContrastiveError::Temperature(self.temperature));
+        }
+        Ok(())
+    }
+}
+
+/// A loss and its gradients, read back to the host.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ContrastiveOutput {
+    /// The loss, nats.
+    pub loss: f64,
+    /// ∂L/∂G (K×e, row-major).
+    pub dg: Vec<f32>,
+    /// ∂L/∂H (K×e, row-major).
+    pub dh: Vec<f32>,
+}
+
+/// Why a contrastive loss could not be computed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ContrastiveError {
+    /// K or e is zero, or an embedding set or gradient buffer does not hold K×e values.
+    #[error("bad shape: {0}")]
+    Shape(String),
+    /// The temperature is not positive and finite.
+    #[error("the temperature must be positive and finite, not {0}")]
+    Temperature(f32),
+    /// An input value is NaN or infinite.
+    #[error("{what}[{index}] = {value} is not finite")]
+    NonFinite {
+        /// "G" or "H".
+        what: &'static str,
+        /// The flat index of the first such value.
+        index: usize,
+        /// The value.
+        value: f32,
+    },
+    /// The loss computed on the device is not finite: an input in the caller's buffers was
+    /// not finite, or the scores overflowed f32 (raise the temperature or normalise).
+    #[error("the contrastive loss is {0}: an input is not finite or the scores overflow f32")]
+    NonFiniteLoss(f64),
+    /// The device failed or refused the launch.
+    #[error(transparent)]
+    Gpu(#[from] GpuError),
+}
+
+impl From<ContrastiveError> for crate::Error {
+    fn from(e: ContrastiveError) -> Self {
+        match e {
+            ContrastiveError::Gpu(g) => crate::Error::Gpu(g),
+            other => crate::Error::InvalidInput(other.to_string()),
+        }
+    }
+}
+
+/// Checks K, e and the lengths of G and H, and that every value is finite.
+pub fn check_inputs(g: &[f32], h: &[f32], k: usize, e: usize) -> Result<(), ContrastiveError> {
+    let ke = check_shape(k, e)?;
+    for (what, v) in [("G", g), ("H", h)] {
+        if v.len() != ke {
+            return Err(ContrastiveError::Shape(format!(
+                "{what} holds {} values, not K·e = {k}·{e} = {ke}",
+                v.len()
+            )));
+        }
+        if let Some(index) = v.iter().position(|x| !x.is_finite()) {
+            return Err(ContrastiveError::NonFinite {
+                what,
+                index,
+                value: v[index],
+            });
+        }
+    }
+    Ok(())
+}
+
+/// K·e, when K ≥ 1, e ≥ 1 and the product fits.
+pub(crate) fn check_shape(k: usize, e: usize) -> Result<usize, ContrastiveError> {
+    if k == 0 || e == 0 {
+        return Err(ContrastiveError::Shape(format!(
+            "K and e must be at least 1, not K = {k}, e = {e}"
+        )));
+    }
+    k.checked_mul(e)
+        .ok_or_else(|| ContrastiveError::Shape(format!("K·e = {k}·{e} overflows")))
+}

@@ -1,0 +1,91 @@
+//! Barber–Agakov with a diagonal-Gaussian decoder and the standard normal marginal
+//! (`decoder.wgsl`).
+
+use bytemuck::{Pod, Zeroable};
+
+use super::bounds::check_outputs_distinct;
+use super::{check_fits, state, to_u32};
+use crate::gpu::buffer::GpuBuffer;
+use crate::gpu::context::GpuContext;
+use crate::gpu::dispatch::Dispatch;
+use crate::gpu::error::GpuError;
+use crate::gpu::pipelines::{Binding, KernelKey};
+use crate::gpu::shaders::Family;
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct DecoderParams {
+    k: u32,
+    dy: u32,
+    hist_len: u32,
+    pad: u32,
+}
+
+/// `WG` in `decoder.wgsl`: one workgroup, each invocation a strided subset of the rows.
+const WORKGROUP: usize = 256;
+
+impl GpuContext {
+    /// Prepares Barber–Agakov on a batch of K rows: `dec` holds the decoder's output (K × 2·dy:
+    /// μ then log σ a row), `y` the batch's y (K × dy). The value mean_i [log q(y_i|x_i) −
+    /// log N(y_i; 0, I)] goes to hist[step % hist_len] (a non-finite one raises the state's
+    /// flag), ∂(−V)/∂(μ, log σ) to `dout` (K × 2·dy).
+    #[allow(clippy::too_many_arguments)]
+    pub fn barber_agakov(
+        &self,
+        k: usize,
+        dy: usize,
+        dec: &GpuBuffer,
+        y: &GpuBuffer,
+        dout: &GpuBuffer,
+        hist: &GpuBuffer,
+        state_buf: &GpuBuffer,
+    ) -> Result<Dispatch, GpuError> {
+        if k == 0 || dy == 0 || hist.is_empty() {
+            return Err(GpuError::InvalidArgument(
+                "Barber–Agakov needs a non-empty batch, y and history".into(),
+            ));
+        }
+        let out_len = k.checked_mul(2 * dy).ok_or_else(|| {
+            GpuError::InvalidArgument(format!("K·2dy = {k}·{} overflows", 2 * dy))
+        })?;
+        to_u32("K·2dy", out_len)?;
+        check_fits("decoder output", dec, out_len)?;
+        check_fits("decoder gradient", dout, out_len)?;
+        check_fits("y", y, k * dy)?;
+        check_fits("state", state_buf, state::LEN)?;
+        check_outputs_distinct(&[dec, y], &[dout, hist, state_buf])?;
+        self.check_loop_budget("Barber–Agakov", (k.div_ceil(WORKGROUP) * dy) as u64)?;
+        let params = DecoderParams {
+            k: to_u32("batch", k)?,
+            dy: to_u32("dy", dy)?,
+            hist_len: to_u32("history", hist.len())?,
+            pad: 0,
+        };
+        let key = KernelKey {
+            family: Family::Decoder,
+            entry: "barber_agakov",
+            overrides: vec![],
+            bindings: vec![
+                Binding::Uniform,
+                Binding::Read,
+                Binding::Read,
+                Binding::Write,
+                Binding::Write,
+                Binding::Write,
+            ],
+        };
+        let uniform = self.uniform("barber–agakov", &params);
+        Ok(self.bind(
+            &key,
+            &[
+                &uniform,
+                &dec.buffer,
+                &y.buffer,
+                &dout.buffer,
+                &hist.buffer,
+                &state_buf.buffer,
+            ],
+            [1, 1, 1],
+        ))
+    }
+}

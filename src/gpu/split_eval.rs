@@ -1,0 +1,99 @@
+//! The held-out evaluation over the whole test split at once (K = n_test) for the separable
+//! critic, through the fused kernels: S = G·Hᵀ is never stored, so K is bounded by time, not
+//! memory. See [`crate::split_eval`] for the value and its row-block standard error.
+
+use super::buffer::GpuBuffer;
+use super::context::GpuContext;
+use super::kernels::state;
+use super::trainer::{compile, Compiled};
+use crate::critic::CriticForm;
+use crate::program::Source;
+use crate::split_eval::{row_block_values, std_err, supports};
+use crate::train::{eval_seed, TrainData, TrainSpec};
+use crate::Error;
+
+/// The bound of a separable critic evaluated on all rows of a data set as one batch, reading
+/// the critic's parameters from a trainer's buffer ([`super::GpuTrainer::parameter_buffer`]),
+/// so every evaluation sees the current critic.
+pub struct SplitEvaluator<'c> {
+    ctx: &'c GpuContext,
+    spec: TrainSpec,
+    program: Compiled,
+    blocks: usize,
+}
+
+impl<'c> SplitEvaluator<'c> {
+    /// Whether `spec`'s critic and bound on K = `rows` can be evaluated this way on `ctx`: a
+    /// separable critic, a bound with per-row statistics (not α-InfoNCE), and the fused
+    /// kernels runnable at K = `rows` on this adapter.
+    pub fn applies(ctx: &GpuContext, spec: &TrainSpec, rows: usize) -> bool {
+        match &spec.critic {
+            CriticForm::Separable { embed, .. } => {
+                rows >= 2 && supports(spec.bound) && ctx.fused_bound_runs(spec.bound, rows, *embed)
+            }
+            _ => false,
+        }
+    }
+
+    /// Prepares the evaluation of `spec`'s critic (parameters in `params`) on every row of
+    /// `data` at once; the standard error comes from `blocks` row blocks.
+    pub fn new(
+        ctx: &'c GpuContext,
+        spec: &TrainSpec,
+        params: &GpuBuffer,
+        data: TrainData<'_>,
+        blocks: u32,
+    ) -> Result<Self, Error> {
+        let rows = data.rows();
+        if !Self::applies(ctx, spec, rows) {
+            return Err(Error::InvalidInput(format!(
+                "{} on {} with K = {rows} cannot be evaluated over the whole split on {}",
+                spec.bound.name(),
+                spec.critic.name(),
+                ctx.adapter().name
+            )));
+        }
+        let mut whole = spec.clone();
+        whole.batch = rows;
+        crate::estimator::check_train_shapes(&whole, &data)?;
+        // One draw of all rows: a random order of the split, so that row blocks are random.
+        let program = whole.program(Source::Data { n: rows }, eval_seed(spec.seed), false);
+        let compiled = compile(ctx, &whole, &program, params, (data.x, data.y), 1)?;
+        Ok(Self {
+            ctx,
+            spec: whole,
+            program: compiled,
+            blocks: blocks.max(1) as usize,
+        })
+    }
+
+    /// K: the rows evaluated at once.
+    pub fn k(&self) -> usize {
+        self.spec.batch
+    }
+
+    /// Row blocks of the standard error.
+    pub fn blocks(&self) -> usize {
+        self.blocks.min(self.k())
+    }
+
+    /// The bound on the whole split with the critic's current parameters, and its standard
+    /// error over row blocks (nats). The value may be non-finite; the caller decides.
+    pub fn evaluate(&self) -> Result<(f64, f64), Error> {
+        let p = &self.program;
+        let k = self.k();
+        self.ctx.write(&p.state, &state::initial(0))?;
+        self.ctx.run(&p.dispatches, 1)?;
+        let value: Vec<f32> = self.ctx.read(&p.hist)?;
+        let stats = p
+            .stats
+            .as_ref()
+            .expect("a separable program has a fused bound");
+        // Row i's (log-sum-exp, diagonal term, S_ii): the first 3K elements of the scratch.
+        let rows: Vec<f32> = self.ctx.read_range(stats, 0, 3 * k)?;
+        let lse: Vec<f64> = rows.chunks(3).map(|r| f64::from(r[0])).collect();
+        let diag: Vec<f64> = rows.chunks(3).map(|r| f64::from(r[1])).collect();
+        let blocks = row_block_values(self.spec.bound, &lse, &diag, self.blocks);
+        Ok((f64::from(value[0]), std_err(&blocks)))
+    }
+}

@@ -1,0 +1,292 @@
+//! What an estimate refuses before it touches a device: the data's shape and values and every
+//! setting, each with its own [`InputError`] and one readable line.
+
+use crate::bounds::Bound;
+use crate::critic::CriticForm;
+use crate::data::Matrix;
+use crate::estimator::{held_out_count, Estimator};
+
+/// Why the data or a setting cannot be used. Every message is one line that names the input
+/// (x or y), the row and column or the setting, and what would be accepted.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InputError {
+    /// A matrix with no rows.
+    #[error("{name} has no rows")]
+    Empty {
+        /// "x" or "y".
+        name: String,
+    },
+    /// x and y do not pair up row for row.
+    #[error("x has {x} rows but y has {y}; they must pair up row for row")]
+    RowMismatch {
+        /// Rows of x.
+        x: usize,
+        /// Rows of y.
+        y: usize,
+    },
+    /// A matrix with no columns.
+    #[error("{name} has no columns")]
+    NoColumns {
+        /// Which matrix.
+        name: String,
+    },
+    /// A flat buffer whose length is not rows × cols.
+    #[error("{len} values do not make a {rows} × {cols} matrix")]
+    Shape {
+        /// Values given.
+        len: usize,
+        /// Rows asked for.
+        rows: usize,
+        /// Columns asked for.
+        cols: usize,
+    },
+    /// A NaN or infinity in the data (the first one, row-major).
+    #[error("{name} has a non-finite value ({value}) at row {row}, column {col}")]
+    NotFinite {
+        /// "x" or "y".
+        name: String,
+        /// Its row (0-based).
+        row: usize,
+        /// Its column (0-based).
+        col: usize,
+        /// The value (NaN, inf or -inf).
+        value: f32,
+    },
+    /// A column with no spread on the training rows: it carries no information and cannot be
+    /// standardised, so it is refused rather than silently dropped.
+    #[error("column {col} of {name} is constant on the training rows; remove it")]
+    ConstantColumn {
+        /// "x" or "y".
+        name: String,
+        /// The column (0-based).
+        col: usize,
+    },
+    /// Too few rows, after the train/test split, to draw one batch.
+    #[error(
+        "{rows} {split} rows are fewer than one batch of {batch}; \
+         lower the batch or the test fraction, or add rows"
+    )]
+    TooFewRows {
+        /// "training" or "held-out".
+        split: &'static str,
+        /// Rows in that split.
+        rows: usize,
+        /// The batch asked for.
+        batch: usize,
+    },
+    /// A batch of fewer than two pairs has no negatives.
+    #[error("the batch needs at least 2 pairs, not {batch}")]
+    BatchTooSmall {
+        /// The batch asked for.
+        batch: usize,
+    },
+    /// A setting out of its range or not finite.
+    #[error("{setting} must be {expected}, not {value}")]
+    Setting {
+        /// The setting's name.
+        setting: &'static str,
+        /// Its valid range, in words.
+        expected: &'static str,
+        /// The value given.
+        value: String,
+    },
+    /// A bound and a critic that do not go together: Barber–Agakov trains a decoder, and the
+    /// decoder critic trains nothing else.
+    #[error(
+        "{bound} with the {critic} critic: Barber–Agakov (ba) trains a decoder (critic \
+         `decoder`) and the decoder critic trains only Barber–Agakov"
+    )]
+    CriticMismatch {
+        /// The bound's name.
+        bound: &'static str,
+        /// The critic's name.
+        critic: &'static str,
+    },
+    /// A statistic that bounds I only with the true log-density as its critic, never with a
+    /// learned one.
+    #[error(
+        "{bound} bounds I only with the true log-density as critic (infobound::sandwich), not \
+         with a learned critic"
+    )]
+    NeedsTrueDensity {
+        /// The bound's name.
+        bound: &'static str,
+    },
+    /// A bound that needs every pair's score, with a critic that scores only K negatives.
+    #[error("{bound} needs the full score matrix: use the separable or concat critic")]
+    NeedsFullMatrix {
+        /// The bound's name.
+        bound: &'static str,
+    },
+}
+
+fn setting(setting: &'static str, expected: &'static str, value: impl ToString) -> InputError {
+    InputError::Setting {
+        setting,
+        expected,
+        value: value.to_string(),
+    }
+}
+
+/// Fails unless `ok`, with [`InputError::Setting`].
+fn require(
+    ok: bool,
+    name: &'static str,
+    expected: &'static str,
+    value: impl ToString,
+) -> Result<(), InputError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(setting(name, expected, value))
+    }
+}
+
+/// Checks the data and every setting of `est` before anything is standardised or uploaded, in
+/// the order a user would fix them: shapes, values, batch and split, then the settings.
+pub(crate) fn estimate(est: &Estimator, x: &Matrix<'_>, y: &Matrix<'_>) -> Result<(), InputError> {
+    if x.rows() != y.rows() {
+        return Err(InputError::RowMismatch {
+            x: x.rows(),
+            y: y.rows(),
+        });
+    }
+    for (m, name) in [(x, "x"), (y, "y")] {
+        if m.rows() == 0 {
+            return Err(InputError::Empty { name: name.into() });
+        }
+    }
+    x.finite("x")?;
+    y.finite("y")?;
+    settings(est)?;
+    let n = x.rows();
+    let test = held_out_count(n, est.test_fraction);
+    if n - test < est.batch {
+        return Err(InputError::TooFewRows {
+            split: "training",
+            rows: n - test,
+            batch: est.batch,
+        });
+    }
+    if est.test_fraction > 0.0 && test < est.batch {
+        return Err(InputError::TooFewRows {
+            split: "held-out",
+            rows: test,
+            batch: est.batch,
+        });
+    }
+    Ok(())
+}
+
+/// Checks every setting of `est` on its own (no data needed).
+pub(crate) fn settings(est: &Estimator) -> Result<(), InputError> {
+    if est.batch < 2 {
+        return Err(InputError::BatchTooSmall { batch: est.batch });
+    }
+    let f = est.test_fraction;
+    require((0.0..1.0).contains(&f), "the test fraction", "in [0, 1)", f)?;
+    for (v, name) in [
+        (est.steps, "steps"),
+        (est.eval_every, "eval_every"),
+        (est.eval_batches, "eval_batches"),
+        (est.average_last, "average_last"),
+        (est.chunk, "chunk"),
+    ] {
+        require(v > 0, name, "positive", v)?;
+    }
+    let a = &est.adam;
+    require(
+        a.lr.is_finite() && a.lr > 0.0,
+        "the learning rate",
+        "positive and finite",
+        a.lr,
+    )?;
+    for (b, name) in [(a.beta1, "Adam's β1"), (a.beta2, "Adam's β2")] {
+        require((0.0..1.0).contains(&b), name, "in [0, 1)", b)?;
+    }
+    require(
+        a.eps.is_finite() && a.eps > 0.0,
+        "Adam's ε",
+        "positive and finite",
+        a.eps,
+    )?;
+    require(
+        a.weight_decay.is_finite() && a.weight_decay >= 0.0,
+        "the weight decay",
+        "finite and not negative",
+        a.weight_decay,
+    )?;
+    match est.bound {
+        Bound::Smile { tau } => require(
+            tau.is_finite() && tau > 0.0,
+            "SMILE's τ",
+            "positive and finite",
+            tau,
+        )?,
+        Bound::AlphaInfoNce { alpha } => require(
+            alpha > 0.0 && alpha < 1.0,
+            "α-InfoNCE's α",
+            "in (0, 1)",
+            alpha,
+        )?,
+        Bound::Mine { gamma } => require(
+            gamma > 0.0 && gamma < 1.0,
+            "MINE's moving-average decay γ",
+            "in (0, 1)",
+            gamma,
+        )?,
+        Bound::LeaveOneOut => {
+            return Err(InputError::NeedsTrueDensity {
+                bound: est.bound.name(),
+            })
+        }
+        _ => {}
+    }
+    let decoder = matches!(est.critic, CriticForm::Decoder { .. });
+    if decoder != (est.bound == Bound::BarberAgakov) {
+        return Err(InputError::CriticMismatch {
+            bound: est.bound.name(),
+            critic: est.critic.name(),
+        });
+    }
+    if !decoder && !est.critic.full_matrix() && !est.bound.supports_shuffled() {
+        return Err(InputError::NeedsFullMatrix {
+            bound: est.bound.name(),
+        });
+    }
+    let hidden = match &est.critic {
+        CriticForm::Separable { hidden, embed } => {
+            require(*embed > 0, "the embedding width", "positive", embed)?;
+            hidden
+        }
+        CriticForm::Concat { hidden } => {
+            require(
+                !hidden.is_empty(),
+                "the concat critic's hidden layers",
+                "at least one",
+                "none",
+            )?;
+            hidden
+        }
+        CriticForm::Shuffled { hidden }
+        | CriticForm::Decoder { hidden }
+        | CriticForm::DecoderCritic { hidden } => hidden,
+    };
+    if hidden.contains(&0) || est.baseline_hidden.contains(&0) {
+        return Err(setting("hidden widths", "positive", 0));
+    }
+    Ok(())
+}
+
+/// A warning for an estimate below zero: mutual information never is, so a negative bound means
+/// the critic did not learn (too few steps) or training ran away without overflowing (a
+/// learning rate too high); the number is reported, but not silently.
+pub(crate) fn negative_estimate(mi: f64) -> Option<String> {
+    (mi < 0.0).then(|| {
+        format!(
+            "the estimate {mi:.4} nats is negative, but mutual information is not: the critic \
+             did not train well; train longer or lower the learning rate"
+        )
+    })
+}

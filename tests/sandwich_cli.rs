@@ -1,0 +1,232 @@
+//! `infobound sandwich` end to end on the CPU reference: the JSON bracket from CSV and .npy
+//! files, and exit status 2 with one line on stderr for bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use infobound::tasks::{correlated_gaussian, gaussian_mi};
+
+const BIN: &str = env!("CARGO_BIN_EXE_infobound");
+
+fn dir(name: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("sandwich-{name}"));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn write_csv(path: &Path, rowmajor: &[f32], cols: usize) {
+    let mut s = String::new();
+    for row in rowmajor.chunks(cols) {
+        let r: Vec<String> = row.iter().map(|v| v.to_string()).collect();
+        s.push_str(&r.join(","));
+        s.push('\n');
+    }
+    std::fs::write(path, s).unwrap();
+}
+
+/// A 2-D little-endian f4 .npy file, C order.
+fn write_npy(path: &Path, rowmajor: &[f32], cols: usize) {
+    let n = rowmajor.len() / cols;
+    let mut header =
+        format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({n}, {cols}), }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend((header.len() as u16).to_le_bytes());
+    bytes.extend(header.as_bytes());
+    for v in rowmajor {
+        bytes.extend(v.to_le_bytes());
+    }
+    std::fs::write(path, bytes).unwrap();
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).output().unwrap()
+}
+
+/// The number `key` holds in a flat JSON object.
+fn number(json: &str, key: &str) -> f64 {
+    let pat = format!("\"{key}\":");
+    let at = json
+        .find(&pat)
+        .unwrap_or_else(|| panic!("no {key} in {json}"))
+        + pat.len();
+    let rest = &json[at..];
+    rest[..rest.find([',', '}']).unwrap()].parse().unwrap()
+}
+
+/// The Gaussian channel at d = 2, ρ = 0.8 (I = 1.02 nats) with n = 300: y as CSV, μ and σ as
+/// .npy.
+fn channel(d: &Path) -> (PathBuf, PathBuf, PathBuf, f64) {
+    let (dim, rho, n) = (2, 0.8, 300);
+    let (x, y) = correlated_gaussian(dim, rho, n, 5);
+    let mu: Vec<f32> = x.iter().map(|v| (rho * f64::from(*v)) as f32).collect();
+    let sigma = vec![(1.0f64 - rho * rho).sqrt() as f32; n * dim];
+    let (yp, mp, sp) = (d.join("y.csv"), d.join("mu.npy"), d.join("sigma.npy"));
+    write_csv(&yp, &y, dim);
+    write_npy(&mp, &mu, dim);
+    write_npy(&sp, &sigma, dim);
+    (yp, mp, sp, gaussian_mi(dim, rho))
+}
+
+#[test]
+fn json_bracket_holds_the_true_value() {
+    let d = dir("json");
+    let (y, mu, sigma, truth) = channel(&d);
+    let out = run(&[
+        "sandwich",
+        "--y",
+        y.to_str().unwrap(),
+        "--mu",
+        mu.to_str().unwrap(),
+        "--sigma",
+        sigma.to_str().unwrap(),
+        "--block",
+        "100",
+        "--device",
+        "cpu",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json = String::from_utf8(out.stdout).unwrap();
+    let (lower, upper) = (number(&json, "lower"), number(&json, "upper"));
+    assert_eq!(number(&json, "k"), 100.0);
+    assert_eq!(number(&json, "n"), 300.0);
+    assert_eq!(number(&json, "blocks"), 3.0);
+    assert!(json.contains("\"unit\":\"nats\""), "{json}");
+    assert!(json.contains("\"adapter\":\"CPU reference\""), "{json}");
+    // Sampling error of the n = 300 sample: about 0.06 nats.
+    assert!(lower < upper, "{json}");
+    assert!(
+        lower <= truth + 0.15 && upper >= truth - 0.15,
+        "{json} vs I = {truth}"
+    );
+    assert!(upper - lower < 0.5, "{json}");
+
+    // The same σ given as log σ: the same bracket.
+    let sigma_log = d.join("log_sigma.csv");
+    let s = ((1.0f64 - 0.64).sqrt().ln()) as f32;
+    write_csv(&sigma_log, &[s; 600], 2);
+    let out = run(&[
+        "sandwich",
+        "--y",
+        y.to_str().unwrap(),
+        "--mu",
+        mu.to_str().unwrap(),
+        "--log-sigma",
+        sigma_log.to_str().unwrap(),
+        "--block",
+        "100",
+        "--device",
+        "cpu",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let again = String::from_utf8(out.stdout).unwrap();
+    assert!((number(&again, "lower") - lower).abs() < 1e-5, "{again}");
+    assert!((number(&again, "upper") - upper).abs() < 1e-5, "{again}");
+}
+
+#[test]
+fn bad_input_exits_2_with_one_line() {
+    let d = dir("bad");
+    let (y, mu, sigma, _) = channel(&d);
+    let zeros = d.join("zeros.csv");
+    write_csv(&zeros, &vec![0.0; 600], 2);
+    let short = d.join("short.csv");
+    write_csv(&short, &[1.0; 10], 2);
+    let y = y.to_str().unwrap();
+    let mu = mu.to_str().unwrap();
+    let sigma = sigma.to_str().unwrap();
+    for (args, needle) in [
+        (
+            vec!["--y", y, "--mu", mu, "--sigma", zeros.to_str().unwrap()],
+            "sigma must be positive",
+        ),
+        (
+            vec!["--y", y, "--mu", mu, "--sigma", short.to_str().unwrap()],
+            "sigma is 5 × 2",
+        ),
+        (vec!["--y", y, "--mu", mu], "needs --sigma"),
+        (
+            vec!["--y", y, "--mu", mu, "--sigma", sigma, "--block", "1"],
+            "block size",
+        ),
+        (
+            vec!["--y", y, "--mu", mu, "--sigma", sigma, "--block", "x"],
+            "--block",
+        ),
+    ] {
+        let mut all = vec!["sandwich", "--device", "cpu"];
+        all.extend(args);
+        let out = run(&all);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{all:?}: {err}");
+        assert!(err.contains(needle), "{all:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+    }
+}
+
+/// `estimate --bound ba --critic decoder` (and ms with decoder-critic) on the CPU: the JSON names
+/// them; a known-density bound with a black-box critic is bad input.
+#[test]
+fn known_density_bounds_from_the_command_line() {
+    let d = dir("ba");
+    let (x, y) = correlated_gaussian(1, 0.8, 300, 2);
+    let (xp, yp) = (d.join("x.csv"), d.join("y.csv"));
+    write_csv(&xp, &x, 1);
+    write_csv(&yp, &y, 1);
+    let base = [
+        "estimate",
+        "--x",
+        xp.to_str().unwrap(),
+        "--y",
+        yp.to_str().unwrap(),
+        "--device",
+        "cpu",
+        "--steps",
+        "40",
+        "--batch",
+        "16",
+        "--hidden",
+        "8",
+        "--json",
+    ];
+    for (bound, critic) in [
+        ("ba", "decoder"),
+        ("ms", "decoder-critic"),
+        ("lautum-dv", "shuffled"),
+    ] {
+        let out = Command::new(BIN)
+            .args(base)
+            .args(["--bound", bound, "--critic", critic])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{bound}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let json = String::from_utf8(out.stdout).unwrap();
+        assert!(json.contains(&format!("\"bound\":\"{bound}\"")), "{json}");
+        assert!(json.contains(&format!("\"critic\":\"{critic}\"")), "{json}");
+    }
+    let out = Command::new(BIN)
+        .args(base)
+        .args(["--bound", "ba", "--critic", "separable"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("decoder"));
+}
