@@ -15,6 +15,24 @@
 //! Entry points: [`crate::gpu::ContrastiveLoss`] (host slices, or the caller's own wgpu
 //! buffers on a device shared through [`crate::gpu::GpuContext::from_device`]), and
 //! [`crate::cpu::contrastive::reference`], the f64 reference the device is tested against.
+//!
+//! **As a regulariser beside a main loss** (Belghazi et al. 2018, seed 004), the MI term's
+//! gradient can swamp the main one; adaptive clipping rescales it to
+//! g_MI · min(‖g_main‖, ‖g_MI‖)/‖g_MI‖. Clip the gradient that the two losses share:
+//! [`ContrastiveOutput::adaptive_clip`] when the main loss's gradient is taken with respect
+//! to the same embeddings; after back-propagating into your parameters,
+//! [`crate::clip::adaptive_clip`] on the host or [`crate::clip::adaptive_clip_gpu`] (and
+//! [`crate::gpu::GpuContext::grad_norm`] with `ClipMode::Adaptive` inside a step you record)
+//! on the device.
+//!
+//! ```
+//! use infobound::contrastive::ContrastiveOutput;
+//! // ∂L/∂G and ∂L/∂H of the MI term, norm 5; the main loss's gradient has norm 1.
+//! let mut out = ContrastiveOutput { loss: 1.0, dg: vec![3.0, 0.0], dh: vec![0.0, 4.0] };
+//! let factor = out.adaptive_clip(1.0).unwrap();
+//! assert_eq!(factor, 0.2);
+//! assert_eq!((out.dg, out.dh), (vec![0.6, 0.0], vec![0.0, 0.8]));
+//! ```
 
 use crate::gpu::GpuError;
 
@@ -72,6 +90,32 @@ pub struct ContrastiveOutput {
     pub dg: Vec<f32>,
     /// ∂L/∂H (K×e, row-major).
     pub dh: Vec<f32>,
+}
+
+impl ContrastiveOutput {
+    /// Adaptive gradient clipping of both gradients together, for the loss used as a
+    /// regulariser beside a main loss whose gradient with respect to the same embeddings has
+    /// norm `main_norm`: (∂L/∂G, ∂L/∂H) ← (∂L/∂G, ∂L/∂H) · min(‖g_main‖, ‖g_MI‖)/‖g_MI‖, with
+    /// ‖g_MI‖ the norm of both together. Returns the factor applied; errors on a non-finite
+    /// gradient or a `main_norm` that is negative or not finite.
+    pub fn adaptive_clip(&mut self, main_norm: f64) -> Result<f64, crate::Error> {
+        use crate::clip;
+        let joint = clip::l2_norm(&self.dg).hypot(clip::l2_norm(&self.dh));
+        if !joint.is_finite() {
+            return Err(crate::Error::InvalidInput(
+                "the contrastive gradient is not finite".into(),
+            ));
+        }
+        if !(main_norm.is_finite() && main_norm >= 0.0) {
+            return Err(crate::Error::InvalidInput(format!(
+                "the main loss's gradient norm must be finite and non-negative, not {main_norm}"
+            )));
+        }
+        let factor = clip::adaptive_factor(joint, main_norm);
+        clip::scale(&mut self.dg, factor);
+        clip::scale(&mut self.dh, factor);
+        Ok(factor)
+    }
 }
 
 /// Why a contrastive loss could not be computed.

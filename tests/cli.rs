@@ -169,6 +169,8 @@ fn estimates_from_npy_c_and_fortran_f4_and_f8() {
     assert_eq!(field(&json, "bound"), "\"smile\"");
     assert_eq!(field(&json, "critic"), "\"separable\"");
     assert_eq!(num(&json, "n"), 200.0);
+    assert_eq!(num(&json, "n_test"), 100.0); // TINY holds out half
+    assert!(field(&json, "evaluation").contains("batches"), "{json}");
     assert_eq!(num(&json, "dim_x"), 2.0);
     assert_eq!(num(&json, "dim_y"), 2.0);
     assert_eq!(num(&json, "steps"), 30.0);
@@ -378,7 +380,7 @@ fn bad_input_exits_2_with_one_line() {
     check(est("x.npy", "words.csv", &[]), "line 3, column 1");
     check(
         est("x.npy", "y.npy", &["--bound", "bogus"]),
-        "unknown bound",
+        "lautum-dv, lautum-nwj, ba, ms",
     );
     check(
         est("x.npy", "y.npy", &["--critic", "bogus"]),

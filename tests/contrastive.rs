@@ -115,6 +115,44 @@ fn reference_gradients_match_finite_differences() {
 
 /// The symmetric loss is the mean of InfoNCE on (G, H) and on (H, G), gradients included; and
 /// InfoNCE on (G, H) is ln K − the InfoNCE bound of S = G·Hᵀ/T (`bounds::matrix_eval`).
+/// Adaptive clipping of the device's gradients as a regulariser's: a main-loss norm below the
+/// MI gradient's joint norm rescales both gradients to exactly that norm (same direction); a
+/// larger one leaves them untouched; a negative one is refused.
+#[test]
+fn adaptive_clipping_rescales_both_gradients_to_the_main_norm() {
+    let Some(ctx) = gpu() else { return };
+    let (k, e) = (17, 7);
+    let (g, h) = embeddings(k, e, 5);
+    let cfg = ContrastiveConfig::default().with_form(ContrastiveForm::Symmetric);
+    let out = ContrastiveLoss::new(&ctx, cfg, k, e)
+        .unwrap()
+        .compute(&g, &h)
+        .unwrap();
+    let norm = |o: &infobound::contrastive::ContrastiveOutput| {
+        infobound::clip::l2_norm(&o.dg).hypot(infobound::clip::l2_norm(&o.dh))
+    };
+    let joint = norm(&out);
+    assert!(joint > 0.0);
+    let mut clipped = out.clone();
+    let factor = clipped.adaptive_clip(joint / 4.0).unwrap();
+    assert!((factor - 0.25).abs() < 1e-12, "{factor}");
+    assert!((norm(&clipped) / (joint / 4.0) - 1.0).abs() < 1e-6);
+    for (c, o) in clipped
+        .dg
+        .iter()
+        .chain(&clipped.dh)
+        .zip(out.dg.iter().chain(&out.dh))
+    {
+        assert!(
+            (f64::from(*c) - 0.25 * f64::from(*o)).abs() <= 1e-7 * f64::from(o.abs()).max(1e-30)
+        );
+    }
+    let mut untouched = out.clone();
+    assert_eq!(untouched.adaptive_clip(joint * 2.0).unwrap(), 1.0);
+    assert_eq!(untouched, out);
+    assert!(out.clone().adaptive_clip(-1.0).is_err());
+}
+
 #[test]
 fn symmetric_is_the_mean_of_both_directions() {
     let Some(ctx) = gpu() else { return };

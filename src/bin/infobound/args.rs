@@ -12,6 +12,17 @@ pub fn all_bound_names() -> Vec<&'static str> {
     Bound::ALL.iter().map(|b| b.name()).collect()
 }
 
+/// Every name `estimate --bound` takes: the black-box MI bounds, the Lautum bounds and the
+/// known-density bounds (Barber–Agakov and the multisample bound).
+pub fn estimate_bound_names() -> Vec<&'static str> {
+    Bound::ALL
+        .iter()
+        .chain(Bound::LAUTUM.iter())
+        .chain([Bound::BarberAgakov, Bound::Multisample { proposals: 16 }].iter())
+        .map(|b| b.name())
+        .collect()
+}
+
 /// Parsed `--flag value` / `--flag=value` pairs and switches, checked against what a command
 /// knows.
 pub struct Flags {
@@ -123,7 +134,7 @@ pub fn bound_named(name: &str, tau: Option<f32>, alpha: Option<f32>) -> Result<B
     let bound = Bound::from_name(name).ok_or_else(|| {
         usage(format!(
             "unknown bound {name:?} (one of {})",
-            all_bound_names().join(", ")
+            estimate_bound_names().join(", ")
         ))
     })?;
     Ok(match bound {

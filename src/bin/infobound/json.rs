@@ -24,7 +24,7 @@ pub fn report_json(r: &Report, batch: usize, bits: bool) -> String {
         .collect();
     format!(
         "{{\"mi\":{},\"std_err\":{},\"ceiling\":{},\"unit\":{},\"bound\":{},\"critic\":{},\
-         \"n\":{},\"dim_x\":{},\"dim_y\":{},\"batch\":{batch},\"steps\":{},\"seconds\":{},\
+         \"n\":{},\"n_test\":{},\"evaluation\":{},\"dim_x\":{},\"dim_y\":{},\"batch\":{batch},\"steps\":{},\"seconds\":{},\
          \"steps_per_second\":{},\"adapter\":{},\"grad_norm_max\":{},\"grad_norm_final\":{},\
          \"runaway_step\":{},\"warnings\":[{}],\"evaluations\":[{}]}}",
         json_num(r.mi * s),
@@ -34,6 +34,8 @@ pub fn report_json(r: &Report, batch: usize, bits: bool) -> String {
         json_str(r.bound),
         json_str(r.critic),
         r.n,
+        r.n_test,
+        json_str(&r.evaluation),
         r.dims.0,
         r.dims.1,
         r.steps,

@@ -16,7 +16,7 @@ pub fn print_summary(r: &Report, bits: bool) {
     );
     if let Some(c) = r.ceiling {
         println!(
-            "ceiling   {:.4} {unit} (the most this bound can read at this batch)",
+            "ceiling   {:.4} {unit} (the most this bound can read at the evaluation's K)",
             c * s
         );
     }
@@ -24,6 +24,7 @@ pub fn print_summary(r: &Report, bits: bool) {
         "data      {} rows, x {} columns, y {} columns",
         r.n, r.dims.0, r.dims.1
     );
+    println!("held out  {} rows, evaluated {}", r.n_test, r.evaluation);
     println!(
         "training  {} steps in {:.2} s ({:.0} steps/s)",
         r.steps, r.seconds, r.steps_per_second
