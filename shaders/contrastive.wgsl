@@ -3,11 +3,11 @@
 // symmetric loss, and the loss itself from the fused InfoNCE values. The heavy work (the K×K
 // scores, never stored) is `matrix_bounds.wgsl`'s fused InfoNCE.
 //
-//   scale           out[i] = a·x[i]              G/T into working space (the caller's G is read-only)
-//   scale_in_place  out[i] = a·out[i]            dG ← dG/T
-//   axpby           out[i] = a·out[i] + b·x[i]   the symmetric loss's mean of two gradients
-//   fill            out[i] = a                   K = 1: no negatives, the gradients are 0
-//   loss            out[0] = c − (a·x[0] + b·y[0])   ln K − the mean InfoNCE value(s)
+//   elementwise, OP = 0  scale           out[i] = a·x[i]            G/T into working space (the caller's G is read-only)
+//                OP = 1  scale_in_place  out[i] = a·out[i]          dG ← dG/T
+//                OP = 2  axpby           out[i] = a·out[i] + b·x[i] the symmetric loss's mean of two gradients
+//                OP = 3  fill            out[i] = a                 K = 1: no negatives, the gradients are 0
+//   loss                                 out[0] = c − (a·x[0] + b·y[0])   ln K − the mean InfoNCE value(s)
 //
 // Element-wise, one invocation an element, no loops: deterministic, no exp.
 
@@ -25,47 +25,33 @@ struct Params {
 
 const WG: u32 = 256u;
 
-@compute @workgroup_size(WG)
-fn scale(
-    @builtin(global_invocation_id) gid: vec3<u32>,
-    @builtin(num_workgroups) groups: vec3<u32>,
-) {
-    let i = num_flat_index(gid, groups, WG);
-    if (i < p.n) {
-        out[i] = p.a * x[i];
-    }
-}
+// Which element-wise operation `elementwise` is (see the table above): 0 scale,
+// 1 scale_in_place, 2 axpby, 3 fill. A pipeline constant, so each is its own compiled kernel
+// without a branch per element; `x` is bound in every variant (a placeholder where unread).
+override OP: u32 = 0u;
 
 @compute @workgroup_size(WG)
-fn scale_in_place(
+fn elementwise(
     @builtin(global_invocation_id) gid: vec3<u32>,
     @builtin(num_workgroups) groups: vec3<u32>,
 ) {
     let i = num_flat_index(gid, groups, WG);
-    if (i < p.n) {
-        out[i] = p.a * out[i];
+    if (i >= p.n) {
+        return;
     }
-}
-
-@compute @workgroup_size(WG)
-fn axpby(
-    @builtin(global_invocation_id) gid: vec3<u32>,
-    @builtin(num_workgroups) groups: vec3<u32>,
-) {
-    let i = num_flat_index(gid, groups, WG);
-    if (i < p.n) {
-        out[i] = p.a * out[i] + p.b * x[i];
-    }
-}
-
-@compute @workgroup_size(WG)
-fn fill(
-    @builtin(global_invocation_id) gid: vec3<u32>,
-    @builtin(num_workgroups) groups: vec3<u32>,
-) {
-    let i = num_flat_index(gid, groups, WG);
-    if (i < p.n) {
-        out[i] = p.a;
+    switch OP {
+        case 0u: {
+            out[i] = p.a * x[i];
+        }
+        case 1u: {
+            out[i] = p.a * out[i];
+        }
+        case 2u: {
+            out[i] = p.a * out[i] + p.b * x[i];
+        }
+        default: {
+            out[i] = p.a;
+        }
     }
 }
 

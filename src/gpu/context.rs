@@ -148,6 +148,9 @@ pub struct GpuContext {
     limits: wgpu::Limits,
     pub(crate) pipelines: PipelineCache,
     sink: Arc<ErrorSink>,
+    /// A small storage buffer bound where a kernel's layout declares an operand that this
+    /// launch does not read (one binding layout a family, whatever the variant).
+    placeholder: std::sync::OnceLock<wgpu::Buffer>,
 }
 
 impl GpuContext {
@@ -224,7 +227,20 @@ impl GpuContext {
             summary,
             limits,
             sink,
+            placeholder: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The placeholder storage buffer (16 bytes, never written), created at first use.
+    pub(crate) fn placeholder(&self) -> &wgpu::Buffer {
+        self.placeholder.get_or_init(|| {
+            self.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("placeholder operand"),
+                size: 16,
+                usage: wgpu::BufferUsages::STORAGE,
+                mapped_at_creation: false,
+            })
+        })
     }
 
     /// The adapter this context runs on.

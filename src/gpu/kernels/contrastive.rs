@@ -45,11 +45,11 @@ impl GpuContext {
         out: &GpuBuffer,
     ) -> Result<Dispatch, GpuError> {
         check_fits("output", out, n)?;
-        let (entry, a, b, x) = match op {
-            Elementwise::Scale { a, x } => ("scale", a, 0.0, Some(x)),
-            Elementwise::ScaleInPlace { a } => ("scale_in_place", a, 0.0, None),
-            Elementwise::Axpby { a, b, x } => ("axpby", a, b, Some(x)),
-            Elementwise::Fill { a } => ("fill", a, 0.0, None),
+        let (form, a, b, x) = match op {
+            Elementwise::Scale { a, x } => (0, a, 0.0, Some(x)),
+            Elementwise::ScaleInPlace { a } => (1, a, 0.0, None),
+            Elementwise::Axpby { a, b, x } => (2, a, b, Some(x)),
+            Elementwise::Fill { a } => (3, a, 0.0, None),
         };
         if let Some(x) = x {
             check_fits("input", x, n)?;
@@ -67,14 +67,14 @@ impl GpuContext {
         };
         let key = KernelKey {
             family: Family::Contrastive,
-            entry,
-            overrides: vec![],
-            bindings: vec![U, if x.is_some() { R } else { N }, N, W],
+            entry: "elementwise",
+            overrides: vec![("OP", form)],
+            bindings: vec![U, R, N, W],
         };
-        let uniform = self.uniform(entry, &params);
-        let x = x.unwrap_or(out);
-        let groups = self.grid(entry, n, WORKGROUP)?;
-        Ok(self.bind(&key, &[&uniform, &x.buffer, &x.buffer, &out.buffer], groups))
+        let uniform = self.uniform("elementwise", &params);
+        let x = x.map_or(self.placeholder(), |x| &x.buffer);
+        let groups = self.grid("elementwise", n, WORKGROUP)?;
+        Ok(self.bind(&key, &[&uniform, x, x, &out.buffer], groups))
     }
 
     /// Prepares out[0] = c − (a·x[0] + b·y[0]).
