@@ -290,17 +290,22 @@ impl Estimator {
         };
         let (xs, ys) = (sx.apply(&x, &train_rows), sy.apply(&y, &train_rows));
         let (xt, yt) = (sx.apply(&x, &test_rows), sy.apply(&y, &test_rows));
-        let (train_shift, test_shift) = crate::known_marginal::shifts(
+        let lp = crate::known_marginal::split(
             self.bound,
             self.log_marginal.as_deref(),
-            &y,
+            n,
             (&train_rows, &test_rows),
         )?;
+        let (lp_train, lp_test) = match &lp {
+            Some((a, b)) => (Some(&a[..]), Some(&b[..])),
+            None => (None, None),
+        };
         let data = TrainData {
             x: &xs,
             dx: x.cols(),
             y: &ys,
             dy: y.cols(),
+            log_marginal: lp_train,
         };
         let held_out = (!test_rows.is_empty()).then_some((
             TrainData {
@@ -308,6 +313,7 @@ impl Estimator {
                 dx: x.cols(),
                 y: &yt,
                 dy: y.cols(),
+                log_marginal: lp_test,
             },
             self.eval_batches,
         ));
@@ -371,7 +377,7 @@ impl Estimator {
         let mut since_best = 0;
         while curve.len() < self.steps as usize {
             let now = (self.steps as usize - curve.len()).min(self.eval_every as usize) as u32;
-            curve.extend(trainer.train(now)?.into_iter().map(|v| v + train_shift));
+            curve.extend(trainer.train(now)?);
             grad_norms.extend(trainer.take_grad_norms());
             if test_rows.is_empty() {
                 progress(&Progress {
@@ -406,7 +412,6 @@ impl Estimator {
                     what: "the held-out bound value",
                 });
             }
-            let mi = mi + f64::from(test_shift);
             let e = Evaluation {
                 step: trainer.step(),
                 mi,
@@ -663,6 +668,9 @@ pub(crate) fn check_train_shapes(spec: &TrainSpec, data: &TrainData<'_>) -> Resu
             "a batch of {} needs 2 ≤ batch ≤ rows ({n})",
             spec.batch
         )));
+    }
+    if let Some(lp) = data.log_marginal {
+        crate::known_marginal::check(spec.bound, lp, n)?;
     }
     Ok(())
 }

@@ -146,6 +146,9 @@ pub struct TrainData<'a> {
     pub y: &'a [f32],
     /// Columns of y.
     pub dy: usize,
+    /// A known marginal's log p(y_i) a row (n values, nats), for Barber–Agakov and V_MS;
+    /// `None`: p(y) = N(0, I). Uploaded with the data and gathered with every batch.
+    pub log_marginal: Option<&'a [f32]>,
 }
 
 /// What a trainer learns from: a data set, or fresh Gaussian batches every step.
@@ -174,7 +177,10 @@ impl Batches<'_> {
     /// The program source these batches come from.
     pub fn source(&self) -> Source {
         match self {
-            Batches::Data(d) => Source::Data { n: d.rows() },
+            Batches::Data(d) => Source::Data {
+                n: d.rows(),
+                log_marginal: d.log_marginal.is_some(),
+            },
             Batches::Gaussian { rho, transform } => Source::Gaussian {
                 steps: rho.len(),
                 transform: *transform,
@@ -187,6 +193,14 @@ impl Batches<'_> {
         match self {
             Batches::Data(d) => (d.x, d.y),
             Batches::Gaussian { rho, .. } => (rho, &[0.0]),
+        }
+    }
+
+    /// The data's per-row log p(y), if given.
+    pub fn log_marginal(&self) -> Option<&[f32]> {
+        match self {
+            Batches::Data(d) => d.log_marginal,
+            Batches::Gaussian { .. } => None,
         }
     }
 }
