@@ -86,6 +86,9 @@ pub struct Estimator {
     /// Barber–Agakov and V_MS: log p(y_i) of every row (nats) when the known marginal is not
     /// the standard normal; `None`: p(y) = N(0, I). See [`crate::known_marginal`].
     pub log_marginal: Option<Vec<f32>>,
+    /// V_MS: the decoder also learns through its reparameterised proposals
+    /// ([`TrainSpec::reparameterised`]); `false`: the proposals are held fixed.
+    pub reparameterised: bool,
 }
 
 impl Default for Estimator {
@@ -111,6 +114,7 @@ impl Default for Estimator {
             max_grad_norm: None,
             whole_split: None,
             log_marginal: None,
+            reparameterised: false,
         }
     }
 }
@@ -231,6 +235,8 @@ impl Estimator {
     setter!(
         /// Per-row log p(y) for Barber–Agakov and V_MS (`None`: the standard normal).
         with_log_marginal, log_marginal: Option<Vec<f32>>);
+    setter!(/// Sets whether V_MS's decoder learns through its proposals (default: held fixed).
+        with_reparameterised, reparameterised: bool);
 
     /// Sets Adam's learning rate.
     pub fn with_lr(mut self, lr: f32) -> Self {
@@ -257,6 +263,7 @@ impl Estimator {
             .with_seed(self.seed)
             .with_baseline_hidden(self.baseline_hidden.clone())
             .with_max_grad_norm(self.max_grad_norm)
+            .with_reparameterised(self.reparameterised)
     }
 
     /// Estimates I(X; Y) from paired rows of `x` and `y` (SPEC §6): split, standardise with

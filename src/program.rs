@@ -191,6 +191,24 @@ pub enum Op {
         /// The critic's rows (B·(K+1) × (dx + dy)).
         rows: BufId,
     },
+    /// The reparameterised proposals' path to the decoder: adds Σ_k ∂/∂y_ik to ∂μ_i and
+    /// Σ_k ∂/∂y_ik · σ_i ε_ik to ∂log σ_i (`proposal_grads` of `multisample.wgsl`).
+    ProposalGrads {
+        /// Seeds the proposal stream (that of [`Op::Proposals`]).
+        seed: u64,
+        /// Rows of the batch (B).
+        b: usize,
+        /// Proposals a row (K).
+        k: usize,
+        /// Columns of y.
+        dy: usize,
+        /// The decoder's output (B × 2·dy).
+        dec: BufId,
+        /// d(−V)/d(y part of the critic's rows) (B·(K+1) × dy).
+        dprop: BufId,
+        /// d(−V)/d(decoder output), added to.
+        ddec: BufId,
+    },
     /// The multisample term: adds mean_i [f_i0 − log(1/(K+1) Σ_k e^(f_ik))] to the step's value
     /// and writes d(−V)/df.
     Multisample {
@@ -537,7 +555,37 @@ impl TrainSpec {
                     scores: f.output(),
                     dscores: f.doutput(),
                 });
-                if training {
+                if training && self.reparameterised {
+                    // The critic's backward first: its input gradient (y columns of the
+                    // proposal rows) adds the path through y_ik to the decoder's output
+                    // gradient before the decoder's own backward pass.
+                    b.backward(&f, 0);
+                    let layer0 = f.plan[0].shape;
+                    let rows = k * (proposals + 1);
+                    let dprop = b.buf("proposal gradients", rows * dy);
+                    b.ops.push(Op::Gemm {
+                        spec: GemmSpec {
+                            b_off: layer0.w_off + dx,
+                            ldb: dx + dy,
+                            ..GemmSpec::dense(rows, dy, layer0.fan_out, false, false)
+                        },
+                        a: f.dacts[0],
+                        b: PARAMS,
+                        c: dprop,
+                        bias: None,
+                        aux: None,
+                    });
+                    b.ops.push(Op::ProposalGrads {
+                        seed: draw_seed,
+                        b: k,
+                        k: proposals,
+                        dy,
+                        dec: q.output(),
+                        dprop,
+                        ddec: q.doutput(),
+                    });
+                    b.backward(&q, 0);
+                } else if training {
                     b.backward(&q, 0);
                     b.backward(&f, 0);
                 }

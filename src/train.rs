@@ -30,6 +30,10 @@ pub struct TrainSpec {
     pub seed: u64,
     /// Clips the gradient to this global L2 norm before Adam (`None`: no clip).
     pub max_grad_norm: Option<f32>,
+    /// The multisample bound's decoder also learns through its proposals y_ik = μ_i + σ_i ε_ik
+    /// (the reparameterised gradient of V_MS); `false` (the default): the proposals are held
+    /// fixed and the decoder learns from the Barber–Agakov term alone. Other bounds ignore it.
+    pub reparameterised: bool,
 }
 
 impl TrainSpec {
@@ -45,7 +49,14 @@ impl TrainSpec {
             adam: AdamConfig::default(),
             seed: 0,
             max_grad_norm: None,
+            reparameterised: false,
         }
+    }
+
+    /// Sets [`TrainSpec::reparameterised`].
+    pub fn with_reparameterised(mut self, reparameterised: bool) -> Self {
+        self.reparameterised = reparameterised;
+        self
     }
 
     /// Sets the max-norm clip of the gradient (`None`: none).

@@ -233,6 +233,20 @@ impl Workspace {
                         &self.buffers[dec],
                     );
                 }
+                Op::ProposalGrads {
+                    seed,
+                    b,
+                    k,
+                    dy,
+                    dec,
+                    dprop,
+                    ddec,
+                } => {
+                    let mut o = std::mem::take(&mut self.buffers[ddec]);
+                    let (d, g) = (&self.buffers[dec], &self.buffers[dprop]);
+                    sample::proposal_grads(seed, step, (b, k, dy), d, g, &mut o);
+                    self.buffers[ddec] = o;
+                }
                 Op::Multisample {
                     b,
                     k,

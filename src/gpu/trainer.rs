@@ -333,6 +333,22 @@ pub(super) fn compile(
                 &b[*rows],
                 &state_buf,
             )?),
+            Op::ProposalGrads {
+                seed,
+                b: rows_b,
+                k,
+                dy,
+                dec,
+                dprop,
+                ddec,
+            } => d.push(ctx.ms_proposal_grads(
+                *seed,
+                (*rows_b, *k, *dy),
+                &b[*dec],
+                &b[*dprop],
+                &b[*ddec],
+                &state_buf,
+            )?),
             Op::Multisample {
                 b: rows_b,
                 k,
