@@ -58,6 +58,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         dx: 2,
         y: &y,
         dy: 2,
+        log_marginal: None,
     };
     let critic = CriticForm::Separable {
         hidden: vec![32],

@@ -3,7 +3,12 @@
 //
 //     V = mean_i Σ_d [ −½ z_id² − log σ_id + ½ y_id² ],   z_id = (y_id − μ_id) / σ_id
 //
-// (the ½ log 2π of both densities cancel). The decoder's output row i holds μ_i (dy values)
+// (the ½ log 2π of both densities cancel), or, with KNOWN_MARGINAL, a per-row marginal whose
+// log-densities log p(y_i) were gathered with the batch into `lp` (K values):
+//
+//     V = mean_i [ Σ_d ( −½ z_id² − log σ_id − ½ log 2π ) − log p(y_i) ].
+//
+// log p(y) touches no gradient, so ∂V is the same either way. The decoder's output row i holds μ_i (dy values)
 // then log σ_i (dy values). Writes V to hist[step % hist_len] (a non-finite V raises the
 // state's flag) and ∂(−V)/∂(μ, log σ) = (−z/σ, 1 − z²)/K to `dout`, same layout.
 //
@@ -24,6 +29,13 @@ struct DecoderParams {
 @group(0) @binding(3) var<storage, read_write> dout: array<f32>;
 @group(0) @binding(4) var<storage, read_write> hist: array<f32>;
 @group(0) @binding(5) var<storage, read_write> state: array<atomic<u32>>;
+// log p(y_i) of the batch's rows (KNOWN_MARGINAL; otherwise bound to any buffer, never read).
+@group(0) @binding(6) var<storage, read> lp: array<f32>;
+
+// 1: the marginal is `lp` a row; 0: the standard normal.
+override KNOWN_MARGINAL: u32 = 0u;
+
+const HALF_LN_2PI: f32 = 0.9189385332046727;
 
 const WG: u32 = 256u;
 
@@ -44,9 +56,16 @@ fn barber_agakov(@builtin(local_invocation_id) lid: vec3<u32>) {
             let yv = y[i * dy + c];
             let inv_s = exp(min(-log_s, NUM_EXP_CLIP));
             let z = (yv - mu) * inv_s;
-            acc += -0.5 * z * z - log_s + 0.5 * yv * yv;
+            if (KNOWN_MARGINAL == 1u) {
+                acc += -0.5 * z * z - log_s - HALF_LN_2PI;
+            } else {
+                acc += -0.5 * z * z - log_s + 0.5 * yv * yv;
+            }
             dout[at] = -z * inv_s / kf;
             dout[at + dy] = (1.0 - z * z) / kf;
+        }
+        if (KNOWN_MARGINAL == 1u) {
+            acc -= lp[i];
         }
     }
     sums[t] = acc;

@@ -4,13 +4,16 @@
 //     V_MS = V_BA + mean_i [ f_i0 − log( 1/(K+1) Σ_{k=0..K} e^(f_ik) ) ]
 //
 // with V_BA the Barber–Agakov value `decoder.wgsl` wrote to this step's history slot before
-// (`multisample` adds its term to it). The proposals are held fixed: no gradient flows through
-// y_ik to μ and σ, so the decoder learns from the Barber–Agakov term alone and the critic from
-// the multisample term. f ≡ 0 gives V_BA for any K; q = p(y) makes V_BA vanish and leaves
-// InfoNCE over K + 1 candidates.
+// (`multisample` adds its term to it). By default the proposals are held fixed: no gradient
+// flows through y_ik to μ and σ, so the decoder learns from the Barber–Agakov term alone and
+// the critic from the multisample term. Reparameterised (`TrainSpec::reparameterised`),
+// `proposal_grads` adds the path through y_ik = μ_i + σ_i ε_ik: ∂/∂μ_i += Σ_k ∂/∂y_ik and
+// ∂/∂log σ_i += Σ_k ∂/∂y_ik · σ_i ε_ik (zero where log σ is clipped). f ≡ 0 gives V_BA for any
+// K; q = p(y) makes V_BA vanish and leaves InfoNCE over K + 1 candidates.
 //
-//   proposals    one invocation a critic row   the rows [x_i ; y_ik], row i·(K+1) + k
-//   multisample  one workgroup                 the term (fixed-tree sum) and ∂(−V)/∂f
+//   proposals       one invocation a critic row   the rows [x_i ; y_ik], row i·(K+1) + k
+//   multisample     one workgroup                 the term (fixed-tree sum) and ∂(−V)/∂f
+//   proposal_grads  one invocation an (i, c)      the sums over k (fixed order) into ∂dec
 //
 // ε_ik,c is the normal of index (i·K + k − 1)·dy + c of the step's RNG_PROPOSAL stream
 // (rng.wgsl, prepended; twin: src/cpu/sample.rs). Every exp is max-shifted or clipped.
@@ -37,6 +40,10 @@ struct MsParams {
 @group(0) @binding(6) var<storage, read> scores: array<f32>;
 @group(0) @binding(7) var<storage, read_write> dscores: array<f32>;
 @group(0) @binding(8) var<storage, read_write> hist: array<f32>;
+// ∂(−V)/∂y_ik, row i·(K+1) + k, dy values a row (the critic's input gradient, y columns).
+@group(0) @binding(9) var<storage, read> dprop: array<f32>;
+// ∂(−V)/∂(μ, log σ), the decoder output's layout; `proposal_grads` adds to it.
+@group(0) @binding(10) var<storage, read_write> ddec: array<f32>;
 
 const WG: u32 = 256u;
 
@@ -62,6 +69,34 @@ fn proposals(@builtin(global_invocation_id) gid: vec3<u32>) {
             v = dec[at] + exp(min(dec[at + p.dy], NUM_EXP_CLIP)) * eps;
         }
         rows[r * ld + p.dx + c] = v;
+    }
+}
+
+@compute @workgroup_size(64)
+fn proposal_grads(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let e = gid.x;
+    if (e >= p.b * p.dy) {
+        return;
+    }
+    let i = e / p.dy;
+    let c = e % p.dy;
+    let kk = p.k + 1u;
+    let at = i * 2u * p.dy + c;
+    let log_s = dec[at + p.dy];
+    let s = exp(min(log_s, NUM_EXP_CLIP));
+    let step = atomicLoad(&state[NUM_STATE_STEP]);
+    var gm = 0.0;
+    var gs = 0.0;
+    for (var k = 1u; k < kk; k++) {
+        let g = dprop[(i * kk + k) * p.dy + c];
+        let eps = rng_normal(p.key, RNG_PROPOSAL, step, (i * p.k + k - 1u) * p.dy + c);
+        gm += g;
+        gs += g * eps;
+    }
+    ddec[at] += gm;
+    // σ = e^min(log σ, clip): no gradient flows where the clip holds.
+    if (log_s < NUM_EXP_CLIP) {
+        ddec[at + p.dy] += gs * s;
     }
 }
 

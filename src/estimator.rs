@@ -86,6 +86,9 @@ pub struct Estimator {
     /// Barber–Agakov and V_MS: log p(y_i) of every row (nats) when the known marginal is not
     /// the standard normal; `None`: p(y) = N(0, I). See [`crate::known_marginal`].
     pub log_marginal: Option<Vec<f32>>,
+    /// V_MS: the decoder also learns through its reparameterised proposals
+    /// ([`TrainSpec::reparameterised`]); `false`: the proposals are held fixed.
+    pub reparameterised: bool,
 }
 
 impl Default for Estimator {
@@ -111,6 +114,7 @@ impl Default for Estimator {
             max_grad_norm: None,
             whole_split: None,
             log_marginal: None,
+            reparameterised: false,
         }
     }
 }
@@ -231,6 +235,8 @@ impl Estimator {
     setter!(
         /// Per-row log p(y) for Barber–Agakov and V_MS (`None`: the standard normal).
         with_log_marginal, log_marginal: Option<Vec<f32>>);
+    setter!(/// Sets whether V_MS's decoder learns through its proposals (default: held fixed).
+        with_reparameterised, reparameterised: bool);
 
     /// Sets Adam's learning rate.
     pub fn with_lr(mut self, lr: f32) -> Self {
@@ -257,6 +263,7 @@ impl Estimator {
             .with_seed(self.seed)
             .with_baseline_hidden(self.baseline_hidden.clone())
             .with_max_grad_norm(self.max_grad_norm)
+            .with_reparameterised(self.reparameterised)
     }
 
     /// Estimates I(X; Y) from paired rows of `x` and `y` (SPEC §6): split, standardise with
@@ -290,17 +297,22 @@ impl Estimator {
         };
         let (xs, ys) = (sx.apply(&x, &train_rows), sy.apply(&y, &train_rows));
         let (xt, yt) = (sx.apply(&x, &test_rows), sy.apply(&y, &test_rows));
-        let (train_shift, test_shift) = crate::known_marginal::shifts(
+        let lp = crate::known_marginal::split(
             self.bound,
             self.log_marginal.as_deref(),
-            &y,
+            n,
             (&train_rows, &test_rows),
         )?;
+        let (lp_train, lp_test) = match &lp {
+            Some((a, b)) => (Some(&a[..]), Some(&b[..])),
+            None => (None, None),
+        };
         let data = TrainData {
             x: &xs,
             dx: x.cols(),
             y: &ys,
             dy: y.cols(),
+            log_marginal: lp_train,
         };
         let held_out = (!test_rows.is_empty()).then_some((
             TrainData {
@@ -308,6 +320,7 @@ impl Estimator {
                 dx: x.cols(),
                 y: &yt,
                 dy: y.cols(),
+                log_marginal: lp_test,
             },
             self.eval_batches,
         ));
@@ -371,7 +384,7 @@ impl Estimator {
         let mut since_best = 0;
         while curve.len() < self.steps as usize {
             let now = (self.steps as usize - curve.len()).min(self.eval_every as usize) as u32;
-            curve.extend(trainer.train(now)?.into_iter().map(|v| v + train_shift));
+            curve.extend(trainer.train(now)?);
             grad_norms.extend(trainer.take_grad_norms());
             if test_rows.is_empty() {
                 progress(&Progress {
@@ -406,7 +419,6 @@ impl Estimator {
                     what: "the held-out bound value",
                 });
             }
-            let mi = mi + f64::from(test_shift);
             let e = Evaluation {
                 step: trainer.step(),
                 mi,
@@ -663,6 +675,9 @@ pub(crate) fn check_train_shapes(spec: &TrainSpec, data: &TrainData<'_>) -> Resu
             "a batch of {} needs 2 ≤ batch ≤ rows ({n})",
             spec.batch
         )));
+    }
+    if let Some(lp) = data.log_marginal {
+        crate::known_marginal::check(spec.bound, lp, n)?;
     }
     Ok(())
 }

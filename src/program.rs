@@ -137,8 +137,24 @@ pub enum Op {
         /// The max-norm clip, if any.
         max_norm: Option<f32>,
     },
+    /// The step's log p(y_i) of a known marginal, gathered from the data's per-row
+    /// log-densities with the rows of the step's [`Op::Draw`] (the `gather_batch` kernel on an
+    /// n × 1 column, so the same permutation picks them).
+    GatherMarginal {
+        /// Seeds the draws (that of the batch's `Draw`).
+        seed: u64,
+        /// Batch.
+        k: usize,
+        /// The data's log p(y_i) (n values), supplied by the runner.
+        rows: BufId,
+        /// The batch's log p(y_i) (K values).
+        out: BufId,
+        /// The kernel's second output, a copy of `out` (K values), otherwise unused.
+        scratch: BufId,
+    },
     /// Barber–Agakov (SPEC §8) with a diagonal-Gaussian decoder and the standard normal
-    /// marginal: the value (to the step's history) and d(−V)/d(μ, log σ).
+    /// marginal, or the per-row one of `log_marginal`: the value (to the step's history) and
+    /// d(−V)/d(μ, log σ).
     BarberAgakov {
         /// Batch.
         k: usize,
@@ -148,6 +164,8 @@ pub enum Op {
         dec: BufId,
         /// The batch's y (K × dy).
         y: BufId,
+        /// The batch's log p(y_i) (K values, [`Op::GatherMarginal`]); `None`: N(0, I).
+        log_marginal: Option<BufId>,
         /// d(−V)/d(decoder output), same layout.
         dout: BufId,
     },
@@ -173,6 +191,24 @@ pub enum Op {
         /// The critic's rows (B·(K+1) × (dx + dy)).
         rows: BufId,
     },
+    /// The reparameterised proposals' path to the decoder: adds Σ_k ∂/∂y_ik to ∂μ_i and
+    /// Σ_k ∂/∂y_ik · σ_i ε_ik to ∂log σ_i (`proposal_grads` of `multisample.wgsl`).
+    ProposalGrads {
+        /// Seeds the proposal stream (that of [`Op::Proposals`]).
+        seed: u64,
+        /// Rows of the batch (B).
+        b: usize,
+        /// Proposals a row (K).
+        k: usize,
+        /// Columns of y.
+        dy: usize,
+        /// The decoder's output (B × 2·dy).
+        dec: BufId,
+        /// d(−V)/d(y part of the critic's rows) (B·(K+1) × dy).
+        dprop: BufId,
+        /// d(−V)/d(decoder output), added to.
+        ddec: BufId,
+    },
     /// The multisample term: adds mean_i [f_i0 − log(1/(K+1) Σ_k e^(f_ik))] to the step's value
     /// and writes d(−V)/df.
     Multisample {
@@ -195,6 +231,9 @@ pub enum Source {
     Data {
         /// Rows.
         n: usize,
+        /// The data carry a known marginal's log p(y_i) a row (Barber–Agakov, V_MS), gathered
+        /// with every batch by [`Op::GatherMarginal`].
+        log_marginal: bool,
     },
     /// Fresh correlated-Gaussian samples every step (dx = dy = d), ρ_t read from a schedule
     /// of `steps` entries held in the X buffer, y transformed by `transform`.
@@ -371,7 +410,7 @@ impl TrainSpec {
     /// backward pass (an evaluation program stops at the bound).
     pub fn program(&self, source: Source, draw_seed: u64, training: bool) -> Program {
         let (x_len, y_len) = match source {
-            Source::Data { n } => (n * self.dx, n * self.dy),
+            Source::Data { n, .. } => (n * self.dx, n * self.dy),
             Source::Gaussian { steps, .. } => (steps, 1),
         };
         let (dx, dy, k) = (self.dx, self.dy, self.batch);
@@ -459,6 +498,7 @@ impl TrainSpec {
             }
             CriticForm::Decoder { .. } => {
                 let (xb, yb) = draw_split(&mut b, draw_seed, source, k, dx, dy);
+                let lp = gather_marginal(&mut b, draw_seed, source, k);
                 let (net, base) = &nets[0];
                 let q = b.network(net, *base, k, Input::rows(xb, dx));
                 b.ops.push(Op::BarberAgakov {
@@ -466,6 +506,7 @@ impl TrainSpec {
                     dy,
                     dec: q.output(),
                     y: yb,
+                    log_marginal: lp,
                     dout: q.doutput(),
                 });
                 if training {
@@ -478,6 +519,7 @@ impl TrainSpec {
                     other => unreachable!("{other:?} with the decoder-critic form"),
                 };
                 let (xb, yb) = draw_split(&mut b, draw_seed, source, k, dx, dy);
+                let lp = gather_marginal(&mut b, draw_seed, source, k);
                 let (dnet, dbase) = &nets[0];
                 let q = b.network(dnet, *dbase, k, Input::rows(xb, dx));
                 b.ops.push(Op::BarberAgakov {
@@ -485,6 +527,7 @@ impl TrainSpec {
                     dy,
                     dec: q.output(),
                     y: yb,
+                    log_marginal: lp,
                     dout: q.doutput(),
                 });
                 let rows = b.buf("proposal rows", k * (proposals + 1) * (dx + dy));
@@ -512,7 +555,37 @@ impl TrainSpec {
                     scores: f.output(),
                     dscores: f.doutput(),
                 });
-                if training {
+                if training && self.reparameterised {
+                    // The critic's backward first: its input gradient (y columns of the
+                    // proposal rows) adds the path through y_ik to the decoder's output
+                    // gradient before the decoder's own backward pass.
+                    b.backward(&f, 0);
+                    let layer0 = f.plan[0].shape;
+                    let rows = k * (proposals + 1);
+                    let dprop = b.buf("proposal gradients", rows * dy);
+                    b.ops.push(Op::Gemm {
+                        spec: GemmSpec {
+                            b_off: layer0.w_off + dx,
+                            ldb: dx + dy,
+                            ..GemmSpec::dense(rows, dy, layer0.fan_out, false, false)
+                        },
+                        a: f.dacts[0],
+                        b: PARAMS,
+                        c: dprop,
+                        bias: None,
+                        aux: None,
+                    });
+                    b.ops.push(Op::ProposalGrads {
+                        seed: draw_seed,
+                        b: k,
+                        k: proposals,
+                        dy,
+                        dec: q.output(),
+                        dprop,
+                        ddec: q.doutput(),
+                    });
+                    b.backward(&q, 0);
+                } else if training {
                     b.backward(&q, 0);
                     b.backward(&f, 0);
                 }
@@ -655,4 +728,27 @@ fn draw_split(
         out: DrawLayout::Split(xb, yb),
     });
     (xb, yb)
+}
+
+/// The batch's log p(y_i) when the data carry a known marginal: the data's n values (a buffer
+/// the runner fills) gathered with the rows of the step's draw. `None` otherwise.
+fn gather_marginal(b: &mut Builder, seed: u64, source: Source, k: usize) -> Option<BufId> {
+    let Source::Data {
+        n,
+        log_marginal: true,
+    } = source
+    else {
+        return None;
+    };
+    let rows = b.buf("log p(y) of the data", n);
+    let out = b.buf("log p(y) of the batch", k);
+    let scratch = b.buf("log p(y) of the batch, copy", k);
+    b.ops.push(Op::GatherMarginal {
+        seed,
+        k,
+        rows,
+        out,
+        scratch,
+    });
+    Some(out)
 }

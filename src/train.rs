@@ -30,6 +30,10 @@ pub struct TrainSpec {
     pub seed: u64,
     /// Clips the gradient to this global L2 norm before Adam (`None`: no clip).
     pub max_grad_norm: Option<f32>,
+    /// The multisample bound's decoder also learns through its proposals y_ik = μ_i + σ_i ε_ik
+    /// (the reparameterised gradient of V_MS); `false` (the default): the proposals are held
+    /// fixed and the decoder learns from the Barber–Agakov term alone. Other bounds ignore it.
+    pub reparameterised: bool,
 }
 
 impl TrainSpec {
@@ -45,7 +49,14 @@ impl TrainSpec {
             adam: AdamConfig::default(),
             seed: 0,
             max_grad_norm: None,
+            reparameterised: false,
         }
+    }
+
+    /// Sets [`TrainSpec::reparameterised`].
+    pub fn with_reparameterised(mut self, reparameterised: bool) -> Self {
+        self.reparameterised = reparameterised;
+        self
     }
 
     /// Sets the max-norm clip of the gradient (`None`: none).
@@ -146,6 +157,9 @@ pub struct TrainData<'a> {
     pub y: &'a [f32],
     /// Columns of y.
     pub dy: usize,
+    /// A known marginal's log p(y_i) a row (n values, nats), for Barber–Agakov and V_MS;
+    /// `None`: p(y) = N(0, I). Uploaded with the data and gathered with every batch.
+    pub log_marginal: Option<&'a [f32]>,
 }
 
 /// What a trainer learns from: a data set, or fresh Gaussian batches every step.
@@ -174,7 +188,10 @@ impl Batches<'_> {
     /// The program source these batches come from.
     pub fn source(&self) -> Source {
         match self {
-            Batches::Data(d) => Source::Data { n: d.rows() },
+            Batches::Data(d) => Source::Data {
+                n: d.rows(),
+                log_marginal: d.log_marginal.is_some(),
+            },
             Batches::Gaussian { rho, transform } => Source::Gaussian {
                 steps: rho.len(),
                 transform: *transform,
@@ -187,6 +204,14 @@ impl Batches<'_> {
         match self {
             Batches::Data(d) => (d.x, d.y),
             Batches::Gaussian { rho, .. } => (rho, &[0.0]),
+        }
+    }
+
+    /// The data's per-row log p(y), if given.
+    pub fn log_marginal(&self) -> Option<&[f32]> {
+        match self {
+            Batches::Data(d) => d.log_marginal,
+            Batches::Gaussian { .. } => None,
         }
     }
 }

@@ -36,7 +36,7 @@ fn kernel_matches_the_cpu_reference_on_odd_shapes() {
             .map(|v| 2.0 * v)
             .collect();
         let mut want_d = vec![0.0f32; k * 2 * dy];
-        let want = ops::barber_agakov(k, dy, &dec, &y, &mut want_d);
+        let want = ops::barber_agakov(k, dy, &dec, &y, None, &mut want_d);
         let nan = |n| ctx.filled("poison", n, f32::NAN).unwrap();
         let (db, yb) = (
             ctx.upload("dec", &dec).unwrap(),
@@ -45,7 +45,7 @@ fn kernel_matches_the_cpu_reference_on_odd_shapes() {
         let (dout, hist) = (nan(k * 2 * dy), nan(3));
         let st = ctx.upload("state", &state::initial(4)).unwrap();
         let d = ctx
-            .barber_agakov(k, dy, &db, &yb, &dout, &hist, &st)
+            .barber_agakov(k, dy, &db, &yb, None, &dout, &hist, &st)
             .unwrap();
         ctx.run(&[d], 1).unwrap();
         let v: Vec<f32> = ctx.read(&hist).unwrap();
@@ -71,7 +71,7 @@ fn kernel_matches_the_cpu_reference_on_odd_shapes() {
     );
     let big = ctx.zeros("big", 64).unwrap();
     assert!(ctx
-        .barber_agakov(8, 2, &big, &small, &big, &h, &st)
+        .barber_agakov(8, 2, &big, &small, None, &big, &h, &st)
         .is_err());
 }
 
@@ -83,6 +83,7 @@ fn backward_through_the_decoder_matches_finite_differences() {
         dx: 3,
         y: &y,
         dy: 3,
+        log_marginal: None,
     };
     let spec = TrainSpec::new(
         3,
@@ -152,6 +153,7 @@ fn exact_decoder_reads_ten_nats_from_few_samples() {
         dx: d,
         y: &y,
         dy: d,
+        log_marginal: None,
     };
     let mut work = Workspace::new(&spec, data, 1, false);
     let v = work.run(&params, 0);
@@ -195,7 +197,7 @@ fn exact_decoder_reads_ten_nats_from_few_samples() {
     let st = ctx.upload("state", &state::initial(0)).unwrap();
     ctx.run(
         &[ctx
-            .barber_agakov(n, d, &db, &yb, &dout, &hist, &st)
+            .barber_agakov(n, d, &db, &yb, None, &dout, &hist, &st)
             .unwrap()],
         1,
     )
@@ -260,8 +262,10 @@ fn ba_and_the_decoder_go_together() {
 
 /// A known marginal given per row: y scaled by 3, so p(y) = N(0, 9 I) and not the standard
 /// normal. With the per-row log-densities the trained decoder reads I within 0.3 nats (d = 2,
-/// I = 1.5); assuming the standard normal instead is off by more than 2 nats. Bad marginals are
-/// refused.
+/// I = 1.5), with a standard error no wider than 1.5× that of the unscaled, standard-normal case
+/// at the same I (each batch uses its own rows' log p(y), so nothing but the bound's own
+/// spread is left); assuming the standard normal instead is off by more than 2 nats. Bad
+/// marginals are refused.
 #[test]
 fn per_row_log_marginal() {
     use infobound::estimator::DeviceChoice;
@@ -297,11 +301,20 @@ fn per_row_log_marginal() {
         .estimate(m(&x), m(&y))
         .unwrap();
     let assumed = est.clone().estimate(m(&x), m(&y)).unwrap();
+    let y1: Vec<f32> = y.iter().map(|v| v / scale).collect();
+    let reference = est.clone().estimate(m(&x), m(&y1)).unwrap();
     eprintln!(
-        "per-row marginal: {:.4} ± {:.4}; standard normal assumed: {:.4}; I = {truth:.4}",
-        known.mi, known.std_err, assumed.mi
+        "per-row marginal: {:.4} ± {:.4}; standard normal assumed: {:.4}; \
+         unscaled with N(0, I): {:.4} ± {:.4}; I = {truth:.4}",
+        known.mi, known.std_err, assumed.mi, reference.mi, reference.std_err
     );
     assert!((known.mi - truth).abs() <= 0.3, "{} vs {truth}", known.mi);
+    assert!(
+        known.std_err <= 1.5 * reference.std_err,
+        "standard error {} vs {} for the standard-normal case",
+        known.std_err,
+        reference.std_err
+    );
     assert!((assumed.mi - truth).abs() > 2.0, "{}", assumed.mi);
     for (bad, needle) in [
         (

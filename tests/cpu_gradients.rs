@@ -15,6 +15,7 @@ fn mlp_gradients_match_finite_differences() {
         dx: 2,
         y: &y,
         dy: 2,
+        log_marginal: None,
     };
     for bound in [Bound::Nwj, Bound::Dv, Bound::Js, Bound::Smile { tau: 5.0 }] {
         let critic = CriticForm::Shuffled { hidden: vec![7, 5] };

@@ -47,6 +47,7 @@ fn program_gradients_match_finite_differences_for_every_form_and_bound() {
         dx: 2,
         y: &y,
         dy: 2,
+        log_marginal: None,
     };
     for form in forms() {
         for bound in BOUNDS {
@@ -98,6 +99,7 @@ fn twenty_steps_match_the_cpu_for_every_form_and_bound() {
         dx: 3,
         y: &y,
         dy: 3,
+        log_marginal: None,
     };
     for form in forms() {
         for bound in BOUNDS {
@@ -168,12 +170,14 @@ fn evaluation_reads_the_held_out_rows_the_same_on_both_backends() {
         dx: 2,
         y: &y,
         dy: 2,
+        log_marginal: None,
     };
     let test = TrainData {
         x: &xt,
         dx: 2,
         y: &yt,
         dy: 2,
+        log_marginal: None,
     };
     for form in forms() {
         let spec = TrainSpec::new(2, 2, form.clone(), Bound::Dv, 20).with_seed(1);

@@ -62,12 +62,14 @@ fn run(ctx: &GpuContext, critic: CriticForm, bound: Bound) -> (Vec<u32>, Vec<u32
         dx: d,
         y: &y[..1000 * d],
         dy: d,
+        log_marginal: None,
     };
     let held = TrainData {
         x: &x[1000 * d..],
         dx: d,
         y: &y[1000 * d..],
         dy: d,
+        log_marginal: None,
     };
     let spec = TrainSpec::new(d, d, critic, bound, 16).with_seed(4);
     let mut t = GpuTrainer::new(ctx, &spec, data, Some((held, 3)), 5).unwrap();
@@ -178,6 +180,7 @@ fn data_past_the_split_is_a_typed_error() {
         dx: d,
         y: &x,
         dy: d,
+        log_marginal: None,
     };
     match GpuTrainer::new(&ctx, &spec, data, None, 4) {
         Err(Error::Gpu(GpuError::TooLarge { .. })) => {}

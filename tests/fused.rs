@@ -491,6 +491,7 @@ fn separable_training_at_a_large_batch_matches_the_cpu() {
         dx: d,
         y: &y,
         dy: d,
+        log_marginal: None,
     };
     let form = CriticForm::Separable {
         hidden: vec![6],

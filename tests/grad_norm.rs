@@ -139,6 +139,7 @@ fn training_records_the_same_norms_on_gpu_and_cpu_with_and_without_a_clip() {
                 dx: 2,
                 y: &y,
                 dy: 2,
+                log_marginal: None,
             };
             // Chunks of 4 make the norm history wrap.
             let mut g = GpuTrainer::new(&ctx, &spec, data, None, 4).unwrap();
@@ -178,6 +179,7 @@ fn the_interpreter_clips_the_step_gradient_to_the_max_norm() {
         dx: 2,
         y: &y,
         dy: 2,
+        log_marginal: None,
     };
     let params = spec.init();
     let mut free = Workspace::new(&spec, data, spec.seed, true);

@@ -107,6 +107,7 @@ fn critic_gradients_match_finite_differences_and_the_decoder_gets_ba_s() {
         dx: d,
         y: &y,
         dy: d,
+        log_marginal: None,
     };
     let ms = spec(d, 3, 8);
     let params = ms.init();
@@ -153,6 +154,7 @@ fn a_zero_critic_gives_barber_agakov() {
         dx: d,
         y: &y,
         dy: d,
+        log_marginal: None,
     };
     let ba = TrainSpec::new(
         d,
@@ -217,7 +219,7 @@ fn q_the_marginal_leaves_infonce_and_q_the_posterior_reads_i() {
     let mut results = Vec::new();
     for (dec, exact_critic) in [(&marginal, true), (&posterior, false)] {
         let mut dout = vec![0.0f32; dec.len()];
-        let ba = ops::barber_agakov(b, d, dec, &y, &mut dout);
+        let ba = ops::barber_agakov(b, d, dec, &y, None, &mut dout);
         let rows = sample::proposals(11, 0, b, k, (&x, d), (&y, d), dec);
         let scores: Vec<f32> = rows
             .chunks(2 * d)

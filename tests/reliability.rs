@@ -203,6 +203,7 @@ fn a_device_destroyed_mid_run_is_a_typed_error() {
         dx: 2,
         y: &y,
         dy: 2,
+        log_marginal: None,
     };
     let mut t = GpuTrainer::new(&ctx, &spec, data, None, 8).unwrap();
     assert_eq!(t.train(8).unwrap().len(), 8);

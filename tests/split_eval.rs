@@ -26,12 +26,14 @@ fn whole_split_matches_the_cpu_reference_at_k_n_test() {
         dx: d,
         y: &y,
         dy: d,
+        log_marginal: None,
     };
     let test = TrainData {
         x: &xt,
         dx: d,
         y: &yt,
         dy: d,
+        log_marginal: None,
     };
     let critic = CriticForm::Separable {
         hidden: vec![8],

@@ -56,6 +56,7 @@ fn twenty_steps_on_gpu_and_cpu_end_with_equal_parameters() {
             dx: 2,
             y: &y,
             dy: 2,
+            log_marginal: None,
         };
         // Chunks of 7 make the value history wrap and the last chunk partial.
         let mut g = GpuTrainer::new(&ctx, &spec, data, None, 7).unwrap();
@@ -86,6 +87,7 @@ fn the_same_seed_gives_the_same_bits() {
         dx: 2,
         y: &y,
         dy: 2,
+        log_marginal: None,
     };
     let run = || {
         let mut t = GpuTrainer::new(&ctx, &spec, data, None, 16).unwrap();
@@ -114,6 +116,7 @@ fn a_diverging_run_is_an_error_not_a_number() {
         dx: 2,
         y: &y,
         dy: 2,
+        log_marginal: None,
     };
     let mut g = GpuTrainer::new(&ctx, &spec, data, None, 50).unwrap();
     let mut c = CpuTrainer::new(&spec, data, None).unwrap();

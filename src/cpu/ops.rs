@@ -184,8 +184,18 @@ pub fn pair_reduce(rows: bool, k: usize, width: usize, src: &[f32], out: &mut [f
 /// Barber–Agakov on a batch of K rows as `decoder.wgsl` computes it, in f64: `dec` holds the
 /// decoder's output (K × 2·dy: μ then log σ a row), `y` the batch's y. Returns V = mean_i
 /// Σ_d [−½ z² − log σ + ½ y²] (log q(y|x) − log N(y; 0, I)) and writes ∂(−V)/∂(μ, log σ) =
-/// (−z/σ, 1 − z²)/K to `dout`.
-pub fn barber_agakov(k: usize, dy: usize, dec: &[f32], y: &[f32], dout: &mut [f32]) -> f64 {
+/// (−z/σ, 1 − z²)/K to `dout`. With `log_marginal` (log p(y_i) of the batch's rows, K values)
+/// the marginal is that instead of N(0, I): V = mean_i [log q(y_i|x_i) − log p(y_i)], the
+/// gradient unchanged.
+pub fn barber_agakov(
+    k: usize,
+    dy: usize,
+    dec: &[f32],
+    y: &[f32],
+    log_marginal: Option<&[f32]>,
+    dout: &mut [f32],
+) -> f64 {
+    const HALF_LN_2PI: f64 = 0.918_938_533_204_672_7;
     let kf = k as f64;
     let mut total = 0.0;
     for i in 0..k {
@@ -195,9 +205,15 @@ pub fn barber_agakov(k: usize, dy: usize, dec: &[f32], y: &[f32], dout: &mut [f3
             let yv = f64::from(y[i * dy + c]);
             let inv_s = (-log_s).min(crate::bounds::EXP_CLIP).exp();
             let z = (yv - mu) * inv_s;
-            total += -0.5 * z * z - log_s + 0.5 * yv * yv;
+            total += match log_marginal {
+                Some(_) => -0.5 * z * z - log_s - HALF_LN_2PI,
+                None => -0.5 * z * z - log_s + 0.5 * yv * yv,
+            };
             dout[at] = (-z * inv_s / kf) as f32;
             dout[at + dy] = ((1.0 - z * z) / kf) as f32;
+        }
+        if let Some(lp) = log_marginal {
+            total -= f64::from(lp[i]);
         }
     }
     total / kf

@@ -155,6 +155,40 @@ pub fn proposals(
     rows
 }
 
+/// The twin of `multisample.wgsl`'s `proposal_grads`: adds Σ_k g_ik to ∂μ_i and
+/// Σ_k g_ik ε_ik · σ_i to ∂log σ_i (none where log σ is at the clip), g = `dprop`
+/// (B·(K+1) × dy, row i·(K+1) + k, rows k = 0 unread), ε the draws of [`proposals`] at the
+/// same (seed, step); sums in f64, stored f32, into `ddec` (B × 2·dy).
+#[allow(clippy::too_many_arguments)]
+pub fn proposal_grads(
+    seed: u64,
+    step: u32,
+    (b, k, dy): (usize, usize, usize),
+    dec: &[f32],
+    dprop: &[f32],
+    ddec: &mut [f32],
+) {
+    let clip = crate::bounds::EXP_CLIP as f32;
+    for i in 0..b {
+        for c in 0..dy {
+            let at = i * 2 * dy + c;
+            let log_s = dec[at + dy];
+            let (mut gm, mut gs) = (0.0f64, 0.0f64);
+            for kk in 1..=k {
+                let g = f64::from(dprop[(i * (k + 1) + kk) * dy + c]);
+                let index = ((i * k + kk - 1) * dy + c) as u32;
+                gm += g;
+                gs += g * f64::from(normal_f32(seed, Purpose::Proposal, step, index));
+            }
+            ddec[at] = (f64::from(ddec[at]) + gm) as f32;
+            if log_s < clip {
+                let s = f64::from(log_s.min(clip).exp());
+                ddec[at + dy] = (f64::from(ddec[at + dy]) + gs * s) as f32;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -32,7 +32,7 @@ impl Workspace {
         let batches = batches.into();
         let program = spec.program(batches.source(), draw_seed, training);
         let (x, y) = batches.inputs();
-        let buffers = program
+        let mut buffers: Vec<Vec<f32>> = program
             .buffers
             .iter()
             .enumerate()
@@ -43,6 +43,12 @@ impl Workspace {
                 _ => vec![0.0; decl.len],
             })
             .collect();
+        // The data's per-row log p(y) sits in the buffer its gather reads.
+        for op in &program.ops {
+            if let (Op::GatherMarginal { rows, .. }, Some(lp)) = (op, batches.log_marginal()) {
+                buffers[*rows] = lp.to_vec();
+            }
+        }
         Self {
             spec: spec.clone(),
             program,
@@ -179,15 +185,30 @@ impl Workspace {
                     value = eval.value;
                     self.objective = eval.objective;
                 }
+                Op::GatherMarginal {
+                    seed,
+                    k,
+                    rows,
+                    out,
+                    scratch,
+                } => {
+                    let lp = (&self.buffers[rows][..], 1);
+                    let (a, b) = sample::gather_batch(seed, step, k, lp, lp);
+                    self.buffers[out] = a;
+                    self.buffers[scratch] = b;
+                }
                 Op::BarberAgakov {
                     k,
                     dy,
                     dec,
                     y,
+                    log_marginal,
                     dout,
                 } => {
                     let mut o = std::mem::take(&mut self.buffers[dout]);
-                    value = ops::barber_agakov(k, dy, &self.buffers[dec], &self.buffers[y], &mut o);
+                    let lp = log_marginal.map(|b| &self.buffers[b][..]);
+                    value =
+                        ops::barber_agakov(k, dy, &self.buffers[dec], &self.buffers[y], lp, &mut o);
                     self.buffers[dout] = o;
                     self.objective = value;
                 }
@@ -211,6 +232,20 @@ impl Workspace {
                         (&self.buffers[y], dy),
                         &self.buffers[dec],
                     );
+                }
+                Op::ProposalGrads {
+                    seed,
+                    b,
+                    k,
+                    dy,
+                    dec,
+                    dprop,
+                    ddec,
+                } => {
+                    let mut o = std::mem::take(&mut self.buffers[ddec]);
+                    let (d, g) = (&self.buffers[dec], &self.buffers[dprop]);
+                    sample::proposal_grads(seed, step, (b, k, dy), d, g, &mut o);
+                    self.buffers[ddec] = o;
                 }
                 Op::Multisample {
                     b,

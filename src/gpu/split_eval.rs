@@ -57,8 +57,16 @@ impl<'c> SplitEvaluator<'c> {
         whole.batch = rows;
         crate::estimator::check_train_shapes(&whole, &data)?;
         // One draw of all rows: a random order of the split, so that row blocks are random.
-        let program = whole.program(Source::Data { n: rows }, eval_seed(spec.seed), false);
-        let compiled = compile(ctx, &whole, &program, params, (data.x, data.y), 1)?;
+        // The separable critic only (`applies`): no known marginal travels with its rows.
+        let program = whole.program(
+            Source::Data {
+                n: rows,
+                log_marginal: false,
+            },
+            eval_seed(spec.seed),
+            false,
+        );
+        let compiled = compile(ctx, &whole, &program, params, (data.x, data.y, None), 1)?;
         Ok(Self {
             ctx,
             spec: whole,

@@ -57,7 +57,11 @@ impl<'c> GpuTrainer<'c> {
             spec,
             &program,
             &params,
-            batches.inputs(),
+            (
+                batches.inputs().0,
+                batches.inputs().1,
+                batches.log_marginal(),
+            ),
             chunk as usize,
         )?;
         let np = params.len();
@@ -78,8 +82,14 @@ impl<'c> GpuTrainer<'c> {
                     ));
                 }
                 let program = spec.program(Batches::Data(e).source(), eval_seed(spec.seed), false);
-                let mut compiled =
-                    compile(ctx, spec, &program, &params, (e.x, e.y), batches as usize)?;
+                let mut compiled = compile(
+                    ctx,
+                    spec,
+                    &program,
+                    &params,
+                    (e.x, e.y, e.log_marginal),
+                    batches as usize,
+                )?;
                 compiled.dispatches.push(ctx.tick(&compiled.state)?);
                 Some(compiled)
             }
@@ -116,7 +126,7 @@ pub(super) fn compile(
     spec: &TrainSpec,
     program: &Program,
     params: &GpuBuffer,
-    (x, y): (&[f32], &[f32]),
+    (x, y, log_marginal): (&[f32], &[f32], Option<&[f32]>),
     hist_len: usize,
 ) -> Result<Compiled, Error> {
     // Data rows go up split over as many bindings as the adapter needs (the gathers read
@@ -136,7 +146,19 @@ pub(super) fn compile(
         None
     };
     let mut buffers = Vec::with_capacity(program.buffers.len());
+    // The buffer of the data's per-row log p(y), read by its gather.
+    let lp_rows = program.ops.iter().find_map(|op| match op {
+        Op::GatherMarginal { rows, .. } => Some(*rows),
+        _ => None,
+    });
     for (id, decl) in program.buffers.iter().enumerate() {
+        if Some(id) == lp_rows {
+            let lp = log_marginal.ok_or_else(|| {
+                Error::InvalidInput("the program gathers log p(y) but none was given".into())
+            })?;
+            buffers.push(ctx.upload(decl.name, lp)?);
+            continue;
+        }
         buffers.push(match (id, &data) {
             (PARAMS, _) => params.clone(),
             (X, Some((xr, _))) => xr.parts()[0].clone(),
@@ -255,15 +277,43 @@ pub(super) fn compile(
                     scratches.push(scratch);
                 }
             }
+            Op::GatherMarginal {
+                seed,
+                k,
+                rows,
+                out,
+                scratch,
+            } => {
+                let n = b[*rows].len();
+                let lp = (&b[*rows], 1);
+                d.push(ctx.gather_batch(
+                    *seed,
+                    n,
+                    *k,
+                    lp,
+                    lp,
+                    &b[*out],
+                    &b[*scratch],
+                    &state_buf,
+                )?)
+            }
             Op::BarberAgakov {
                 k,
                 dy,
                 dec,
                 y,
+                log_marginal,
                 dout,
-            } => {
-                d.push(ctx.barber_agakov(*k, *dy, &b[*dec], &b[*y], &b[*dout], &hist, &state_buf)?)
-            }
+            } => d.push(ctx.barber_agakov(
+                *k,
+                *dy,
+                &b[*dec],
+                &b[*y],
+                log_marginal.map(|i| &b[i]),
+                &b[*dout],
+                &hist,
+                &state_buf,
+            )?),
             Op::Proposals {
                 seed,
                 b: rows_b,
@@ -281,6 +331,22 @@ pub(super) fn compile(
                 &b[*y],
                 &b[*dec],
                 &b[*rows],
+                &state_buf,
+            )?),
+            Op::ProposalGrads {
+                seed,
+                b: rows_b,
+                k,
+                dy,
+                dec,
+                dprop,
+                ddec,
+            } => d.push(ctx.ms_proposal_grads(
+                *seed,
+                (*rows_b, *k, *dy),
+                &b[*dec],
+                &b[*dprop],
+                &b[*ddec],
                 &state_buf,
             )?),
             Op::Multisample {

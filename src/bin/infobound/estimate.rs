@@ -33,6 +33,7 @@ const VALUED: &[&str] = &[
     "--device",
     "--plot",
     "--max-grad-norm",
+    "--log-marginal",
 ];
 
 /// The switches `estimate` takes.
@@ -63,6 +64,10 @@ pub fn estimate(args: &[String]) -> Result<(), Failure> {
             x.rows, y.rows
         )));
     }
+    let est = match flags.get("--log-marginal") {
+        Some(path) => est.with_log_marginal(Some(log_marginal(path, x.rows)?)),
+        None => est,
+    };
     // The line is redrawn in place, so it is only for a person watching, not for a log.
     let show_progress = !quiet && !json && std::io::stderr().is_terminal();
     let mut shown = false;
@@ -104,6 +109,11 @@ fn estimator(flags: &Flags) -> Result<Estimator, Failure> {
         return Err(usage("--alpha applies only to --bound alpha-infonce"));
     }
     let bound = bound_named(bound_name, tau, alpha)?;
+    if flags.get("--log-marginal").is_some() && !bound.knows_a_density() {
+        return Err(usage(format!(
+            "--log-marginal applies only to --bound ba or ms (a known marginal p(y)), not {bound_name}"
+        )));
+    }
     let mut est = Estimator::default().with_bound(bound);
     let critic = critic(flags, &est.critic)?;
     est = est.with_critic(critic).with_device(flags.device()?);
@@ -126,6 +136,25 @@ fn estimator(flags: &Flags) -> Result<Estimator, Failure> {
         est = est.with_test_fraction(f);
     }
     Ok(est)
+}
+
+/// `--log-marginal FILE`: log p(y_i) in nats, one value a row of the data (n × 1, .npy or CSV).
+fn log_marginal(path: &str, rows: usize) -> Result<Vec<f32>, Failure> {
+    let t = read_table(Path::new(path))?;
+    if t.cols != 1 || t.rows != rows {
+        return Err(usage(format!(
+            "--log-marginal {path} is {} × {}; it must be {rows} × 1, log p(y) a row of the data",
+            t.rows, t.cols
+        )));
+    }
+    if let Some(i) = t.data.iter().position(|v| !v.is_finite()) {
+        return Err(usage(format!(
+            "--log-marginal {path}: row {} is {}, not a finite log-density",
+            i + 1,
+            t.data[i]
+        )));
+    }
+    Ok(t.data)
 }
 
 /// `--critic` with `--hidden` and `--embed`; widths not given are those of `default`.

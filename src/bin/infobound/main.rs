@@ -44,6 +44,7 @@ USAGE:
         --bound nwj|infonce|tuba|dv|mine|js|smile|alpha-infonce   (smile)
                 lautum-dv|lautum-nwj (Lautum information, not I)
                 ba (--critic decoder), ms (--critic decoder-critic): y ~ N(0, I) known
+        --log-marginal LP (ba, ms): log p(y_i) in nats a row (n × 1) instead of N(0, I)
         --critic separable|concat|shuffled|decoder|decoder-critic   (separable)
         --hidden 128,128   --embed 32 (separable only)   --batch 128   --steps 2000
         --lr 1e-3   --tau 5 (smile)   --alpha 0.01 (alpha-infonce)   --seed 0

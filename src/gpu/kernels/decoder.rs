@@ -28,7 +28,9 @@ impl GpuContext {
     /// Prepares Barber–Agakov on a batch of K rows: `dec` holds the decoder's output (K × 2·dy:
     /// μ then log σ a row), `y` the batch's y (K × dy). The value mean_i [log q(y_i|x_i) −
     /// log N(y_i; 0, I)] goes to hist[step % hist_len] (a non-finite one raises the state's
-    /// flag), ∂(−V)/∂(μ, log σ) to `dout` (K × 2·dy).
+    /// flag), ∂(−V)/∂(μ, log σ) to `dout` (K × 2·dy). With `log_marginal` (log p(y_i) of the
+    /// batch's rows, K values) the marginal is that instead of N(0, I). Twin:
+    /// [`crate::cpu::ops::barber_agakov`].
     #[allow(clippy::too_many_arguments)]
     pub fn barber_agakov(
         &self,
@@ -36,6 +38,7 @@ impl GpuContext {
         dy: usize,
         dec: &GpuBuffer,
         y: &GpuBuffer,
+        log_marginal: Option<&GpuBuffer>,
         dout: &GpuBuffer,
         hist: &GpuBuffer,
         state_buf: &GpuBuffer,
@@ -54,6 +57,10 @@ impl GpuContext {
         check_fits("y", y, k * dy)?;
         check_fits("state", state_buf, state::LEN)?;
         check_outputs_distinct(&[dec, y], &[dout, hist, state_buf])?;
+        if let Some(lp) = log_marginal {
+            check_fits("log p(y)", lp, k)?;
+            check_outputs_distinct(&[lp], &[dout, hist, state_buf])?;
+        }
         self.check_loop_budget("Barber–Agakov", (k.div_ceil(WORKGROUP) * dy) as u64)?;
         let params = DecoderParams {
             k: to_u32("batch", k)?,
@@ -64,7 +71,7 @@ impl GpuContext {
         let key = KernelKey {
             family: Family::Decoder,
             entry: "barber_agakov",
-            overrides: vec![],
+            overrides: vec![("KNOWN_MARGINAL", u32::from(log_marginal.is_some()).into())],
             bindings: vec![
                 Binding::Uniform,
                 Binding::Read,
@@ -72,6 +79,7 @@ impl GpuContext {
                 Binding::Write,
                 Binding::Write,
                 Binding::Write,
+                Binding::Read,
             ],
         };
         let uniform = self.uniform("barber–agakov", &params);
@@ -84,6 +92,8 @@ impl GpuContext {
                 &dout.buffer,
                 &hist.buffer,
                 &state_buf.buffer,
+                // Without a marginal the kernel never reads binding 6: y stands in.
+                &log_marginal.unwrap_or(y).buffer,
             ],
             [1, 1, 1],
         ))

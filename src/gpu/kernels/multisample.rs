@@ -150,4 +150,53 @@ impl GpuContext {
             [1, 1, 1],
         ))
     }
+
+    /// Prepares the reparameterised proposals' gradient for B rows of K proposals: adds
+    /// Σ_k g_ik to ∂μ_i and Σ_k g_ik ε_ik · σ_i to ∂log σ_i (zero where log σ is at the clip),
+    /// g = `dprop` (∂(−V)/∂y_ik, B·(K+1) × dy, row i·(K+1) + k; row k = 0 is data and not
+    /// read), ε the draws [`Self::ms_proposals`] made with the same `seed` at this step, into
+    /// `ddec` (B × 2·dy, the decoder output's layout). Twin:
+    /// [`crate::cpu::sample::proposal_grads`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn ms_proposal_grads(
+        &self,
+        seed: u64,
+        (b, k, dy): (usize, usize, usize),
+        dec: &GpuBuffer,
+        dprop: &GpuBuffer,
+        ddec: &GpuBuffer,
+        state_buf: &GpuBuffer,
+    ) -> Result<Dispatch, GpuError> {
+        let uniform = self.ms_params(seed, (b, k, 1, dy), 1)?;
+        check_fits("decoder output", dec, b * 2 * dy)?;
+        check_fits("proposal gradients", dprop, b * (k + 1) * dy)?;
+        check_fits("decoder gradient", ddec, b * 2 * dy)?;
+        check_fits("state", state_buf, state::LEN)?;
+        check_outputs_distinct(&[dec, dprop], &[ddec, state_buf])?;
+        self.check_loop_budget("proposal gradients", k as u64)?;
+        let key = KernelKey {
+            family: Family::Multisample,
+            entry: "proposal_grads",
+            overrides: vec![],
+            bindings: vec![U, N, N, R, N, W, N, N, N, R, W],
+        };
+        let d = &dec.buffer;
+        Ok(self.bind(
+            &key,
+            &[
+                &uniform,
+                d,
+                d,
+                d,
+                d,
+                &state_buf.buffer,
+                d,
+                d,
+                d,
+                &dprop.buffer,
+                &ddec.buffer,
+            ],
+            self.grid_1d("proposal gradients", b * dy, ROW_WORKGROUP)?,
+        ))
+    }
 }
