@@ -24,6 +24,8 @@ pub use probe::{fma_probe_reference, FMA_FLOPS_PER_ITERATION};
 pub use reduce::ReduceOp;
 pub use sample::SampleFill;
 
+use std::ops::Range;
+
 use super::buffer::GpuBuffer;
 use super::context::GpuContext;
 use super::dispatch::Dispatch;
@@ -63,6 +65,21 @@ impl GpuContext {
             });
         }
         Ok(())
+    }
+
+    /// The consecutive ranges of `0..len` a loop of `len` iterations is split into, one launch
+    /// each, so that no invocation runs past [`SOFTWARE_LOOP_BUDGET`]: `max_len` is the longest
+    /// range that keeps within it. One range on a hardware adapter or when `len` fits, so real
+    /// GPUs keep their single launch.
+    pub(crate) fn loop_chunks(&self, len: usize, max_len: usize) -> Vec<Range<usize>> {
+        if !self.adapter().is_software || len <= max_len {
+            return vec![0..len];
+        }
+        let max_len = max_len.max(1);
+        (0..len)
+            .step_by(max_len)
+            .map(|s| s..(s + max_len).min(len))
+            .collect()
     }
 
     /// Workgroups of `workgroup_size` covering `invocations` (at least one workgroup), folded
