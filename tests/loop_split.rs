@@ -134,7 +134,10 @@ fn split_column_sums_past_the_loop_budget_match_cpu() {
         let got: Vec<f32> = ctx.read(&go).unwrap();
         // Sums of ~1e5 values in (-1, 1): a floor of 1 keeps the relative error meaningful.
         let err = rel_err(&got[3..], &want[3..], 1.0);
-        assert!(err <= TOL, "{rows}×{cols}: rel err {err}\n{got:?}\n{want:?}");
+        assert!(
+            err <= TOL,
+            "{rows}×{cols}: rel err {err}\n{got:?}\n{want:?}"
+        );
     }
 }
 
@@ -165,7 +168,10 @@ fn concat_critic_at_k_256_trains_on_gpu_as_on_cpu() {
     let gv = g.train(steps).unwrap();
     let cv = c.train(steps).unwrap();
     let verr = rel_err(&gv, &cv, 1e-3);
-    assert!(verr <= 1e-3, "values differ, rel err {verr}\n{gv:?}\n{cv:?}");
+    assert!(
+        verr <= 1e-3,
+        "values differ, rel err {verr}\n{gv:?}\n{cv:?}"
+    );
     // The displacement from the initial parameters, so the shared start cannot hide a
     // difference in what the steps did.
     let init = spec.init();

@@ -75,7 +75,13 @@ impl GpuContext {
         bias: Option<&GpuBuffer>,
         aux: Option<&GpuBuffer>,
     ) -> Result<Vec<Dispatch>, GpuError> {
-        self.gemm_launches_with(spec, [a, b, c], bias, aux, self.pipelines.prefer_direct_gemm)
+        self.gemm_launches_with(
+            spec,
+            [a, b, c],
+            bias,
+            aux,
+            self.pipelines.prefer_direct_gemm,
+        )
     }
 
     /// [`GpuContext::gemm_launches`] with the geometry chosen by the caller.
@@ -101,8 +107,16 @@ impl GpuContext {
             .map(|(n, r)| {
                 let mut s = *spec;
                 s.k = r.len();
-                s.a_off += if spec.trans_a { r.start * spec.lda } else { r.start };
-                s.b_off += if spec.trans_b { r.start } else { r.start * spec.ldb };
+                s.a_off += if spec.trans_a {
+                    r.start * spec.lda
+                } else {
+                    r.start
+                };
+                s.b_off += if spec.trans_b {
+                    r.start
+                } else {
+                    r.start * spec.ldb
+                };
                 if n != last {
                     s.epilogue = Epilogue::None;
                 }
