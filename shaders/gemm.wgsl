@@ -29,6 +29,9 @@ struct GemmParams {
 override EPILOGUE: u32 = 0u;
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
+// Add the product to what C holds (before the epilogue): the later launches of a product split
+// along k, so no invocation loops past a software adapter's limit (kernels/gemm.rs).
+override ACCUMULATE: bool = false;
 
 @group(0) @binding(0) var<uniform> p: GemmParams;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
@@ -66,6 +69,9 @@ fn store(i: u32, j: u32, acc: f32) {
         return;
     }
     var v = acc;
+    if (ACCUMULATE) {
+        v += c[p.c_off + i * p.ldc + j];
+    }
     if (EPILOGUE == 1u || EPILOGUE == 2u) {
         v += bias[p.bias_off + j];
     }

@@ -19,6 +19,9 @@ struct ReduceParams {
 
 // 0: sum, 1: max, 2: log-sum-exp (with a max shift; never a raw exp of a large value).
 override OP: u32 = 0u;
+// column_sums: start from what dst holds, going on from the launch before over the earlier
+// rows (a split that keeps every invocation under a software adapter's loop limit).
+override ACCUMULATE: bool = false;
 
 @group(0) @binding(0) var<uniform> p: ReduceParams;
 @group(0) @binding(1) var<storage, read> src: array<f32>;
@@ -34,6 +37,9 @@ fn column_sums(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     var s = 0.0;
+    if (ACCUMULATE) {
+        s = dst[p.out_off + j];
+    }
     for (var i = 0u; i < p.n; i++) {
         s += src[p.in_off + i * p.ld + j];
     }

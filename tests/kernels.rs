@@ -296,7 +296,8 @@ fn a_non_finite_bound_value_raises_the_flag() {
 fn long_loops_are_refused_on_software_adapters_not_truncated() {
     let Some(ctx) = gpu() else { return };
     // llvmpipe truncates an invocation's loops after 65 535 iterations: a k = 70 000 product
-    // came out 27–41 % wrong before this check existed.
+    // came out 27–41 % wrong before this check existed. One launch is refused; the trainer's
+    // `gemm_launches` splits such a product instead (tests/loop_split.rs).
     let k = 70_000;
     let spec = GemmSpec::dense(2, 2, k, false, false);
     let (na, nb, nc) = spec.extents();

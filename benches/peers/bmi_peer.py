@@ -7,7 +7,8 @@ defaults (MLP critic (16, 8) ReLU on [x; y] over all K^2 pairs, K = 256, Adam lr
 test every 250 steps), on the CPU through jaxlib 0.4.30.
 
 Timing: bmi's estimate() jit-compiles and evaluates on the held-out half as part of the call,
-so it runs twice, with --warm-steps and with --steps; steps/s is the difference in steps over
+so it runs three times: a discarded run (compilation), then with --warm-steps and with
+--steps; steps/s is the difference in steps over
 the difference in time (compile and fixed costs cancel), and the plain steps / time of the long
 run is reported too. The estimate is bmi's (its held-out read-out) from the long run.
 Prints one JSON object.
@@ -44,6 +45,9 @@ def main():
         r = est.estimate_with_info(x, y)
         return time.perf_counter() - t, r.mi_estimate
 
+    # A first, discarded run pays jax's compilation: timed first, it made the warm run slower
+    # than the long one's share and the difference ~25x too fast (1 819 steps/s on 2 cores).
+    run(a.warm_steps)
     t_warm, _ = run(a.warm_steps)
     t_long, estimate = run(a.steps)
     steps = a.steps - a.warm_steps

@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # Runs both sides on this machine and prints them side by side: `infobound bench --json` (the
-# best adapter; where it refuses the bmi configuration, as on a software adapter, that one on
-# the CPU reference backend), the PyTorch peer (torch_step.py) and the bmi benchmark's JAX
+# best adapter; should it refuse the bmi configuration, that one on the CPU reference backend), the PyTorch peer (torch_step.py) and the bmi benchmark's JAX
 # estimator (bmi_peer.py). Needs benches/peers/setup.sh first.
 #   SMOKE=1          tiny sizes and steps (seconds; not numbers to quote)
 #   KS=64,256        batches of the standard configuration (default 64,256,1024,4096)

@@ -210,15 +210,15 @@ pub(super) fn compile(
                 c,
                 bias,
                 aux,
-            } => d.push(ctx.gemm(
+            } => d.extend(ctx.gemm_launches(
                 spec,
-                &b[*a],
-                &b[*bb],
-                &b[*c],
+                [&b[*a], &b[*bb], &b[*c]],
                 bias.map(|i| &b[i]),
                 aux.map(|i| &b[i]),
             )?),
-            Op::ColumnSums { spec, src, out } => d.push(ctx.column_sums(spec, &b[*src], &b[*out])?),
+            Op::ColumnSums { spec, src, out } => {
+                d.extend(ctx.column_sum_launches(spec, &b[*src], &b[*out])?)
+            }
             Op::PairExpand {
                 k,
                 width,

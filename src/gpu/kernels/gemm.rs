@@ -2,7 +2,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::{check_fits, to_u32};
+use super::{check_fits, to_u32, SOFTWARE_LOOP_BUDGET};
 use crate::gpu::buffer::GpuBuffer;
 use crate::gpu::context::GpuContext;
 use crate::gpu::dispatch::Dispatch;
@@ -10,6 +10,11 @@ use crate::gpu::error::GpuError;
 use crate::gpu::pipelines::{Binding, KernelKey};
 use crate::gpu::shaders::Family;
 use crate::linalg::{extent, Epilogue, GemmSpec};
+
+/// The tiled geometry's k per tile (`BK` in `gemm.wgsl`).
+const TILE_K: u64 = 16;
+/// Loop iterations the tiled geometry runs per tile of k: 4 loads and 16 steps.
+const TILED_LOOPS_PER_TILE: u64 = 20;
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
@@ -54,6 +59,81 @@ impl GpuContext {
         bias: Option<&GpuBuffer>,
         aux: Option<&GpuBuffer>,
         direct: bool,
+    ) -> Result<Dispatch, GpuError> {
+        self.gemm_launch(spec, [a, b, c], bias, aux, direct, false)
+    }
+
+    /// Prepares C = epilogue(op(A)·op(B)) like [`GpuContext::gemm`], but where a software
+    /// adapter's loop limit would refuse the shared dimension k (the concat critic's weight
+    /// gradients sum over K² pairs), as several launches over consecutive ranges of k, in
+    /// order: the first writes its partial product, each later one adds its own to C, the last
+    /// applies the epilogue. Fixed order, so deterministic; one launch on hardware adapters.
+    pub fn gemm_launches(
+        &self,
+        spec: &GemmSpec,
+        [a, b, c]: [&GpuBuffer; 3],
+        bias: Option<&GpuBuffer>,
+        aux: Option<&GpuBuffer>,
+    ) -> Result<Vec<Dispatch>, GpuError> {
+        self.gemm_launches_with(
+            spec,
+            [a, b, c],
+            bias,
+            aux,
+            self.pipelines.prefer_direct_gemm,
+        )
+    }
+
+    /// [`GpuContext::gemm_launches`] with the geometry chosen by the caller.
+    pub fn gemm_launches_with(
+        &self,
+        spec: &GemmSpec,
+        [a, b, c]: [&GpuBuffer; 3],
+        bias: Option<&GpuBuffer>,
+        aux: Option<&GpuBuffer>,
+        direct: bool,
+    ) -> Result<Vec<Dispatch>, GpuError> {
+        // The longest k one launch may loop over (see the loop count in `gemm_launch`).
+        let max_k = if direct {
+            SOFTWARE_LOOP_BUDGET
+        } else {
+            SOFTWARE_LOOP_BUDGET / TILED_LOOPS_PER_TILE * TILE_K
+        };
+        let chunks = self.loop_chunks(spec.k, max_k as usize);
+        let last = chunks.len() - 1;
+        chunks
+            .into_iter()
+            .enumerate()
+            .map(|(n, r)| {
+                let mut s = *spec;
+                s.k = r.len();
+                s.a_off += if spec.trans_a {
+                    r.start * spec.lda
+                } else {
+                    r.start
+                };
+                s.b_off += if spec.trans_b {
+                    r.start
+                } else {
+                    r.start * spec.ldb
+                };
+                if n != last {
+                    s.epilogue = Epilogue::None;
+                }
+                self.gemm_launch(&s, [a, b, c], bias, aux, direct, n > 0)
+            })
+            .collect()
+    }
+
+    /// One launch; with `accumulate` it adds op(A)·op(B) to what C holds before the epilogue.
+    fn gemm_launch(
+        &self,
+        spec: &GemmSpec,
+        [a, b, c]: [&GpuBuffer; 3],
+        bias: Option<&GpuBuffer>,
+        aux: Option<&GpuBuffer>,
+        direct: bool,
+        accumulate: bool,
     ) -> Result<Dispatch, GpuError> {
         let s = spec;
         let (a_need, b_need, c_need) = s.extents();
@@ -108,7 +188,7 @@ impl GpuContext {
         let loops = if direct {
             s.k as u64
         } else {
-            (s.k as u64).div_ceil(16) * 20
+            (s.k as u64).div_ceil(TILE_K) * TILED_LOOPS_PER_TILE
         };
         self.check_loop_budget("a matrix product", loops)?;
         let key = KernelKey {
@@ -118,6 +198,7 @@ impl GpuContext {
                 ("EPILOGUE", s.epilogue.code()),
                 ("TRANS_A", s.trans_a as i64),
                 ("TRANS_B", s.trans_b as i64),
+                ("ACCUMULATE", accumulate as i64),
             ],
             bindings: vec![
                 Binding::Uniform,

@@ -2,7 +2,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::{check_fits, to_u32};
+use super::{check_fits, to_u32, SOFTWARE_LOOP_BUDGET};
 use crate::gpu::buffer::GpuBuffer;
 use crate::gpu::context::GpuContext;
 use crate::gpu::dispatch::Dispatch;
@@ -46,6 +46,41 @@ impl GpuContext {
         src: &GpuBuffer,
         out: &GpuBuffer,
     ) -> Result<Dispatch, GpuError> {
+        self.column_sum_launch(spec, src, out, false)
+    }
+
+    /// Prepares the column sums of `spec` like [`GpuContext::column_sums`], but where a
+    /// software adapter's loop limit would refuse the rows (the concat critic's bias gradients
+    /// sum over K² pairs), as several launches over consecutive ranges of rows, in order, each
+    /// later one going on from the sums the one before wrote: the same additions in the same
+    /// order as one launch. One launch on hardware adapters.
+    pub fn column_sum_launches(
+        &self,
+        spec: &ColumnSumSpec,
+        src: &GpuBuffer,
+        out: &GpuBuffer,
+    ) -> Result<Vec<Dispatch>, GpuError> {
+        self.loop_chunks(spec.rows, SOFTWARE_LOOP_BUDGET as usize)
+            .into_iter()
+            .map(|r| {
+                let chunk = ColumnSumSpec {
+                    rows: r.len(),
+                    in_off: spec.in_off + r.start * spec.ld,
+                    ..*spec
+                };
+                self.column_sum_launch(&chunk, src, out, r.start > 0)
+            })
+            .collect()
+    }
+
+    /// One launch; with `accumulate` the sums start from what `out` holds.
+    fn column_sum_launch(
+        &self,
+        spec: &ColumnSumSpec,
+        src: &GpuBuffer,
+        out: &GpuBuffer,
+        accumulate: bool,
+    ) -> Result<Dispatch, GpuError> {
         let &ColumnSumSpec {
             rows,
             cols,
@@ -69,7 +104,7 @@ impl GpuContext {
         let key = KernelKey {
             family: Family::Reduce,
             entry: "column_sums",
-            overrides: vec![],
+            overrides: vec![("ACCUMULATE", accumulate as i64)],
             bindings: vec![Binding::Uniform, Binding::Read, Binding::Write],
         };
         let uniform = self.uniform("column_sums", &params);

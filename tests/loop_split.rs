@@ -1,0 +1,184 @@
+//! Long reductions split into several launches where a software adapter's loop limit would
+//! refuse one (llvmpipe truncates an invocation's loops after 65 535 iterations): the split
+//! products and column sums against the CPU reference on shapes that cross the budget, and a
+//! concat-critic training run at K = 256 (K² = 65 536 pairs in its weight and bias gradients)
+//! against the CPU backend. Tolerance: norm-wise relative error ≤ 1e-4 for kernels, 1e-3 for
+//! a trajectory (as tests/kernels.rs and tests/training.rs).
+
+mod common;
+
+use common::{gpu, rel_err, values};
+use infobound::bounds::Bound;
+use infobound::cpu::{ops, CpuTrainer};
+use infobound::critic::CriticForm;
+use infobound::gpu::GpuTrainer;
+use infobound::linalg::{ColumnSumSpec, Epilogue, GemmSpec};
+use infobound::optim::AdamConfig;
+use infobound::tasks::correlated_gaussian;
+use infobound::train::{TrainData, TrainSpec, Trainer};
+
+const TOL: f64 = 1e-4;
+
+#[test]
+fn split_products_past_the_loop_budget_match_cpu() {
+    let Some(ctx) = gpu() else { return };
+    // k past 65 535 (what llvmpipe truncates) and not a multiple of either geometry's chunk;
+    // m and n small so the single long invocation stays quick on lavapipe.
+    let (m, n, k) = (3, 5, 70_001);
+    // Each transpose form with one epilogue (every pipeline costs llvmpipe a compile; the
+    // unsplit product is tested in every combination in tests/kernels.rs).
+    let forms = [
+        (false, false, Epilogue::None),
+        (false, true, Epilogue::Bias),
+        (true, false, Epilogue::BiasRelu),
+        (true, true, Epilogue::ReluBackward),
+    ];
+    let mut case = 0u64;
+    for (ta, tb, ep) in forms {
+        for direct in [false, true] {
+            case += 1;
+            // Offsets and padded leading dimensions, as layers inside a parameter buffer.
+            let mut spec = GemmSpec::dense(m, n, k, ta, tb).with_epilogue(ep);
+            spec.lda += 2;
+            spec.ldb += 1;
+            spec.ldc += 3;
+            spec.a_off = 5;
+            spec.b_off = 7;
+            spec.c_off = 2;
+            spec.bias_off = 1;
+            spec.ldaux = n + 1;
+            spec.aux_off = 4;
+            let (na, nb, nc) = spec.extents();
+            let a = values(na, 3 * case);
+            let b = values(nb, 3 * case + 1);
+            let bias = values(n + 1, 3 * case + 2);
+            let aux = values(4 + m * (n + 1), 3 * case + 3);
+            let mut want = vec![f32::NAN; nc];
+            ops::gemm(&spec, &a, &b, &mut want, Some(&bias), Some(&aux));
+            let ga = ctx.upload("a", &a).unwrap();
+            let gb = ctx.upload("b", &b).unwrap();
+            let gc = ctx.filled("c", nc, f32::NAN).unwrap();
+            let gbias = ctx.upload("bias", &bias).unwrap();
+            let gaux = ctx.upload("aux", &aux).unwrap();
+            let launches = ctx
+                .gemm_launches_with(&spec, [&ga, &gb, &gc], Some(&gbias), Some(&gaux), direct)
+                .unwrap();
+            if ctx.adapter().is_software {
+                assert!(launches.len() > 1, "k = {k} must be split here");
+            } else {
+                assert_eq!(launches.len(), 1, "hardware keeps one launch");
+            }
+            ctx.run(&launches, 1).unwrap();
+            let got: Vec<f32> = ctx.read(&gc).unwrap();
+            // Compare C's rows only: the padding between them stays NaN in both.
+            let rows = |c: &[f32]| -> Vec<f32> {
+                (0..m)
+                    .flat_map(|i| c[spec.c_off + i * spec.ldc..][..n].to_vec())
+                    .collect()
+            };
+            let err = rel_err(&rows(&got), &rows(&want), 1.0);
+            assert!(
+                err <= TOL,
+                "ta={ta} tb={tb} {ep:?} direct={direct}: rel err {err}"
+            );
+        }
+    }
+}
+
+#[test]
+fn split_products_are_deterministic() {
+    let Some(ctx) = gpu() else { return };
+    let spec = GemmSpec::dense(2, 3, 66_000, true, false);
+    let (na, nb, nc) = spec.extents();
+    let ga = ctx.upload("a", &values(na, 1)).unwrap();
+    let gb = ctx.upload("b", &values(nb, 2)).unwrap();
+    let run = || {
+        let gc = ctx.filled("c", nc, f32::NAN).unwrap();
+        let l = ctx
+            .gemm_launches(&spec, [&ga, &gb, &gc], None, None)
+            .unwrap();
+        ctx.run(&l, 1).unwrap();
+        ctx.read::<f32>(&gc)
+            .unwrap()
+            .iter()
+            .map(|v| v.to_bits())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(run(), run());
+}
+
+#[test]
+fn split_column_sums_past_the_loop_budget_match_cpu() {
+    let Some(ctx) = gpu() else { return };
+    for &(rows, cols) in &[(65_537, 1), (70_001, 3), (100_003, 2)] {
+        let ld = cols + 2;
+        let src = values(4 + rows * ld, (rows * cols) as u64);
+        let spec = ColumnSumSpec {
+            rows,
+            cols,
+            ld,
+            in_off: 4,
+            out_off: 3,
+        };
+        let mut want = vec![f32::NAN; cols + 3];
+        ops::column_sums(&spec, &src, &mut want);
+        let gs = ctx.upload("src", &src).unwrap();
+        let go = ctx.filled("out", cols + 3, f32::NAN).unwrap();
+        let launches = ctx.column_sum_launches(&spec, &gs, &go).unwrap();
+        if ctx.adapter().is_software {
+            assert!(launches.len() > 1, "{rows} rows must be split here");
+            // The single launch is still refused, not truncated.
+            assert!(ctx.column_sums(&spec, &gs, &go).is_err());
+        }
+        ctx.run(&launches, 1).unwrap();
+        let got: Vec<f32> = ctx.read(&go).unwrap();
+        // Sums of ~1e5 values in (-1, 1): a floor of 1 keeps the relative error meaningful.
+        let err = rel_err(&got[3..], &want[3..], 1.0);
+        assert!(
+            err <= TOL,
+            "{rows}×{cols}: rel err {err}\n{got:?}\n{want:?}"
+        );
+    }
+}
+
+#[test]
+fn concat_critic_at_k_256_trains_on_gpu_as_on_cpu() {
+    let Some(ctx) = gpu() else { return };
+    // The bmi configuration's shape (concat critic (16, 8), K = 256: K² = 65 536 pair rows in
+    // every weight and bias gradient) on a 2 + 2-dimensional task. Adam's eps = 1 makes each
+    // update about lr·gradient, continuous in it: with the usual eps a near-zero gradient
+    // whose f32 and f64 signs differ moves a parameter by ±lr either way, which would hide
+    // the gradients this compares.
+    let (x, y) = correlated_gaussian(2, 0.8, 600, 3);
+    let critic = CriticForm::Concat {
+        hidden: vec![16, 8],
+    };
+    let spec = TrainSpec::new(2, 2, critic, Bound::InfoNce, 256)
+        .with_seed(7)
+        .with_adam(AdamConfig::default().with_lr(0.5).with_eps(1.0));
+    let data = TrainData {
+        x: &x,
+        dx: 2,
+        y: &y,
+        dy: 2,
+    };
+    let mut g = GpuTrainer::new(&ctx, &spec, data, None, 3).unwrap();
+    let mut c = CpuTrainer::new(&spec, data, None).unwrap();
+    let steps = 3;
+    let gv = g.train(steps).unwrap();
+    let cv = c.train(steps).unwrap();
+    let verr = rel_err(&gv, &cv, 1e-3);
+    assert!(
+        verr <= 1e-3,
+        "values differ, rel err {verr}\n{gv:?}\n{cv:?}"
+    );
+    // The displacement from the initial parameters, so the shared start cannot hide a
+    // difference in what the steps did.
+    let init = spec.init();
+    let moved = |p: Vec<f32>| -> Vec<f32> { p.iter().zip(&init).map(|(p, i)| p - i).collect() };
+    let gd = moved(g.parameters().unwrap());
+    let cd = moved(c.parameters().unwrap());
+    assert!(gd.iter().any(|v| *v != 0.0), "the parameters never moved");
+    let perr = rel_err(&gd, &cd, 1e-6);
+    assert!(perr <= 1e-3, "parameter steps differ, rel err {perr}");
+}
