@@ -161,6 +161,7 @@ fn concat_critic_at_k_256_trains_on_gpu_as_on_cpu() {
         dx: 2,
         y: &y,
         dy: 2,
+        log_marginal: None,
     };
     let mut g = GpuTrainer::new(&ctx, &spec, data, None, 3).unwrap();
     let mut c = CpuTrainer::new(&spec, data, None).unwrap();
