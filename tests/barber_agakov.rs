@@ -14,7 +14,7 @@ use infobound::cpu::{ops, Workspace};
 use infobound::critic::CriticForm;
 use infobound::gpu::kernels::state;
 use infobound::tasks::{correlated_gaussian, gaussian_mi, rho_for_mi};
-use infobound::train::{TrainData, TrainSpec};
+use infobound::train::TrainSpec;
 
 #[test]
 fn kernel_matches_the_cpu_reference_on_odd_shapes() {
@@ -78,13 +78,7 @@ fn kernel_matches_the_cpu_reference_on_odd_shapes() {
 #[test]
 fn backward_through_the_decoder_matches_finite_differences() {
     let (x, y) = correlated_gaussian(3, 0.7, 64, 1);
-    let data = TrainData {
-        x: &x,
-        dx: 3,
-        y: &y,
-        dy: 3,
-        log_marginal: None,
-    };
+    let data = common::joint(&x, &y, 3);
     let spec = TrainSpec::new(
         3,
         3,
@@ -98,12 +92,7 @@ fn backward_through_the_decoder_matches_finite_differences() {
     work.run(&params, 0);
     let analytic = work.grads().to_vec();
     for i in 0..params.len() {
-        let h = 1e-3f32;
-        let (mut up, mut down) = (params.clone(), params.clone());
-        up[i] += h;
-        down[i] -= h;
-        let fd = -(work.objective(&up, 0) - work.objective(&down, 0)) / f64::from(up[i] - down[i]);
-        let err = (fd - f64::from(analytic[i])).abs() / (1e-3 + f64::from(analytic[i].abs()));
+        let (fd, err) = common::central_difference(&mut work, &params, &analytic, i);
         assert!(
             err < 2e-2,
             "parameter {i}: finite difference {fd} vs backward {}",
@@ -148,13 +137,7 @@ fn exact_decoder_reads_ten_nats_from_few_samples() {
         n,
     );
     let params = exact_decoder(&spec, d, rho);
-    let data = TrainData {
-        x: &x,
-        dx: d,
-        y: &y,
-        dy: d,
-        log_marginal: None,
-    };
+    let data = common::joint(&x, &y, d);
     let mut work = Workspace::new(&spec, data, 1, false);
     let v = work.run(&params, 0);
     // Per-sample terms of the same sample, for its standard error.

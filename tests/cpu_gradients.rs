@@ -1,22 +1,18 @@
 //! The CPU reference's backward pass against central finite differences of the objective,
 //! for every shuffled bound, through a multi-layer ReLU critic.
 
+mod common;
+
 use infobound::bounds::Bound;
 use infobound::cpu::Workspace;
 use infobound::critic::CriticForm;
 use infobound::tasks::correlated_gaussian;
-use infobound::train::{TrainData, TrainSpec};
+use infobound::train::TrainSpec;
 
 #[test]
 fn mlp_gradients_match_finite_differences() {
     let (x, y) = correlated_gaussian(2, 0.7, 64, 1);
-    let data = TrainData {
-        x: &x,
-        dx: 2,
-        y: &y,
-        dy: 2,
-        log_marginal: None,
-    };
+    let data = common::joint(&x, &y, 2);
     for bound in [Bound::Nwj, Bound::Dv, Bound::Js, Bound::Smile { tau: 5.0 }] {
         let critic = CriticForm::Shuffled { hidden: vec![7, 5] };
         let spec = TrainSpec::new(2, 2, critic, bound, 9).with_seed(3);
@@ -27,14 +23,7 @@ fn mlp_gradients_match_finite_differences() {
         let mut worst = 0.0f64;
         for i in 0..params.len() {
             // Perturb in f32 and divide by the step actually taken.
-            let h = 1e-3f32;
-            let mut up = params.clone();
-            let mut down = params.clone();
-            up[i] += h;
-            down[i] -= h;
-            let fd =
-                -(work.objective(&up, 0) - work.objective(&down, 0)) / f64::from(up[i] - down[i]);
-            let err = (fd - f64::from(analytic[i])).abs() / (1e-3 + f64::from(analytic[i].abs()));
+            let (fd, err) = common::central_difference(&mut work, &params, &analytic, i);
             worst = worst.max(err);
             assert!(
                 err < 2e-2,

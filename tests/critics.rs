@@ -11,7 +11,7 @@ use infobound::critic::CriticForm;
 use infobound::gpu::GpuTrainer;
 use infobound::optim::AdamConfig;
 use infobound::tasks::{correlated_gaussian, Transform};
-use infobound::train::{Batches, TrainData, TrainSpec, Trainer};
+use infobound::train::{Batches, TrainSpec, Trainer};
 
 fn forms() -> Vec<CriticForm> {
     vec![
@@ -42,13 +42,7 @@ fn applies(form: &CriticForm, bound: Bound) -> bool {
 #[test]
 fn program_gradients_match_finite_differences_for_every_form_and_bound() {
     let (x, y) = correlated_gaussian(2, 0.7, 40, 1);
-    let data = TrainData {
-        x: &x,
-        dx: 2,
-        y: &y,
-        dy: 2,
-        log_marginal: None,
-    };
+    let data = common::joint(&x, &y, 2);
     for form in forms() {
         for bound in BOUNDS {
             // MINE's gradient is not the gradient of its value; its surrogate is checked in
@@ -94,13 +88,7 @@ fn program_gradients_match_finite_differences_for_every_form_and_bound() {
 fn twenty_steps_match_the_cpu_for_every_form_and_bound() {
     let Some(ctx) = gpu() else { return };
     let (x, y) = correlated_gaussian(3, 0.8, 200, 2);
-    let data = TrainData {
-        x: &x,
-        dx: 3,
-        y: &y,
-        dy: 3,
-        log_marginal: None,
-    };
+    let data = common::joint(&x, &y, 3);
     for form in forms() {
         for bound in BOUNDS {
             if !applies(&form, bound) {
@@ -165,20 +153,8 @@ fn evaluation_reads_the_held_out_rows_the_same_on_both_backends() {
     let Some(ctx) = gpu() else { return };
     let (x, y) = correlated_gaussian(2, 0.8, 300, 4);
     let (xt, yt) = correlated_gaussian(2, 0.8, 100, 5);
-    let data = TrainData {
-        x: &x,
-        dx: 2,
-        y: &y,
-        dy: 2,
-        log_marginal: None,
-    };
-    let test = TrainData {
-        x: &xt,
-        dx: 2,
-        y: &yt,
-        dy: 2,
-        log_marginal: None,
-    };
+    let data = common::joint(&x, &y, 2);
+    let test = common::joint(&xt, &yt, 2);
     for form in forms() {
         let spec = TrainSpec::new(2, 2, form.clone(), Bound::Dv, 20).with_seed(1);
         let mut g = GpuTrainer::new(&ctx, &spec, data, Some((test, 6)), 10).unwrap();

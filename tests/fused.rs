@@ -21,7 +21,7 @@ use infobound::gpu::{GpuBuffer, GpuContext};
 use infobound::linalg::GemmSpec;
 use infobound::optim::AdamConfig;
 use infobound::tasks::correlated_gaussian;
-use infobound::train::{TrainData, TrainSpec, Trainer};
+use infobound::train::{TrainSpec, Trainer};
 
 const TOL: f64 = 1e-4;
 
@@ -486,13 +486,7 @@ fn separable_training_at_a_large_batch_matches_the_cpu() {
     let Some(ctx) = gpu() else { return };
     let (n, d, k) = (600, 3, 512);
     let (x, y) = correlated_gaussian(d, 0.8, n, 2);
-    let data = TrainData {
-        x: &x,
-        dx: d,
-        y: &y,
-        dy: d,
-        log_marginal: None,
-    };
+    let data = common::joint(&x, &y, d);
     let form = CriticForm::Separable {
         hidden: vec![6],
         embed: 32,

@@ -15,7 +15,7 @@ use infobound::gpu::{GpuContext, GpuTrainer};
 use infobound::optim::AdamConfig;
 use infobound::program::GRADS;
 use infobound::tasks::correlated_gaussian;
-use infobound::train::{TrainData, TrainSpec, Trainer};
+use infobound::train::{TrainSpec, Trainer};
 
 /// f32 sums over up to ~10⁵ terms against an f64 reference.
 const NORM_TOL: f64 = 1e-5;
@@ -134,13 +134,7 @@ fn training_records_the_same_norms_on_gpu_and_cpu_with_and_without_a_clip() {
             // sign of near-zero elements between backends, so their trajectories part sooner.
             let (spec, x, y) = spec(Bound::Nwj, critic.clone());
             let spec = spec.with_max_grad_norm(clip);
-            let data = TrainData {
-                x: &x,
-                dx: 2,
-                y: &y,
-                dy: 2,
-                log_marginal: None,
-            };
+            let data = common::joint(&x, &y, 2);
             // Chunks of 4 make the norm history wrap.
             let mut g = GpuTrainer::new(&ctx, &spec, data, None, 4).unwrap();
             let mut c = CpuTrainer::new(&spec, data, None).unwrap();
@@ -174,13 +168,7 @@ fn training_records_the_same_norms_on_gpu_and_cpu_with_and_without_a_clip() {
 #[test]
 fn the_interpreter_clips_the_step_gradient_to_the_max_norm() {
     let (spec, x, y) = spec(Bound::Dv, CriticForm::Shuffled { hidden: vec![9] });
-    let data = TrainData {
-        x: &x,
-        dx: 2,
-        y: &y,
-        dy: 2,
-        log_marginal: None,
-    };
+    let data = common::joint(&x, &y, 2);
     let params = spec.init();
     let mut free = Workspace::new(&spec, data, spec.seed, true);
     free.run(&params, 0);

@@ -18,24 +18,9 @@ const MAX_PER_DIM: u32 = 8;
 /// `MAX_PER_DIM` workgroups a dimension (wgpu refuses a dispatch past it).
 fn contexts() -> Option<(GpuContext, GpuContext)> {
     let wide = gpu()?;
-    let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
-    desc.backends = wgpu::Backends::from_env().unwrap_or(wgpu::Backends::PRIMARY);
-    let instance = wgpu::Instance::new(desc);
-    let adapter = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()))
-        .into_iter()
-        .find(|a| a.get_info().name == wide.adapter().name)
-        .expect("the default context's adapter is listed");
-    let limits = wgpu::Limits {
-        max_compute_workgroups_per_dimension: MAX_PER_DIM,
-        ..adapter.limits()
-    };
-    let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
-        label: Some("narrow"),
-        required_limits: limits,
-        ..Default::default()
-    }))
-    .expect("a device with a lower limit");
-    let narrow = GpuContext::from_device(device, queue, &adapter.get_info());
+    let narrow = common::gpu_with_limits(|limits| {
+        limits.max_compute_workgroups_per_dimension = MAX_PER_DIM;
+    })?;
     assert_eq!(
         narrow.limits().max_compute_workgroups_per_dimension,
         MAX_PER_DIM

@@ -15,7 +15,7 @@ use infobound::gpu::GpuTrainer;
 use infobound::linalg::{ColumnSumSpec, Epilogue, GemmSpec};
 use infobound::optim::AdamConfig;
 use infobound::tasks::correlated_gaussian;
-use infobound::train::{TrainData, TrainSpec, Trainer};
+use infobound::train::{TrainSpec, Trainer};
 
 const TOL: f64 = 1e-4;
 
@@ -156,13 +156,7 @@ fn concat_critic_at_k_256_trains_on_gpu_as_on_cpu() {
     let spec = TrainSpec::new(2, 2, critic, Bound::InfoNce, 256)
         .with_seed(7)
         .with_adam(AdamConfig::default().with_lr(0.5).with_eps(1.0));
-    let data = TrainData {
-        x: &x,
-        dx: 2,
-        y: &y,
-        dy: 2,
-        log_marginal: None,
-    };
+    let data = common::joint(&x, &y, 2);
     let mut g = GpuTrainer::new(&ctx, &spec, data, None, 3).unwrap();
     let mut c = CpuTrainer::new(&spec, data, None).unwrap();
     let steps = 3;

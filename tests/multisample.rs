@@ -15,7 +15,7 @@ use infobound::cpu::{ops, sample, Workspace};
 use infobound::critic::CriticForm;
 use infobound::gpu::kernels::state;
 use infobound::tasks::{correlated_gaussian, gaussian_mi, rho_for_mi};
-use infobound::train::{TrainData, TrainSpec};
+use infobound::train::TrainSpec;
 
 #[test]
 fn proposals_and_term_match_the_cpu_twins() {
@@ -102,13 +102,7 @@ fn spec(d: usize, proposals: u32, batch: usize) -> TrainSpec {
 fn critic_gradients_match_finite_differences_and_the_decoder_gets_ba_s() {
     let d = 2;
     let (x, y) = correlated_gaussian(d, 0.7, 64, 1);
-    let data = TrainData {
-        x: &x,
-        dx: d,
-        y: &y,
-        dy: d,
-        log_marginal: None,
-    };
+    let data = common::joint(&x, &y, d);
     let ms = spec(d, 3, 8);
     let params = ms.init();
     let mut work = Workspace::new(&ms, data, ms.seed, true);
@@ -118,12 +112,7 @@ fn critic_gradients_match_finite_differences_and_the_decoder_gets_ba_s() {
     let n_dec = dec_net.param_count();
     // The critic's parameters: exact finite differences (the proposals do not depend on them).
     for i in n_dec..params.len() {
-        let h = 1e-3f32;
-        let (mut up, mut down) = (params.clone(), params.clone());
-        up[i] += h;
-        down[i] -= h;
-        let fd = -(work.objective(&up, 0) - work.objective(&down, 0)) / f64::from(up[i] - down[i]);
-        let err = (fd - f64::from(analytic[i])).abs() / (1e-3 + f64::from(analytic[i].abs()));
+        let (fd, err) = common::central_difference(&mut work, &params, &analytic, i);
         assert!(
             err < 2e-2,
             "critic parameter {i}: finite difference {fd} vs backward {}",
@@ -149,13 +138,7 @@ fn critic_gradients_match_finite_differences_and_the_decoder_gets_ba_s() {
 fn a_zero_critic_gives_barber_agakov() {
     let d = 3;
     let (x, y) = correlated_gaussian(d, 0.8, 200, 2);
-    let data = TrainData {
-        x: &x,
-        dx: d,
-        y: &y,
-        dy: d,
-        log_marginal: None,
-    };
+    let data = common::joint(&x, &y, d);
     let ba = TrainSpec::new(
         d,
         d,

@@ -35,25 +35,14 @@ fn spec(d: usize, proposals: u32, batch: usize) -> TrainSpec {
 fn every_gradient_matches_finite_differences() {
     let d = 2;
     let (x, y) = correlated_gaussian(d, 0.7, 64, 1);
-    let data = TrainData {
-        x: &x,
-        dx: d,
-        y: &y,
-        dy: d,
-        log_marginal: None,
-    };
+    let data = common::joint(&x, &y, d);
     let ms = spec(d, 3, 8);
     let params = ms.init();
     let mut work = Workspace::new(&ms, data, ms.seed, true);
     work.run(&params, 0);
     let analytic = work.grads().to_vec();
     for i in 0..params.len() {
-        let h = 1e-3f32;
-        let (mut up, mut down) = (params.clone(), params.clone());
-        up[i] += h;
-        down[i] -= h;
-        let fd = -(work.objective(&up, 0) - work.objective(&down, 0)) / f64::from(up[i] - down[i]);
-        let err = (fd - f64::from(analytic[i])).abs() / (1e-3 + f64::from(analytic[i].abs()));
+        let (fd, err) = common::central_difference(&mut work, &params, &analytic, i);
         assert!(
             err < 2e-2,
             "parameter {i}: finite difference {fd} vs backward {}",
@@ -114,13 +103,7 @@ fn device_trainer_matches_the_cpu_trainer() {
     let d = 3;
     let (x, y) = correlated_gaussian(d, 0.8, 65, 2);
     let (xt, yt) = correlated_gaussian(d, 0.8, 33, 3);
-    let data = TrainData {
-        x: &x,
-        dx: d,
-        y: &y,
-        dy: d,
-        log_marginal: None,
-    };
+    let data = common::joint(&x, &y, d);
     let test = TrainData {
         x: &xt,
         y: &yt,

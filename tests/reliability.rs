@@ -11,7 +11,7 @@ use infobound::cpu::sample;
 use infobound::critic::CriticForm;
 use infobound::gpu::kernels::state;
 use infobound::gpu::{GpuError, GpuTrainer};
-use infobound::train::{TrainData, TrainSpec, Trainer};
+use infobound::train::{TrainSpec, Trainer};
 use infobound::{tasks, DeviceChoice, Error, Estimator, Matrix, Report};
 
 fn small() -> Estimator {
@@ -198,13 +198,7 @@ fn a_device_destroyed_mid_run_is_a_typed_error() {
         Bound::Nwj,
         16,
     );
-    let data = TrainData {
-        x: &x,
-        dx: 2,
-        y: &y,
-        dy: 2,
-        log_marginal: None,
-    };
+    let data = common::joint(&x, &y, 2);
     let mut t = GpuTrainer::new(&ctx, &spec, data, None, 8).unwrap();
     assert_eq!(t.train(8).unwrap().len(), 8);
     ctx.device().destroy();

@@ -12,7 +12,7 @@ use infobound::cpu::Workspace;
 use infobound::critic::CriticForm;
 use infobound::gpu::{GpuTrainer, SplitEvaluator};
 use infobound::tasks::correlated_gaussian;
-use infobound::train::{eval_seed, TrainData, TrainSpec, Trainer};
+use infobound::train::{eval_seed, TrainSpec, Trainer};
 use infobound::{Estimator, Matrix};
 
 #[test]
@@ -21,20 +21,8 @@ fn whole_split_matches_the_cpu_reference_at_k_n_test() {
     let d = 2;
     let (x, y) = correlated_gaussian(d, 0.8, 400, 3);
     let (xt, yt) = correlated_gaussian(d, 0.8, 301, 4);
-    let data = TrainData {
-        x: &x,
-        dx: d,
-        y: &y,
-        dy: d,
-        log_marginal: None,
-    };
-    let test = TrainData {
-        x: &xt,
-        dx: d,
-        y: &yt,
-        dy: d,
-        log_marginal: None,
-    };
+    let data = common::joint(&x, &y, d);
+    let test = common::joint(&xt, &yt, d);
     let critic = CriticForm::Separable {
         hidden: vec![8],
         embed: 9,

@@ -11,7 +11,7 @@ use infobound::gpu::kernels::state;
 use infobound::gpu::GpuTrainer;
 use infobound::optim::AdamConfig;
 use infobound::tasks::correlated_gaussian;
-use infobound::train::{TrainData, TrainSpec, Trainer};
+use infobound::train::{TrainSpec, Trainer};
 use infobound::Error;
 
 #[test]
@@ -51,13 +51,7 @@ fn twenty_steps_on_gpu_and_cpu_end_with_equal_parameters() {
     let Some(ctx) = gpu() else { return };
     for bound in [Bound::Nwj, Bound::Smile { tau: 5.0 }] {
         let (spec, x, y) = spec(bound);
-        let data = TrainData {
-            x: &x,
-            dx: 2,
-            y: &y,
-            dy: 2,
-            log_marginal: None,
-        };
+        let data = common::joint(&x, &y, 2);
         // Chunks of 7 make the value history wrap and the last chunk partial.
         let mut g = GpuTrainer::new(&ctx, &spec, data, None, 7).unwrap();
         let mut c = CpuTrainer::new(&spec, data, None).unwrap();
@@ -82,13 +76,7 @@ fn twenty_steps_on_gpu_and_cpu_end_with_equal_parameters() {
 fn the_same_seed_gives_the_same_bits() {
     let Some(ctx) = gpu() else { return };
     let (spec, x, y) = spec(Bound::Dv);
-    let data = TrainData {
-        x: &x,
-        dx: 2,
-        y: &y,
-        dy: 2,
-        log_marginal: None,
-    };
+    let data = common::joint(&x, &y, 2);
     let run = || {
         let mut t = GpuTrainer::new(&ctx, &spec, data, None, 16).unwrap();
         let v = t.train(12).unwrap();
@@ -111,13 +99,7 @@ fn a_diverging_run_is_an_error_not_a_number() {
     let Some(ctx) = gpu() else { return };
     let (spec, x, y) = spec(Bound::Nwj);
     let spec = spec.with_adam(AdamConfig::default().with_lr(1e4));
-    let data = TrainData {
-        x: &x,
-        dx: 2,
-        y: &y,
-        dy: 2,
-        log_marginal: None,
-    };
+    let data = common::joint(&x, &y, 2);
     let mut g = GpuTrainer::new(&ctx, &spec, data, None, 50).unwrap();
     let mut c = CpuTrainer::new(&spec, data, None).unwrap();
     let ge = g.train(200).unwrap_err();

@@ -86,3 +86,32 @@ pub fn gpu_with_limits(lower: impl FnOnce(&mut wgpu::Limits)) -> Option<GpuConte
     .expect("a device with lower limits");
     Some(GpuContext::from_device(device, queue, &adapter.get_info()))
 }
+
+/// Paired rows of `d`-dimensional x and y with no known marginal (p(y) = N(0, I)).
+pub fn joint<'a>(x: &'a [f32], y: &'a [f32], d: usize) -> infobound::train::TrainData<'a> {
+    infobound::train::TrainData {
+        x,
+        dx: d,
+        y,
+        dy: d,
+        log_marginal: None,
+    }
+}
+
+/// The central finite difference in parameter `i` of the loss (−objective at step 0), with
+/// the step 1e-3 taken in f32 and divided by the step actually taken, and its relative error
+/// against the backward pass's `analytic[i]`: |fd − g| / (1e-3 + |g|). Returns (fd, error).
+pub fn central_difference(
+    work: &mut infobound::cpu::Workspace,
+    params: &[f32],
+    analytic: &[f32],
+    i: usize,
+) -> (f64, f64) {
+    let h = 1e-3f32;
+    let (mut up, mut down) = (params.to_vec(), params.to_vec());
+    up[i] += h;
+    down[i] -= h;
+    let fd = -(work.objective(&up, 0) - work.objective(&down, 0)) / f64::from(up[i] - down[i]);
+    let err = (fd - f64::from(analytic[i])).abs() / (1e-3 + f64::from(analytic[i].abs()));
+    (fd, err)
+}
