@@ -4,68 +4,10 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-const BIN: &str = env!("CARGO_BIN_EXE_infobound");
-
-fn dir(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{name}"));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-/// Writes an n × cols (or 1-D when `cols` is None) array, given row-major, as .npy.
-fn write_npy(path: &Path, rowmajor: &[f32], cols: Option<usize>, f64s: bool, fortran: bool) {
-    let c = cols.unwrap_or(1);
-    let n = rowmajor.len() / c;
-    let values: Vec<f32> = if fortran {
-        (0..c)
-            .flat_map(|j| (0..n).map(move |i| (i, j)))
-            .map(|(i, j)| rowmajor[i * c + j])
-            .collect()
-    } else {
-        rowmajor.to_vec()
-    };
-    let shape = match cols {
-        Some(c) => format!("({n}, {c})"),
-        None => format!("({n},)"),
-    };
-    let descr = if f64s { "<f8" } else { "<f4" };
-    let fo = if fortran { "True" } else { "False" };
-    let mut header = format!("{{'descr': '{descr}', 'fortran_order': {fo}, 'shape': {shape}, }}");
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    bytes.extend((header.len() as u16).to_le_bytes());
-    bytes.extend(header.as_bytes());
-    for v in values {
-        if f64s {
-            bytes.extend(f64::from(v).to_le_bytes());
-        } else {
-            bytes.extend(v.to_le_bytes());
-        }
-    }
-    std::fs::write(path, bytes).unwrap();
-}
-
-fn write_csv(path: &Path, rowmajor: &[f32], cols: usize, header: bool) {
-    let mut s = String::new();
-    if header {
-        let names: Vec<String> = (0..cols).map(|j| format!("c{j}")).collect();
-        s.push_str(&names.join(","));
-        s.push('\n');
-    }
-    for row in rowmajor.chunks(cols) {
-        let r: Vec<String> = row.iter().map(|v| v.to_string()).collect();
-        s.push_str(&r.join(","));
-        s.push('\n');
-    }
-    std::fs::write(path, s).unwrap();
-}
+use common::cli::{field, number, scratch, write_csv_as, write_npy_as, BIN};
 
 fn run(args: &[&str]) -> Output {
     Command::new(BIN)
@@ -102,30 +44,6 @@ fn estimate(x: &Path, y: &Path, extra: &[&str]) -> Output {
     run(&args)
 }
 
-/// The raw text of `key`'s value in a flat JSON object (numbers, strings, null).
-fn field<'a>(json: &'a str, key: &str) -> &'a str {
-    let pat = format!("\"{key}\":");
-    let at = json
-        .find(&pat)
-        .unwrap_or_else(|| panic!("no {key} in {json}"))
-        + pat.len();
-    let rest = &json[at..];
-    let end = if let Some(inner) = rest.strip_prefix('"') {
-        1 + inner.find('"').unwrap() + 1
-    } else if rest.starts_with('[') {
-        rest.find(']').unwrap() + 1
-    } else {
-        rest.find([',', '}']).unwrap()
-    };
-    &rest[..end]
-}
-
-fn num(json: &str, key: &str) -> f64 {
-    field(json, key)
-        .parse()
-        .unwrap_or_else(|_| panic!("{key} is not a number in {json}"))
-}
-
 fn gaussian(dim: usize, n: usize) -> (Vec<f32>, Vec<f32>) {
     infobound::tasks::correlated_gaussian(dim, 0.8, n, 3)
 }
@@ -146,11 +64,11 @@ fn ok_json(out: &Output) -> String {
 
 #[test]
 fn estimates_from_npy_c_and_fortran_f4_and_f8() {
-    let d = dir("npy2d");
+    let d = scratch("cli", "npy2d");
     let (x, y) = gaussian(2, 200);
     let (xp, yp) = (d.join("x.npy"), d.join("y.npy"));
-    write_npy(&xp, &x, Some(2), false, false); // f4, C
-    write_npy(&yp, &y, Some(2), true, true); // f8, Fortran
+    write_npy_as(&xp, &x, Some(2), false, false); // f4, C
+    write_npy_as(&yp, &y, Some(2), true, true); // f8, Fortran
     let json = ok_json(&estimate(&xp, &yp, &["--json"]));
     for key in [
         "mi",
@@ -162,36 +80,36 @@ fn estimates_from_npy_c_and_fortran_f4_and_f8() {
         "dim_y",
         "steps",
     ] {
-        assert!(num(&json, key).is_finite(), "{key} in {json}");
+        assert!(number(&json, key).is_finite(), "{key} in {json}");
     }
     assert_eq!(field(&json, "ceiling"), "null");
     assert_eq!(field(&json, "unit"), "\"nats\"");
     assert_eq!(field(&json, "bound"), "\"smile\"");
     assert_eq!(field(&json, "critic"), "\"separable\"");
-    assert_eq!(num(&json, "n"), 200.0);
-    assert_eq!(num(&json, "n_test"), 100.0); // TINY holds out half
+    assert_eq!(number(&json, "n"), 200.0);
+    assert_eq!(number(&json, "n_test"), 100.0); // TINY holds out half
     assert!(field(&json, "evaluation").contains("batches"), "{json}");
-    assert_eq!(num(&json, "dim_x"), 2.0);
-    assert_eq!(num(&json, "dim_y"), 2.0);
-    assert_eq!(num(&json, "steps"), 30.0);
+    assert_eq!(number(&json, "dim_x"), 2.0);
+    assert_eq!(number(&json, "dim_y"), 2.0);
+    assert_eq!(number(&json, "steps"), 30.0);
     assert!(field(&json, "adapter").contains("CPU"), "{json}");
     assert!(field(&json, "warnings").starts_with('['));
 
     // The same data as f8 C and f4 Fortran give the same estimate (f8 rounds to the same f32s).
-    write_npy(&xp, &x, Some(2), true, false);
-    write_npy(&yp, &y, Some(2), false, true);
+    write_npy_as(&xp, &x, Some(2), true, false);
+    write_npy_as(&yp, &y, Some(2), false, true);
     let again = ok_json(&estimate(&xp, &yp, &["--json"]));
-    assert_eq!(num(&json, "mi"), num(&again, "mi"));
+    assert_eq!(number(&json, "mi"), number(&again, "mi"));
 }
 
 #[test]
 fn estimates_from_1d_npy_and_csv_in_bits() {
-    let d = dir("npy1d");
+    let d = scratch("cli", "npy1d");
     let (x, y) = gaussian(1, 200);
     let (xp, yp, yc) = (d.join("x.npy"), d.join("y.npy"), d.join("y.csv"));
-    write_npy(&xp, &x, None, true, false);
-    write_npy(&yp, &y, None, false, true);
-    write_csv(&yc, &y, 1, true);
+    write_npy_as(&xp, &x, None, true, false);
+    write_npy_as(&yp, &y, None, false, true);
+    write_csv_as(&yc, &y, 1, true);
     let from_npy = ok_json(&estimate(
         &xp,
         &yp,
@@ -199,19 +117,19 @@ fn estimates_from_1d_npy_and_csv_in_bits() {
     ));
     assert_eq!(field(&from_npy, "unit"), "\"bits\"");
     assert_eq!(field(&from_npy, "bound"), "\"infonce\"");
-    let ceiling = num(&from_npy, "ceiling");
+    let ceiling = number(&from_npy, "ceiling");
     assert!((ceiling - 16f64.log2()).abs() < 1e-9, "{from_npy}");
     let from_csv = ok_json(&estimate(
         &xp,
         &yc,
         &["--json", "--bound", "infonce", "--bits"],
     ));
-    assert_eq!(num(&from_npy, "mi"), num(&from_csv, "mi"));
-    assert_eq!(num(&from_csv, "dim_y"), 1.0);
+    assert_eq!(number(&from_npy, "mi"), number(&from_csv, "mi"));
+    assert_eq!(number(&from_csv, "dim_y"), 1.0);
 
     // Both as CSV (x without a header), the concat critic, a human summary.
     let xc = d.join("x.csv");
-    write_csv(&xc, &x, 1, false);
+    write_csv_as(&xc, &x, 1, false);
     let svg = d.join("curves.svg");
     let plot = [
         "--critic",
@@ -320,15 +238,15 @@ fn rejects(args: &[&str], what: &str) {
 
 #[test]
 fn bad_input_exits_2_with_one_line() {
-    let d = dir("bad");
+    let d = scratch("cli", "bad");
     let (x, y) = gaussian(2, 200);
     let p = |n: &str| d.join(n).to_str().unwrap().to_string();
-    write_npy(Path::new(&p("x.npy")), &x, Some(2), false, false);
-    write_npy(Path::new(&p("y.npy")), &y, Some(2), false, false);
-    write_npy(Path::new(&p("short.npy")), &y[..100], Some(2), false, false);
+    write_npy_as(Path::new(&p("x.npy")), &x, Some(2), false, false);
+    write_npy_as(Path::new(&p("y.npy")), &y, Some(2), false, false);
+    write_npy_as(Path::new(&p("short.npy")), &y[..100], Some(2), false, false);
     let mut nan = y.clone();
     nan[2 * 17 + 1] = f32::NAN;
-    write_npy(Path::new(&p("nan.npy")), &nan, Some(2), false, false);
+    write_npy_as(Path::new(&p("nan.npy")), &nan, Some(2), false, false);
     std::fs::write(p("garbage.npy"), b"\x93NUMPY\x01\x00garbage").unwrap();
     std::fs::write(p("text.npy"), b"1,2\n3,4\n").unwrap();
     let mut int = std::fs::read(p("x.npy")).unwrap();
@@ -426,7 +344,7 @@ fn bad_input_exits_2_with_one_line() {
 
 #[test]
 fn staircase_writes_the_csv_and_the_stage_table() {
-    let d = dir("staircase");
+    let d = scratch("cli", "staircase");
     let out = run(&[
         "staircase",
         "--bounds",
@@ -506,11 +424,11 @@ fn ends_quietly_when_stdout_closes(args: &[&str]) {
 
 #[test]
 fn a_closed_stdout_ends_every_command_quietly() {
-    let d = dir("closed");
+    let d = scratch("cli", "closed");
     let (x, y) = gaussian(2, 200);
     let (xp, yp) = (d.join("x.npy"), d.join("y.npy"));
-    write_npy(&xp, &x, Some(2), false, false);
-    write_npy(&yp, &y, Some(2), false, false);
+    write_npy_as(&xp, &x, Some(2), false, false);
+    write_npy_as(&yp, &y, Some(2), false, false);
     ends_quietly_when_stdout_closes(&["help"]);
     ends_quietly_when_stdout_closes(&["devices"]);
     let mut args = vec![
@@ -545,11 +463,11 @@ fn a_closed_stdout_ends_every_command_quietly() {
 fn estimates_on_the_gpu_agree_with_the_cpu() {
     let Some(ctx) = common::gpu() else { return };
     drop(ctx);
-    let d = dir("gpu");
+    let d = scratch("cli", "gpu");
     let (x, y) = gaussian(2, 200);
     let (xp, yp) = (d.join("x.npy"), d.join("y.npy"));
-    write_npy(&xp, &x, Some(2), false, false);
-    write_npy(&yp, &y, Some(2), false, false);
+    write_npy_as(&xp, &x, Some(2), false, false);
+    write_npy_as(&yp, &y, Some(2), false, false);
     let run_on = |device: &str| {
         let mut args = vec![
             "estimate",
@@ -567,20 +485,20 @@ fn estimates_on_the_gpu_agree_with_the_cpu() {
     let (gpu, cpu) = (run_on("gpu"), run_on("cpu"));
     assert!(!field(&gpu, "adapter").contains("CPU reference"), "{gpu}");
     assert!(field(&cpu, "adapter").contains("CPU reference"), "{cpu}");
-    let (g, c) = (num(&gpu, "mi"), num(&cpu, "mi"));
+    let (g, c) = (number(&gpu, "mi"), number(&cpu, "mi"));
     assert!((g - c).abs() < 1e-3, "gpu {g} against cpu {c}");
 }
 
 #[test]
 fn refused_settings_and_values_exit_2_with_one_line() {
-    let d = dir("refused");
+    let d = scratch("cli", "refused");
     let (x, y) = gaussian(2, 200);
     let p = |n: &str| d.join(n).to_str().unwrap().to_string();
-    write_npy(Path::new(&p("x.npy")), &x, Some(2), false, false);
-    write_npy(Path::new(&p("y.npy")), &y, Some(2), false, false);
+    write_npy_as(Path::new(&p("x.npy")), &x, Some(2), false, false);
+    write_npy_as(Path::new(&p("y.npy")), &y, Some(2), false, false);
     let mut constant = y.clone();
     (0..200).for_each(|r| constant[2 * r] = 1.25);
-    write_npy(
+    write_npy_as(
         Path::new(&p("constant.npy")),
         &constant,
         Some(2),
@@ -589,7 +507,7 @@ fn refused_settings_and_values_exit_2_with_one_line() {
     );
     let mut inf = x.clone();
     inf[2 * 150] = f32::NEG_INFINITY;
-    write_npy(Path::new(&p("inf.npy")), &inf, Some(2), false, false);
+    write_npy_as(Path::new(&p("inf.npy")), &inf, Some(2), false, false);
     std::fs::write(p("header_only.csv"), "a,b\n").unwrap();
     std::fs::write(p("empty.csv"), "").unwrap();
     let est = |x: &str, y: &str, extra: &[&str]| {
@@ -648,11 +566,11 @@ fn refused_settings_and_values_exit_2_with_one_line() {
 
 #[test]
 fn a_diverged_run_exits_1_with_one_line_naming_the_step() {
-    let d = dir("diverged");
+    let d = scratch("cli", "diverged");
     let (x, y) = gaussian(2, 200);
     let p = |n: &str| d.join(n);
-    write_npy(&p("x.npy"), &x, Some(2), false, false);
-    write_npy(&p("y.npy"), &y, Some(2), false, false);
+    write_npy_as(&p("x.npy"), &x, Some(2), false, false);
+    write_npy_as(&p("y.npy"), &y, Some(2), false, false);
     let out = estimate(&p("x.npy"), &p("y.npy"), &["--bound", "dv", "--lr", "1e30"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "stderr {err}");

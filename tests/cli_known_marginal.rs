@@ -2,59 +2,13 @@
 //! known marginal other than N(0, I) read from CSV or .npy, and exit status 2 with one line on
 //! stderr for bad input (wrong shape, NaN, a bound that knows no density).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use common::cli::{number, scratch, write_csv, write_npy, BIN};
 use infobound::tasks::{correlated_gaussian, gaussian_mi, rho_for_mi};
-
-const BIN: &str = env!("CARGO_BIN_EXE_infobound");
-
-fn dir(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-marginal-{name}"));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn write_csv(path: &Path, rowmajor: &[f32], cols: usize) {
-    let mut s = String::new();
-    for row in rowmajor.chunks(cols) {
-        let r: Vec<String> = row.iter().map(|v| v.to_string()).collect();
-        s.push_str(&r.join(","));
-        s.push('\n');
-    }
-    std::fs::write(path, s).unwrap();
-}
-
-/// A 1-D little-endian f4 .npy file (an n × 1 column to the reader).
-fn write_npy(path: &Path, values: &[f32]) {
-    let mut header = format!(
-        "{{'descr': '<f4', 'fortran_order': False, 'shape': ({},), }}",
-        values.len()
-    );
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    bytes.extend((header.len() as u16).to_le_bytes());
-    bytes.extend(header.as_bytes());
-    for v in values {
-        bytes.extend(v.to_le_bytes());
-    }
-    std::fs::write(path, bytes).unwrap();
-}
-
-/// The number `key` holds in a flat JSON object.
-fn number(json: &str, key: &str) -> f64 {
-    let pat = format!("\"{key}\":");
-    let at = json
-        .find(&pat)
-        .unwrap_or_else(|| panic!("no {key} in {json}"))
-        + pat.len();
-    let rest = &json[at..];
-    rest[..rest.find([',', '}']).unwrap()].parse().unwrap()
-}
 
 /// y of the Gaussian channel scaled by `scale` (d = 1, I = 1 nat) and its exact log p(y) =
 /// log N(y; 0, scale²), in files under `d`: (x.csv, y.csv, lp.csv, lp.npy, truth); and the
@@ -76,7 +30,7 @@ fn scaled_files(d: &Path, n: usize) -> (PathBuf, PathBuf, PathBuf, PathBuf, f64)
     write_csv(&paths[0], &x, 1);
     write_csv(&paths[1], &y, 1);
     write_csv(&paths[2], &lp, 1);
-    write_npy(&paths[3], &lp);
+    write_npy(&paths[3], &lp, None);
     let [xp, yp, lc, ln] = paths;
     (xp, yp, lc, ln, gaussian_mi(1, rho))
 }
@@ -98,7 +52,7 @@ fn estimate(x: &Path, y: &Path, extra: &[&str]) -> Output {
 /// CSV of the same values give the same bits; V_MS takes the file too.
 #[test]
 fn a_known_marginal_from_a_file_reads_i() {
-    let d = dir("reads");
+    let d = scratch("cli-marginal", "reads");
     let (xp, yp, lcsv, lnpy, truth) = scaled_files(&d, 2000);
     let ba = ["--bound", "ba", "--critic", "decoder"];
     let with = |lp: &Path, bound: &[&str]| {
@@ -139,7 +93,7 @@ fn a_known_marginal_from_a_file_reads_i() {
 /// Bad input: exit status 2 and one line on stderr that says what is wrong.
 #[test]
 fn bad_log_marginals_are_refused() {
-    let d = dir("bad");
+    let d = scratch("cli-marginal", "bad");
     let (xp, yp, lcsv, _, _) = scaled_files(&d, 100);
     let short = d.join("short.csv");
     write_csv(&short, &[-1.0; 99], 1);

@@ -1,62 +1,13 @@
 //! `infobound sandwich` end to end on the CPU reference: the JSON bracket from CSV and .npy
 //! files, and exit status 2 with one line on stderr for bad input.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
+use common::cli::{number, run, scratch, write_csv, write_npy, BIN};
 use infobound::tasks::{correlated_gaussian, gaussian_mi};
-
-const BIN: &str = env!("CARGO_BIN_EXE_infobound");
-
-fn dir(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("sandwich-{name}"));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn write_csv(path: &Path, rowmajor: &[f32], cols: usize) {
-    let mut s = String::new();
-    for row in rowmajor.chunks(cols) {
-        let r: Vec<String> = row.iter().map(|v| v.to_string()).collect();
-        s.push_str(&r.join(","));
-        s.push('\n');
-    }
-    std::fs::write(path, s).unwrap();
-}
-
-/// A 2-D little-endian f4 .npy file, C order.
-fn write_npy(path: &Path, rowmajor: &[f32], cols: usize) {
-    let n = rowmajor.len() / cols;
-    let mut header =
-        format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({n}, {cols}), }}");
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    bytes.extend((header.len() as u16).to_le_bytes());
-    bytes.extend(header.as_bytes());
-    for v in rowmajor {
-        bytes.extend(v.to_le_bytes());
-    }
-    std::fs::write(path, bytes).unwrap();
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).output().unwrap()
-}
-
-/// The number `key` holds in a flat JSON object.
-fn number(json: &str, key: &str) -> f64 {
-    let pat = format!("\"{key}\":");
-    let at = json
-        .find(&pat)
-        .unwrap_or_else(|| panic!("no {key} in {json}"))
-        + pat.len();
-    let rest = &json[at..];
-    rest[..rest.find([',', '}']).unwrap()].parse().unwrap()
-}
 
 /// The Gaussian channel at d = 2, ρ = 0.8 (I = 1.02 nats) with n = 300: y as CSV, μ and σ as
 /// .npy.
@@ -67,14 +18,14 @@ fn channel(d: &Path) -> (PathBuf, PathBuf, PathBuf, f64) {
     let sigma = vec![(1.0f64 - rho * rho).sqrt() as f32; n * dim];
     let (yp, mp, sp) = (d.join("y.csv"), d.join("mu.npy"), d.join("sigma.npy"));
     write_csv(&yp, &y, dim);
-    write_npy(&mp, &mu, dim);
-    write_npy(&sp, &sigma, dim);
+    write_npy(&mp, &mu, Some(dim));
+    write_npy(&sp, &sigma, Some(dim));
     (yp, mp, sp, gaussian_mi(dim, rho))
 }
 
 #[test]
 fn json_bracket_holds_the_true_value() {
-    let d = dir("json");
+    let d = scratch("sandwich", "json");
     let (y, mu, sigma, truth) = channel(&d);
     let out = run(&[
         "sandwich",
@@ -140,7 +91,7 @@ fn json_bracket_holds_the_true_value() {
 
 #[test]
 fn bad_input_exits_2_with_one_line() {
-    let d = dir("bad");
+    let d = scratch("sandwich", "bad");
     let (y, mu, sigma, _) = channel(&d);
     let zeros = d.join("zeros.csv");
     write_csv(&zeros, &vec![0.0; 600], 2);
@@ -182,7 +133,7 @@ fn bad_input_exits_2_with_one_line() {
 /// them; a known-density bound with a black-box critic is bad input.
 #[test]
 fn known_density_bounds_from_the_command_line() {
-    let d = dir("ba");
+    let d = scratch("sandwich", "ba");
     let (x, y) = correlated_gaussian(1, 0.8, 300, 2);
     let (xp, yp) = (d.join("x.csv"), d.join("y.csv"));
     write_csv(&xp, &x, 1);

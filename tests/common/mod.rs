@@ -3,6 +3,8 @@
 
 use infobound::gpu::GpuContext;
 
+pub mod cli;
+
 /// The context the GPU tests run on. With `INFOBOUND_REQUIRE_GPU=1` (CI) a missing adapter
 /// fails the test; otherwise the test says loudly that it was skipped.
 pub fn gpu() -> Option<GpuContext> {
