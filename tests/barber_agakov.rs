@@ -194,24 +194,16 @@ fn exact_decoder_reads_ten_nats_from_few_samples() {
 #[test]
 fn trained_decoder_gets_close() {
     use infobound::estimator::DeviceChoice;
-    use infobound::{Estimator, Matrix};
+    use infobound::Estimator;
     let Some(_ctx) = gpu() else { return };
-    let (d, n) = (5, 4000);
-    let rho = rho_for_mi(d, 4.0);
-    let truth = gaussian_mi(d, rho);
-    let (x, y) = correlated_gaussian(d, rho, n, 12);
-    let r = Estimator::default()
+    let est = Estimator::default()
         .with_bound(Bound::BarberAgakov)
         .with_critic(CriticForm::Decoder { hidden: vec![32] })
         .with_device(DeviceChoice::Gpu)
         .with_batch(128)
         .with_steps(800)
-        .with_lr(3e-3)
-        .estimate(
-            Matrix::new(&x, n, d).unwrap(),
-            Matrix::new(&y, n, d).unwrap(),
-        )
-        .unwrap();
+        .with_lr(3e-3);
+    let (r, truth) = common::known_density::four_nat_estimate(&est);
     eprintln!(
         "trained decoder: {:.4} ± {:.4} vs I = {truth:.4} ({:.1} s)",
         r.mi, r.std_err, r.seconds

@@ -232,24 +232,16 @@ fn q_the_marginal_leaves_infonce_and_q_the_posterior_reads_i() {
 #[test]
 fn trained_multisample_gets_close() {
     use infobound::estimator::DeviceChoice;
-    use infobound::{Estimator, Matrix};
+    use infobound::Estimator;
     let Some(_ctx) = gpu() else { return };
-    let (d, n) = (5, 4000);
-    let rho = rho_for_mi(d, 4.0);
-    let truth = gaussian_mi(d, rho);
-    let (x, y) = correlated_gaussian(d, rho, n, 12);
-    let r = Estimator::default()
+    let est = Estimator::default()
         .with_bound(Bound::Multisample { proposals: 8 })
         .with_critic(CriticForm::DecoderCritic { hidden: vec![32] })
         .with_device(DeviceChoice::Gpu)
         .with_batch(64)
         .with_steps(600)
-        .with_lr(3e-3)
-        .estimate(
-            Matrix::new(&x, n, d).unwrap(),
-            Matrix::new(&y, n, d).unwrap(),
-        )
-        .unwrap();
+        .with_lr(3e-3);
+    let (r, truth) = common::known_density::four_nat_estimate(&est);
     eprintln!(
         "trained V_MS: {:.4} ± {:.4} vs I = {truth:.4} ({:.1} s)",
         r.mi, r.std_err, r.seconds

@@ -4,6 +4,7 @@
 use infobound::gpu::GpuContext;
 
 pub mod cli;
+pub mod known_density;
 
 /// The context the GPU tests run on. With `INFOBOUND_REQUIRE_GPU=1` (CI) a missing adapter
 /// fails the test; otherwise the test says loudly that it was skipped.
