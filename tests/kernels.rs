@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{gpu, rel_err, values};
+use common::{gemm_block, gpu, rel_err, values};
 use infobound::bounds::{shuffled_value_and_grad, Bound};
 use infobound::cpu::ops;
 use infobound::gpu::kernels::{state, ReduceOp};
@@ -67,13 +67,7 @@ fn gemm_matches_cpu_on_odd_shapes_every_form_and_epilogue() {
                     ctx.run(&[d], 1).unwrap();
                     let got: Vec<f32> = ctx.read(&gc).unwrap();
                     // Only C's block is written; elsewhere both stay NaN, so compare the block.
-                    let block = |v: &[f32]| -> Vec<f32> {
-                        (0..m)
-                            .flat_map(|i| (0..n).map(move |j| (i, j)))
-                            .map(|(i, j)| v[spec.c_off + i * spec.ldc + j])
-                            .collect()
-                    };
-                    let err = rel_err(&block(&got), &block(&want), 1e-6);
+                    let err = rel_err(&gemm_block(&spec, &got), &gemm_block(&spec, &want), 1e-6);
                     assert!(
                         err <= TOL,
                         "{m}×{n}×{k} ta={ta} tb={tb} {ep:?} direct={direct}: rel err {err}"

@@ -118,3 +118,11 @@ pub fn central_difference(
     let err = (fd - f64::from(analytic[i])).abs() / (1e-3 + f64::from(analytic[i].abs()));
     (fd, err)
 }
+
+/// C's m × n block in a GEMM's output buffer, row i read from `c_off + i·ldc`: what the kernel
+/// writes (the padding around it stays as it was, NaN in the tests).
+pub fn gemm_block(spec: &infobound::linalg::GemmSpec, c: &[f32]) -> Vec<f32> {
+    (0..spec.m)
+        .flat_map(|i| c[spec.c_off + i * spec.ldc..][..spec.n].to_vec())
+        .collect()
+}
