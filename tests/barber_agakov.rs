@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{gpu, rel_err, values};
+use common::{gpu, rel_err};
 use infobound::bounds::Bound;
 use infobound::cpu::{ops, Workspace};
 use infobound::critic::CriticForm;
@@ -27,14 +27,7 @@ fn kernel_matches_the_cpu_reference_on_odd_shapes() {
         (257, 3),
         (1000, 20),
     ] {
-        let dec: Vec<f32> = values(k * 2 * dy, k as u64)
-            .iter()
-            .map(|v| 1.5 * v)
-            .collect();
-        let y: Vec<f32> = values(k * dy, 5 + k as u64)
-            .iter()
-            .map(|v| 2.0 * v)
-            .collect();
+        let (dec, y) = common::known_density::ba_operands(k, dy);
         let mut want_d = vec![0.0f32; k * 2 * dy];
         let want = ops::barber_agakov(k, dy, &dec, &y, None, &mut want_d);
         let nan = |n| ctx.filled("poison", n, f32::NAN).unwrap();

@@ -34,14 +34,7 @@ fn log_std_normal(row: &[f32]) -> f64 {
 fn kernel_with_log_marginal_matches_the_cpu_reference_on_odd_shapes() {
     let Some(ctx) = gpu() else { return };
     for (k, dy) in [(1usize, 1usize), (3, 20), (17, 3), (65, 1), (257, 3)] {
-        let dec: Vec<f32> = values(k * 2 * dy, k as u64)
-            .iter()
-            .map(|v| 1.5 * v)
-            .collect();
-        let y: Vec<f32> = values(k * dy, 5 + k as u64)
-            .iter()
-            .map(|v| 2.0 * v)
-            .collect();
+        let (dec, y) = common::known_density::ba_operands(k, dy);
         let lp: Vec<f32> = values(k, 9 + k as u64)
             .iter()
             .map(|v| 4.0 * v - 3.0)

@@ -19,3 +19,17 @@ pub fn four_nat_estimate(est: &Estimator) -> (Report, f64) {
         .unwrap();
     (report, truth)
 }
+
+/// Operands of the Barber–Agakov kernel tests at `k` rows of `dy` columns: the decoder's
+/// output (k × 2dy, μ then log σ, values in [-1.5, 1.5)) and y (k × dy, in [-2, 2)).
+pub fn ba_operands(k: usize, dy: usize) -> (Vec<f32>, Vec<f32>) {
+    let dec: Vec<f32> = super::values(k * 2 * dy, k as u64)
+        .iter()
+        .map(|v| 1.5 * v)
+        .collect();
+    let y: Vec<f32> = super::values(k * dy, 5 + k as u64)
+        .iter()
+        .map(|v| 2.0 * v)
+        .collect();
+    (dec, y)
+}
