@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use common::cli::{field, number, scratch, write_csv_as, write_npy_as, BIN};
@@ -31,14 +31,28 @@ const TINY: &[&str] = &[
     "0.5",
 ];
 
-fn estimate(x: &Path, y: &Path, extra: &[&str]) -> Output {
-    let mut args = vec![
+/// `estimate --x X --y Y`: the start of an estimate's command line.
+fn estimate_args<'a>(x: &'a Path, y: &'a Path) -> Vec<&'a str> {
+    vec![
         "estimate",
         "--x",
         x.to_str().unwrap(),
         "--y",
         y.to_str().unwrap(),
-    ];
+    ]
+}
+
+/// The 200 × 2 Gaussian sample written as x.npy and y.npy (f4, C order) under `d`.
+fn gaussian_npy(d: &Path) -> (PathBuf, PathBuf) {
+    let (x, y) = gaussian(2, 200);
+    let (xp, yp) = (d.join("x.npy"), d.join("y.npy"));
+    write_npy_as(&xp, &x, Some(2), false, false);
+    write_npy_as(&yp, &y, Some(2), false, false);
+    (xp, yp)
+}
+
+fn estimate(x: &Path, y: &Path, extra: &[&str]) -> Output {
+    let mut args = estimate_args(x, y);
     args.extend(TINY);
     args.extend(extra);
     run(&args)
@@ -425,19 +439,10 @@ fn ends_quietly_when_stdout_closes(args: &[&str]) {
 #[test]
 fn a_closed_stdout_ends_every_command_quietly() {
     let d = scratch("cli", "closed");
-    let (x, y) = gaussian(2, 200);
-    let (xp, yp) = (d.join("x.npy"), d.join("y.npy"));
-    write_npy_as(&xp, &x, Some(2), false, false);
-    write_npy_as(&yp, &y, Some(2), false, false);
+    let (xp, yp) = gaussian_npy(&d);
     ends_quietly_when_stdout_closes(&["help"]);
     ends_quietly_when_stdout_closes(&["devices"]);
-    let mut args = vec![
-        "estimate",
-        "--x",
-        xp.to_str().unwrap(),
-        "--y",
-        yp.to_str().unwrap(),
-    ];
+    let mut args = estimate_args(&xp, &yp);
     args.extend(TINY);
     ends_quietly_when_stdout_closes(&args);
     args.push("--json");
@@ -464,21 +469,10 @@ fn estimates_on_the_gpu_agree_with_the_cpu() {
     let Some(ctx) = common::gpu() else { return };
     drop(ctx);
     let d = scratch("cli", "gpu");
-    let (x, y) = gaussian(2, 200);
-    let (xp, yp) = (d.join("x.npy"), d.join("y.npy"));
-    write_npy_as(&xp, &x, Some(2), false, false);
-    write_npy_as(&yp, &y, Some(2), false, false);
+    let (xp, yp) = gaussian_npy(&d);
     let run_on = |device: &str| {
-        let mut args = vec![
-            "estimate",
-            "--x",
-            xp.to_str().unwrap(),
-            "--y",
-            yp.to_str().unwrap(),
-            "--json",
-            "--device",
-            device,
-        ];
+        let mut args = estimate_args(&xp, &yp);
+        args.extend(["--json", "--device", device]);
         args.extend(&TINY[2..]); // the tiny settings without their --device
         ok_json(&run(&args))
     };
