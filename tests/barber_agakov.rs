@@ -84,14 +84,7 @@ fn backward_through_the_decoder_matches_finite_differences() {
     let mut work = Workspace::new(&spec, data, spec.seed, true);
     work.run(&params, 0);
     let analytic = work.grads().to_vec();
-    for i in 0..params.len() {
-        let (fd, err) = common::central_difference(&mut work, &params, &analytic, i);
-        assert!(
-            err < 2e-2,
-            "parameter {i}: finite difference {fd} vs backward {}",
-            analytic[i]
-        );
-    }
+    common::assert_central_differences(&mut work, &params, &analytic, 0..params.len(), "parameter");
 }
 
 /// The exact decoder as a ReLU MLP with one hidden layer of 2d: μ = ρx = ρ relu(x) − ρ relu(−x),

@@ -41,14 +41,7 @@ fn every_gradient_matches_finite_differences() {
     let mut work = Workspace::new(&ms, data, ms.seed, true);
     work.run(&params, 0);
     let analytic = work.grads().to_vec();
-    for i in 0..params.len() {
-        let (fd, err) = common::central_difference(&mut work, &params, &analytic, i);
-        assert!(
-            err < 2e-2,
-            "parameter {i}: finite difference {fd} vs backward {}",
-            analytic[i]
-        );
-    }
+    common::assert_central_differences(&mut work, &params, &analytic, 0..params.len(), "parameter");
     // The path through the proposals is there: the decoder's gradient is not BA's alone, and
     // the critic's is the same as with the proposals held fixed.
     let n_dec = ms.networks()[0].0.param_count();

@@ -126,3 +126,23 @@ pub fn gemm_block(spec: &infobound::linalg::GemmSpec, c: &[f32]) -> Vec<f32> {
         .flat_map(|i| c[spec.c_off + i * spec.ldc..][..spec.n].to_vec())
         .collect()
 }
+
+/// Asserts that the backward pass's gradient `analytic[i]` of every parameter `i` in `range`
+/// is within 2e-2 relative of its [`central_difference`]; `what` names the parameters in the
+/// failure message ("parameter", "critic parameter").
+pub fn assert_central_differences(
+    work: &mut infobound::cpu::Workspace,
+    params: &[f32],
+    analytic: &[f32],
+    range: std::ops::Range<usize>,
+    what: &str,
+) {
+    for i in range {
+        let (fd, err) = central_difference(work, params, analytic, i);
+        assert!(
+            err < 2e-2,
+            "{what} {i}: finite difference {fd} vs backward {}",
+            analytic[i]
+        );
+    }
+}
