@@ -230,16 +230,8 @@ fn q_the_marginal_leaves_infonce_and_q_the_posterior_reads_i() {
 /// Decoder and critic trained on the device: V_MS close to I = 4 nats (d = 5).
 #[test]
 fn trained_multisample_gets_close() {
-    use infobound::estimator::DeviceChoice;
-    use infobound::Estimator;
     let Some(_ctx) = gpu() else { return };
-    let est = Estimator::default()
-        .with_bound(Bound::Multisample { proposals: 8 })
-        .with_critic(CriticForm::DecoderCritic { hidden: vec![32] })
-        .with_device(DeviceChoice::Gpu)
-        .with_batch(64)
-        .with_steps(600)
-        .with_lr(3e-3);
+    let est = common::known_density::trained_ms_estimator();
     let (r, truth) = common::known_density::four_nat_estimate(&est);
     eprintln!(
         "trained V_MS: {:.4} ± {:.4} vs I = {truth:.4} ({:.1} s)",

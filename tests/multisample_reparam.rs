@@ -147,16 +147,8 @@ fn device_trainer_matches_the_cpu_trainer() {
 #[test]
 fn trained_reparameterised_gets_close() {
     use common::known_density::four_nat_estimate;
-    use infobound::estimator::DeviceChoice;
-    use infobound::Estimator;
     let Some(_ctx) = gpu() else { return };
-    let est = Estimator::default()
-        .with_bound(Bound::Multisample { proposals: 8 })
-        .with_critic(CriticForm::DecoderCritic { hidden: vec![32] })
-        .with_device(DeviceChoice::Gpu)
-        .with_batch(64)
-        .with_steps(600)
-        .with_lr(3e-3);
+    let est = common::known_density::trained_ms_estimator();
     let (fixed, truth) = four_nat_estimate(&est);
     let (reparam, _) = four_nat_estimate(&est.with_reparameterised(true));
     eprintln!(

@@ -33,3 +33,18 @@ pub fn ba_operands(k: usize, dy: usize) -> (Vec<f32>, Vec<f32>) {
         .collect();
     (dec, y)
 }
+
+/// V_MS (K = 8 proposals) with a decoder-critic of 32 hidden units trained on the device,
+/// batch 64, 600 steps at lr 3e-3: the trained V_MS runs on [`four_nat_estimate`]'s channel.
+pub fn trained_ms_estimator() -> Estimator {
+    use infobound::bounds::Bound;
+    use infobound::critic::CriticForm;
+    use infobound::estimator::DeviceChoice;
+    Estimator::default()
+        .with_bound(Bound::Multisample { proposals: 8 })
+        .with_critic(CriticForm::DecoderCritic { hidden: vec![32] })
+        .with_device(DeviceChoice::Gpu)
+        .with_batch(64)
+        .with_steps(600)
+        .with_lr(3e-3)
+}
