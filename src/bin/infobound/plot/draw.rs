@@ -41,7 +41,13 @@ fn draw_panel<DB: DrawingBackend>(
     let (x0, x1) = widen(x0, x1);
     let (y0, y1) = if panel.log_y {
         let lo = if y0 > 0.0 { y0 } else { 1e-6 };
-        (lo, if y1 > lo { y1 } else { lo * 10.0 })
+        let hi = if y1 > lo { y1 } else { lo * 10.0 };
+        // Plotters labels a log axis at powers of ten only: span whole decades, so that at
+        // least two ticks carry labels however narrow the values are.
+        (
+            10f64.powf(lo.log10().floor()),
+            10f64.powf(hi.log10().ceil()),
+        )
     } else {
         widen(y0, y1)
     };
