@@ -497,18 +497,7 @@ impl TrainSpec {
                 }
             }
             CriticForm::Decoder { .. } => {
-                let (xb, yb) = draw_split(&mut b, draw_seed, source, k, dx, dy);
-                let lp = gather_marginal(&mut b, draw_seed, source, k);
-                let (net, base) = &nets[0];
-                let q = b.network(net, *base, k, Input::rows(xb, dx));
-                b.ops.push(Op::BarberAgakov {
-                    k,
-                    dy,
-                    dec: q.output(),
-                    y: yb,
-                    log_marginal: lp,
-                    dout: q.doutput(),
-                });
+                let (_, _, q) = decoder_term(&mut b, &nets[0], draw_seed, source, (k, dx, dy));
                 if training {
                     b.backward(&q, 0);
                 }
@@ -518,18 +507,7 @@ impl TrainSpec {
                     Bound::Multisample { proposals } => proposals as usize,
                     other => unreachable!("{other:?} with the decoder-critic form"),
                 };
-                let (xb, yb) = draw_split(&mut b, draw_seed, source, k, dx, dy);
-                let lp = gather_marginal(&mut b, draw_seed, source, k);
-                let (dnet, dbase) = &nets[0];
-                let q = b.network(dnet, *dbase, k, Input::rows(xb, dx));
-                b.ops.push(Op::BarberAgakov {
-                    k,
-                    dy,
-                    dec: q.output(),
-                    y: yb,
-                    log_marginal: lp,
-                    dout: q.doutput(),
-                });
+                let (xb, yb, q) = decoder_term(&mut b, &nets[0], draw_seed, source, (k, dx, dy));
                 let rows = b.buf("proposal rows", k * (proposals + 1) * (dx + dy));
                 b.ops.push(Op::Proposals {
                     seed: draw_seed,
@@ -728,6 +706,30 @@ fn draw_split(
         out: DrawLayout::Split(xb, yb),
     });
     (xb, yb)
+}
+
+/// Barber–Agakov's part of a step, shared by BA and V_MS: draws the batch (x and y apart, with
+/// the known marginal's rows when the data carry one), runs the decoder `net` on x and adds the
+/// BA term. Returns the batch's x and y and the decoder's run.
+fn decoder_term(
+    b: &mut Builder,
+    (net, base): &(MlpConfig, usize),
+    seed: u64,
+    source: Source,
+    (k, dx, dy): (usize, usize, usize),
+) -> (BufId, BufId, Net) {
+    let (xb, yb) = draw_split(b, seed, source, k, dx, dy);
+    let lp = gather_marginal(b, seed, source, k);
+    let q = b.network(net, *base, k, Input::rows(xb, dx));
+    b.ops.push(Op::BarberAgakov {
+        k,
+        dy,
+        dec: q.output(),
+        y: yb,
+        log_marginal: lp,
+        dout: q.doutput(),
+    });
+    (xb, yb, q)
 }
 
 /// The batch's log p(y_i) when the data carry a known marginal: the data's n values (a buffer
