@@ -323,8 +323,14 @@ fn bad_input_exits_2_with_one_line() {
         &["estimate", "--x", &xs, "--y", &ys, "--device", "tpu"],
         "unknown device",
     );
-    check(est("x.npy", "y.npy", &["--steps", "9"]), "given twice");
-    check(est("x.npy", "y.npy", &["--frobnicate"]), "unknown option");
+    check(
+        est("x.npy", "y.npy", &["--steps", "9"]),
+        "cannot be used multiple times",
+    );
+    check(
+        est("x.npy", "y.npy", &["--frobnicate"]),
+        "unexpected argument",
+    );
     check(est("x.npy", "y.npy", &["--steps", "many"]), "--steps");
     check(
         est("x.npy", "y.npy", &["--bound", "nwj", "--tau", "3"]),
@@ -344,7 +350,7 @@ fn bad_input_exits_2_with_one_line() {
         ".png or .svg",
     );
     rejects(&["estimate", "--y", &p("y.npy")], "--x");
-    rejects(&["frobnicate"], "unknown command");
+    rejects(&["frobnicate"], "unrecognized subcommand");
     rejects(&["staircase", "--bounds", "smile,bogus"], "unknown bound");
     rejects(&["staircase", "--task", "quartic"], "unknown task");
     rejects(&["staircase", "--hidden", "8,0"], "widths must be positive");

@@ -1,142 +1,175 @@
-//! Option parsing: `--flag value`, `--flag=value` and switches, and the options that more
-//! than one command reads (device, hidden widths, bound names).
+//! The value types more than one command parses: a name from a fixed list (a bound, a critic,
+//! a device, a task), a list of layer widths, and the device choice. Each is refused with one
+//! line that says what would be accepted.
 
+use std::ffi::OsStr;
+use std::fmt;
+use std::str::FromStr;
+
+use clap::builder::{PossibleValue, TypedValueParser};
+use clap::error::{Error, ErrorKind};
 use infobound::bounds::Bound;
 use infobound::critic::CriticForm;
 use infobound::DeviceChoice;
 
 use crate::failure::{usage, Failure};
 
-/// Every bound's command-line name, in the order the staircase runs them by default.
-pub fn all_bound_names() -> Vec<&'static str> {
-    Bound::ALL.iter().map(|b| b.name()).collect()
+/// A name from a fixed list, each with a line of help; parses to the name itself, so that
+/// `--help` lists the names with their help and the shell completions offer them.
+#[derive(Clone)]
+pub struct OneOf {
+    /// What a name names, for the error ("bound", "critic").
+    what: &'static str,
+    /// The names and their help, in the order help lists them.
+    names: &'static [(&'static str, &'static str)],
 }
 
-/// Every name `estimate --bound` takes: the black-box MI bounds, the Lautum bounds and the
-/// known-density bounds (Barber–Agakov and the multisample bound).
-pub fn estimate_bound_names() -> Vec<&'static str> {
-    Bound::ALL
-        .iter()
-        .chain(Bound::LAUTUM.iter())
-        .chain([Bound::BarberAgakov, Bound::Multisample { proposals: 16 }].iter())
-        .map(|b| b.name())
-        .collect()
+impl OneOf {
+    /// A parser for one of `names`; `what` says in an error what the names are.
+    pub const fn new(what: &'static str, names: &'static [(&'static str, &'static str)]) -> Self {
+        OneOf { what, names }
+    }
 }
 
-/// Parsed `--flag value` / `--flag=value` pairs and switches, checked against what a command
-/// knows.
-pub struct Flags {
-    values: Vec<(String, String)>,
-    switches: Vec<String>,
-}
+impl TypedValueParser for OneOf {
+    type Value = &'static str;
 
-impl Flags {
-    /// Parses `args`, accepting only the options in `valued` (which take a value) and
-    /// `switches` (which take none), each at most once.
-    pub fn parse(args: &[String], valued: &[&str], switches: &[&str]) -> Result<Self, Failure> {
-        let mut out = Flags {
-            values: Vec::new(),
-            switches: Vec::new(),
-        };
-        let mut it = args.iter();
-        while let Some(arg) = it.next() {
-            let (name, inline) = match arg.split_once('=') {
-                Some((n, v)) if n.starts_with("--") => (n, Some(v.to_string())),
-                _ => (arg.as_str(), None),
-            };
-            if switches.contains(&name) {
-                if inline.is_some() {
-                    return Err(usage(format!("{name} takes no value")));
-                }
-                out.switches.push(name.to_string());
-            } else if valued.contains(&name) {
-                let value = match inline {
-                    Some(v) => v,
-                    None => it
-                        .next()
-                        .cloned()
-                        .ok_or_else(|| usage(format!("{name} needs a value")))?,
-                };
-                if out.values.iter().any(|(n, _)| n == name) {
-                    return Err(usage(format!("{name} is given twice")));
-                }
-                out.values.push((name.to_string(), value));
-            } else if name.starts_with('-') {
-                return Err(usage(format!(
-                    "unknown option {name:?} (see `infobound help`)"
-                )));
-            } else {
-                return Err(usage(format!("unexpected argument {name:?}")));
-            }
-        }
-        Ok(out)
-    }
-
-    /// The value given for `name`, if any.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.values
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// Whether the switch `name` was given.
-    pub fn has(&self, name: &str) -> bool {
-        self.switches.iter().any(|s| s == name)
-    }
-
-    /// The value given for `name`, parsed; `what` names the expected kind in the error.
-    pub fn parsed<T: std::str::FromStr>(
+    fn parse_ref(
         &self,
-        name: &str,
-        what: &str,
-    ) -> Result<Option<T>, Failure> {
-        self.get(name)
-            .map(|v| {
-                v.trim()
-                    .parse()
-                    .map_err(|_| usage(format!("{name}: {v:?} is not {what}")))
-            })
-            .transpose()
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<Self::Value, Error> {
+        let given = value.to_string_lossy();
+        let given = given.trim();
+        if let Some((name, _)) = self.names.iter().find(|(n, _)| *n == given) {
+            return Ok(name);
+        }
+        // Today's wording ("unknown bound …"), which scripts and tests match, with the option.
+        let option = arg
+            .and_then(|a| a.get_long())
+            .map_or(String::new(), |l| format!(" for --{l}"));
+        let names: Vec<&str> = self.names.iter().map(|(n, _)| *n).collect();
+        let msg = format!(
+            "unknown {} {given:?}{option} (one of {})",
+            self.what,
+            names.join(", ")
+        );
+        Err(Error::raw(ErrorKind::InvalidValue, msg).with_cmd(cmd))
     }
 
-    /// `--hidden`'s comma-separated widths, or the hidden widths of `default`.
-    pub fn hidden(&self, default: &CriticForm) -> Result<Vec<usize>, Failure> {
-        let given = self
-            .get("--hidden")
-            .map(|v| {
-                v.split(',')
-                    .map(|w| {
-                        w.trim()
-                            .parse::<usize>()
-                            .map_err(|_| usage(format!("--hidden: {w:?} is not a width")))
-                    })
-                    .collect()
-            })
-            .transpose()?;
-        Ok(given.unwrap_or_else(|| hidden_of(default)))
-    }
-
-    /// `--device` (`auto` when not given).
-    pub fn device(&self) -> Result<DeviceChoice, Failure> {
-        Ok(match self.get("--device").unwrap_or("auto") {
-            "auto" => DeviceChoice::Auto,
-            "gpu" => DeviceChoice::Gpu,
-            "cpu" => DeviceChoice::Cpu,
-            d => return Err(usage(format!("unknown device {d:?} (auto, gpu or cpu)"))),
-        })
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(
+            self.names
+                .iter()
+                .map(|(name, help)| PossibleValue::new(*name).help(*help)),
+        ))
     }
 }
 
-/// The bound called `name`, with `tau` (SMILE's clip) and `alpha` (α-InfoNCE's mix) where
-/// they apply and their defaults where not given.
+/// Every bound `estimate --bound` takes, with its help: the black-box bounds of
+/// [`Bound::ALL`], the Lautum bounds and the two known-density bounds. A unit test keeps this
+/// list equal to the library's names.
+pub const ESTIMATE_BOUNDS: &[(&str, &str)] = &[
+    (
+        "infonce",
+        "InfoNCE (van den Oord et al. 2018): low variance, never above ln K; full score matrix only",
+    ),
+    (
+        "nwj",
+        "NWJ (Nguyen, Wainwright & Jordan 2010): unbiased, its variance grows like e^I",
+    ),
+    (
+        "tuba",
+        "TUBA (Poole et al. 2019): NWJ with a learned log-baseline b(y)",
+    ),
+    (
+        "dv",
+        "Donsker–Varadhan: tighter than NWJ, with a biased gradient on small batches",
+    ),
+    (
+        "mine",
+        "MINE (Belghazi et al. 2018): DV trained with the EMA-corrected gradient",
+    ),
+    (
+        "js",
+        "Jensen–Shannon objective (Deep InfoMax): the steadiest training, NWJ's variance",
+    ),
+    (
+        "smile",
+        "SMILE (Song & Ermon 2020): clipped DV read-out of a JS-trained critic; any MI (the default)",
+    ),
+    (
+        "alpha-infonce",
+        "α-InfoNCE (Poole et al. 2019): from TUBA (α → 0) to InfoNCE (α → 1); full score matrix only",
+    ),
+    (
+        "lautum-dv",
+        "Lautum information KL(p(x)p(y) ‖ p(x,y)) by DV: estimates LI, not I",
+    ),
+    (
+        "lautum-nwj",
+        "Lautum information by NWJ: estimates LI, not I",
+    ),
+    (
+        "ba",
+        "Barber–Agakov: a decoder q(y|x) and a known p(y) (--critic decoder; --log-marginal)",
+    ),
+    (
+        "ms",
+        "the multisample bound V_MS: Barber–Agakov plus a critic over 16 proposals (--critic decoder-critic)",
+    ),
+];
+
+/// The critic forms `estimate --critic` takes, with their help.
+pub const CRITICS: &[(&str, &str)] = &[
+    (
+        "separable",
+        "S = G·Hᵀ from two towers: all K² scores from one product (the default)",
+    ),
+    (
+        "concat",
+        "an MLP on [x; y] over all K² pairs: for interactions a dot product misses",
+    ),
+    (
+        "shuffled",
+        "an MLP on K joint pairs and K shuffled negatives (MINE's recipe; not InfoNCE)",
+    ),
+    (
+        "decoder",
+        "a Gaussian decoder q(y|x) = N(μ(x), diag σ(x)²), for --bound ba",
+    ),
+    (
+        "decoder-critic",
+        "the decoder and a critic on [x; y], for --bound ms",
+    ),
+];
+
+/// The devices `--device` takes, with their help.
+pub const DEVICES: &[(&str, &str)] = &[
+    (
+        "auto",
+        "the best GPU; else the CPU reference with a warning (an error under INFOBOUND_REQUIRE_GPU=1)",
+    ),
+    ("gpu", "a GPU, or an error"),
+    ("cpu", "the f64 CPU reference backend"),
+];
+
+/// `--device`: one of [`DEVICES`], as the library's [`DeviceChoice`].
+pub fn device_parser() -> impl TypedValueParser<Value = DeviceChoice> {
+    OneOf::new("device", DEVICES).map(|name| match name {
+        "gpu" => DeviceChoice::Gpu,
+        "cpu" => DeviceChoice::Cpu,
+        _ => DeviceChoice::Auto,
+    })
+}
+
+/// The bound called `name` (one of [`ESTIMATE_BOUNDS`]), with `tau` (SMILE's clip) and
+/// `alpha` (α-InfoNCE's mix) where they apply and the library's defaults where not given.
 pub fn bound_named(name: &str, tau: Option<f32>, alpha: Option<f32>) -> Result<Bound, Failure> {
-    let bound = Bound::from_name(name).ok_or_else(|| {
-        usage(format!(
-            "unknown bound {name:?} (one of {})",
-            estimate_bound_names().join(", ")
-        ))
-    })?;
+    // The parser lets only the library's names through (a unit test checks the list); this
+    // error is for a name that reaches here some other way.
+    let bound = Bound::from_name(name).ok_or_else(|| usage(format!("unknown bound {name:?}")))?;
     Ok(match bound {
         Bound::Smile { tau: default } => Bound::Smile {
             tau: tau.unwrap_or(default),
@@ -148,13 +181,111 @@ pub fn bound_named(name: &str, tau: Option<f32>, alpha: Option<f32>) -> Result<B
     })
 }
 
-/// A critic's hidden widths.
-fn hidden_of(critic: &CriticForm) -> Vec<usize> {
+/// SMILE's default clip τ and α-InfoNCE's default mix α, as the library sets them.
+pub fn default_tau_alpha() -> (f32, f32) {
+    let tau = Bound::from_name("smile").map_or(f32::NAN, Bound::tau);
+    let alpha = match Bound::from_name("alpha-infonce") {
+        Some(Bound::AlphaInfoNce { alpha }) => alpha,
+        _ => f32::NAN,
+    };
+    (tau, alpha)
+}
+
+/// A comma-separated list, as `--hidden 128,128` or `--rhos 0.5,0.9` take one; printed the
+/// same way, so that `--help` shows a default that can be typed back.
+#[derive(Clone, Debug, PartialEq)]
+pub struct List<T>(pub Vec<T>);
+
+/// Hidden layer widths, written `128,128`.
+pub type Widths = List<usize>;
+
+impl Widths {
+    /// A critic's hidden widths.
+    pub fn of(critic: &CriticForm) -> Self {
+        List(match critic {
+            CriticForm::Separable { hidden, .. }
+            | CriticForm::Concat { hidden }
+            | CriticForm::Shuffled { hidden }
+            | CriticForm::Decoder { hidden }
+            | CriticForm::DecoderCritic { hidden } => hidden.clone(),
+            // CriticForm is non-exhaustive: a form added later falls back to the usual widths.
+            _ => vec![128, 128],
+        })
+    }
+}
+
+impl<T: FromStr> FromStr for List<T>
+where
+    T::Err: fmt::Display,
+{
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        s.split(',')
+            .map(|item| {
+                item.trim()
+                    .parse::<T>()
+                    .map_err(|e| format!("{:?}: {e}", item.trim()))
+            })
+            .collect::<Result<_, _>>()
+            .map(List)
+    }
+}
+
+impl<T: fmt::Display> fmt::Display for List<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts: Vec<String> = self.0.iter().map(T::to_string).collect();
+        f.write_str(&parts.join(","))
+    }
+}
+
+/// The separable critic's embedding width in `critic` (32 for any other form).
+pub fn embed_of(critic: &CriticForm) -> usize {
     match critic {
-        CriticForm::Separable { hidden, .. }
-        | CriticForm::Concat { hidden }
-        | CriticForm::Shuffled { hidden } => hidden.clone(),
-        // CriticForm is non-exhaustive: a form added later falls back to the usual widths.
-        _ => vec![128, 128],
+        CriticForm::Separable { embed, .. } => *embed,
+        _ => 32,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bound_list_is_the_librarys() {
+        let ours: Vec<&str> = ESTIMATE_BOUNDS.iter().map(|(n, _)| *n).collect();
+        let library: Vec<&str> = Bound::ALL
+            .iter()
+            .chain(Bound::LAUTUM.iter())
+            .chain([Bound::BarberAgakov, Bound::Multisample { proposals: 16 }].iter())
+            .map(|b| b.name())
+            .collect();
+        assert_eq!(ours, library);
+        assert!(ours.iter().all(|n| Bound::from_name(n).is_some()));
+    }
+
+    #[test]
+    fn the_critic_list_is_the_librarys() {
+        let forms = [
+            CriticForm::Separable {
+                hidden: vec![1],
+                embed: 1,
+            },
+            CriticForm::Concat { hidden: vec![1] },
+            CriticForm::Shuffled { hidden: vec![1] },
+            CriticForm::Decoder { hidden: vec![1] },
+            CriticForm::DecoderCritic { hidden: vec![1] },
+        ];
+        let ours: Vec<&str> = CRITICS.iter().map(|(n, _)| *n).collect();
+        let library: Vec<&str> = forms.iter().map(CriticForm::name).collect();
+        assert_eq!(ours, library);
+    }
+
+    #[test]
+    fn lists_read_and_print_with_commas() {
+        assert_eq!("128, 64".parse::<Widths>(), Ok(List(vec![128, 64])));
+        assert_eq!(List(vec![8, 8]).to_string(), "8,8");
+        assert!("8,x".parse::<Widths>().unwrap_err().starts_with("\"x\": "));
+        assert_eq!(List(vec![0.85, 0.9]).to_string(), "0.85,0.9");
     }
 }

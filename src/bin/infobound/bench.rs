@@ -13,6 +13,8 @@
 
 use std::time::Instant;
 
+use clap::Args;
+
 use infobound::bench::{
     measure_probes, published_peak, GpuTimer, ProbeConfig, Probes, PublishedPeak, StepCost,
 };
@@ -25,9 +27,12 @@ use infobound::tasks::{gaussian_mi, rho_for_mi, Transform};
 use infobound::train::{Batches, TrainSpec, Trainer};
 use infobound::DeviceChoice;
 
-use crate::args::Flags;
-use crate::bench_report::{markdown, to_json, Header};
+use crate::args::{device_parser, OneOf};
+use crate::bench_json::to_json;
+use crate::bench_report::{markdown, Header};
 use crate::failure::{runtime, usage, Failure};
+use crate::json::print_json;
+use crate::progress::{self, Bar};
 
 /// One benchmarked configuration.
 pub struct Config {
@@ -158,62 +163,81 @@ fn run_config(
     }
 }
 
-fn parse_list(flags: &Flags, name: &str, default: &str) -> Vec<String> {
-    flags
-        .get(name)
-        .unwrap_or(default)
-        .split(',')
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .collect()
+/// The configurations `--configs` takes, with their help.
+const CONFIGS: &[(&str, &str)] = &[
+    (
+        "standard",
+        "d = 20, separable critic (256-256 towers, embedding 32), SMILE τ = 5, at each --ks",
+    ),
+    (
+        "bmi",
+        "benchmark-mi's neural defaults: concat critic (16, 8), K = 256, Adam lr 0.1, InfoNCE",
+    ),
+];
+
+/// What `bench --help` adds under the options.
+const AFTER_HELP: &str = "\
+Each row: one warm-up step, a calibration, then --repeats timed runs of as many steps as fill
+--seconds; steps/s is their median. Beside it: the step's cost model and the floor that implies
+on this adapter's copy and FMA probes (measured in the same run) and, where known, its
+datasheet peak. See BENCHMARKS.md. A software adapter's numbers say nothing about GPU speed.";
+
+/// `bench`'s options.
+#[derive(Args)]
+#[command(after_help = AFTER_HELP)]
+pub struct BenchArgs {
+    /// Tiny sizes, for a check that it runs (not numbers to quote)
+    #[arg(long)]
+    smoke: bool,
+    /// Print one JSON object on stdout instead of the Markdown table (no progress)
+    #[arg(long)]
+    json: bool,
+    /// Where to run
+    #[arg(long, value_name = "DEVICE", default_value = "auto", value_parser = device_parser())]
+    device: DeviceChoice,
+    /// The standard configuration's batch sizes K (each above 1), comma-separated
+    /// [default: 64,256,1024,4096; --smoke: 64,256]
+    #[arg(long, value_name = "KS", value_delimiter = ',')]
+    ks: Vec<usize>,
+    /// The configurations, comma-separated
+    #[arg(long, value_name = "CONFIGS", value_delimiter = ',', default_value = "standard,bmi",
+          value_parser = OneOf::new("configuration", CONFIGS))]
+    configs: Vec<&'static str>,
+    /// Seconds a timed run aims for [default: 2; --smoke: 0.2]
+    #[arg(long, value_name = "S")]
+    seconds: Option<f64>,
+    /// Timed runs a row [default: 3; --smoke: 2]
+    #[arg(long, value_name = "N")]
+    repeats: Option<usize>,
+    /// Train on to this many steps before reading the estimate
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    train_steps: u64,
 }
 
-/// Runs `infobound bench` with `args`.
-pub fn bench(args: &[String]) -> Result<(), Failure> {
-    let flags = Flags::parse(
-        args,
-        &[
-            "--device",
-            "--ks",
-            "--configs",
-            "--seconds",
-            "--repeats",
-            "--train-steps",
-        ],
-        &["--smoke", "--json"],
-    )?;
-    let smoke = flags.has("--smoke");
-    let ks: Vec<usize> = parse_list(
-        &flags,
-        "--ks",
-        if smoke { "64,256" } else { "64,256,1024,4096" },
-    )
-    .iter()
-    .map(|k| {
-        k.parse::<usize>()
-            .ok()
-            .filter(|&k| k > 1)
-            .ok_or_else(|| usage(format!("--ks: {k:?} is not a batch size above 1")))
-    })
-    .collect::<Result<_, _>>()?;
+/// Runs `infobound bench`.
+pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
+    let smoke = args.smoke;
+    let ks = if args.ks.is_empty() {
+        if smoke {
+            vec![64, 256]
+        } else {
+            vec![64, 256, 1024, 4096]
+        }
+    } else {
+        args.ks.clone()
+    };
+    if let Some(k) = ks.iter().find(|&&k| k < 2) {
+        return Err(usage(format!("--ks: {k} is not a batch size above 1")));
+    }
     let mut configs = Vec::new();
-    for c in parse_list(&flags, "--configs", "standard,bmi") {
-        match c.as_str() {
+    for &c in &args.configs {
+        match c {
             "standard" => configs.extend(ks.iter().map(|&k| standard(k))),
-            "bmi" => configs.push(bmi()),
-            other => {
-                return Err(usage(format!(
-                    "--configs: unknown configuration {other:?} (standard, bmi)"
-                )))
-            }
+            _ => configs.push(bmi()),
         }
     }
-    let seconds = flags
-        .parsed::<f64>("--seconds", "a duration in seconds")?
-        .unwrap_or(if smoke { 0.2 } else { 2.0 });
-    let repeats = flags
-        .parsed::<usize>("--repeats", "a count")?
-        .unwrap_or(if smoke { 2 } else { 3 });
+    let seconds = args.seconds.unwrap_or(if smoke { 0.2 } else { 2.0 });
+    let repeats = args.repeats.unwrap_or(if smoke { 2 } else { 3 });
     if !(seconds > 0.0 && seconds.is_finite()) || repeats == 0 {
         return Err(usage("--seconds and --repeats must be positive"));
     }
@@ -221,12 +245,10 @@ pub fn bench(args: &[String]) -> Result<(), Failure> {
         seconds,
         repeats,
         max_steps: if smoke { 20 } else { 2_000 },
-        train_steps: flags
-            .parsed::<u64>("--train-steps", "a step count")?
-            .unwrap_or(0),
+        train_steps: args.train_steps,
     };
 
-    let ctx = match flags.device()? {
+    let ctx = match args.device {
         DeviceChoice::Cpu => None,
         DeviceChoice::Gpu => Some(GpuContext::new().map_err(|e| runtime(e.to_string()))?),
         _ => match GpuContext::new() {
@@ -271,9 +293,12 @@ pub fn bench(args: &[String]) -> Result<(), Failure> {
         repeats,
     };
     let mut rows = Vec::new();
-    for config in configs {
-        // Progress on stderr, so stdout stays one JSON object or one table.
-        eprintln!("bench: {} K = {} …", config.name, config.spec.batch);
+    // Progress on stderr, so stdout stays one JSON object or one table.
+    let bar = Bar::rows(progress::wanted(false, args.json), "bench");
+    let total = configs.len() as u64;
+    for (i, config) in configs.into_iter().enumerate() {
+        let note = format!("{} K = {}", config.name, config.spec.batch);
+        bar.update(i as u64, total, note);
         let result = run_config(ctx.as_ref(), &config, &budget).map_err(|e| e.to_string());
         rows.push(Row {
             cost: StepCost::of(&config.spec),
@@ -281,8 +306,9 @@ pub fn bench(args: &[String]) -> Result<(), Failure> {
             result,
         });
     }
-    if flags.has("--json") {
-        println!("{}", to_json(&header, &rows));
+    bar.finish();
+    if args.json {
+        print_json(&to_json(&header, &rows));
     } else {
         println!("{}", markdown(&header, &rows));
     }

@@ -1,10 +1,10 @@
-//! `infobound bench`'s output: a markdown table or one JSON object, each row beside its cost
-//! model and the floor that implies on the measured (and, where known, published) ceilings.
+//! `infobound bench`'s Markdown table, each row beside its cost model and the floor that
+//! implies on the measured (and, where known, published) ceilings; `bench_json` writes the
+//! same as JSON.
 
 use infobound::bench::{Probes, PublishedPeak};
 
 use crate::bench::{true_mi, Row};
-use crate::json::{json_num, json_str};
 
 /// What a run measured besides its rows.
 pub struct Header {
@@ -27,7 +27,7 @@ pub struct Header {
 }
 
 /// (floor on the probes, with activations stored; floor on the published peak), seconds.
-fn floors(h: &Header, row: &Row) -> (Option<f64>, Option<f64>, Option<f64>) {
+pub fn floors(h: &Header, row: &Row) -> (Option<f64>, Option<f64>, Option<f64>) {
     let c = &row.cost;
     (
         h.probes.map(|p| c.floor(p.flops, p.bandwidth)),
@@ -115,80 +115,4 @@ pub fn markdown(h: &Header, rows: &[Row]) -> String {
         }
     }
     out
-}
-
-fn opt(v: Option<f64>) -> String {
-    v.map_or("null".into(), json_num)
-}
-
-/// The JSON report: one object.
-pub fn to_json(h: &Header, rows: &[Row]) -> String {
-    let unix = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let probes = h.probes.map_or("null".into(), |p| {
-        format!(
-            "{{\"copy_bytes_per_s\":{},\"copy_spread\":{},\"fma_flops_per_s\":{},\"fma_spread\":{},\"timing\":{}}}",
-            json_num(p.bandwidth),
-            json_num(p.copy.spread()),
-            json_num(p.flops),
-            json_num(p.fma.spread()),
-            json_str(&h.probe_timing)
-        )
-    });
-    let peak = h.peak.map_or("null".into(), |p| {
-        format!(
-            "{{\"name\":{},\"fp32_flops_per_s\":{},\"bytes_per_s\":{}}}",
-            json_str(p.name),
-            json_num(p.fp32_flops),
-            json_num(p.bandwidth)
-        )
-    });
-    let rows: Vec<String> = rows
-        .iter()
-        .map(|row| {
-            let s = &row.config.spec;
-            let c = &row.cost;
-            let (floor, act, peak_floor) = floors(h, row);
-            let measured = match &row.result {
-                Ok(m) => format!(
-                    "\"steps_per_s\":{},\"steps_per_s_min\":{},\"steps_per_s_max\":{},\"samples_per_s\":{},\
-                     \"steps_per_run\":{},\"steps_total\":{},\"estimate\":{},\"error\":null",
-                    json_num(m.steps_per_s),
-                    json_num(m.range.0),
-                    json_num(m.range.1),
-                    json_num(m.steps_per_s * s.batch as f64),
-                    m.steps_per_run,
-                    m.steps_total,
-                    json_num(m.estimate)
-                ),
-                Err(e) => format!("\"steps_per_s\":null,\"estimate\":null,\"error\":{}", json_str(e)),
-            };
-            format!(
-                "{{\"config\":{},\"critic\":{},\"bound\":{},\"batch\":{},\"dim\":{},\"true_mi\":{},\
-                 \"params\":{},\"flops_per_step\":{},\"min_bytes_per_step\":{},\"activation_bytes_per_step\":{},\
-                 \"floor_s\":{},\"activation_floor_s\":{},\"published_floor_s\":{},{measured}}}",
-                json_str(row.config.name),
-                json_str(s.critic.name()),
-                json_str(s.bound.name()),
-                s.batch,
-                row.config.dim,
-                json_num(true_mi(&row.config)),
-                c.params,
-                json_num(c.flops),
-                json_num(c.min_bytes),
-                json_num(c.activation_bytes),
-                opt(floor),
-                opt(act),
-                opt(peak_floor)
-            )
-        })
-        .collect();
-    format!(
-        "{{\"unix_time\":{unix},\"device\":{},\"software\":{},\"smoke\":{},\"probes\":{probes},\"published_peak\":{peak},\"rows\":[{}]}}",
-        json_str(&h.device),
-        h.software,
-        h.smoke,
-        rows.join(",")
-    )
 }

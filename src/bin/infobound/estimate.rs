@@ -1,94 +1,159 @@
 //! `infobound estimate`: the mutual information between the rows of two files.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
+use clap::Args;
 use infobound::critic::CriticForm;
 use infobound::io::read_table;
-use infobound::Estimator;
+use infobound::{DeviceChoice, Estimator};
 
-use crate::args::{bound_named, Flags};
+use crate::args::{
+    bound_named, default_tau_alpha, device_parser, embed_of, OneOf, Widths, CRITICS,
+    ESTIMATE_BOUNDS,
+};
 use crate::estimate_plot::curves_figure;
 use crate::failure::{usage, Failure};
-use crate::json::report_json;
+use crate::json::{print_json, ReportJson};
 use crate::plot;
-use crate::progress;
+use crate::progress::{self, Bar};
 use crate::summary::print_summary;
 
-/// The options `estimate` takes a value for.
-const VALUED: &[&str] = &[
-    "--x",
-    "--y",
-    "--bound",
-    "--critic",
-    "--hidden",
-    "--embed",
-    "--batch",
-    "--steps",
-    "--lr",
-    "--tau",
-    "--alpha",
-    "--seed",
-    "--test-fraction",
-    "--device",
-    "--plot",
-    "--max-grad-norm",
-    "--log-marginal",
-];
+/// What `estimate --help` adds under the options.
+const AFTER_HELP: &str = "\
+Files: .npy (float32 or float64, 1-D or 2-D, C or Fortran order) or numeric CSV (comma-separated,
+an optional header line, the same columns in every row); row i of X pairs with row i of Y.
+The --test-fraction of the rows is held out; the estimate is the best held-out evaluation with
+its standard error, in nats (--bits: bits). Progress goes to stderr on a terminal.
 
-/// The switches `estimate` takes.
-const SWITCHES: &[&str] = &["--bits", "--json", "--quiet"];
+Examples:
+  infobound estimate --x x.npy --y y.npy
+  infobound estimate --x x.csv --y y.csv --bound infonce --critic concat --json
+  infobound estimate --x x.npy --y y.npy --bound ba --critic decoder --log-marginal lp.npy
 
-/// Runs `infobound estimate` with the arguments after the command's name.
-pub fn estimate(args: &[String]) -> Result<(), Failure> {
-    let flags = Flags::parse(args, VALUED, SWITCHES)?;
-    let xpath = flags
-        .get("--x")
-        .ok_or_else(|| usage("estimate needs --x FILE"))?;
-    let ypath = flags
-        .get("--y")
-        .ok_or_else(|| usage("estimate needs --y FILE"))?;
-    let est = estimator(&flags)?;
-    let (bits, json, quiet) = (
-        flags.has("--bits"),
-        flags.has("--json"),
-        flags.has("--quiet"),
-    );
-    let plot = plot_path(&flags)?;
+Exit status: 0 on success, 2 for bad input (one line on stderr), 1 for a failure while running.";
 
-    let x = read_table(Path::new(xpath))?;
-    let y = read_table(Path::new(ypath))?;
+/// `estimate`'s options. Settings not given take `Estimator::default()`'s values.
+#[derive(Args)]
+#[command(allow_negative_numbers = true, after_help = AFTER_HELP)]
+pub struct EstimateArgs {
+    /// X: one sample a row (.npy or CSV)
+    #[arg(long, value_name = "FILE")]
+    x: PathBuf,
+    /// Y: as many rows as X, row i paired with row i of X (.npy or CSV)
+    #[arg(long, value_name = "FILE")]
+    y: PathBuf,
+    /// The bound trained and reported
+    #[arg(long, value_name = "BOUND", default_value = "smile",
+          value_parser = OneOf::new("bound", ESTIMATE_BOUNDS))]
+    bound: &'static str,
+    // The help of --tau and --alpha states the library's defaults, read from it.
+    #[arg(long, value_name = "TAU", help = tau_help())]
+    tau: Option<f32>,
+    #[arg(long, value_name = "ALPHA", help = alpha_help())]
+    alpha: Option<f32>,
+    /// The critic's form
+    #[arg(long, value_name = "CRITIC", default_value = "separable",
+          value_parser = OneOf::new("critic", CRITICS))]
+    critic: &'static str,
+    /// Hidden layer widths of each network, comma-separated
+    #[arg(long, value_name = "WIDTHS", default_value_t = Widths::of(&Estimator::default().critic))]
+    hidden: Widths,
+    #[arg(long, value_name = "E", help = embed_help())]
+    embed: Option<usize>,
+    /// Joint pairs a training batch (K); InfoNCE never reads above ln K
+    #[arg(long, value_name = "K", default_value_t = Estimator::default().batch)]
+    batch: usize,
+    /// Training steps
+    #[arg(long, value_name = "N", default_value_t = Estimator::default().steps)]
+    steps: u32,
+    /// Adam's learning rate
+    #[arg(long, value_name = "LR", default_value_t = Estimator::default().adam.lr)]
+    lr: f32,
+    /// Seeds the initialisation, the split and every draw (the same seed gives the same bits)
+    #[arg(long, value_name = "SEED", default_value_t = Estimator::default().seed)]
+    seed: u64,
+    /// Fraction of the rows held out for evaluation, in [0, 1)
+    #[arg(long, value_name = "F", default_value_t = Estimator::default().test_fraction)]
+    test_fraction: f64,
+    /// Clip the critic's gradient to this global L2 norm before Adam [default: no clip]
+    #[arg(long, value_name = "G")]
+    max_grad_norm: Option<f32>,
+    /// ba, ms: log p(y_i) in nats, one value a row (n × 1, .npy or CSV), instead of N(0, I)
+    #[arg(long, value_name = "FILE")]
+    log_marginal: Option<PathBuf>,
+    /// Where to train
+    #[arg(long, value_name = "DEVICE", default_value = "auto", value_parser = device_parser())]
+    device: DeviceChoice,
+    /// Draw the training curve, the held-out evaluations and the gradient norm (.png or .svg)
+    #[arg(long, value_name = "FILE")]
+    plot: Option<PathBuf>,
+    /// Report bits instead of nats
+    #[arg(long)]
+    bits: bool,
+    /// Print the report as one JSON object on stdout (no progress)
+    #[arg(long)]
+    json: bool,
+    /// No progress and no warnings on stderr
+    #[arg(long)]
+    quiet: bool,
+}
+
+fn tau_help() -> String {
+    format!(
+        "SMILE's clip τ (--bound smile) [default: {}]",
+        default_tau_alpha().0
+    )
+}
+
+fn alpha_help() -> String {
+    format!(
+        "α-InfoNCE's mix α in (0, 1) (--bound alpha-infonce) [default: {}]",
+        default_tau_alpha().1
+    )
+}
+
+fn embed_help() -> String {
+    format!(
+        "The separable critic's embedding width [default: {}]",
+        embed_of(&Estimator::default().critic)
+    )
+}
+
+/// Runs `infobound estimate`.
+pub fn estimate(args: &EstimateArgs) -> Result<(), Failure> {
+    let est = estimator(args)?;
+    if let Some(p) = &args.plot {
+        plot::format_of(p).map_err(|f| usage(format!("--plot {}", f.msg)))?;
+    }
+    let x = read_table(&args.x)?;
+    let y = read_table(&args.y)?;
     if x.rows != y.rows {
         return Err(usage(format!(
-            "{xpath} has {} rows but {ypath} has {}",
-            x.rows, y.rows
+            "{} has {} rows but {} has {}",
+            args.x.display(),
+            x.rows,
+            args.y.display(),
+            y.rows
         )));
     }
-    let est = match flags.get("--log-marginal") {
+    let est = match &args.log_marginal {
         Some(path) => est.with_log_marginal(Some(log_marginal(path, x.rows)?)),
         None => est,
     };
-    // The line is redrawn in place, so it is only for a person watching, not for a log.
-    let show_progress = !quiet && !json && std::io::stderr().is_terminal();
-    let mut shown = false;
+    let bar = Bar::new(progress::wanted(args.quiet, args.json), "");
     let report = est.estimate_with_progress(x.matrix()?, y.matrix()?, |p| {
-        if show_progress {
-            progress::estimate_line(p, bits);
-            shown = true;
-        }
+        bar.estimate(p, args.bits);
     });
-    if shown {
-        progress::clear();
-    }
+    bar.finish();
     let report = report?;
-    if let Some(p) = &plot {
-        plot::write(&curves_figure(&report, bits), p)?;
+    if let Some(p) = &args.plot {
+        plot::write(&curves_figure(&report, args.bits), p)?;
     }
-    if json {
-        println!("{}", report_json(&report, est.batch, bits));
+    if args.json {
+        print_json(&ReportJson::new(&report, est.batch, args.bits));
     } else {
-        print_summary(&report, bits);
-        if !quiet {
+        print_summary(&report, args.bits);
+        if !args.quiet {
             for w in &report.warnings {
                 eprintln!("warning: {w}");
             }
@@ -98,99 +163,72 @@ pub fn estimate(args: &[String]) -> Result<(), Failure> {
 }
 
 /// The estimator the options describe, every setting checked before any file is read.
-fn estimator(flags: &Flags) -> Result<Estimator, Failure> {
-    let bound_name = flags.get("--bound").unwrap_or("smile");
-    let tau = flags.parsed::<f32>("--tau", "a number")?;
-    let alpha = flags.parsed::<f32>("--alpha", "a number")?;
-    if tau.is_some() && bound_name != "smile" {
+fn estimator(args: &EstimateArgs) -> Result<Estimator, Failure> {
+    if args.tau.is_some() && args.bound != "smile" {
         return Err(usage("--tau applies only to --bound smile"));
     }
-    if alpha.is_some() && bound_name != "alpha-infonce" {
+    if args.alpha.is_some() && args.bound != "alpha-infonce" {
         return Err(usage("--alpha applies only to --bound alpha-infonce"));
     }
-    let bound = bound_named(bound_name, tau, alpha)?;
-    if flags.get("--log-marginal").is_some() && !bound.knows_a_density() {
+    let bound = bound_named(args.bound, args.tau, args.alpha)?;
+    if args.log_marginal.is_some() && !bound.knows_a_density() {
         return Err(usage(format!(
-            "--log-marginal applies only to --bound ba or ms (a known marginal p(y)), not {bound_name}"
+            "--log-marginal applies only to --bound ba or ms (a known marginal p(y)), not {}",
+            args.bound
         )));
     }
-    let mut est = Estimator::default().with_bound(bound);
-    let critic = critic(flags, &est.critic)?;
-    est = est.with_critic(critic).with_device(flags.device()?);
-    if let Some(b) = flags.parsed("--batch", "a batch size")? {
-        est = est.with_batch(b);
-    }
-    if let Some(s) = flags.parsed("--steps", "a step count")? {
-        est = est.with_steps(s);
-    }
-    if let Some(lr) = flags.parsed("--lr", "a learning rate")? {
-        est = est.with_lr(lr);
-    }
-    if let Some(s) = flags.parsed("--seed", "a seed")? {
-        est = est.with_seed(s);
-    }
-    if let Some(m) = flags.parsed("--max-grad-norm", "a gradient norm")? {
+    let mut est = Estimator::default()
+        .with_bound(bound)
+        .with_critic(critic(args)?)
+        .with_device(args.device)
+        .with_batch(args.batch)
+        .with_steps(args.steps)
+        .with_lr(args.lr)
+        .with_seed(args.seed)
+        .with_test_fraction(args.test_fraction);
+    if let Some(m) = args.max_grad_norm {
         est = est.with_max_grad_norm(Some(m));
-    }
-    if let Some(f) = flags.parsed("--test-fraction", "a fraction")? {
-        est = est.with_test_fraction(f);
     }
     Ok(est)
 }
 
+/// `--critic` with `--hidden` and `--embed`.
+fn critic(args: &EstimateArgs) -> Result<CriticForm, Failure> {
+    let hidden = args.hidden.0.clone();
+    if args.embed.is_some() && args.critic != "separable" {
+        return Err(usage("--embed applies only to --critic separable"));
+    }
+    Ok(match args.critic {
+        "concat" => CriticForm::Concat { hidden },
+        "shuffled" => CriticForm::Shuffled { hidden },
+        // Barber–Agakov (--bound ba) and the multisample bound (--bound ms).
+        "decoder" => CriticForm::Decoder { hidden },
+        "decoder-critic" => CriticForm::DecoderCritic { hidden },
+        _ => CriticForm::Separable {
+            hidden,
+            embed: args
+                .embed
+                .unwrap_or_else(|| embed_of(&Estimator::default().critic)),
+        },
+    })
+}
+
 /// `--log-marginal FILE`: log p(y_i) in nats, one value a row of the data (n × 1, .npy or CSV).
-fn log_marginal(path: &str, rows: usize) -> Result<Vec<f32>, Failure> {
-    let t = read_table(Path::new(path))?;
+fn log_marginal(path: &Path, rows: usize) -> Result<Vec<f32>, Failure> {
+    let t = read_table(path)?;
+    let shown = path.display();
     if t.cols != 1 || t.rows != rows {
         return Err(usage(format!(
-            "--log-marginal {path} is {} × {}; it must be {rows} × 1, log p(y) a row of the data",
+            "--log-marginal {shown} is {} × {}; it must be {rows} × 1, log p(y) a row of the data",
             t.rows, t.cols
         )));
     }
     if let Some(i) = t.data.iter().position(|v| !v.is_finite()) {
         return Err(usage(format!(
-            "--log-marginal {path}: row {} is {}, not a finite log-density",
+            "--log-marginal {shown}: row {} is {}, not a finite log-density",
             i + 1,
             t.data[i]
         )));
     }
     Ok(t.data)
-}
-
-/// `--critic` with `--hidden` and `--embed`; widths not given are those of `default`.
-fn critic(flags: &Flags, default: &CriticForm) -> Result<CriticForm, Failure> {
-    let hidden = flags.hidden(default)?;
-    let embed = flags.parsed::<usize>("--embed", "a width")?;
-    Ok(match flags.get("--critic").unwrap_or("separable") {
-        "separable" => CriticForm::Separable {
-            hidden,
-            embed: embed.unwrap_or(32),
-        },
-        c @ ("concat" | "shuffled" | "decoder" | "decoder-critic") => {
-            if embed.is_some() {
-                return Err(usage("--embed applies only to --critic separable"));
-            }
-            match c {
-                "concat" => CriticForm::Concat { hidden },
-                "shuffled" => CriticForm::Shuffled { hidden },
-                // Barber–Agakov (--bound ba) and the multisample bound (--bound ms).
-                "decoder" => CriticForm::Decoder { hidden },
-                _ => CriticForm::DecoderCritic { hidden },
-            }
-        }
-        c => {
-            return Err(usage(format!(
-                "unknown critic {c:?} (separable, concat, shuffled, decoder or decoder-critic)"
-            )))
-        }
-    })
-}
-
-/// `--plot`, which must name a .png or .svg file.
-fn plot_path(flags: &Flags) -> Result<Option<PathBuf>, Failure> {
-    let plot = flags.get("--plot").map(PathBuf::from);
-    if let Some(p) = &plot {
-        plot::format_of(p).map_err(|f| usage(format!("--plot {}", f.msg)))?;
-    }
-    Ok(plot)
 }

@@ -1,100 +1,105 @@
-//! `estimate --json`: the report as one hand-written JSON object.
+//! `estimate --json`: the report as one JSON object (serde), built here from the library's
+//! [`Report`] so that the library needs no serialisation of its own. Non-finite numbers are
+//! written as `null` (serde_json's rule for NaN and ±∞).
 
-use std::fmt::Write as _;
+use serde::Serialize;
 
 use infobound::Report;
 
 use crate::units::unit;
 
-/// The report as one line of JSON, values in the chosen unit; non-finite numbers are `null`.
-pub fn report_json(r: &Report, batch: usize, bits: bool) -> String {
-    let (s, unit) = unit(bits);
-    let warnings: Vec<String> = r.warnings.iter().map(|w| json_str(w)).collect();
-    let curve: Vec<String> = r
-        .test_curve
-        .iter()
-        .map(|e| {
-            format!(
-                "{{\"step\":{},\"mi\":{},\"std_err\":{}}}",
-                e.step,
-                json_num(e.mi * s),
-                json_num(e.std_err * s)
-            )
-        })
-        .collect();
-    format!(
-        "{{\"mi\":{},\"std_err\":{},\"ceiling\":{},\"unit\":{},\"bound\":{},\"critic\":{},\
-         \"n\":{},\"n_test\":{},\"evaluation\":{},\"dim_x\":{},\"dim_y\":{},\"batch\":{batch},\"steps\":{},\"seconds\":{},\
-         \"steps_per_second\":{},\"adapter\":{},\"grad_norm_max\":{},\"grad_norm_final\":{},\
-         \"runaway_step\":{},\"warnings\":[{}],\"evaluations\":[{}]}}",
-        json_num(r.mi * s),
-        json_num(r.std_err * s),
-        r.ceiling.map_or("null".into(), |c| json_num(c * s)),
-        json_str(unit),
-        json_str(r.bound),
-        json_str(r.critic),
-        r.n,
-        r.n_test,
-        json_str(&r.evaluation),
-        r.dims.0,
-        r.dims.1,
-        r.steps,
-        json_num(r.seconds),
-        json_num(r.steps_per_second),
-        json_str(&r.device),
-        json_num(
-            r.grad_norms
-                .iter()
-                .map(|&v| f64::from(v))
-                .fold(f64::NAN, f64::max)
-        ),
-        json_num(r.grad_norms.last().map_or(f64::NAN, |&v| f64::from(v))),
-        r.runaway.map_or("null".into(), |w| w.step.to_string()),
-        warnings.join(","),
-        curve.join(","),
-    )
+/// The JSON report of an estimate, values in the chosen unit; the field order is the one
+/// scripts have read since the first hand-written version.
+#[derive(Serialize)]
+pub struct ReportJson<'a> {
+    mi: f64,
+    std_err: f64,
+    ceiling: Option<f64>,
+    unit: &'static str,
+    bound: &'a str,
+    critic: &'a str,
+    n: usize,
+    n_test: usize,
+    evaluation: &'a str,
+    dim_x: usize,
+    dim_y: usize,
+    batch: usize,
+    steps: u64,
+    seconds: f64,
+    steps_per_second: f64,
+    adapter: &'a str,
+    grad_norm_max: f64,
+    grad_norm_final: f64,
+    runaway_step: Option<u64>,
+    warnings: &'a [String],
+    evaluations: Vec<EvaluationJson>,
 }
 
-/// A JSON string literal.
-pub fn json_str(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
+/// One held-out evaluation.
+#[derive(Serialize)]
+struct EvaluationJson {
+    step: u64,
+    mi: f64,
+    std_err: f64,
+}
+
+impl<'a> ReportJson<'a> {
+    /// The report `r` of a run with batches of `batch`, in bits when `bits`.
+    pub fn new(r: &'a Report, batch: usize, bits: bool) -> Self {
+        let (s, unit) = unit(bits);
+        let norms = r.grad_norms.iter().map(|&v| f64::from(v));
+        ReportJson {
+            mi: r.mi * s,
+            std_err: r.std_err * s,
+            ceiling: r.ceiling.map(|c| c * s),
+            unit,
+            bound: r.bound,
+            critic: r.critic,
+            n: r.n,
+            n_test: r.n_test,
+            evaluation: &r.evaluation,
+            dim_x: r.dims.0,
+            dim_y: r.dims.1,
+            batch,
+            steps: r.steps,
+            seconds: r.seconds,
+            steps_per_second: r.steps_per_second,
+            adapter: &r.device,
+            // NaN (written null) when no step recorded a norm.
+            grad_norm_max: norms.fold(f64::NAN, f64::max),
+            grad_norm_final: r.grad_norms.last().map_or(f64::NAN, |&v| f64::from(v)),
+            runaway_step: r.runaway.map(|w| w.step),
+            warnings: &r.warnings,
+            evaluations: r
+                .test_curve
+                .iter()
+                .map(|e| EvaluationJson {
+                    step: e.step,
+                    mi: e.mi * s,
+                    std_err: e.std_err * s,
+                })
+                .collect(),
         }
     }
-    out.push('"');
-    out
 }
 
-/// A JSON number (`null` when not finite).
-pub fn json_num(v: f64) -> String {
-    if v.is_finite() {
-        format!("{v}")
-    } else {
-        "null".into()
-    }
+/// Prints `value` as one line of JSON on stdout.
+pub fn print_json(value: &impl Serialize) {
+    // Serialising plain structs of numbers and strings cannot fail.
+    let line = serde_json::to_string(value).expect("a serialisable value");
+    println!("{line}");
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
-    fn json_strings_and_numbers_are_escaped() {
-        assert_eq!(json_str("a\"b\\c\nd\u{1}é"), "\"a\\\"b\\\\c\\nd\\u0001é\"");
-        assert_eq!(json_num(0.5), "0.5");
-        assert_eq!(json_num(f64::NAN), "null");
-        assert_eq!(json_num(f64::INFINITY), "null");
-        assert_eq!(json_num(1e-7), "0.0000001");
+    fn strings_are_escaped_and_non_finite_numbers_are_null() {
+        let v = serde_json::json!({ "s": "a\"b\\c\nd\u{1}é", "x": 0.5 });
+        assert_eq!(
+            v.to_string(),
+            "{\"s\":\"a\\\"b\\\\c\\nd\\u0001é\",\"x\":0.5}"
+        );
+        assert_eq!(serde_json::to_string(&f64::NAN).unwrap(), "null");
+        assert_eq!(serde_json::to_string(&f64::INFINITY).unwrap(), "null");
     }
 }
