@@ -1,4 +1,4 @@
-//! Seed 002's experiment: biased DV against EMA-corrected MINE on the correlated Gaussian.
+//! MINE's experiment (Belghazi et al. 2018): biased DV against EMA-corrected MINE on the correlated Gaussian.
 //!
 //! `cargo run --release --example mine_ema -- [dim] [steps]` (defaults 5 and 4 000) prints the
 //! table: the true MI, each run's final estimate and its final and largest gradient norm per ρ.

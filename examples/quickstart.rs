@@ -1,4 +1,4 @@
-//! Seed 000's Demo 1: NWJ with a concat critic on shuffled negatives, on a bivariate Gaussian
+//! A worked example of the NWJ bound (Nguyen, Wainwright & Jordan 2010): a concat critic on shuffled negatives, on a bivariate Gaussian
 //! with ρ = 0.8 (true MI 0.5108 nats), trained on the best device found.
 //!
 //! cargo run --release --example quickstart
@@ -11,7 +11,7 @@ fn main() {
     let rho = 0.8;
     let truth = tasks::gaussian_mi(1, rho);
     let (x, y) = tasks::correlated_gaussian(1, rho, 20_000, 7);
-    // Seed 000's setting: NWJ, concat critic 2 → 64 → 64 → 1 on shuffled negatives, batch 512,
+    // The worked example's setting: NWJ, concat critic 2 → 64 → 64 → 1 on shuffled negatives, batch 512,
     // Adam lr 1e-3; a fifth of the rows held out, evaluated every 250 steps.
     let estimator = Estimator::default()
         .with_bound(Bound::Nwj)

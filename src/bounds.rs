@@ -48,7 +48,7 @@ pub enum Bound {
     /// diagonal-Gaussian decoder q (the critic form [`crate::critic::CriticForm::Decoder`]) and
     /// the known standard normal marginal p(y). Not a score bound: no ceiling at ln K or ln n.
     BarberAgakov,
-    /// The multisample bound V_MS (SPEC §8, seed 001): Barber–Agakov plus mean_i [f(x_i, y_i) −
+    /// The multisample bound V_MS (SPEC §8): Barber–Agakov plus mean_i [f(x_i, y_i) −
     /// log(1/(K+1) Σ_{k=0..K} e^(f(x_i, y_ik)))] with K proposals y_ik ~ q(·|x_i) from the
     /// decoder (critic form [`crate::critic::CriticForm::DecoderCritic`]), drawn on the device;
     /// the proposals are held fixed (no gradient through them to the decoder).

@@ -16,7 +16,7 @@
 //! buffers on a device shared through [`crate::gpu::GpuContext::from_device`]), and
 //! [`crate::cpu::contrastive::reference`], the f64 reference the device is tested against.
 //!
-//! **As a regulariser beside a main loss** (Belghazi et al. 2018, seed 004), the MI term's
+//! **As a regulariser beside a main loss** (Belghazi et al. 2018), the MI term's
 //! gradient can swamp the main one; adaptive clipping rescales it to
 //! g_MI · min(‖g_main‖, ‖g_MI‖)/‖g_MI‖. Clip the gradient that the two losses share:
 //! [`ContrastiveOutput::adaptive_clip`] when the main loss's gradient is taken with respect

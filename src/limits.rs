@@ -1,6 +1,6 @@
-//! The formal limits of black-box bounds, made visible (SPEC §8, seed 001): InfoNCE never
+//! The formal limits of black-box bounds, made visible (SPEC §8; McAllester & Stratos 2020): InfoNCE never
 //! reads above ln K (K the batch), and no distribution-free lower bound computed from n
-//! samples can reliably read far above ln n (McAllester & Stratos), whatever the true I. An
+//! samples can reliably read far above ln n (McAllester & Stratos 2020), whatever the true I. An
 //! estimate near either ceiling says more about the sample size than about I.
 
 use crate::bounds::Bound;

@@ -1,13 +1,13 @@
-//! Seed 002's experiment: MINE's biased Donsker–Varadhan gradient against the EMA-corrected
-//! one, on the correlated Gaussian with ρ up to 0.99.
+//! MINE's experiment (Belghazi et al. 2018): the biased Donsker–Varadhan gradient against the
+//! EMA-corrected one, on the correlated Gaussian with ρ up to 0.99.
 //!
 //! Both runs train the same MINE-style critic (an MLP on [x; y], negatives through a random
-//! derangement of y within the batch, "shuffling z" in seed 002's Algorithm 1) from the same
+//! derangement of y within the batch, "shuffling z" in Belghazi et al.'s Algorithm 1) from the same
 //! initialisation on the same fresh batches drawn on the device; they differ only in the
 //! gradient. The biased run ([`Bound::Dv`]) follows ∇ of mean T⁺ − log mean e^{T⁻}; the
 //! corrected run ([`Bound::Mine`]) divides ∇ mean e^{T⁻} by a moving average
 //! v ← (1−α)v + α·mean e^{T⁻} of the batch means instead (γ = 1 − α, kept in the log
-//! domain; SPEC §2). One difference from seed 002's pseudocode: v starts at the first batch's
+//! domain; SPEC §2). One difference from Belghazi et al.'s pseudocode: v starts at the first batch's
 //! mean (SPEC) rather than at 1, so the first steps are not divided by an arbitrary constant.
 //! Both runs record the DV value of every training batch (the estimate) and the global norm
 //! of the critic's gradient every step.
@@ -25,7 +25,7 @@ use crate::tasks::{gaussian_mi, Transform};
 use crate::train::{Batches, TrainSpec, Trainer};
 use crate::Error;
 
-/// The experiment's settings; `Default` is seed 002's: d = 5, ρ ∈ {0.85, 0.9, 0.95, 0.99},
+/// The experiment's settings; `Default` is the MINE experiment's (after Belghazi et al. 2018): d = 5, ρ ∈ {0.85, 0.9, 0.95, 0.99},
 /// a concat critic with two hidden layers of 128 on shuffled negatives, batch 256, Adam lr
 /// 1e-3, 4 000 steps, α = 0.01.
 #[derive(Clone, Debug, PartialEq)]

@@ -5,7 +5,7 @@
 //! Why these two signals. A distribution-free lower bound on MI computed from n samples cannot
 //! certify more than about ln n (McAllester and Stratos 2020), so a black-box bound reading
 //! above ln n says more about the critic than about the data. And the biased DV gradient
-//! (seed 002) does not fail with a NaN: its norms climb by orders of magnitude while the
+//! (Belghazi et al. 2018) does not fail with a NaN: its norms climb by orders of magnitude while the
 //! value runs off to hundreds of nats, all finite.
 
 /// How far the gradient norm's running median may grow over its early level before a run is
