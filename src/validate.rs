@@ -8,6 +8,40 @@ use crate::estimator::{held_out_count, Estimator};
 
 /// Why the data or a setting cannot be used. Every message is one line that names the input
 /// (x or y), the row and column or the setting, and what would be accepted.
+///
+/// A user's data and device are hostile: infobound answers each problem with an error of its
+/// own rather than a panic or a silently wrong number. Bad input is
+/// `Error::Input(InputError::…)`, checked before any device is opened (the command line exits
+/// 2 for it, and 1 for a failure while running). What is refused, with an example of each
+/// message (after `invalid input: `):
+///
+/// | input | message |
+/// |---|---|
+/// | no rows | `x has no rows` |
+/// | x and y of different lengths | `x has 6 rows but y has 5; they must pair up row for row` |
+/// | no columns | `a matrix has no columns` |
+/// | a flat buffer that is not rows × cols | `12 values do not make a 4 × 2 matrix` |
+/// | NaN or ±∞ anywhere (the first, row-major) | `y has a non-finite value (inf) at row 2, column 0` |
+/// | a constant column (on the training rows) | `column 1 of y is constant on the training rows; remove it` |
+/// | too few rows for a batch after the split | `3 training rows are fewer than one batch of 4; lower the batch or the test fraction, or add rows` (also `held-out`) |
+/// | batch < 2 | `the batch needs at least 2 pairs, not 1` |
+/// | learning rate ≤ 0, NaN or ∞ | `the learning rate must be positive and finite, not -1` |
+/// | SMILE τ ≤ 0 or not finite | `SMILE's τ must be positive and finite, not 0` |
+/// | α-InfoNCE α ∉ (0, 1); MINE γ ∉ (0, 1) | `α-InfoNCE's α must be in (0, 1), not 1.5` |
+/// | zero steps, eval_every, eval_batches, average_last or chunk | `steps must be positive, not 0` |
+/// | test fraction ∉ \[0, 1) | `the test fraction must be in [0, 1), not 1` |
+/// | Adam β ∉ \[0, 1), ε ≤ 0, weight decay < 0 | `Adam's β1 must be in [0, 1), not 1` |
+/// | zero widths | `hidden widths must be positive, not 0`, `the embedding width must be positive, not 0` |
+/// | InfoNCE or α-InfoNCE on the shuffled critic | `infonce needs the full score matrix: use the separable or concat critic` |
+///
+/// A constant column is refused, not dropped: it carries no information, standardising it
+/// would divide by zero, and dropping it silently would change the data the user thinks they
+/// gave.
+///
+/// Files ([`crate::io`]) are refused with the file, line and column named: a missing or
+/// unreadable file, a `.npy` that is not float32/float64, 1-D/2-D, or whose data bytes
+/// disagree with its shape (the length is checked before anything is allocated, so a header
+/// that claims terabytes costs nothing), ragged or non-numeric CSV, a CSV with no data rows.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum InputError {
