@@ -45,6 +45,7 @@ pub mod runaway;
 pub mod sandwich;
 pub mod split_eval;
 pub mod staircase;
+pub mod suite;
 pub mod tasks;
 pub mod train;
 pub mod validate;
