@@ -63,8 +63,12 @@ impl SuiteReport {
         }
         let _ = writeln!(
             s,
-            "\n**Summary** ({} rows a task): {}",
+            "\n**Summary** ({} rows a task, on {}): {}",
             self.n,
+            match self.devices() {
+                d if d.is_empty() => "no device".to_string(),
+                d => d,
+            },
             self.summary.to_markdown()
         );
         for r in self.rows.iter().filter(|r| r.error.is_some()) {

@@ -45,6 +45,19 @@ pub struct SuiteReport {
     pub n: usize,
 }
 
+impl SuiteReport {
+    /// The devices the rows trained on, distinct, in order of first use, joined by ", ".
+    pub fn devices(&self) -> String {
+        let mut seen: Vec<&str> = Vec::new();
+        for r in &self.rows {
+            if !r.device.is_empty() && !seen.contains(&r.device.as_str()) {
+                seen.push(&r.device);
+            }
+        }
+        seen.join(", ")
+    }
+}
+
 impl Suite {
     /// [`grid::quick`] at n = 2 000: the subset CI runs.
     pub fn quick() -> Self {
@@ -119,7 +132,8 @@ impl Suite {
         match estimate {
             Ok(r) => Ok(
                 Row::scored(name, (dx, dy), task.true_mi(), r.mi, r.std_err, seconds)
-                    .with_warnings(r.warnings),
+                    .with_warnings(r.warnings)
+                    .with_device(r.device),
             ),
             Err(e) if e.is_input() => Err(e),
             Err(e) => Ok(Row::failed(

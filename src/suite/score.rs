@@ -32,6 +32,8 @@ pub struct Row {
     pub over: bool,
     /// estimate − 2 s.e. ≤ truth: the one-sided lower confidence bound holds (issue 16, item 6).
     pub lower_bound_holds: bool,
+    /// The device that trained the critic (empty when the estimator failed).
+    pub device: String,
     /// The estimator's warnings.
     pub warnings: Vec<String>,
     /// The estimator's error, when it produced no estimate (the row then counts as unsolved,
@@ -61,6 +63,7 @@ impl Row {
             solved: estimate > 0.0 && abs_log_ratio < SOLVED_RATIO.ln(),
             over: estimate > SOLVED_RATIO * truth,
             lower_bound_holds: estimate - 2.0 * std_err <= truth,
+            device: String::new(),
             warnings: Vec::new(),
             error: None,
         }
@@ -85,6 +88,7 @@ impl Row {
             solved: false,
             over: false,
             lower_bound_holds: false,
+            device: String::new(),
             warnings: Vec::new(),
             error: Some(error),
         }
@@ -93,6 +97,12 @@ impl Row {
     /// The same row with these warnings.
     pub fn with_warnings(mut self, warnings: Vec<String>) -> Self {
         self.warnings = warnings;
+        self
+    }
+
+    /// The same row with this device.
+    pub fn with_device(mut self, device: String) -> Self {
+        self.device = device;
         self
     }
 }

@@ -43,7 +43,9 @@ fn the_quick_suite_runs_end_to_end_on_the_cpu() {
             assert!(rel < 0.5, "{}: {} vs truth {}", r.task, r.estimate, r.truth);
         }
     }
-    assert!(table.contains("**Summary** (1500 rows a task): solved "));
+    assert!(table.contains("**Summary** (1500 rows a task, on "));
+    assert!(table.contains("): solved "));
+    assert!(!report.devices().is_empty());
 
     // Two settings side by side (here the same run twice).
     let both = markdown::side_by_side(&["a", "b"], &[&report, &report]).unwrap();
