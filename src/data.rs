@@ -1,4 +1,5 @@
-//! Borrowed row-major matrices, their validation and standardisation.
+//! Borrowed row-major matrices and their validation (the per-column maps applied before
+//! training live in [`crate::marginal`]).
 
 use crate::validate::InputError;
 use crate::Error;
@@ -71,62 +72,5 @@ impl<'a> Matrix<'a> {
                 value: self.data[at],
             }),
         }
-    }
-}
-
-/// Per-column mean and standard deviation.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Standardizer {
-    /// Column means.
-    pub mean: Vec<f64>,
-    /// Column standard deviations (population).
-    pub std: Vec<f64>,
-}
-
-impl Standardizer {
-    /// Fits the columns of the rows `fit_rows` of `m`. A constant column is an error: it carries
-    /// no information and cannot be scaled.
-    pub fn fit(m: &Matrix<'_>, fit_rows: &[usize], name: &str) -> Result<Self, Error> {
-        let c = m.cols();
-        let n = fit_rows.len() as f64;
-        let mut mean = vec![0.0; c];
-        for &i in fit_rows {
-            for (j, mu) in mean.iter_mut().enumerate() {
-                *mu += f64::from(m.data[i * c + j]);
-            }
-        }
-        mean.iter_mut().for_each(|v| *v /= n);
-        let mut var = vec![0.0; c];
-        for &i in fit_rows {
-            for (j, s) in var.iter_mut().enumerate() {
-                let d = f64::from(m.data[i * c + j]) - mean[j];
-                *s += d * d;
-            }
-        }
-        let std: Vec<f64> = var.iter().map(|v| (v / n).sqrt()).collect();
-        if let Some(j) = std
-            .iter()
-            .zip(&mean)
-            .position(|(s, mu)| *s <= 1e-12 * mu.abs().max(1e-30))
-        {
-            return Err(InputError::ConstantColumn {
-                name: name.into(),
-                col: j,
-            }
-            .into());
-        }
-        Ok(Self { mean, std })
-    }
-
-    /// The rows `rows` of `m`, standardised, row-major.
-    pub fn apply(&self, m: &Matrix<'_>, rows: &[usize]) -> Vec<f32> {
-        let c = m.cols();
-        let mut out = Vec::with_capacity(rows.len() * c);
-        for &i in rows {
-            for j in 0..c {
-                out.push(((f64::from(m.data[i * c + j]) - self.mean[j]) / self.std[j]) as f32);
-            }
-        }
-        out
     }
 }

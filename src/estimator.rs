@@ -1,12 +1,14 @@
-//! The public estimator: validate, standardise, train on the best device, report.
+//! The public estimator: validate, transform the marginals, train on the best device, report.
 
 use std::time::Instant;
 
 use crate::bounds::Bound;
 use crate::cpu::CpuTrainer;
 use crate::critic::CriticForm;
-use crate::data::{Matrix, Standardizer};
+use crate::data::Matrix;
+use crate::diagnostics::{diagnose, Diagnostic, Point};
 use crate::gpu::{GpuContext, GpuTrainer, SplitEvaluator};
+use crate::marginal::{FittedMarginals, MarginalTransform};
 use crate::optim::AdamConfig;
 use crate::rng::{Permutation, Purpose};
 use crate::runaway::{Runaway, RunawayKind};
@@ -89,6 +91,9 @@ pub struct Estimator {
     /// V_MS: the decoder also learns through its reparameterised proposals
     /// ([`TrainSpec::reparameterised`]); `false`: the proposals are held fixed.
     pub reparameterised: bool,
+    /// How every column is mapped before training, fitted on the training rows
+    /// ([`crate::marginal`]; SPEC §6). Known-density bounds keep y as given.
+    pub transform: MarginalTransform,
 }
 
 impl Default for Estimator {
@@ -115,6 +120,7 @@ impl Default for Estimator {
             whole_split: None,
             log_marginal: None,
             reparameterised: false,
+            transform: MarginalTransform::default(),
         }
     }
 }
@@ -161,6 +167,9 @@ pub struct Report {
     /// How the held-out rows were evaluated: the whole split as one batch (the separable
     /// critic on a GPU; K = n_test, standard error from row blocks) or in batches.
     pub evaluation: String,
+    /// How every column was mapped before training (y kept as given for a known-density
+    /// bound).
+    pub transform: MarginalTransform,
     /// The bound's name.
     pub bound: &'static str,
     /// The critic's form.
@@ -188,8 +197,11 @@ pub struct Report {
     /// Where the run ran away, if it did ([`crate::runaway`]): `mi` then comes only from
     /// evaluations made before that step, and `warnings` says so.
     pub runaway: Option<Runaway>,
+    /// What the curves say about the estimate ([`crate::diagnostics`]): still rising, fallen
+    /// from its best, or overfitting. Each is also in `warnings`, with its remedy.
+    pub diagnostics: Vec<Diagnostic>,
     /// Things the user should know (a CPU fallback, a software adapter, a capped bound, a
-    /// runaway).
+    /// runaway, a mostly tied column, a diagnostic).
     pub warnings: Vec<String>,
 }
 
@@ -237,6 +249,8 @@ impl Estimator {
         with_log_marginal, log_marginal: Option<Vec<f32>>);
     setter!(/// Sets whether V_MS's decoder learns through its proposals (default: held fixed).
         with_reparameterised, reparameterised: bool);
+    setter!(/// Sets the marginal transform applied to every column before training.
+        with_transform, transform: MarginalTransform);
 
     /// Sets Adam's learning rate.
     pub fn with_lr(mut self, lr: f32) -> Self {
@@ -266,8 +280,8 @@ impl Estimator {
             .with_reparameterised(self.reparameterised)
     }
 
-    /// Estimates I(X; Y) from paired rows of `x` and `y` (SPEC §6): split, standardise with
-    /// the training rows' statistics, train, evaluate on the held-out rows every `eval_every`
+    /// Estimates I(X; Y) from paired rows of `x` and `y` (SPEC §6): split, map every column
+    /// with the marginal transform fitted on the training rows, train, evaluate on the held-out rows every `eval_every`
     /// steps and report the best evaluation.
     pub fn estimate(&self, x: Matrix<'_>, y: Matrix<'_>) -> Result<Report, Error> {
         self.estimate_with_progress(x, y, |_| {})
@@ -285,18 +299,17 @@ impl Estimator {
         self.validate(&x, &y)?;
         let n = x.rows();
         let (train_rows, test_rows) = split_rows(n, self.test_fraction, self.seed);
-        let sx = Standardizer::fit(&x, &train_rows, "x")?;
-        // Barber–Agakov's p(y) is a density of y as given: y is not rescaled for it.
-        let sy = if self.bound.knows_a_density() {
-            Standardizer {
-                mean: vec![0.0; y.cols()],
-                std: vec![1.0; y.cols()],
-            }
+        let mut warnings = Vec::new();
+        let (tx, wx) = FittedMarginals::fit(&x, &train_rows, self.transform, "x")?;
+        // Barber–Agakov's p(y) is a density of y as given: y is not transformed for it.
+        let (ty, wy) = if self.bound.knows_a_density() {
+            (FittedMarginals::identity(y.cols()), Vec::new())
         } else {
-            Standardizer::fit(&y, &train_rows, "y")?
+            FittedMarginals::fit(&y, &train_rows, self.transform, "y")?
         };
-        let (xs, ys) = (sx.apply(&x, &train_rows), sy.apply(&y, &train_rows));
-        let (xt, yt) = (sx.apply(&x, &test_rows), sy.apply(&y, &test_rows));
+        warnings.extend(wx.into_iter().chain(wy));
+        let (xs, ys) = (tx.apply(&x, &train_rows), ty.apply(&y, &train_rows));
+        let (xt, yt) = (tx.apply(&x, &test_rows), ty.apply(&y, &test_rows));
         let lp = crate::known_marginal::split(
             self.bound,
             self.log_marginal.as_deref(),
@@ -325,7 +338,6 @@ impl Estimator {
             self.eval_batches,
         ));
         let spec = self.train_spec(x.cols(), y.cols());
-        let mut warnings = Vec::new();
         let ctx = open_device(self.device, &mut warnings)?;
         // The separable critic on a GPU may evaluate the whole test split at once (K = n_test,
         // the fused kernels; `whole_split`); the other critics and the CPU backend, batches.
@@ -471,6 +483,17 @@ impl Estimator {
             let tail = &trained[trained.len() - (self.average_last as usize).min(trained.len())..];
             mean_and_batch_se(tail)
         };
+        let points: Vec<Point> = before
+            .iter()
+            .map(|e| Point {
+                step: e.step,
+                mi: e.mi,
+                std_err: e.std_err,
+            })
+            .collect();
+        // Training and held-out values share K unless the whole split was evaluated at once.
+        let diagnostics = diagnose(&points, trained, self.eval_every as usize, split.is_none());
+        warnings.extend(diagnostics.iter().map(Diagnostic::to_string));
         if let Some(w) = crate::validate::negative_estimate(mi) {
             warnings.push(w);
         }
@@ -480,6 +503,7 @@ impl Estimator {
             std_err,
             ceiling,
             evaluation,
+            transform: self.transform,
             bound: self.bound.name(),
             critic: self.critic.name(),
             n,
@@ -493,6 +517,7 @@ impl Estimator {
             test_curve: evaluations,
             grad_norms,
             runaway: runaway.map(|(r, _)| r),
+            diagnostics,
             warnings,
         })
     }
