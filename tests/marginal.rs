@@ -1,8 +1,8 @@
 //! The marginal transforms of SPEC §6 through the public API: held-out rows, ties, the
 //! invariance the transform relies on, and the heavy-tailed case it exists for.
 
-use infobound::marginal::{normal_quantile, FittedMarginals};
-use infobound::rng::{normal_f32, Purpose};
+use infobound::estimate::marginal::{normal_quantile, FittedMarginals};
+use infobound::math::rng::{normal_f32, Purpose};
 use infobound::{DeviceChoice, Estimator, MarginalTransform, Matrix};
 
 /// A Student-t pair with one degree of freedom and a diagonal dispersion: x = z₁/|w|,
@@ -79,7 +79,7 @@ fn every_transform_refuses_a_constant_column_and_names_a_tied_one() {
 #[test]
 fn the_report_carries_the_tied_column_warning_and_the_transform() {
     let n = 1000;
-    let (x, y) = infobound::tasks::correlated_gaussian(1, 0.6, n, 3);
+    let (x, y) = infobound::experiments::tasks::correlated_gaussian(1, 0.6, n, 3);
     // y rounded to 5 levels: a discrete column.
     let y: Vec<f32> = y.iter().map(|v| v.round().clamp(-2.0, 2.0)).collect();
     let report = quick(MarginalTransform::RankGauss)
@@ -100,7 +100,7 @@ fn the_report_carries_the_tied_column_warning_and_the_transform() {
 #[test]
 fn rank_gauss_is_invariant_to_a_monotone_map_of_a_column() {
     let n = 3000;
-    let (x, y) = infobound::tasks::correlated_gaussian(1, 0.8, n, 11);
+    let (x, y) = infobound::experiments::tasks::correlated_gaussian(1, 0.8, n, 11);
     // A strictly increasing map with heavy tails: x ↦ x³ + x. The training rows keep their
     // ranks, so they map to the same z; held-out rows interpolate, so they differ a little.
     let mapped: Vec<f32> = x.iter().map(|v| v * v * v + v).collect();
@@ -121,7 +121,7 @@ fn rank_gauss_is_invariant_to_a_monotone_map_of_a_column() {
         b.std_err
     );
     // The true 0.511 nats, within the loose margin of a short run.
-    let truth = infobound::tasks::gaussian_mi(1, 0.8);
+    let truth = infobound::experiments::tasks::gaussian_mi(1, 0.8);
     assert!((b.mi - truth).abs() < 0.15, "{} vs {truth}", b.mi);
 }
 

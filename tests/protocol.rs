@@ -3,7 +3,7 @@
 
 mod common;
 
-use infobound::tasks::{correlated_gaussian, gaussian_mi, independent, rho_for_mi};
+use infobound::experiments::tasks::{correlated_gaussian, gaussian_mi, independent, rho_for_mi};
 use infobound::{DeviceChoice, Estimator, Matrix};
 
 fn estimate(est: &Estimator, x: &[f32], y: &[f32], n: usize) -> f64 {
