@@ -6,7 +6,7 @@
 //! The full grid (37 tasks, 10 000 rows each) takes about half an hour on a GPU; `--quick`
 //! is CI's 6-task subset at 2 000 rows.
 
-use infobound::suite::Suite;
+use infobound::experiments::suite::Suite;
 use infobound::{DeviceChoice, Estimator};
 
 fn main() {

@@ -1,7 +1,7 @@
 //! Every closed-form MI of the suite against E[ln p(x,y) − ln p(x) − ln p(y)] over the task's
 //! own draws, with the exact densities of `densities.rs`.
 
-use infobound::suite::{grid, student, Map, Task};
+use infobound::experiments::suite::{grid, student, Map, Task};
 
 use crate::densities::monte_carlo_mi;
 

@@ -1,7 +1,7 @@
 //! Exact log densities of the suite's Gaussian and Student-t laws, written here independently
 //! of the library's closed forms, and the Monte-Carlo MI E[ln p(x,y) − ln p(x) − ln p(y)].
 
-use infobound::suite::{Law, Task};
+use infobound::experiments::suite::{Law, Task};
 
 /// The lower Cholesky factor of the symmetric positive-definite m × m matrix `a`.
 pub fn cholesky(a: &[f64], m: usize) -> Vec<f64> {
@@ -61,8 +61,8 @@ impl Shape {
     /// − ((ν+k)/2) ln(1 + vᵀΣ⁻¹v / ν).
     pub fn ln_student(&self, nu: f64, v: &[f64]) -> f64 {
         let k = self.m as f64;
-        libm::lgamma(0.5 * (nu + k))
-            - libm::lgamma(0.5 * nu)
+        statrs::function::gamma::ln_gamma(0.5 * (nu + k))
+            - statrs::function::gamma::ln_gamma(0.5 * nu)
             - 0.5 * k * (nu * std::f64::consts::PI).ln()
             - 0.5 * self.log_det
             - 0.5 * (nu + k) * (1.0 + self.quad(v) / nu).ln()

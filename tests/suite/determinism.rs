@@ -1,6 +1,6 @@
 //! Every generator is a pure function of (task, n, seed), and no two tasks share draws.
 
-use infobound::suite::{grid, Task};
+use infobound::experiments::suite::{grid, Task};
 
 /// The bits of a sample, for exact comparison (NaN-safe, −0 ≠ +0).
 fn bits(v: &[f32]) -> Vec<u32> {
@@ -40,7 +40,7 @@ fn tasks_do_not_share_draws() {
     assert!(a.0.iter().zip(&b.0).all(|(u, v)| u != v));
     // A mapped task is not its base's draws mapped.
     let base = Task::gaussian_sparse(3).unwrap();
-    let mapped = Task::mapped(&base, infobound::suite::Map::HalfCube).unwrap();
+    let mapped = Task::mapped(&base, infobound::experiments::suite::Map::HalfCube).unwrap();
     let (bx, _) = base.sample(500, 0).unwrap();
     let (mx, _) = mapped.sample(500, 0).unwrap();
     let same = bx

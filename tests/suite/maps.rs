@@ -1,7 +1,7 @@
 //! The maps are invertible as claimed, so a mapped task keeps its base's MI.
 
-use infobound::suite::maps::{half_cube, spiral, spiral_inverse, Side};
-use infobound::suite::{grid, Map, Task};
+use infobound::experiments::suite::maps::{half_cube, spiral, spiral_inverse, Side};
+use infobound::experiments::suite::{grid, Map, Task};
 
 /// f applied to a one-coordinate row through [`Map::apply`].
 fn scalar(map: Map, side: Side, v: f64) -> f64 {
@@ -52,7 +52,7 @@ fn coordinatewise_maps_are_strictly_increasing() {
 
 #[test]
 fn the_spiral_is_undone_by_its_inverse_and_keeps_the_norm() {
-    let mut s = infobound::rng::Stream::new(3, infobound::rng::Purpose::Proposal);
+    let mut s = infobound::math::rng::Stream::new(3, infobound::math::rng::Purpose::Proposal);
     for d in [3usize, 5] {
         for _ in 0..1000 {
             let v: Vec<f64> = (0..d).map(|_| 3.0 * f64::from(s.next_normal())).collect();
@@ -100,7 +100,7 @@ fn mapped_samples_invert_to_the_base_gaussian() {
     let (d, n) = (3, 40_000);
     let base = Task::gaussian_sparse(d).unwrap();
     let want = match base.law() {
-        infobound::suite::Law::Gaussian { cov } => cov.clone(),
+        infobound::experiments::suite::Law::Gaussian { cov } => cov.clone(),
         _ => unreachable!(),
     };
     for map in [Map::HalfCube, Map::Spiral] {
@@ -144,7 +144,7 @@ fn mapped_draws_keep_their_values_apart_in_f32() {
     let n = 10_000;
     for task in grid::full()
         .iter()
-        .filter(|t| matches!(t.law(), infobound::suite::Law::Mapped { .. }))
+        .filter(|t| matches!(t.law(), infobound::experiments::suite::Law::Mapped { .. }))
     {
         let (x, y) = task.sample(n, 0).unwrap();
         let (dx, dy) = task.dims();

@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use infobound::suite::{markdown, Suite};
+use infobound::experiments::suite::{markdown, Suite};
 use infobound::{DeviceChoice, Estimator};
 
 /// A short CPU run: the default estimator with a smaller critic (32-32 towers), fewer steps

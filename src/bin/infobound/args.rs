@@ -1,8 +1,8 @@
 //! Option parsing: `--flag value`, `--flag=value` and switches, and the options that more
 //! than one command reads (device, hidden widths, bound names).
 
-use infobound::bounds::Bound;
-use infobound::critic::CriticForm;
+use infobound::math::bounds::Bound;
+use infobound::math::critic::CriticForm;
 use infobound::DeviceChoice;
 
 use crate::failure::{usage, Failure};

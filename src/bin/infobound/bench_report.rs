@@ -1,7 +1,7 @@
 //! `infobound bench`'s output: a markdown table or one JSON object, each row beside its cost
 //! model and the floor that implies on the measured (and, where known, published) ceilings.
 
-use infobound::bench::{Probes, PublishedPeak};
+use infobound::experiments::bench::{Probes, PublishedPeak};
 
 use crate::bench::{true_mi, Row};
 use crate::json::{json_num, json_str};

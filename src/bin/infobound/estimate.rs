@@ -3,8 +3,8 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use infobound::critic::CriticForm;
-use infobound::io::read_table;
+use infobound::estimate::io::read_table;
+use infobound::math::critic::CriticForm;
 use infobound::Estimator;
 
 use crate::args::{bound_named, Flags};

@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use infobound::mine_ema::{MineEmaResult, MineEmaRun};
+use infobound::experiments::mine_ema::{MineEmaResult, MineEmaRun};
 
 use crate::args::Flags;
 use crate::failure::{usage, Failure};
@@ -100,7 +100,7 @@ fn demo_run(flags: &Flags) -> Result<MineEmaRun, Failure> {
         run = run.with_steps(s);
     }
     if flags.get("--hidden").is_some() {
-        let hidden = flags.hidden(&infobound::critic::CriticForm::Shuffled {
+        let hidden = flags.hidden(&infobound::math::critic::CriticForm::Shuffled {
             hidden: run.hidden.clone(),
         })?;
         run = run.with_hidden(hidden);

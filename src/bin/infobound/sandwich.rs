@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use infobound::io::read_table;
-use infobound::sandwich::{Sandwich, SandwichReport};
+use infobound::estimate::io::read_table;
+use infobound::losses::sandwich::{Sandwich, SandwichReport};
 
 use crate::args::Flags;
 use crate::failure::{usage, Failure};

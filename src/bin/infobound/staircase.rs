@@ -5,10 +5,10 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use infobound::bounds::Bound;
-use infobound::critic::CriticForm;
-use infobound::staircase::{StaircaseResult, StaircaseRun};
-use infobound::tasks::{Staircase, Transform};
+use infobound::experiments::staircase::{StaircaseResult, StaircaseRun};
+use infobound::experiments::tasks::{Staircase, Transform};
+use infobound::math::bounds::Bound;
+use infobound::math::critic::CriticForm;
 use infobound::Error;
 
 use crate::args::{all_bound_names, bound_named, Flags};
