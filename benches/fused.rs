@@ -9,10 +9,10 @@
 
 use std::time::Instant;
 
-use infobound::bounds::Bound;
 use infobound::gpu::kernels::{state, FusedBoundBuffers, MatrixBoundBuffers};
 use infobound::gpu::{Dispatch, GpuContext};
-use infobound::linalg::GemmSpec;
+use infobound::math::bounds::Bound;
+use infobound::math::linalg::GemmSpec;
 
 const E: usize = 128;
 

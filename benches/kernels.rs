@@ -2,9 +2,9 @@
 //! shapes (K×d×256 and K×256×256, K = 64 … 4 096) and 4 096³ in GFLOP/s, the fused SMILE score
 //! kernels (forward + backward, e = 32), Adam and the reductions in GB/s — each as a fraction of
 //! the FMA and copy probes measured in the same run, and of the datasheet peak when the adapter
-//! is in `infobound::bench::peaks`.
+//! is in `infobound::experiments::bench::peaks`.
 //!
-//! Timing (`infobound::bench::GpuTimer`): pass timestamps where offered, else the host clock
+//! Timing (`infobound::experiments::bench::GpuTimer`): pass timestamps where offered, else the host clock
 //! around a queue sync; one warm-up, then the median of `INFOBOUND_BENCH_REPEATS` (default 5)
 //! runs, with the spread (max − min)/median. A kernel too small to time alone is recorded
 //! back to back in one pass until a run holds about `TARGET_FLOPS` of work, and the time is per
@@ -14,13 +14,13 @@
 //! `INFOBOUND_BENCH_SMOKE=1` (tiny sizes, seconds). 4 096³ takes ~20 s a run on lavapipe: on a
 //! software adapter it runs only with `INFOBOUND_BENCH_LARGE=1`.
 
-use infobound::bench::{
+use infobound::experiments::bench::{
     measure_probes, published_peak, GpuTimer, ProbeConfig, Probes, PublishedPeak, Timing,
 };
-use infobound::bounds::Bound;
 use infobound::gpu::kernels::{state, FusedBoundBuffers, ReduceOp};
 use infobound::gpu::{Dispatch, GpuBuffer, GpuContext};
-use infobound::linalg::{ColumnSumSpec, GemmSpec};
+use infobound::math::bounds::Bound;
+use infobound::math::linalg::{ColumnSumSpec, GemmSpec};
 
 /// Work per timed run that small kernels are repeated up to (flops or bytes).
 const TARGET_WORK: f64 = 2e8;

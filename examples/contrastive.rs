@@ -7,9 +7,10 @@
 //!
 //! cargo run --release --example contrastive
 
-use infobound::contrastive::{ContrastiveConfig, ContrastiveForm};
-use infobound::gpu::{ContrastiveLoss, GpuContext};
-use infobound::tasks;
+use infobound::experiments::tasks;
+use infobound::gpu::GpuContext;
+use infobound::losses::contrastive::ContrastiveLoss;
+use infobound::losses::contrastive::{ContrastiveConfig, ContrastiveForm};
 
 /// Rows of `a` (rows × cols) times Wᵀ (w is out × cols): rows × out.
 fn project(a: &[f32], w: &[f32], cols: usize) -> Vec<f32> {
@@ -47,7 +48,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let loss = ContrastiveLoss::new(&ctx, config, k, e)?;
     // Small random towers (deterministic), e × d each.
     let init = |salt: u64| -> Vec<f32> {
-        let mut s = infobound::rng::Stream::new(salt, infobound::rng::Purpose::Init);
+        let mut s = infobound::math::rng::Stream::new(salt, infobound::math::rng::Purpose::Init);
         (0..e * d).map(|_| s.uniform_range(-0.3, 0.3)).collect()
     };
     let (mut wx, mut wy) = (init(1), init(2));

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use infobound::io::read_table;
+use infobound::estimate::io::read_table;
 use infobound::{Error, Estimator};
 
 fn run(xpath: &str, ypath: &str) -> Result<(), Error> {
@@ -38,11 +38,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::from(if matches!(e, Error::InvalidInput(_)) {
-                2
-            } else {
-                1
-            })
+            ExitCode::from(if e.is_input() { 2 } else { 1 })
         }
     }
 }

@@ -18,10 +18,11 @@
 //! | 6 | 6.02 ± 0.05 | 5.17 ± 0.06 | 5.14 ± 0.07 | [2.64, 9.38] | [4.22, 7.41] | [5.24, 6.58] | 3.76 ± 0.04 | 7.76 ± 0.09 |
 //! | 10 | 10.01 ± 0.06 | 8.93 ± 0.06 | 8.92 ± 0.07 | [2.77, 19.75] | [4.78, 15.08] | [6.62, 12.70] | 4.63 ± 0.02 | 13.58 ± 0.14 |
 
-use infobound::bounds::Bound;
-use infobound::critic::CriticForm;
-use infobound::sandwich::Sandwich;
-use infobound::{tasks, Estimator, Matrix};
+use infobound::experiments::tasks;
+use infobound::losses::sandwich::Sandwich;
+use infobound::math::bounds::Bound;
+use infobound::math::critic::CriticForm;
+use infobound::{Estimator, Matrix};
 
 fn main() {
     let mut args = std::env::args().skip(1);

@@ -3,7 +3,7 @@
 //! `cargo run --release --example mine_ema -- [dim] [steps]` (defaults 5 and 4 000) prints the
 //! table: the true MI, each run's final estimate and its final and largest gradient norm per ρ.
 
-use infobound::mine_ema::MineEmaRun;
+use infobound::experiments::mine_ema::MineEmaRun;
 
 fn main() -> Result<(), infobound::Error> {
     let mut args = std::env::args().skip(1);

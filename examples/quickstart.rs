@@ -3,9 +3,10 @@
 //!
 //! cargo run --release --example quickstart
 
-use infobound::bounds::Bound;
-use infobound::critic::CriticForm;
-use infobound::{tasks, Estimator, Matrix};
+use infobound::experiments::tasks;
+use infobound::math::bounds::Bound;
+use infobound::math::critic::CriticForm;
+use infobound::{Estimator, Matrix};
 
 fn main() {
     let rho = 0.8;

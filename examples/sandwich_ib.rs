@@ -14,8 +14,8 @@
 //! (untrained) to 0.055.
 
 use infobound::gpu::GpuContext;
-use infobound::rng::{Purpose, Stream};
-use infobound::sandwich::Sandwich;
+use infobound::losses::sandwich::Sandwich;
+use infobound::math::rng::{Purpose, Stream};
 use infobound::Matrix;
 
 const D: usize = 4;

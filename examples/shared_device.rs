@@ -5,12 +5,13 @@
 //!
 //! cargo run --release --example shared_device
 
-use infobound::bounds::Bound;
-use infobound::contrastive::{ContrastiveConfig, ContrastiveForm};
-use infobound::critic::CriticForm;
-use infobound::gpu::{ContrastiveLoss, GpuContext, GpuTrainer};
-use infobound::tasks;
-use infobound::train::{TrainData, TrainSpec, Trainer};
+use infobound::experiments::tasks;
+use infobound::gpu::{GpuContext, GpuTrainer};
+use infobound::losses::contrastive::ContrastiveLoss;
+use infobound::losses::contrastive::{ContrastiveConfig, ContrastiveForm};
+use infobound::math::bounds::Bound;
+use infobound::math::critic::CriticForm;
+use infobound::math::spec::{TrainData, TrainSpec};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The caller's own device (any adapter; infobound does not choose it).

@@ -10,10 +10,10 @@
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use infobound::bounds::Bound;
-use infobound::critic::CriticForm;
-use infobound::staircase::StaircaseRun;
-use infobound::tasks::{Staircase, Transform};
+use infobound::experiments::staircase::StaircaseRun;
+use infobound::experiments::tasks::{Staircase, Transform};
+use infobound::math::bounds::Bound;
+use infobound::math::critic::CriticForm;
 use infobound::DeviceChoice;
 
 struct Args {

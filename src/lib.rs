@@ -4,7 +4,7 @@
 //!
 //! ```no_run
 //! use infobound::{Estimator, Matrix};
-//! let (x, y) = infobound::tasks::correlated_gaussian(1, 0.8, 20_000, 7);
+//! let (x, y) = infobound::experiments::tasks::correlated_gaussian(1, 0.8, 20_000, 7);
 //! let report = Estimator::default()
 //!     .estimate(Matrix::column(&x), Matrix::column(&y))
 //!     .unwrap();
@@ -23,33 +23,33 @@ macro_rules! setter {
     };
 }
 
-pub mod bench;
-pub mod bounds;
-pub mod clip;
-pub mod contrastive;
+// The layers, top to bottom (docs/ARCHITECTURE.md; `tests/architecture.rs` holds the arrows):
+// experiments and losses → the estimate protocol → the backend trait → gpu | cpu → math.
+#[doc(hidden)]
+pub mod backend;
+#[doc(hidden)]
 pub mod cpu;
-pub mod critic;
-pub mod data;
-mod error;
-pub mod estimator;
+#[doc(hidden)]
+pub mod estimate;
+pub mod experiments;
+#[doc(hidden)]
 pub mod gpu;
-pub mod io;
-pub mod known_marginal;
-pub mod limits;
-pub mod linalg;
-pub mod mine_ema;
-pub mod optim;
-pub mod program;
-pub mod rng;
-pub mod runaway;
-pub mod sandwich;
-pub mod split_eval;
-pub mod staircase;
-pub mod tasks;
-pub mod train;
-pub mod validate;
+#[doc(hidden)]
+pub mod losses;
+#[doc(hidden)]
+pub mod math;
 
-pub use data::Matrix;
-pub use error::Error;
-pub use estimator::{DeviceChoice, Estimator, Progress, Report};
-pub use validate::InputError;
+pub use backend::{CancelToken, DeviceChoice};
+pub use estimate::data::Matrix;
+pub use estimate::diagnostics::Diagnostic;
+pub use estimate::error::Error;
+pub use estimate::estimator::{Estimator, Evaluation, Progress, Report};
+pub use estimate::marginal::MarginalTransform;
+pub use estimate::validate::InputError;
+pub use gpu::GpuContext;
+pub use losses::contrastive::{
+    ContrastiveConfig, ContrastiveError, ContrastiveForm, ContrastiveLoss, ContrastiveOutput,
+};
+pub use losses::sandwich::{Sandwich, SandwichReport};
+pub use math::bounds::Bound;
+pub use math::critic::CriticForm;

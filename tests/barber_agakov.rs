@@ -9,12 +9,12 @@
 mod common;
 
 use common::{gpu, rel_err};
-use infobound::bounds::Bound;
 use infobound::cpu::{ops, Workspace};
-use infobound::critic::CriticForm;
+use infobound::experiments::tasks::{correlated_gaussian, gaussian_mi, rho_for_mi};
 use infobound::gpu::kernels::state;
-use infobound::tasks::{correlated_gaussian, gaussian_mi, rho_for_mi};
-use infobound::train::TrainSpec;
+use infobound::math::bounds::Bound;
+use infobound::math::critic::CriticForm;
+use infobound::math::spec::TrainSpec;
 
 #[test]
 fn kernel_matches_the_cpu_reference_on_odd_shapes() {
@@ -179,7 +179,7 @@ fn exact_decoder_reads_ten_nats_from_few_samples() {
 /// to I: d = 5, I = 4 nats, within 0.3 nats.
 #[test]
 fn trained_decoder_gets_close() {
-    use infobound::estimator::DeviceChoice;
+    use infobound::DeviceChoice;
     use infobound::Estimator;
     let Some(_ctx) = gpu() else { return };
     let est = Estimator::default()
@@ -205,7 +205,7 @@ fn trained_decoder_gets_close() {
 
 #[test]
 fn ba_and_the_decoder_go_together() {
-    use infobound::estimator::DeviceChoice;
+    use infobound::DeviceChoice;
     use infobound::{Estimator, Matrix};
     let (x, y) = correlated_gaussian(1, 0.5, 400, 1);
     let m = |v| Matrix::new(v, 400, 1).unwrap();
@@ -229,8 +229,8 @@ fn ba_and_the_decoder_go_together() {
 /// marginals are refused.
 #[test]
 fn per_row_log_marginal() {
-    use infobound::estimator::DeviceChoice;
-    use infobound::{Error, Estimator, Matrix};
+    use infobound::DeviceChoice;
+    use infobound::{Estimator, Matrix};
     let Some(_ctx) = gpu() else { return };
     let (d, n, scale) = (2, 4000, 3.0f32);
     let rho = rho_for_mi(d, 1.5);
@@ -291,7 +291,7 @@ fn per_row_log_marginal() {
         ),
     ] {
         match bad.with_device(DeviceChoice::Cpu).estimate(m(&x), m(&y)) {
-            Err(Error::InvalidInput(msg)) => assert!(msg.contains(needle), "{msg}"),
+            Err(e) if e.is_input() => assert!(e.to_string().contains(needle), "{e}"),
             other => panic!("expected a refusal, got {other:?}"),
         }
     }

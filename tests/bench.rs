@@ -4,11 +4,13 @@
 
 mod common;
 
-use infobound::bench::{measure_probes, GpuTimer, ProbeConfig, StepCost, TimingMethod};
-use infobound::bounds::Bound;
-use infobound::critic::CriticForm;
+use infobound::experiments::bench::{
+    measure_probes, GpuTimer, ProbeConfig, StepCost, TimingMethod,
+};
 use infobound::gpu::kernels::{fma_probe_reference, FMA_FLOPS_PER_ITERATION};
-use infobound::train::TrainSpec;
+use infobound::math::bounds::Bound;
+use infobound::math::critic::CriticForm;
+use infobound::math::spec::TrainSpec;
 
 #[test]
 fn copy_probe_copies_every_element() {

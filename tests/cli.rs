@@ -59,7 +59,7 @@ fn estimate(x: &Path, y: &Path, extra: &[&str]) -> Output {
 }
 
 fn gaussian(dim: usize, n: usize) -> (Vec<f32>, Vec<f32>) {
-    infobound::tasks::correlated_gaussian(dim, 0.8, n, 3)
+    infobound::experiments::tasks::correlated_gaussian(dim, 0.8, n, 3)
 }
 
 fn ok_json(out: &Output) -> String {

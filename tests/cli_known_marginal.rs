@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use common::cli::{number, scratch, write_csv, write_npy, BIN};
-use infobound::tasks::{correlated_gaussian, gaussian_mi, rho_for_mi};
+use infobound::experiments::tasks::{correlated_gaussian, gaussian_mi, rho_for_mi};
 
 /// y of the Gaussian channel scaled by `scale` (d = 1, I = 1 nat) and its exact log p(y) =
 /// log N(y; 0, scale²), in files under `d`: (x.csv, y.csv, lp.csv, lp.npy, truth); and the

@@ -1,4 +1,4 @@
-//! The contrastive losses (`infobound::contrastive`) on the device against the f64 reference
+//! The contrastive losses (`infobound::losses::contrastive`) on the device against the f64 reference
 //! (`cpu::contrastive::reference`, which materialises S), the reference against central
 //! finite differences, the symmetric form against the two one-directional passes, InfoNCE
 //! against the InfoNCE bound (L = ln K − I_NCE), the caller's own wgpu buffers, the errors,
@@ -9,10 +9,11 @@
 mod common;
 
 use common::{gpu, rel_err, values};
-use infobound::bounds::{log_sum_exp, matrix_eval, Bound};
-use infobound::contrastive::{ContrastiveConfig, ContrastiveError, ContrastiveForm};
-use infobound::cpu::contrastive::{reference, reference_f64};
-use infobound::gpu::{ContrastiveLoss, GpuBuffer};
+use infobound::gpu::GpuBuffer;
+use infobound::losses::contrastive::reference::{reference, reference_f64};
+use infobound::losses::contrastive::ContrastiveLoss;
+use infobound::losses::contrastive::{ContrastiveConfig, ContrastiveError, ContrastiveForm};
+use infobound::math::bounds::{log_sum_exp, matrix_eval, Bound};
 
 const TOL: f64 = 1e-4;
 
@@ -128,8 +129,8 @@ fn adaptive_clipping_rescales_both_gradients_to_the_main_norm() {
         .unwrap()
         .compute(&g, &h)
         .unwrap();
-    let norm = |o: &infobound::contrastive::ContrastiveOutput| {
-        infobound::clip::l2_norm(&o.dg).hypot(infobound::clip::l2_norm(&o.dh))
+    let norm = |o: &infobound::losses::contrastive::ContrastiveOutput| {
+        infobound::math::clip::l2_norm(&o.dg).hypot(infobound::math::clip::l2_norm(&o.dh))
     };
     let joint = norm(&out);
     assert!(joint > 0.0);

@@ -3,11 +3,11 @@
 
 mod common;
 
-use infobound::bounds::Bound;
 use infobound::cpu::Workspace;
-use infobound::critic::CriticForm;
-use infobound::tasks::correlated_gaussian;
-use infobound::train::TrainSpec;
+use infobound::experiments::tasks::correlated_gaussian;
+use infobound::math::bounds::Bound;
+use infobound::math::critic::CriticForm;
+use infobound::math::spec::TrainSpec;
 
 #[test]
 fn mlp_gradients_match_finite_differences() {

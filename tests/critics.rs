@@ -5,13 +5,13 @@
 mod common;
 
 use common::{gpu, rel_err};
-use infobound::bounds::Bound;
 use infobound::cpu::{CpuTrainer, Workspace};
-use infobound::critic::CriticForm;
+use infobound::experiments::tasks::{correlated_gaussian, Transform};
 use infobound::gpu::GpuTrainer;
-use infobound::optim::AdamConfig;
-use infobound::tasks::{correlated_gaussian, Transform};
-use infobound::train::{Batches, TrainSpec, Trainer};
+use infobound::math::bounds::Bound;
+use infobound::math::critic::CriticForm;
+use infobound::math::optim::AdamConfig;
+use infobound::math::spec::{Batches, TrainSpec};
 
 fn forms() -> Vec<CriticForm> {
     vec![

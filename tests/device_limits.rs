@@ -7,12 +7,13 @@
 mod common;
 
 use common::{gpu, gpu_with_limits};
-use infobound::bounds::Bound;
-use infobound::cpu::{ops, sample};
-use infobound::critic::CriticForm;
+use infobound::cpu::ops;
 use infobound::gpu::kernels::state;
 use infobound::gpu::{GpuContext, GpuError, GpuTrainer, MAX_PARTS};
-use infobound::train::{TrainData, TrainSpec, Trainer};
+use infobound::math::bounds::Bound;
+use infobound::math::critic::CriticForm;
+use infobound::math::sampling as sample;
+use infobound::math::spec::{TrainData, TrainSpec};
 use infobound::{DeviceChoice, Error, Estimator, Matrix};
 
 const BINDING: u64 = 8 * 1024;
@@ -56,7 +57,7 @@ fn split_data_is_gathered_from_the_right_part() {
 /// Twelve steps and the parameters after them, with an evaluation, on `ctx`.
 fn run(ctx: &GpuContext, critic: CriticForm, bound: Bound) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
     let (n, d) = (1200usize, 4usize);
-    let (x, y) = infobound::tasks::correlated_gaussian(d, 0.7, n, 3);
+    let (x, y) = infobound::experiments::tasks::correlated_gaussian(d, 0.7, n, 3);
     let data = TrainData {
         x: &x[..1000 * d],
         dx: d,
@@ -123,7 +124,7 @@ fn draws_past_the_workgroup_limit_fold_into_two_dimensions() {
     let so = ctx.zeros("so", 4 * k * d).unwrap();
     let step = 1u32;
     let st = ctx.upload("state", &state::initial(step)).unwrap();
-    let t = infobound::tasks::Transform::Cubic;
+    let t = infobound::experiments::tasks::Transform::Cubic;
     let launches = [
         ctx.gather_batch(3, n, k, (&gx, dx), (&gy, dy), &xb, &yb, &st)
             .unwrap(),
@@ -182,7 +183,7 @@ fn data_past_the_split_is_a_typed_error() {
         dy: d,
         log_marginal: None,
     };
-    match GpuTrainer::new(&ctx, &spec, data, None, 4) {
+    match GpuTrainer::new(&ctx, &spec, data, None, 4).map_err(Error::from) {
         Err(Error::Gpu(GpuError::TooLarge { .. })) => {}
         Err(e) => panic!("expected TooLarge, got {e}"),
         Ok(_) => panic!("expected TooLarge, got a trainer"),
@@ -226,7 +227,7 @@ fn two_million_rows_of_fifty_columns() {
         "the data must exceed one binding"
     );
     let start = std::time::Instant::now();
-    let (x, y) = infobound::tasks::correlated_gaussian(d, 0.5, n, 1);
+    let (x, y) = infobound::experiments::tasks::correlated_gaussian(d, 0.5, n, 1);
     let made = start.elapsed().as_secs_f64();
     let report = Estimator::default()
         .with_device(DeviceChoice::Gpu)

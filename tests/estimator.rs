@@ -3,9 +3,10 @@
 
 mod common;
 
-use infobound::bounds::Bound;
-use infobound::critic::CriticForm;
-use infobound::{tasks, DeviceChoice, Error, Estimator, Matrix};
+use infobound::experiments::tasks;
+use infobound::math::bounds::Bound;
+use infobound::math::critic::CriticForm;
+use infobound::{DeviceChoice, Error, Estimator, Matrix};
 
 /// Seed 000's Demo 1: NWJ, a 64-64 concat critic on shuffled negatives, Adam lr 1e-3.
 fn seed_000() -> Estimator {
@@ -148,4 +149,25 @@ fn bad_input_gets_a_clear_error() {
 
     assert!(Matrix::new(&x, 4, 2).is_err());
     assert!(Matrix::new(&x, 6, 0).is_err());
+}
+
+/// α-InfoNCE's report carries its ceiling 1 + ln((K − 1)/α) (it was `None`: the report read a
+/// second `ceiling` function that knew only InfoNCE).
+#[test]
+fn the_alpha_infonce_report_carries_its_ceiling() {
+    let n = 1000;
+    let (x, y) = infobound::experiments::tasks::correlated_gaussian(1, 0.5, n, 4);
+    let alpha = 0.3f32;
+    let r = Estimator::default()
+        .with_bound(Bound::AlphaInfoNce { alpha })
+        .with_device(DeviceChoice::Cpu)
+        .with_hidden(vec![8])
+        .with_batch(32)
+        .with_steps(20)
+        .with_eval_every(10)
+        .estimate(Matrix::column(&x), Matrix::column(&y))
+        .unwrap();
+    let want = 1.0 + (31.0 / f64::from(alpha)).ln();
+    assert_eq!(r.ceiling, Some(want));
+    assert_eq!(r.ceiling, Bound::AlphaInfoNce { alpha }.ceiling(32));
 }

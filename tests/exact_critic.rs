@@ -3,8 +3,8 @@
 //! table within Monte-Carlo error. This tests the bounds' definitions (the K vs K − 1 means, the
 //! partition terms, SMILE's clip) against an independent computation, with no training.
 
-use infobound::bounds::{matrix_eval, Bound};
-use infobound::tasks::{correlated_gaussian, rho_for_mi};
+use infobound::experiments::tasks::{correlated_gaussian, rho_for_mi};
+use infobound::math::bounds::{matrix_eval, Bound};
 
 const DIM: usize = 20;
 const K: usize = 64;

@@ -12,16 +12,16 @@
 mod common;
 
 use common::{gpu, rel_err, values};
-use infobound::bounds::{log_sum_exp, matrix_eval, Bound};
 use infobound::cpu::CpuTrainer;
-use infobound::critic::CriticForm;
+use infobound::experiments::tasks::correlated_gaussian;
 use infobound::gpu::kernels::{state, FusedBoundBuffers, MatrixBoundBuffers};
 use infobound::gpu::GpuTrainer;
 use infobound::gpu::{GpuBuffer, GpuContext};
-use infobound::linalg::GemmSpec;
-use infobound::optim::AdamConfig;
-use infobound::tasks::correlated_gaussian;
-use infobound::train::{TrainSpec, Trainer};
+use infobound::math::bounds::{log_sum_exp, matrix_eval, Bound};
+use infobound::math::critic::CriticForm;
+use infobound::math::linalg::GemmSpec;
+use infobound::math::optim::AdamConfig;
+use infobound::math::spec::TrainSpec;
 
 const TOL: f64 = 1e-4;
 

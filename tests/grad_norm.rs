@@ -6,16 +6,17 @@
 mod common;
 
 use common::{gpu, rel_err};
-use infobound::bounds::{shuffled_eval, Bound};
-use infobound::clip::{adaptive_clip, adaptive_clip_gpu, clip_to_max_norm, l2_norm};
 use infobound::cpu::{CpuTrainer, Workspace};
-use infobound::critic::CriticForm;
+use infobound::experiments::tasks::correlated_gaussian;
 use infobound::gpu::kernels::{state, ClipMode};
 use infobound::gpu::{GpuContext, GpuTrainer};
-use infobound::optim::AdamConfig;
-use infobound::program::GRADS;
-use infobound::tasks::correlated_gaussian;
-use infobound::train::{TrainSpec, Trainer};
+use infobound::losses::clip::{adaptive_clip, adaptive_clip_gpu, clip_to_max_norm};
+use infobound::math::bounds::{shuffled_eval, Bound};
+use infobound::math::clip::l2_norm;
+use infobound::math::critic::CriticForm;
+use infobound::math::optim::AdamConfig;
+use infobound::math::program::GRADS;
+use infobound::math::spec::TrainSpec;
 
 /// f32 sums over up to ~10⁵ terms against an f64 reference.
 const NORM_TOL: f64 = 1e-5;

@@ -7,10 +7,10 @@
 mod common;
 
 use common::{gpu, values};
-use infobound::bounds::Bound;
 use infobound::gpu::kernels::{state, MatrixBoundBuffers, PairAxis};
 use infobound::gpu::{GpuContext, GpuError};
-use infobound::optim::AdamConfig;
+use infobound::math::bounds::Bound;
+use infobound::math::optim::AdamConfig;
 
 const MAX_PER_DIM: u32 = 8;
 

@@ -5,11 +5,11 @@
 mod common;
 
 use common::{gemm_block, gpu, rel_err, values};
-use infobound::bounds::{shuffled_value_and_grad, Bound};
 use infobound::cpu::ops;
 use infobound::gpu::kernels::{state, ReduceOp};
-use infobound::linalg::{ColumnSumSpec, Epilogue, GemmSpec};
-use infobound::optim::AdamConfig;
+use infobound::math::bounds::{shuffled_value_and_grad, Bound};
+use infobound::math::linalg::{ColumnSumSpec, Epilogue, GemmSpec};
+use infobound::math::optim::AdamConfig;
 
 const TOL: f64 = 1e-4;
 

@@ -13,13 +13,14 @@
 mod common;
 
 use common::{gpu, rel_err, values};
-use infobound::bounds::Bound;
-use infobound::cpu::{ops, sample, CpuTrainer, Workspace};
-use infobound::critic::CriticForm;
+use infobound::cpu::{ops, CpuTrainer, Workspace};
+use infobound::experiments::tasks::correlated_gaussian;
 use infobound::gpu::kernels::state;
 use infobound::gpu::GpuTrainer;
-use infobound::tasks::correlated_gaussian;
-use infobound::train::{TrainData, TrainSpec, Trainer};
+use infobound::math::bounds::Bound;
+use infobound::math::critic::CriticForm;
+use infobound::math::sampling as sample;
+use infobound::math::spec::{TrainData, TrainSpec};
 
 const HALF_LN_2PI: f64 = 0.918_938_533_204_672_7;
 

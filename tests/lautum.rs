@@ -9,9 +9,9 @@
 mod common;
 
 use common::{gpu, rel_err, values};
-use infobound::bounds::{matrix_eval, shuffled_eval, Bound};
 use infobound::gpu::kernels::{state, FusedBoundBuffers, MatrixBoundBuffers};
 use infobound::gpu::GpuContext;
+use infobound::math::bounds::{matrix_eval, shuffled_eval, Bound};
 
 const TOL: f64 = 1e-4;
 
@@ -220,7 +220,7 @@ fn lautum_truth(d: usize, rho: f64) -> f64 {
 /// is heavy-tailed, whatever the critic.
 #[test]
 fn optimal_critics_read_li() {
-    use infobound::tasks::correlated_gaussian;
+    use infobound::experiments::tasks::correlated_gaussian;
     let n = 200_000;
     for (d, rho) in [(1usize, 0.3), (1, 0.45), (2, 0.45)] {
         let truth = lautum_truth(d, rho);
@@ -260,9 +260,9 @@ fn optimal_critics_read_li() {
 /// d = 2 (LI = 0.282) read 0.272 ± 0.013 in the same setting, left out for time.
 #[test]
 fn trained_lautum_bounds_estimate_li_within_ten_percent() {
-    use infobound::critic::CriticForm;
-    use infobound::estimator::DeviceChoice;
-    use infobound::tasks::correlated_gaussian;
+    use infobound::experiments::tasks::correlated_gaussian;
+    use infobound::math::critic::CriticForm;
+    use infobound::DeviceChoice;
     use infobound::{Estimator, Matrix};
     let Some(_ctx) = gpu() else { return };
     let (bound, d, rho) = (Bound::LautumDv, 1usize, 0.45);
@@ -303,8 +303,8 @@ const N: usize = 12_000;
 /// device: within 10% of LI at d = 2, ρ = 0.45 (and ρ = 0.3 at d = 4, LI = 0.207).
 #[test]
 fn plug_in_lautum_from_the_known_conditional() {
-    use infobound::sandwich::Sandwich;
-    use infobound::tasks::correlated_gaussian;
+    use infobound::experiments::tasks::correlated_gaussian;
+    use infobound::losses::sandwich::Sandwich;
     use infobound::Matrix;
     let Some(ctx) = gpu() else { return };
     let n = 4000;

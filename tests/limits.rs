@@ -11,7 +11,7 @@ fn infonce_near_ln_k_warns_in_json_and_summary() {
     let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join("limits");
     std::fs::create_dir_all(&d).unwrap();
     // I = 3.1 nats, far above ln 4 = 1.39.
-    let (x, y) = infobound::tasks::correlated_gaussian(1, 0.999, 400, 3);
+    let (x, y) = infobound::experiments::tasks::correlated_gaussian(1, 0.999, 400, 3);
     let write = |name: &str, v: &[f32]| {
         let p = d.join(name);
         let s: String = v.iter().map(|x| format!("{x}\n")).collect();

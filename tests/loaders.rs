@@ -6,7 +6,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use infobound::io::{parse_csv, parse_npy};
+use infobound::estimate::io::{parse_csv, parse_npy};
 use proptest::prelude::*;
 
 /// The system allocator, noting the largest single allocation of each thread.

@@ -8,14 +8,14 @@
 mod common;
 
 use common::{gemm_block, gpu, rel_err, values};
-use infobound::bounds::Bound;
 use infobound::cpu::{ops, CpuTrainer};
-use infobound::critic::CriticForm;
+use infobound::experiments::tasks::correlated_gaussian;
 use infobound::gpu::GpuTrainer;
-use infobound::linalg::{ColumnSumSpec, Epilogue, GemmSpec};
-use infobound::optim::AdamConfig;
-use infobound::tasks::correlated_gaussian;
-use infobound::train::{TrainSpec, Trainer};
+use infobound::math::bounds::Bound;
+use infobound::math::critic::CriticForm;
+use infobound::math::linalg::{ColumnSumSpec, Epilogue, GemmSpec};
+use infobound::math::optim::AdamConfig;
+use infobound::math::spec::TrainSpec;
 
 const TOL: f64 = 1e-4;
 

@@ -7,9 +7,9 @@
 mod common;
 
 use common::{gpu, rel_err, values};
-use infobound::bounds::{matrix_eval, shuffled_eval, Bound, MatrixBoundEval};
 use infobound::gpu::kernels::{state, MatrixBoundBuffers};
 use infobound::gpu::{GpuBuffer, GpuContext};
+use infobound::math::bounds::{matrix_eval, shuffled_eval, Bound, MatrixBoundEval};
 
 const TOL: f64 = 1e-4;
 

@@ -10,12 +10,13 @@
 mod common;
 
 use common::{gpu, rel_err, values};
-use infobound::bounds::Bound;
-use infobound::cpu::{ops, sample, Workspace};
-use infobound::critic::CriticForm;
+use infobound::cpu::{ops, Workspace};
+use infobound::experiments::tasks::{correlated_gaussian, gaussian_mi, rho_for_mi};
 use infobound::gpu::kernels::state;
-use infobound::tasks::{correlated_gaussian, gaussian_mi, rho_for_mi};
-use infobound::train::TrainSpec;
+use infobound::math::bounds::Bound;
+use infobound::math::critic::CriticForm;
+use infobound::math::sampling as sample;
+use infobound::math::spec::TrainSpec;
 
 #[test]
 fn proposals_and_term_match_the_cpu_twins() {

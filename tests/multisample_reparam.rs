@@ -11,13 +11,14 @@
 mod common;
 
 use common::{gpu, rel_err, values};
-use infobound::bounds::Bound;
-use infobound::cpu::{sample, CpuTrainer, Workspace};
-use infobound::critic::CriticForm;
+use infobound::cpu::{CpuTrainer, Workspace};
+use infobound::experiments::tasks::correlated_gaussian;
 use infobound::gpu::kernels::state;
 use infobound::gpu::GpuTrainer;
-use infobound::tasks::correlated_gaussian;
-use infobound::train::{TrainData, TrainSpec, Trainer};
+use infobound::math::bounds::Bound;
+use infobound::math::critic::CriticForm;
+use infobound::math::sampling as sample;
+use infobound::math::spec::{TrainData, TrainSpec};
 
 fn spec(d: usize, proposals: u32, batch: usize) -> TrainSpec {
     TrainSpec::new(

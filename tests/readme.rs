@@ -3,8 +3,8 @@
 //! test fraction and evaluation schedule, so a change on either side fails here until the
 //! other follows. The README also stays short enough to read in five minutes.
 
-use infobound::bounds::Bound;
-use infobound::critic::CriticForm;
+use infobound::math::bounds::Bound;
+use infobound::math::critic::CriticForm;
 use infobound::Estimator;
 
 /// The README's "**Defaults**" paragraph, its lines joined by spaces.

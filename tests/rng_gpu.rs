@@ -5,7 +5,7 @@ mod common;
 
 use common::gpu;
 use infobound::gpu::kernels::SampleFill;
-use infobound::rng::{derangement, draw, normal_f32, Permutation, Purpose};
+use infobound::math::rng::{derangement, draw, normal_f32, Permutation, Purpose};
 
 #[test]
 fn philox_words_are_bit_identical() {

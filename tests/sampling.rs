@@ -1,4 +1,4 @@
-//! Batches drawn on the device against their CPU twins (`infobound::cpu::sample`): data gathers
+//! Batches drawn on the device against their CPU twins (`infobound::math::sampling`): data gathers
 //! bit for bit, synthetic Gaussians within f32 transcendental precision; the gathers of one
 //! step agree on its rows; the staircase's draws have the scheduled correlation and switch it
 //! at stage boundaries. Outputs are poisoned with NaN so an unwritten element cannot pass.
@@ -6,11 +6,11 @@
 mod common;
 
 use common::gpu;
-use infobound::cpu::sample;
+use infobound::experiments::tasks::{Staircase, Transform};
 use infobound::gpu::kernels::state;
 use infobound::gpu::{GpuBuffer, GpuContext, GpuError};
-use infobound::rng::{derangement, Purpose};
-use infobound::tasks::{Staircase, Transform};
+use infobound::math::rng::{derangement, Purpose};
+use infobound::math::sampling as sample;
 
 /// The odd batch sizes and dimensions every parity test walks.
 const KS: [usize; 4] = [2, 3, 17, 65];

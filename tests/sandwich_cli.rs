@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::cli::{number, run, scratch, write_csv, write_npy, BIN};
-use infobound::tasks::{correlated_gaussian, gaussian_mi};
+use infobound::experiments::tasks::{correlated_gaussian, gaussian_mi};
 
 /// The Gaussian channel at d = 2, ρ = 0.8 (I = 1.02 nats) with n = 300: y as CSV, μ and σ as
 /// .npy.

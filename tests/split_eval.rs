@@ -7,12 +7,12 @@
 mod common;
 
 use common::gpu;
-use infobound::bounds::Bound;
 use infobound::cpu::Workspace;
-use infobound::critic::CriticForm;
+use infobound::experiments::tasks::correlated_gaussian;
 use infobound::gpu::{GpuTrainer, SplitEvaluator};
-use infobound::tasks::correlated_gaussian;
-use infobound::train::{eval_seed, TrainSpec, Trainer};
+use infobound::math::bounds::Bound;
+use infobound::math::critic::CriticForm;
+use infobound::math::spec::{eval_seed, TrainSpec};
 use infobound::{Estimator, Matrix};
 
 #[test]

@@ -4,10 +4,10 @@
 
 mod common;
 
-use infobound::bounds::Bound;
-use infobound::critic::CriticForm;
-use infobound::staircase::{StaircaseResult, StaircaseRun};
-use infobound::tasks::Staircase;
+use infobound::experiments::staircase::{StaircaseResult, StaircaseRun};
+use infobound::experiments::tasks::Staircase;
+use infobound::math::bounds::Bound;
+use infobound::math::critic::CriticForm;
 use infobound::DeviceChoice;
 
 const STEPS: u32 = 400;

@@ -5,9 +5,10 @@
 
 mod common;
 
-use infobound::bounds::Bound;
-use infobound::critic::CriticForm;
-use infobound::{tasks, DeviceChoice, Estimator, Matrix};
+use infobound::experiments::tasks;
+use infobound::math::bounds::Bound;
+use infobound::math::critic::CriticForm;
+use infobound::{DeviceChoice, Estimator, Matrix};
 
 /// The resident set, KiB.
 fn rss_kib() -> u64 {

@@ -4,14 +4,14 @@
 mod common;
 
 use common::{gpu, rel_err};
-use infobound::bounds::Bound;
 use infobound::cpu::{ops, CpuTrainer};
-use infobound::critic::CriticForm;
+use infobound::experiments::tasks::correlated_gaussian;
 use infobound::gpu::kernels::state;
 use infobound::gpu::GpuTrainer;
-use infobound::optim::AdamConfig;
-use infobound::tasks::correlated_gaussian;
-use infobound::train::{TrainSpec, Trainer};
+use infobound::math::bounds::Bound;
+use infobound::math::critic::CriticForm;
+use infobound::math::optim::AdamConfig;
+use infobound::math::spec::TrainSpec;
 use infobound::Error;
 
 #[test]
@@ -102,8 +102,8 @@ fn a_diverging_run_is_an_error_not_a_number() {
     let data = common::joint(&x, &y, 2);
     let mut g = GpuTrainer::new(&ctx, &spec, data, None, 50).unwrap();
     let mut c = CpuTrainer::new(&spec, data, None).unwrap();
-    let ge = g.train(200).unwrap_err();
-    let ce = c.train(200).unwrap_err();
+    let ge: Error = g.train(200).unwrap_err().into();
+    let ce: Error = c.train(200).unwrap_err().into();
     match (&ge, &ce) {
         (Error::Diverged { step: a, .. }, Error::Diverged { step: b, .. }) => {
             assert!(a.abs_diff(*b) <= 1, "GPU diverged at {a}, CPU at {b}");

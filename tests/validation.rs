@@ -2,8 +2,8 @@
 //! message that names what is wrong. Validation runs before any device is opened, so these
 //! run on the CPU setting and take no time.
 
-use infobound::bounds::Bound;
-use infobound::critic::CriticForm;
+use infobound::math::bounds::Bound;
+use infobound::math::critic::CriticForm;
 use infobound::{DeviceChoice, Error, Estimator, InputError, Matrix};
 
 /// A tiny CPU estimator that accepts the 6 rows of [`data`] as they are.

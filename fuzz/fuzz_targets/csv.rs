@@ -5,7 +5,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
-        if let Ok(t) = infobound::io::parse_csv(text) {
+        if let Ok(t) = infobound::estimate::io::parse_csv(text) {
             assert_eq!(t.data.len(), t.rows * t.cols);
             assert!(t.rows > 0 && t.cols > 0);
         }

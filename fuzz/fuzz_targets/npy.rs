@@ -5,7 +5,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(t) = infobound::io::parse_npy(data) {
+    if let Ok(t) = infobound::estimate::io::parse_npy(data) {
         // A table that parsed is consistent with its shape.
         assert_eq!(t.data.len(), t.rows * t.cols);
         let _ = t.matrix();

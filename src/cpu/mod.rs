@@ -1,9 +1,7 @@
 //! The CPU reference backend: the same operations as the WGSL kernels, accumulated in f64,
 //! stored in f32 as on the device.
 
-pub mod contrastive;
 pub mod ops;
-pub mod sample;
 mod trainer;
 
 pub use trainer::{CpuTrainer, Workspace};

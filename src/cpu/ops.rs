@@ -1,9 +1,9 @@
 //! One function per GPU kernel, with the kernel's exact semantics (operands, offsets,
 //! epilogues, random draws), so every kernel can be tested against its twin.
 
-use crate::linalg::{ColumnSumSpec, Epilogue, GemmSpec};
-use crate::optim::AdamConfig;
-use crate::rng::{derangement, Permutation, Purpose};
+use crate::math::linalg::{ColumnSumSpec, Epilogue, GemmSpec};
+use crate::math::optim::AdamConfig;
+use crate::math::rng::{derangement, Permutation, Purpose};
 
 /// C = epilogue(op(A)·op(B)) as `gemm.wgsl` computes it; products accumulate in f64.
 ///
@@ -82,7 +82,7 @@ pub fn max(x: &[f32]) -> f64 {
 
 /// log Σ exp x, max-shifted, in f64.
 pub fn log_sum_exp(x: &[f32]) -> f64 {
-    crate::bounds::log_sum_exp(x.iter().map(|&v| f64::from(v)))
+    crate::math::bounds::log_sum_exp(x.iter().map(|&v| f64::from(v)))
 }
 
 /// One Adam step at t (1-based) over flat buffers, as `adam_step` in `adam.wgsl`, in f64.
@@ -203,7 +203,7 @@ pub fn barber_agakov(
             let at = i * 2 * dy + c;
             let (mu, log_s) = (f64::from(dec[at]), f64::from(dec[at + dy]));
             let yv = f64::from(y[i * dy + c]);
-            let inv_s = (-log_s).min(crate::bounds::EXP_CLIP).exp();
+            let inv_s = (-log_s).min(crate::math::bounds::EXP_CLIP).exp();
             let z = (yv - mu) * inv_s;
             total += match log_marginal {
                 Some(_) => -0.5 * z * z - log_s - HALF_LN_2PI,
@@ -227,7 +227,7 @@ pub fn multisample(b: usize, k: usize, scores: &[f32], dscores: &mut [f32]) -> f
     let mut total = 0.0;
     for i in 0..b {
         let row = &scores[i * kk..(i + 1) * kk];
-        let lse = crate::bounds::log_sum_exp(row.iter().map(|&v| f64::from(v)));
+        let lse = crate::math::bounds::log_sum_exp(row.iter().map(|&v| f64::from(v)));
         total += f64::from(row[0]) - lse + (kk as f64).ln();
         for (j, &v) in row.iter().enumerate() {
             let hit = if j == 0 { 1.0 } else { 0.0 };
@@ -235,4 +235,30 @@ pub fn multisample(b: usize, k: usize, scores: &[f32], dscores: &mut [f32]) -> f
         }
     }
     total / b as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::math::sampling::{batch_rows, gather_batch};
+
+    #[test]
+    fn gather_batch_is_the_joint_half_of_gather_shuffled() {
+        let (n, k, dx, dy) = (50, 7, 3, 2);
+        let x: Vec<f32> = (0..n * dx).map(|v| v as f32).collect();
+        let y: Vec<f32> = (0..n * dy).map(|v| -(v as f32)).collect();
+        for step in [0, 3, 99] {
+            let (xb, yb) = gather_batch(4, step, k, (&x, dx), (&y, dy));
+            let both = gather_shuffled(4, step, k, (&x, dx), (&y, dy));
+            for i in 0..k {
+                let row = &both[i * (dx + dy)..(i + 1) * (dx + dy)];
+                assert_eq!(&xb[i * dx..(i + 1) * dx], &row[..dx]);
+                assert_eq!(&yb[i * dy..(i + 1) * dy], &row[dx..]);
+            }
+            assert_eq!(batch_rows(4, step, n, k), shuffled_rows(4, step, n, k).0);
+        }
+        // A batch of one needs no derangement.
+        let (xb, _) = gather_batch(4, 0, 1, (&x, dx), (&y, dy));
+        assert_eq!(xb.len(), dx);
+    }
 }

@@ -1,11 +1,11 @@
 //! The reference training loop: the device program, operation for operation, on the host.
 
-use super::{ops, sample};
-use crate::bounds::{matrix_eval, shuffled_eval, Bound};
-use crate::linalg::GemmSpec;
-use crate::program::{DrawLayout, Op, Program, Source, GRADS, PARAMS, X, Y};
-use crate::train::{eval_seed, Batches, Divergence, TrainData, TrainSpec, Trainer};
-use crate::Error;
+use super::ops;
+use crate::math::bounds::{matrix_eval, shuffled_eval, Bound};
+use crate::math::program::{DrawLayout, Op, Program, GRADS, PARAMS, X, Y};
+use crate::math::sampling as sample;
+use crate::math::spec::Source;
+use crate::math::spec::{eval_seed, Batches, Divergence, SpecError, TrainData, TrainSpec};
 
 /// A program's buffers on the host, and the interpreter that runs it.
 pub struct Workspace {
@@ -30,7 +30,11 @@ impl Workspace {
         training: bool,
     ) -> Self {
         let batches = batches.into();
-        let program = spec.program(batches.source(), draw_seed, training);
+        // The reference materialises S for every fused bound (f64 sums, stored f32 as the
+        // unfused device program stores them).
+        let program = spec
+            .program(batches.source(), draw_seed, training)
+            .materialised(|_, _, _| true);
         let (x, y) = batches.inputs();
         let mut buffers: Vec<Vec<f32>> = program
             .buffers
@@ -260,56 +264,16 @@ impl Workspace {
                     value += term;
                     self.objective += term;
                 }
-                Op::FusedBound {
-                    bound,
-                    k,
-                    e,
-                    g,
-                    h,
-                    grads,
-                    baseline,
-                } => {
-                    // The reference materialises S (f64 sums, stored f32 as the unfused device
-                    // program stored it), then dG = dS·H and dH = dSᵀ·G.
-                    let (gs, hs) = (&self.buffers[g], &self.buffers[h]);
-                    let mut s = vec![0.0f32; k * k];
-                    ops::gemm(
-                        &GemmSpec::dense(k, k, e, false, true),
-                        gs,
-                        hs,
-                        &mut s,
-                        None,
-                        None,
-                    );
-                    let b = baseline.map(|(v, _)| &self.buffers[v][..]);
-                    let eval = matrix_eval(bound, &s, k, b, self.log_ema);
-                    if matches!(bound, Bound::Mine { .. }) {
-                        self.log_ema = Some(eval.log_ema);
-                    }
-                    value = eval.value;
-                    self.objective = eval.objective;
-                    if let Some((dg, dh)) = grads {
-                        let mut ds = vec![0.0f32; k * k];
-                        copy_f64(&eval.ds, &mut ds);
-                        let mut out = std::mem::take(&mut self.buffers[dg]);
-                        let spec = GemmSpec::dense(k, e, k, false, false);
-                        ops::gemm(&spec, &ds, &self.buffers[h], &mut out, None, None);
-                        self.buffers[dg] = out;
-                        let mut out = std::mem::take(&mut self.buffers[dh]);
-                        let spec = GemmSpec::dense(k, e, k, true, false);
-                        ops::gemm(&spec, &ds, &self.buffers[g], &mut out, None, None);
-                        self.buffers[dh] = out;
-                        if let Some((_, dv)) = baseline {
-                            copy_f64(&eval.db, &mut self.buffers[dv]);
-                        }
-                    }
+                Op::FusedBound { .. } => {
+                    unreachable!("the reference's programs are materialised at construction")
                 }
                 Op::GradNorm { max_norm } => {
                     let g = &mut self.buffers[GRADS];
-                    self.grad_norm = crate::clip::l2_norm(g);
+                    self.grad_norm = crate::math::clip::l2_norm(g);
                     if let Some(m) = max_norm {
-                        let factor = crate::clip::max_norm_factor(self.grad_norm, f64::from(m));
-                        crate::clip::scale(g, factor);
+                        let factor =
+                            crate::math::clip::max_norm_factor(self.grad_norm, f64::from(m));
+                        crate::math::clip::scale(g, factor);
                     }
                 }
             }
@@ -349,12 +313,12 @@ impl CpuTrainer {
         spec: &TrainSpec,
         batches: impl Into<Batches<'a>>,
         eval: Option<(TrainData<'_>, u32)>,
-    ) -> Result<Self, Error> {
+    ) -> Result<Self, SpecError> {
         let batches = batches.into();
-        crate::estimator::check_batches(spec, &batches)?;
+        spec.check_batches(&batches)?;
         let eval = match eval {
             Some((e, batches)) => {
-                crate::estimator::check_train_shapes(spec, &e)?;
+                spec.check_data(&e)?;
                 Some((
                     Workspace::new(spec, e, eval_seed(spec.seed), false),
                     batches,
@@ -406,36 +370,39 @@ impl CpuTrainer {
     }
 }
 
-impl Trainer for CpuTrainer {
-    fn train(&mut self, steps: u32) -> Result<Vec<f32>, Error> {
-        (0..steps)
-            .map(|_| self.one_step().map_err(Error::from))
-            .collect()
+impl CpuTrainer {
+    /// Takes `steps` steps; returns the bound's value at each, or where the run diverged.
+    pub fn train(&mut self, steps: u32) -> Result<Vec<f32>, Divergence> {
+        (0..steps).map(|_| self.one_step()).collect()
     }
 
-    fn evaluate(&mut self) -> Result<Vec<f32>, Error> {
-        let (work, batches) = self
-            .eval
-            .as_mut()
-            .ok_or_else(|| Error::InvalidInput("this trainer has no evaluation data".into()))?;
+    /// The bound's value with the current critic on each evaluation batch (the same batches
+    /// every time), drawn from the evaluation data given at construction.
+    pub fn evaluate(&mut self) -> Result<Vec<f32>, SpecError> {
+        let (work, batches) = self.eval.as_mut().ok_or(SpecError::NoEvaluationData)?;
         Ok((0..*batches)
             .map(|b| work.run(&self.params, b) as f32)
             .collect())
     }
 
-    fn parameters(&self) -> Result<Vec<f32>, Error> {
+    /// The current parameters (flat, in the spec's network order). Never fails: a `Result`
+    /// so that both backends' trainers read alike.
+    pub fn parameters(&self) -> Result<Vec<f32>, std::convert::Infallible> {
         Ok(self.params.clone())
     }
 
-    fn take_grad_norms(&mut self) -> Vec<f32> {
+    /// The global gradient norm at every step trained since the last call, in order.
+    pub fn take_grad_norms(&mut self) -> Vec<f32> {
         std::mem::take(&mut self.grad_norms)
     }
 
-    fn step(&self) -> u64 {
+    /// Steps taken so far.
+    pub fn step(&self) -> u64 {
         self.step
     }
 
-    fn device_name(&self) -> String {
+    /// "CPU reference (f64 accumulation)", for reports.
+    pub fn device_name(&self) -> String {
         "CPU reference (f64 accumulation)".into()
     }
 }

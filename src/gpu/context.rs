@@ -36,17 +36,7 @@ impl AdapterSummary {
 
     /// Builds the summary from wgpu's adapter info and limits.
     pub fn from_info(info: &wgpu::AdapterInfo, limits: &wgpu::Limits) -> Self {
-        let lower = info.name.to_lowercase();
-        let is_software = info.device_type == wgpu::DeviceType::Cpu
-            || [
-                "llvmpipe",
-                "lavapipe",
-                "swiftshader",
-                "warp",
-                "microsoft basic render",
-            ]
-            .iter()
-            .any(|s| lower.contains(s));
+        let is_software = is_software(info);
         Self {
             name: info.name.clone(),
             backend: format!("{:?}", info.backend),
@@ -73,19 +63,37 @@ impl std::fmt::Display for AdapterSummary {
 }
 
 /// Higher is better: discrete > integrated > virtual > other > CPU, software last.
-fn adapter_rank(info: &wgpu::AdapterInfo) -> u32 {
-    let base = match info.device_type {
+/// Names (lower case) of the software rasterisers that may report a device type other than
+/// `Cpu`: Mesa's llvmpipe (lavapipe), Google's SwiftShader, Microsoft's WARP. The one list both
+/// the ranking and [`AdapterSummary::is_software`] read.
+pub const SOFTWARE_ADAPTER_NAMES: [&str; 5] = [
+    "llvmpipe",
+    "lavapipe",
+    "swiftshader",
+    "warp",
+    "microsoft basic render",
+];
+
+/// Whether the adapter is a software rasteriser: a `Cpu` device type, or a name in
+/// [`SOFTWARE_ADAPTER_NAMES`].
+pub fn is_software(info: &wgpu::AdapterInfo) -> bool {
+    let lower = info.name.to_lowercase();
+    info.device_type == wgpu::DeviceType::Cpu
+        || SOFTWARE_ADAPTER_NAMES.iter().any(|s| lower.contains(s))
+}
+
+/// The adapter's rank, higher first: discrete, integrated, virtual, other; every software
+/// rasteriser last, whatever type it reports.
+pub fn adapter_rank(info: &wgpu::AdapterInfo) -> u32 {
+    if is_software(info) {
+        return 0;
+    }
+    match info.device_type {
         wgpu::DeviceType::DiscreteGpu => 4,
         wgpu::DeviceType::IntegratedGpu => 3,
         wgpu::DeviceType::VirtualGpu => 2,
         wgpu::DeviceType::Other => 1,
         wgpu::DeviceType::Cpu => 0,
-    };
-    let lower = info.name.to_lowercase();
-    if base > 0 && (lower.contains("llvmpipe") || lower.contains("swiftshader")) {
-        0
-    } else {
-        base
     }
 }
 
@@ -167,17 +175,39 @@ impl GpuContext {
                     .as_ref()
                     .is_none_or(|f| a.get_info().name.to_lowercase().contains(f))
             })
-            .ok_or_else(|| {
-                GpuError::NoAdapter(match &filter {
-                    Some(f) => format!(" whose name contains {f:?} (WGPU_ADAPTER_NAME)"),
-                    None => " (install a Vulkan, Metal or DX12 driver; on headless Linux: apt-get install mesa-vulkan-drivers)".into(),
-                })
+            .ok_or_else(|| match &filter {
+                Some(f) => GpuError::NoAdapter {
+                    hint: format!(" whose name contains {f:?} (WGPU_ADAPTER_NAME)"),
+                },
+                None => GpuError::NoAdapter {
+                    hint: " (install a Vulkan, Metal or DX12 driver; on headless Linux: apt-get \
+                           install mesa-vulkan-drivers)"
+                        .into(),
+                },
             })?;
+        Self::open(adapter)
+    }
+
+    /// Opens adapter `index` of [`list_adapters`]' order (best first, after `WGPU_BACKEND`;
+    /// `WGPU_ADAPTER_NAME` is not applied), so that two identical cards can be told apart.
+    pub fn with_adapter(index: usize) -> Result<Self, GpuError> {
+        let instance = instance();
+        let adapters = ranked_adapters(&instance);
+        let count = adapters.len();
+        let adapter = adapters
+            .into_iter()
+            .nth(index)
+            .ok_or(GpuError::NoSuchAdapter { index, count })?;
+        Self::open(adapter)
+    }
+
+    /// Opens a device on `adapter` with the adapter's own limits.
+    fn open(adapter: wgpu::Adapter) -> Result<Self, GpuError> {
         let summary = AdapterSummary::from_adapter(&adapter);
         let limits = adapter.limits();
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("infobound"),
-            // Timestamps where offered, for benchmarks (`infobound::bench`); nothing else.
+            // Timestamps where offered, for benchmarks (`infobound::experiments::bench`); nothing else.
             required_features: adapter.features() & wgpu::Features::TIMESTAMP_QUERY,
             required_limits: limits.clone(),
             ..Default::default()
@@ -329,5 +359,41 @@ impl GpuContext {
             errors.clear();
             Err(GpuError::Wgpu(all))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(name: &str, device_type: wgpu::DeviceType) -> wgpu::AdapterInfo {
+        wgpu::AdapterInfo {
+            name: name.into(),
+            ..wgpu::AdapterInfo::new(device_type, wgpu::Backend::Vulkan)
+        }
+    }
+
+    /// The ranking and the summary read one list: every software rasteriser, whatever
+    /// device type it reports, ranks last and is flagged (before, WARP and lavapipe reporting
+    /// another type were flagged but ranked as hardware).
+    #[test]
+    fn software_adapters_rank_last_and_are_flagged_alike() {
+        let limits = wgpu::Limits::default();
+        for name in [
+            "llvmpipe (LLVM 15.0.6, 256 bits)",
+            "lavapipe",
+            "SwiftShader Device (Subzero)",
+            "Microsoft Basic Render Driver",
+            "WARP",
+        ] {
+            for kind in [wgpu::DeviceType::Other, wgpu::DeviceType::VirtualGpu] {
+                let i = info(name, kind);
+                assert_eq!(adapter_rank(&i), 0, "{name} as {kind:?}");
+                assert!(AdapterSummary::from_info(&i, &limits).is_software, "{name}");
+            }
+        }
+        let gpu = info("NVIDIA H200", wgpu::DeviceType::DiscreteGpu);
+        assert_eq!(adapter_rank(&gpu), 4);
+        assert!(!AdapterSummary::from_info(&gpu, &limits).is_software);
     }
 }

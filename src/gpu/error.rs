@@ -1,13 +1,26 @@
 //! Errors of the GPU layer.
 
+use crate::math::spec::{Divergence, SpecError};
+
 /// Everything that can go wrong while talking to a wgpu device.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum GpuError {
     /// No adapter matched the request (no driver, or a `WGPU_BACKEND` / `WGPU_ADAPTER_NAME`
     /// filter that excludes every adapter).
-    #[error("no GPU adapter found{0}")]
-    NoAdapter(String),
+    #[error("no GPU adapter found{hint}")]
+    NoAdapter {
+        /// Which filter excluded every adapter, or how to install a driver.
+        hint: String,
+    },
+    /// An adapter index past the adapters found (`DeviceChoice::Adapter`, `--device gpu:N`).
+    #[error("no GPU adapter {index}: {count} found (`infobound devices` lists them)")]
+    NoSuchAdapter {
+        /// The index asked for.
+        index: usize,
+        /// Adapters found.
+        count: usize,
+    },
     /// The adapter refused to open a device.
     #[error("could not open a device on {adapter}: {reason}")]
     RequestDevice {
@@ -64,6 +77,28 @@ pub enum GpuError {
     /// Waiting for the device or mapping a buffer failed.
     #[error("waiting for the GPU failed: {0}")]
     Poll(String),
+    /// A norm the device computed was NaN or infinite.
+    #[error("{what} on the device has a non-finite norm")]
+    NonFiniteNorm {
+        /// Which gradient.
+        what: &'static str,
+    },
+    /// The spec cannot train on the data given ([`SpecError`]).
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+    /// Training produced a non-finite number.
+    #[error("training diverged at step {}", .0.step)]
+    Diverged(Divergence),
+    /// A bound and critic that the whole-split evaluation does not cover at this K.
+    #[error("{bound} on {critic} with K = {rows} cannot be evaluated over the whole split here")]
+    WholeSplit {
+        /// The bound's name.
+        bound: &'static str,
+        /// The critic's name.
+        critic: &'static str,
+        /// The rows asked for.
+        rows: usize,
+    },
     /// A caller-supplied argument does not fit the kernel.
     #[error("invalid kernel argument: {0}")]
     InvalidArgument(String),

@@ -1,8 +1,8 @@
 //! The GPU backend: device context, pipeline cache, typed kernel launches and the trainer.
 
 mod buffer;
+pub mod clip;
 mod context;
-mod contrastive;
 mod dispatch;
 mod error;
 pub mod kernels;
@@ -14,7 +14,6 @@ mod trainer;
 
 pub use buffer::GpuBuffer;
 pub use context::{list_adapters, AdapterSummary, GpuContext};
-pub use contrastive::ContrastiveLoss;
 pub use dispatch::Dispatch;
 pub use error::GpuError;
 pub use rows::{DeviceRows, MAX_PARTS};

@@ -134,8 +134,8 @@ fn library_source(name: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::Family;
-    use crate::bounds::Bound;
     use crate::gpu::kernels::state;
+    use crate::math::bounds::Bound;
 
     /// The value of the module-scope `const name: u32` in a WGSL source, if it defines one.
     fn u32_constant(source: &str, name: &str) -> Option<u32> {

@@ -1,16 +1,16 @@
 //! The held-out evaluation over the whole test split at once (K = n_test) for the separable
 //! critic, through the fused kernels: S = G·Hᵀ is never stored, so K is bounded by time, not
-//! memory. See [`crate::split_eval`] for the value and its row-block standard error.
+//! memory. See [`crate::math::split_eval`] for the value and its row-block standard error.
 
 use super::buffer::GpuBuffer;
 use super::context::GpuContext;
 use super::kernels::state;
 use super::trainer::{compile, Compiled};
-use crate::critic::CriticForm;
-use crate::program::Source;
-use crate::split_eval::{row_block_values, std_err, supports};
-use crate::train::{eval_seed, TrainData, TrainSpec};
-use crate::Error;
+use super::GpuError;
+use crate::math::critic::CriticForm;
+use crate::math::spec::Source;
+use crate::math::spec::{eval_seed, TrainData, TrainSpec};
+use crate::math::split_eval::{row_block_values, std_err, supports};
 
 /// The bound of a separable critic evaluated on all rows of a data set as one batch, reading
 /// the critic's parameters from a trainer's buffer ([`super::GpuTrainer::parameter_buffer`]),
@@ -43,19 +43,18 @@ impl<'c> SplitEvaluator<'c> {
         params: &GpuBuffer,
         data: TrainData<'_>,
         blocks: u32,
-    ) -> Result<Self, Error> {
+    ) -> Result<Self, GpuError> {
         let rows = data.rows();
         if !Self::applies(ctx, spec, rows) {
-            return Err(Error::InvalidInput(format!(
-                "{} on {} with K = {rows} cannot be evaluated over the whole split on {}",
-                spec.bound.name(),
-                spec.critic.name(),
-                ctx.adapter().name
-            )));
+            return Err(GpuError::WholeSplit {
+                bound: spec.bound.name(),
+                critic: spec.critic.name(),
+                rows,
+            });
         }
         let mut whole = spec.clone();
         whole.batch = rows;
-        crate::estimator::check_train_shapes(&whole, &data)?;
+        whole.check_data(&data)?;
         // One draw of all rows: a random order of the split, so that row blocks are random.
         // The separable critic only (`applies`): no known marginal travels with its rows.
         let program = whole.program(
@@ -87,7 +86,7 @@ impl<'c> SplitEvaluator<'c> {
 
     /// The bound on the whole split with the critic's current parameters, and its standard
     /// error over row blocks (nats). The value may be non-finite; the caller decides.
-    pub fn evaluate(&self) -> Result<(f64, f64), Error> {
+    pub fn evaluate(&self) -> Result<(f64, f64), GpuError> {
         let p = &self.program;
         let k = self.k();
         self.ctx.write(&p.state, &state::initial(0))?;

@@ -5,10 +5,10 @@ use super::buffer::GpuBuffer;
 use super::context::GpuContext;
 use super::dispatch::Dispatch;
 use super::kernels::{state, ClipMode, FusedBoundBuffers, MatrixBoundBuffers, PairAxis};
-use crate::linalg::GemmSpec;
-use crate::program::{DrawLayout, Op, Program, Source, GRADS, PARAMS, X, Y};
-use crate::train::{eval_seed, Batches, Divergence, TrainData, TrainSpec, Trainer};
-use crate::Error;
+use super::GpuError;
+use crate::math::program::{DrawLayout, Op, Program, GRADS, PARAMS, X, Y};
+use crate::math::spec::Source;
+use crate::math::spec::{eval_seed, Batches, Divergence, SpecError, TrainData, TrainSpec};
 
 /// A compiled program: its buffers, state, value history and launches.
 pub(super) struct Compiled {
@@ -42,13 +42,14 @@ impl<'c> GpuTrainer<'c> {
         batches: impl Into<Batches<'a>>,
         eval: Option<(TrainData<'_>, u32)>,
         chunk: u32,
-    ) -> Result<Self, Error> {
+    ) -> Result<Self, GpuError> {
         let batches = batches.into();
-        crate::estimator::check_batches(spec, &batches)?;
+        spec.check_batches(&batches)?;
         if chunk == 0 {
-            return Err(Error::InvalidInput(
-                "the chunk must hold at least one step".into(),
-            ));
+            return Err(SpecError::Zero {
+                what: "the steps per submission (chunk)",
+            }
+            .into());
         }
         let params = ctx.upload("parameters", &spec.init())?;
         let program = spec.program(batches.source(), spec.seed, true);
@@ -75,11 +76,12 @@ impl<'c> GpuTrainer<'c> {
         train.buffers.extend([m, v]);
         let eval = match eval {
             Some((e, batches)) => {
-                crate::estimator::check_train_shapes(spec, &e)?;
+                spec.check_data(&e)?;
                 if batches == 0 {
-                    return Err(Error::InvalidInput(
-                        "an evaluation needs at least one batch".into(),
-                    ));
+                    return Err(SpecError::Zero {
+                        what: "an evaluation's batches",
+                    }
+                    .into());
                 }
                 let program = spec.program(Batches::Data(e).source(), eval_seed(spec.seed), false);
                 let mut compiled = compile(
@@ -128,7 +130,11 @@ pub(super) fn compile(
     params: &GpuBuffer,
     (x, y, log_marginal): (&[f32], &[f32], Option<&[f32]>),
     hist_len: usize,
-) -> Result<Compiled, Error> {
+) -> Result<Compiled, GpuError> {
+    // A software adapter that cannot run a bound's fused column passes runs it materialised.
+    let program = &program
+        .clone()
+        .materialised(|bound, k, e| !ctx.fused_bound_runs(bound, k, e));
     // Data rows go up split over as many bindings as the adapter needs (the gathers read
     // every part); the synthetic source keeps its ρ schedule in X.
     let is_data = program.ops.iter().any(|op| {
@@ -153,9 +159,7 @@ pub(super) fn compile(
     });
     for (id, decl) in program.buffers.iter().enumerate() {
         if Some(id) == lp_rows {
-            let lp = log_marginal.ok_or_else(|| {
-                Error::InvalidInput("the program gathers log p(y) but none was given".into())
-            })?;
+            let lp = log_marginal.ok_or(SpecError::MissingMarginal)?;
             buffers.push(ctx.upload(decl.name, lp)?);
             continue;
         }
@@ -371,48 +375,20 @@ pub(super) fn compile(
                 let scratch =
                     ctx.zeros("bound scratch", GpuContext::matrix_bound_scratch_len(k))?;
                 let bl = baseline.map(|(v, dv)| (&b[v], &b[dv]));
-                if ctx.fused_bound_runs(*bound, k, e) {
-                    d.extend(ctx.fused_bound(
-                        *bound,
-                        k,
-                        e,
-                        &FusedBoundBuffers {
-                            g: &b[*g],
-                            h: &b[*h],
-                            baseline: bl,
-                            grads: grads.map(|(dg, dh)| (&b[dg], &b[dh])),
-                            hist: &hist,
-                            state: &state_buf,
-                            scratch: &scratch,
-                        },
-                    )?);
-                } else {
-                    // A software adapter that cannot run this bound's fused column passes:
-                    // S = G·Hᵀ materialised, the bound, dG = dS·H and dH = dSᵀ·G.
-                    let s = ctx.zeros("scores", k * k)?;
-                    let ds = ctx.zeros("score gradients", k * k)?;
-                    let spec = GemmSpec::dense(k, k, e, false, true);
-                    d.push(ctx.gemm(&spec, &b[*g], &b[*h], &s, None, None)?);
-                    d.extend(ctx.matrix_bound(
-                        *bound,
-                        k,
-                        &MatrixBoundBuffers {
-                            s: &s,
-                            baseline: bl,
-                            ds: &ds,
-                            hist: &hist,
-                            state: &state_buf,
-                            scratch: &scratch,
-                        },
-                    )?);
-                    if let Some((dg, dh)) = grads {
-                        let spec = GemmSpec::dense(k, e, k, false, false);
-                        d.push(ctx.gemm(&spec, &ds, &b[*h], &b[*dg], None, None)?);
-                        let spec = GemmSpec::dense(k, e, k, true, false);
-                        d.push(ctx.gemm(&spec, &ds, &b[*g], &b[*dh], None, None)?);
-                    }
-                    scratches.extend([s, ds]);
-                }
+                d.extend(ctx.fused_bound(
+                    *bound,
+                    k,
+                    e,
+                    &FusedBoundBuffers {
+                        g: &b[*g],
+                        h: &b[*h],
+                        baseline: bl,
+                        grads: grads.map(|(dg, dh)| (&b[dg], &b[dh])),
+                        hist: &hist,
+                        state: &state_buf,
+                        scratch: &scratch,
+                    },
+                )?);
                 stats = Some(scratch.clone());
                 scratches.push(scratch);
             }
@@ -452,8 +428,10 @@ pub(super) fn compile(
     })
 }
 
-impl Trainer for GpuTrainer<'_> {
-    fn train(&mut self, steps: u32) -> Result<Vec<f32>, Error> {
+impl GpuTrainer<'_> {
+    /// Takes `steps` steps (in submissions of at most `chunk`); returns the bound's value at
+    /// each, or where the run diverged ([`GpuError::Diverged`]).
+    pub fn train(&mut self, steps: u32) -> Result<Vec<f32>, GpuError> {
         let t = &self.train;
         let chunk = t.hist.len() as u32;
         let mut values = Vec::with_capacity(steps as usize);
@@ -474,11 +452,10 @@ impl Trainer for GpuTrainer<'_> {
                 self.grad_norms.push(norms[(s % u64::from(chunk)) as usize]);
             }
             if st[state::FLAGS] != 0 {
-                return Err(Divergence {
+                return Err(GpuError::Diverged(Divergence {
                     step: u64::from(st[state::FIRST_BAD_STEP]),
                     value: st[state::FLAGS] & state::NONFINITE_VALUE != 0,
-                }
-                .into());
+                }));
             }
             // Step s wrote its value to slot s % chunk.
             for s in self.step..self.step + u64::from(now) {
@@ -490,31 +467,34 @@ impl Trainer for GpuTrainer<'_> {
         Ok(values)
     }
 
-    fn evaluate(&mut self) -> Result<Vec<f32>, Error> {
-        let e = self
-            .eval
-            .as_ref()
-            .ok_or_else(|| Error::InvalidInput("this trainer has no evaluation data".into()))?;
+    /// The bound's value with the current critic on each evaluation batch (the same batches
+    /// every time), drawn from the evaluation data given at construction.
+    pub fn evaluate(&mut self) -> Result<Vec<f32>, GpuError> {
+        let e = self.eval.as_ref().ok_or(SpecError::NoEvaluationData)?;
         // The same batches every evaluation: the step counter restarts at 0. Batch b writes
         // slot b of the history, all in one submission.
         self.ctx.write(&e.state, &state::initial(0))?;
         self.ctx.run(&e.dispatches, e.hist.len() as u32)?;
-        Ok(self.ctx.read(&e.hist)?)
+        self.ctx.read(&e.hist)
     }
 
-    fn parameters(&self) -> Result<Vec<f32>, Error> {
-        Ok(self.ctx.read(&self.train.buffers[PARAMS])?)
+    /// The current parameters (flat, in the spec's network order).
+    pub fn parameters(&self) -> Result<Vec<f32>, GpuError> {
+        self.ctx.read(&self.train.buffers[PARAMS])
     }
 
-    fn take_grad_norms(&mut self) -> Vec<f32> {
+    /// The global gradient norm at every step trained since the last call, in order.
+    pub fn take_grad_norms(&mut self) -> Vec<f32> {
         std::mem::take(&mut self.grad_norms)
     }
 
-    fn step(&self) -> u64 {
+    /// Steps taken so far.
+    pub fn step(&self) -> u64 {
         self.step
     }
 
-    fn device_name(&self) -> String {
+    /// The adapter, for reports.
+    pub fn device_name(&self) -> String {
         self.ctx.adapter().to_string()
     }
 }

@@ -1,7 +1,7 @@
 //! Fixtures for the known-density tests (Barber–Agakov, V_MS): the benchmark their trained
 //! runs read.
 
-use infobound::tasks::{correlated_gaussian, gaussian_mi, rho_for_mi};
+use infobound::experiments::tasks::{correlated_gaussian, gaussian_mi, rho_for_mi};
 use infobound::{Estimator, Matrix, Report};
 
 /// `est`'s report on the Gaussian channel with d = 5 at I = 4 nats, n = 4000 rows drawn with
@@ -37,9 +37,9 @@ pub fn ba_operands(k: usize, dy: usize) -> (Vec<f32>, Vec<f32>) {
 /// V_MS (K = 8 proposals) with a decoder-critic of 32 hidden units trained on the device,
 /// batch 64, 600 steps at lr 3e-3: the trained V_MS runs on [`four_nat_estimate`]'s channel.
 pub fn trained_ms_estimator() -> Estimator {
-    use infobound::bounds::Bound;
-    use infobound::critic::CriticForm;
-    use infobound::estimator::DeviceChoice;
+    use infobound::math::bounds::Bound;
+    use infobound::math::critic::CriticForm;
+    use infobound::DeviceChoice;
     Estimator::default()
         .with_bound(Bound::Multisample { proposals: 8 })
         .with_critic(CriticForm::DecoderCritic { hidden: vec![32] })

@@ -14,7 +14,7 @@ pub fn gpu() -> Option<GpuContext> {
             eprintln!("adapter: {}", ctx.adapter());
             Some(ctx)
         }
-        Err(e) if infobound::estimator::gpu_required() => {
+        Err(e) if infobound::backend::gpu_required() => {
             panic!("INFOBOUND_REQUIRE_GPU=1 but no adapter: {e}")
         }
         Err(e) => {
@@ -26,7 +26,7 @@ pub fn gpu() -> Option<GpuContext> {
 
 /// Deterministic pseudo-random values in [-1, 1).
 pub fn values(n: usize, salt: u64) -> Vec<f32> {
-    let mut s = infobound::rng::Stream::new(salt, infobound::rng::Purpose::Proposal);
+    let mut s = infobound::math::rng::Stream::new(salt, infobound::math::rng::Purpose::Proposal);
     (0..n).map(|_| s.uniform_range(-1.0, 1.0)).collect()
 }
 
@@ -53,8 +53,8 @@ pub fn rel_err(got: &[f32], want: &[f32], floor: f64) -> f64 {
 
 /// Every bound, with parameters that make their special paths bite at test scale: SMILE's clip
 /// at 1.5 is reached by random scores, and α = 0.3 weighs both halves of α-InfoNCE.
-pub const BOUNDS: [infobound::bounds::Bound; 8] = {
-    use infobound::bounds::Bound;
+pub const BOUNDS: [infobound::math::bounds::Bound; 8] = {
+    use infobound::math::bounds::Bound;
     [
         Bound::InfoNce,
         Bound::Nwj,
@@ -91,8 +91,8 @@ pub fn gpu_with_limits(lower: impl FnOnce(&mut wgpu::Limits)) -> Option<GpuConte
 }
 
 /// Paired rows of `d`-dimensional x and y with no known marginal (p(y) = N(0, I)).
-pub fn joint<'a>(x: &'a [f32], y: &'a [f32], d: usize) -> infobound::train::TrainData<'a> {
-    infobound::train::TrainData {
+pub fn joint<'a>(x: &'a [f32], y: &'a [f32], d: usize) -> infobound::math::spec::TrainData<'a> {
+    infobound::math::spec::TrainData {
         x,
         dx: d,
         y,
@@ -121,7 +121,7 @@ pub fn central_difference(
 
 /// C's m × n block in a GEMM's output buffer, row i read from `c_off + i·ldc`: what the kernel
 /// writes (the padding around it stays as it was, NaN in the tests).
-pub fn gemm_block(spec: &infobound::linalg::GemmSpec, c: &[f32]) -> Vec<f32> {
+pub fn gemm_block(spec: &infobound::math::linalg::GemmSpec, c: &[f32]) -> Vec<f32> {
     (0..spec.m)
         .flat_map(|i| c[spec.c_off + i * spec.ldc..][..spec.n].to_vec())
         .collect()

@@ -8,8 +8,8 @@ use std::str::FromStr;
 
 use clap::builder::{PossibleValue, TypedValueParser};
 use clap::error::{Error, ErrorKind};
-use infobound::bounds::Bound;
-use infobound::critic::CriticForm;
+use infobound::math::bounds::Bound;
+use infobound::math::critic::CriticForm;
 use infobound::DeviceChoice;
 
 use crate::failure::{usage, Failure};

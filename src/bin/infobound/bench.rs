@@ -15,16 +15,15 @@ use std::time::Instant;
 
 use clap::Args;
 
-use infobound::bench::{
+use infobound::backend::{self, Backend, RunOptions, Trainer};
+use infobound::experiments::bench::{
     measure_probes, published_peak, GpuTimer, ProbeConfig, Probes, PublishedPeak, StepCost,
 };
-use infobound::bounds::Bound;
-use infobound::cpu::CpuTrainer;
-use infobound::critic::CriticForm;
-use infobound::gpu::{GpuContext, GpuTrainer};
-use infobound::optim::AdamConfig;
-use infobound::tasks::{gaussian_mi, rho_for_mi, Transform};
-use infobound::train::{Batches, TrainSpec, Trainer};
+use infobound::experiments::tasks::{gaussian_mi, rho_for_mi, Transform};
+use infobound::math::bounds::Bound;
+use infobound::math::critic::CriticForm;
+use infobound::math::optim::AdamConfig;
+use infobound::math::spec::{Batches, TrainSpec};
 use infobound::DeviceChoice;
 
 use crate::args::{device_parser, OneOf};
@@ -141,7 +140,7 @@ fn measure(trainer: &mut dyn Trainer, budget: &Budget) -> Result<Measured, infob
 }
 
 fn run_config(
-    ctx: Option<&GpuContext>,
+    device: &dyn Backend,
     config: &Config,
     budget: &Budget,
 ) -> Result<Measured, infobound::Error> {
@@ -150,17 +149,9 @@ fn run_config(
         rho: &rho,
         transform: Transform::Identity,
     };
-    match ctx {
-        Some(ctx) => {
-            let chunk = budget.max_steps.min(250);
-            let mut t = GpuTrainer::new(ctx, &config.spec, batches, None, chunk)?;
-            measure(&mut t, budget)
-        }
-        None => {
-            let mut t = CpuTrainer::new(&config.spec, batches, None)?;
-            measure(&mut t, budget)
-        }
-    }
+    let options = RunOptions::default().with_chunk(budget.max_steps.min(250));
+    let mut t = device.trainer(&config.spec, batches, None, &options)?;
+    measure(t.as_mut(), budget)
 }
 
 /// The configurations `--configs` takes, with their help.
@@ -248,19 +239,13 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
         train_steps: args.train_steps,
     };
 
-    let ctx = match args.device {
-        DeviceChoice::Cpu => None,
-        DeviceChoice::Gpu => Some(GpuContext::new().map_err(|e| runtime(e.to_string()))?),
-        _ => match GpuContext::new() {
-            Ok(ctx) => Some(ctx),
-            Err(e) if infobound::estimator::gpu_required() => return Err(runtime(e.to_string())),
-            Err(e) => {
-                eprintln!("warning: {e}; benchmarking the CPU reference backend");
-                None
-            }
-        },
-    };
-    let (probes, peak, timing): (Option<Probes>, Option<PublishedPeak>, &str) = match &ctx {
+    let opened = backend::open(args.device).map_err(|e| runtime(e.to_string()))?;
+    for w in &opened.warnings {
+        eprintln!("warning: {w}");
+    }
+    let device = opened.backend;
+    let ctx = device.gpu();
+    let (probes, peak, timing): (Option<Probes>, Option<PublishedPeak>, &str) = match ctx {
         Some(ctx) => {
             let timer = GpuTimer::new(ctx);
             let config = if smoke {
@@ -279,12 +264,8 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
         None => (None, None, "-"),
     };
     let header = Header {
-        device: ctx
-            .as_ref()
-            .map_or("CPU reference backend (f64)".into(), |c| {
-                c.adapter().to_string()
-            }),
-        software: ctx.as_ref().is_some_and(|c| c.adapter().is_software),
+        device: device.device_name(),
+        software: ctx.is_some_and(|c| c.adapter().is_software),
         probe_timing: timing.to_string(),
         probes,
         peak,
@@ -299,7 +280,7 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
     for (i, config) in configs.into_iter().enumerate() {
         let note = format!("{} K = {}", config.name, config.spec.batch);
         bar.update(i as u64, total, note);
-        let result = run_config(ctx.as_ref(), &config, &budget).map_err(|e| e.to_string());
+        let result = run_config(device.as_ref(), &config, &budget).map_err(|e| e.to_string());
         rows.push(Row {
             cost: StepCost::of(&config.spec),
             config,

@@ -2,7 +2,7 @@
 //! implies on the measured (and, where known, published) ceilings; `bench_json` writes the
 //! same as JSON.
 
-use infobound::bench::{Probes, PublishedPeak};
+use infobound::experiments::bench::{Probes, PublishedPeak};
 
 use crate::bench::{true_mi, Row};
 

@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use infobound::critic::CriticForm;
-use infobound::io::read_table;
+use infobound::estimate::io::read_table;
+use infobound::math::critic::CriticForm;
 use infobound::{DeviceChoice, Estimator};
 
 use crate::args::{

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use infobound::mine_ema::{MineEmaResult, MineEmaRun};
+use infobound::experiments::mine_ema::{MineEmaResult, MineEmaRun};
 use infobound::DeviceChoice;
 
 use crate::args::{device_parser, List, Widths};

@@ -1,6 +1,6 @@
 //! `mine-demo`'s figure: a column per ρ, the estimates over the gradient norms.
 
-use infobound::mine_ema::{MineCurve, MineEmaResult};
+use infobound::experiments::mine_ema::{MineCurve, MineEmaResult};
 
 use crate::plot::{
     moving_average, Figure, Panel, RGBColor, Series, Style, BLACK, DARK_BLUE, LIGHT_BLUE, ORANGE,

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use clap::Args;
 use serde::Serialize;
 
-use infobound::io::read_table;
-use infobound::sandwich::{Sandwich, SandwichReport};
+use infobound::estimate::io::read_table;
+use infobound::losses::sandwich::{Sandwich, SandwichReport};
 use infobound::DeviceChoice;
 
 use crate::args::device_parser;

@@ -4,10 +4,10 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use infobound::bounds::Bound;
-use infobound::critic::CriticForm;
-use infobound::staircase::{StaircaseResult, StaircaseRun};
-use infobound::tasks::{Staircase, Transform};
+use infobound::experiments::staircase::{StaircaseResult, StaircaseRun};
+use infobound::experiments::tasks::{Staircase, Transform};
+use infobound::math::bounds::Bound;
+use infobound::math::critic::CriticForm;
 use infobound::{DeviceChoice, Error};
 
 use crate::args::{bound_named, device_parser, embed_of, OneOf, Widths, ESTIMATE_BOUNDS};

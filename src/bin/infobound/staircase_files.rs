@@ -4,8 +4,8 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use infobound::staircase::{StageStats, StaircaseResult};
-use infobound::tasks::Staircase;
+use infobound::experiments::staircase::{StageStats, StaircaseResult};
+use infobound::experiments::tasks::Staircase;
 
 use crate::failure::Failure;
 use crate::files::write_file;

@@ -9,7 +9,7 @@ use crate::gpu::dispatch::Dispatch;
 use crate::gpu::error::GpuError;
 use crate::gpu::pipelines::{Binding, KernelKey};
 use crate::gpu::shaders::Family;
-use crate::optim::AdamConfig;
+use crate::math::optim::AdamConfig;
 
 /// `adam_step`'s workgroup size (`WG` in `adam.wgsl`).
 const WORKGROUP: usize = 256;

@@ -4,13 +4,13 @@
 use bytemuck::{Pod, Zeroable};
 
 use super::{check_fits, state, to_u32};
-use crate::bounds::Bound;
 use crate::gpu::buffer::GpuBuffer;
 use crate::gpu::context::GpuContext;
 use crate::gpu::dispatch::Dispatch;
 use crate::gpu::error::GpuError;
 use crate::gpu::pipelines::{Binding, KernelKey};
 use crate::gpu::shaders::Family;
+use crate::math::bounds::Bound;
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]

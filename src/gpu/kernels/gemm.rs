@@ -9,7 +9,7 @@ use crate::gpu::dispatch::Dispatch;
 use crate::gpu::error::GpuError;
 use crate::gpu::pipelines::{Binding, KernelKey};
 use crate::gpu::shaders::Family;
-use crate::linalg::{extent, Epilogue, GemmSpec};
+use crate::math::linalg::{extent, Epilogue, GemmSpec};
 
 /// The tiled geometry's k per tile (`BK` in `gemm.wgsl`).
 const TILE_K: u64 = 16;

@@ -10,7 +10,7 @@ use crate::gpu::dispatch::Dispatch;
 use crate::gpu::error::GpuError;
 use crate::gpu::pipelines::{Binding, KernelKey};
 use crate::gpu::shaders::Family;
-use crate::rng::seed_key;
+use crate::math::rng::seed_key;
 use Binding::{Read as R, Uniform as U, Unused as N, Write as W};
 
 #[repr(C)]
@@ -156,7 +156,7 @@ impl GpuContext {
     /// g = `dprop` (∂(−V)/∂y_ik, B·(K+1) × dy, row i·(K+1) + k; row k = 0 is data and not
     /// read), ε the draws [`Self::ms_proposals`] made with the same `seed` at this step, into
     /// `ddec` (B × 2·dy, the decoder output's layout). Twin:
-    /// [`crate::cpu::sample::proposal_grads`].
+    /// [`crate::math::sampling::proposal_grads`].
     #[allow(clippy::too_many_arguments)]
     pub fn ms_proposal_grads(
         &self,

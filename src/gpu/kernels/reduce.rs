@@ -9,7 +9,7 @@ use crate::gpu::dispatch::Dispatch;
 use crate::gpu::error::GpuError;
 use crate::gpu::pipelines::{Binding, KernelKey};
 use crate::gpu::shaders::Family;
-use crate::linalg::{extent, ColumnSumSpec};
+use crate::math::linalg::{extent, ColumnSumSpec};
 
 /// Which two-stage reduction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,6 +1,6 @@
 //! Minibatches, negatives, synthetic batches of the staircase task and raw random streams
 //! drawn on the device (`sample.wgsl`). CPU twins: [`crate::cpu::ops::gather_shuffled`] and
-//! [`crate::cpu::sample`].
+//! [`crate::math::sampling`].
 
 use bytemuck::{Pod, Zeroable};
 
@@ -12,8 +12,8 @@ use crate::gpu::error::GpuError;
 use crate::gpu::pipelines::{Binding, KernelKey};
 use crate::gpu::rows::{DeviceRows, MAX_PARTS};
 use crate::gpu::shaders::Family;
-use crate::rng::{seed_key, Purpose};
-use crate::tasks::Transform;
+use crate::math::rng::{seed_key, Purpose};
+use crate::math::sampling::Transform;
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
@@ -80,7 +80,7 @@ fn gather_resources<'a>(
 }
 
 /// The largest K·d of a synthetic batch: x's draws take normal indices below 2³¹ and the
-/// noise's the ones above (`cpu::sample::NOISE_OFFSET`).
+/// noise's the ones above (`math::sampling::NOISE_OFFSET`).
 const MAX_SYNTHETIC_ELEMENTS: usize = 1 << 31;
 
 /// Refuses two output operands that are one buffer: the halves would overwrite each other.
@@ -157,7 +157,7 @@ impl GpuContext {
     /// Prepares the batch of one step for the full-matrix critics: `xb` (k × dx) and `yb`
     /// (k × dy) receive the data rows σ(0..k) of the step's minibatch permutation
     /// (Purpose::Minibatch, step = `state[0]`), the very rows that form the joint half of
-    /// [`Self::gather_shuffled`] at that step. Twin: [`crate::cpu::sample::gather_batch`].
+    /// [`Self::gather_shuffled`] at that step. Twin: [`crate::math::sampling::gather_batch`].
     ///
     /// Errors unless 1 ≤ k ≤ n, dx, dy ≥ 1, every operand holds what it must and `xb`, `yb`
     /// are different buffers.
@@ -218,9 +218,9 @@ impl GpuContext {
     /// Prepares one step of the synthetic correlated Gaussian (the staircase) drawn on the
     /// device, so a benchmark never waits on the host: for the step t in `state[0]`, `xb`
     /// (k × d) receives standard normals and `yb` (k × d) y = transform(ρ_t x + √(1−ρ_t²) ε),
-    /// with ρ_t = `rho[min(t, len − 1)]` (e.g. [`crate::tasks::Staircase::rho_schedule`]).
-    /// Draws are keyed by (seed, Purpose::Gaussian, t, element); see [`crate::cpu::sample`],
-    /// whose [`sample_gaussian_batch`](crate::cpu::sample::sample_gaussian_batch) is the twin.
+    /// with ρ_t = `rho[min(t, len − 1)]` (e.g. [`crate::experiments::tasks::Staircase::rho_schedule`]).
+    /// Draws are keyed by (seed, Purpose::Gaussian, t, element); see [`crate::math::sampling`],
+    /// whose [`sample_gaussian_batch`](crate::math::sampling::sample_gaussian_batch) is the twin.
     ///
     /// Errors unless k, d ≥ 1, k·d ≤ 2³¹, `rho` is not empty, the outputs hold k·d elements
     /// and are different buffers.
@@ -265,7 +265,7 @@ impl GpuContext {
     /// layout, so the joint critic (shuffled negatives) can train on the staircase too: `out`
     /// (2k × 2d) receives the k joint rows [x_i ; y_i], then the k rows [x_i ; y_π(i)] with π the
     /// same (seed, Negatives, step) derangement `gather_shuffled` uses. Twin:
-    /// [`crate::cpu::sample::sample_gaussian_shuffled`].
+    /// [`crate::math::sampling::sample_gaussian_shuffled`].
     ///
     /// Errors unless k ≥ 2 (a derangement needs two rows), d ≥ 1, k·d ≤ 2³¹, `rho` is not
     /// empty and `out` holds 4·k·d elements.

@@ -1,0 +1,56 @@
+//! Errors of the backend layer: a device failure, a spec that cannot run, a divergence, a
+//! cancellation, or an option no backend supports yet.
+
+use crate::gpu::GpuError;
+use crate::math::spec::{Divergence, SpecError};
+
+/// Why a backend could not open, build a trainer or run it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BackendError {
+    /// The GPU failed.
+    #[error(transparent)]
+    Gpu(GpuError),
+    /// The spec cannot train on the data given.
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+    /// Training produced a non-finite value, parameter or gradient.
+    #[error("training diverged at step {}", .0.step)]
+    Diverged(Divergence),
+    /// The run's [`super::CancelToken`] was cancelled.
+    #[error("cancelled after {step} steps")]
+    Cancelled {
+        /// Steps taken before the run stopped.
+        step: u64,
+    },
+    /// A whole-split evaluation asked of a backend that has none.
+    #[error("this backend cannot evaluate {rows} held-out rows as one batch")]
+    WholeSplit {
+        /// The held-out rows.
+        rows: usize,
+    },
+    /// More than one replica: replicated critics are not built yet.
+    #[error("{replicas} replicas asked for; this version trains one critic a run")]
+    Replicas {
+        /// The replicas asked for.
+        replicas: u32,
+    },
+}
+
+impl From<GpuError> for BackendError {
+    /// The GPU layer's divergence and spec errors become this layer's, so that callers match
+    /// one variant whatever the backend.
+    fn from(e: GpuError) -> Self {
+        match e {
+            GpuError::Diverged(d) => BackendError::Diverged(d),
+            GpuError::Spec(s) => BackendError::Spec(s),
+            other => BackendError::Gpu(other),
+        }
+    }
+}
+
+impl From<Divergence> for BackendError {
+    fn from(d: Divergence) -> Self {
+        BackendError::Diverged(d)
+    }
+}

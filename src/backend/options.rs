@@ -1,0 +1,117 @@
+//! What a run asks of a backend beyond the spec: steps per submission, and room for what the
+//! next steps add (replicated critics, a kernel geometry per adapter), plus cancellation.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// A flag another thread sets to stop a run between submissions. Cloning shares the flag.
+#[derive(Clone, Debug, Default)]
+pub struct CancelToken(Arc<AtomicBool>);
+
+impl CancelToken {
+    /// A token not yet cancelled.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Asks every run holding this token to stop at its next submission boundary.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether [`Self::cancel`] was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// The kernel geometry (workgroup tiles, register blocks) a backend uses.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Geometry {
+    /// The backend's rule for its adapter (today: tiled on hardware, direct on software).
+    #[default]
+    Auto,
+}
+
+/// A run's options: `Default` plus `with_*` setters.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct RunOptions {
+    /// Most steps one GPU submission records; values are read back once a chunk, and a
+    /// cancellation is seen between chunks.
+    pub chunk: u32,
+    /// Independent critics trained in the same launches. Only 1 today.
+    pub replicas: u32,
+    /// The kernel geometry.
+    pub geometry: Geometry,
+    /// Stops the run between submissions when cancelled.
+    pub cancel: Option<CancelToken>,
+}
+
+impl PartialEq for CancelToken {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self {
+            chunk: 250,
+            replicas: 1,
+            geometry: Geometry::Auto,
+            cancel: None,
+        }
+    }
+}
+
+impl RunOptions {
+    setter!(/// Sets the steps per submission.
+        with_chunk, chunk: u32);
+    setter!(/// Sets the replica count (only 1 today).
+        with_replicas, replicas: u32);
+    setter!(/// Sets the kernel geometry.
+        with_geometry, geometry: Geometry);
+    setter!(/// Sets the cancellation token.
+        with_cancel, cancel: Option<CancelToken>);
+
+    /// Whether a cancellation was asked for.
+    pub fn cancelled(&self) -> bool {
+        self.cancel.as_ref().is_some_and(CancelToken::is_cancelled)
+    }
+}
+
+impl RunOptions {
+    /// Checks what no backend supports yet: more than one replica, a zero chunk.
+    pub fn check(&self) -> Result<(), super::BackendError> {
+        if self.replicas != 1 {
+            return Err(super::BackendError::Replicas {
+                replicas: self.replicas,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Runs `steps` steps as calls of at most `options.chunk` (one submission each on the GPU),
+/// checking the cancellation before each; `step` is the steps taken before.
+pub(super) fn in_chunks(
+    options: &RunOptions,
+    steps: u32,
+    step: u64,
+    mut run: impl FnMut(u32) -> Result<Vec<f32>, super::BackendError>,
+) -> Result<Vec<f32>, super::BackendError> {
+    let mut values = Vec::with_capacity(steps as usize);
+    let chunk = options.chunk.max(1);
+    while (values.len() as u32) < steps {
+        if options.cancelled() {
+            return Err(super::BackendError::Cancelled {
+                step: step + values.len() as u64,
+            });
+        }
+        let now = (steps - values.len() as u32).min(chunk);
+        values.extend(run(now)?);
+    }
+    Ok(values)
+}
