@@ -1,27 +1,41 @@
 //! Issue 16's task suite (bmi-style tasks with known MI) run with the default estimator on a
-//! chosen device; prints each row as it finishes, then the Markdown table and its summary.
+//! chosen device, one run a marginal transform, side by side; prints each row as it finishes,
+//! then the Markdown table and the summaries.
 //!
-//! cargo run --release --example suite -- [cpu|gpu|auto] [--quick]
+//! cargo run --release --example suite -- [cpu|gpu|auto] [--quick] [--transforms rank-gauss,standardize]
 //!
-//! The full grid (37 tasks, 10 000 rows each) takes about half an hour on a GPU; `--quick`
-//! is CI's 6-task subset at 2 000 rows.
+//! Each transform runs in its own thread (the CPU backend trains on one core), so two
+//! transforms on the CPU take about the time of one. The full grid (37 tasks, 10 000 rows
+//! each) takes about an hour on two CPU cores; `--quick` is CI's 6-task subset at 2 000 rows.
 
-use infobound::experiments::suite::Suite;
-use infobound::{DeviceChoice, Estimator};
+use infobound::experiments::suite::{side_by_side, Suite, SuiteReport};
+use infobound::{DeviceChoice, Estimator, MarginalTransform};
+
+fn usage(what: &str) -> ! {
+    eprintln!(
+        "{what}; usage: suite [cpu|gpu|auto] [--quick] [--transforms rank-gauss,standardize,none]"
+    );
+    std::process::exit(2);
+}
 
 fn main() {
     let mut device = DeviceChoice::Auto;
     let mut quick = false;
-    for arg in std::env::args().skip(1) {
+    let mut transforms = vec![MarginalTransform::default()];
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
         match arg.as_str() {
-            "cpu" => device = DeviceChoice::Cpu,
-            "gpu" => device = DeviceChoice::Gpu,
-            "auto" => device = DeviceChoice::Auto,
             "--quick" => quick = true,
-            other => {
-                eprintln!("unknown argument {other:?}; usage: suite [cpu|gpu|auto] [--quick]");
-                std::process::exit(2);
+            "--transforms" => {
+                let list = args
+                    .next()
+                    .unwrap_or_else(|| usage("--transforms needs a list"));
+                transforms = list
+                    .split(',')
+                    .map(|t| t.parse().unwrap_or_else(|e| usage(&format!("{e}"))))
+                    .collect();
             }
+            other => device = other.parse().unwrap_or_else(|e| usage(&format!("{e}"))),
         }
     }
     let suite = if quick {
@@ -29,35 +43,58 @@ fn main() {
     } else {
         Suite::default()
     };
-    let estimator = Estimator::default().with_device(device);
     eprintln!(
-        "{} tasks, {} rows each, the default estimator on {device:?}",
+        "{} tasks, {} rows each, the default estimator on {device}, transforms {:?}",
         suite.tasks.len(),
-        suite.n
+        suite.n,
+        transforms.iter().map(|t| t.name()).collect::<Vec<_>>()
     );
-    let result = suite.run_with_progress(&estimator, |r| {
-        eprintln!(
-            "{:28} truth {:.3}  estimate {:.3} ± {:.3}  {:.1} s{}",
-            r.task,
-            r.truth,
-            r.estimate,
-            r.std_err,
-            r.seconds,
-            if r.solved { "  solved" } else { "" }
-        );
+    let reports: Vec<SuiteReport> = std::thread::scope(|s| {
+        let runs: Vec<_> = transforms
+            .iter()
+            .map(|&t| {
+                let suite = &suite;
+                s.spawn(move || {
+                    let estimator = Estimator::default().with_device(device).with_transform(t);
+                    suite.run_with_progress(&estimator, |r| {
+                        eprintln!(
+                            "{:12} {:28} truth {:.3}  estimate {:.3} ± {:.3}  {:.1} s{}",
+                            t.name(),
+                            r.task,
+                            r.truth,
+                            r.estimate,
+                            r.std_err,
+                            r.seconds,
+                            if r.solved { "  solved" } else { "" }
+                        );
+                    })
+                })
+            })
+            .collect();
+        runs.into_iter()
+            .map(|h| match h.join().expect("a suite thread panicked") {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    std::process::exit(1);
+                }
+            })
+            .collect()
     });
-    match result {
-        Ok(report) => {
-            println!(
-                "`cargo run --release --example suite -- {}{}`\n",
-                format!("{device:?}").to_lowercase(),
-                if quick { " --quick" } else { "" }
-            );
-            println!("{}", report.to_markdown());
-        }
+    let names: Vec<&str> = transforms.iter().map(|t| t.name()).collect();
+    println!(
+        "`cargo run --release --example suite -- {device}{} --transforms {}`\n",
+        if quick { " --quick" } else { "" },
+        names.join(",")
+    );
+    match side_by_side(&names, &reports.iter().collect::<Vec<_>>()) {
+        Ok(table) => println!("{table}"),
         Err(e) => {
             eprintln!("error: {e}");
             std::process::exit(1);
         }
+    }
+    for (name, r) in names.iter().zip(&reports) {
+        println!("\n**{name}**\n\n{}", r.to_markdown());
     }
 }

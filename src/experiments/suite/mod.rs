@@ -33,6 +33,7 @@ pub mod student;
 pub mod task;
 
 pub use maps::Map;
+pub use markdown::side_by_side;
 pub use run::{Suite, SuiteReport};
 pub use score::{Row, Summary};
 pub use task::{Law, Task};
