@@ -108,6 +108,15 @@ fn estimates_from_npy_c_and_fortran_f4_and_f8() {
     assert_eq!(number(&json, "steps"), 30.0);
     assert!(field(&json, "adapter").contains("CPU"), "{json}");
     assert!(field(&json, "warnings").starts_with('['));
+    assert_eq!(field(&json, "transform"), "\"rank-gauss\"");
+    assert!(field(&json, "device_reason").contains("CPU"), "{json}");
+    assert!(field(&json, "diagnostics").starts_with('['));
+    let standardized = ok_json(&estimate(
+        &xp,
+        &yp,
+        &["--json", "--transform", "standardize"],
+    ));
+    assert_eq!(field(&standardized, "transform"), "\"standardize\"");
 
     // The same data as f8 C and f4 Fortran give the same estimate (f8 rounds to the same f32s).
     write_npy_as(&xp, &x, Some(2), true, false);
@@ -359,6 +368,19 @@ fn bad_input_exits_2_with_one_line() {
     rejects(
         &["staircase", "--steps-per-stage", "0"],
         "at least one step",
+    );
+    check(
+        est("x.npy", "y.npy", &["--transform", "copula"]),
+        "unknown transform",
+    );
+    let (xs, ys) = (p("x.npy"), p("y.npy"));
+    rejects(
+        &["estimate", "--x", &xs, "--y", &ys, "--device", "gpu:x"],
+        "unknown device",
+    );
+    rejects(
+        &["suite", "--transforms", "rank-gauss,bogus"],
+        "unknown transform",
     );
 }
 

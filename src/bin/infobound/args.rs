@@ -10,7 +10,7 @@ use clap::builder::{PossibleValue, TypedValueParser};
 use clap::error::{Error, ErrorKind};
 use infobound::math::bounds::Bound;
 use infobound::math::critic::CriticForm;
-use infobound::DeviceChoice;
+use infobound::{DeviceChoice, MarginalTransform};
 
 use crate::failure::{usage, Failure};
 
@@ -145,23 +145,100 @@ pub const CRITICS: &[(&str, &str)] = &[
     ),
 ];
 
-/// The devices `--device` takes, with their help.
+/// The devices `--device` takes, with their help (and `gpu:N`, adapter N of `infobound
+/// devices`).
 pub const DEVICES: &[(&str, &str)] = &[
     (
         "auto",
-        "the best GPU; else the CPU reference with a warning (an error under INFOBOUND_REQUIRE_GPU=1)",
+        "a hardware GPU; else the CPU backend (with only a software adapter, or none: a warning); \
+         the adapter anyway under INFOBOUND_REQUIRE_GPU=1",
     ),
-    ("gpu", "a GPU, or an error"),
+    ("gpu", "the best adapter, software or not, or an error"),
+    (
+        "gpu:N",
+        "adapter N in `infobound devices` order, to tell identical cards apart",
+    ),
     ("cpu", "the f64 CPU reference backend"),
 ];
 
-/// `--device`: one of [`DEVICES`], as the library's [`DeviceChoice`].
+/// `--device`: one of [`DEVICES`], as the library's [`DeviceChoice`] (which parses them).
 pub fn device_parser() -> impl TypedValueParser<Value = DeviceChoice> {
-    OneOf::new("device", DEVICES).map(|name| match name {
-        "gpu" => DeviceChoice::Gpu,
-        "cpu" => DeviceChoice::Cpu,
-        _ => DeviceChoice::Auto,
-    })
+    LibraryName::<DeviceChoice>::new("device", DEVICES)
+}
+
+/// The marginal transforms `--transform` takes, with their help.
+pub const TRANSFORMS: &[(&str, &str)] = &[
+    (
+        "rank-gauss",
+        "each column through its empirical CDF and Φ⁻¹: robust to heavy tails (the default)",
+    ),
+    (
+        "standardize",
+        "z-scores from the training rows' mean and standard deviation",
+    ),
+    ("none", "the data as given"),
+];
+
+/// `--transform`: one of [`TRANSFORMS`], as the library's [`MarginalTransform`].
+pub fn transform_parser() -> impl TypedValueParser<Value = MarginalTransform> {
+    LibraryName::<MarginalTransform>::new("transform", TRANSFORMS)
+}
+
+/// A value the library parses itself (`FromStr`), listed with help like [`OneOf`]: the
+/// library's parser is the one source of the accepted spellings.
+#[derive(Clone)]
+pub struct LibraryName<T> {
+    what: &'static str,
+    names: &'static [(&'static str, &'static str)],
+    kind: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T> LibraryName<T> {
+    /// A parser of `T`, listing `names` in help and completions.
+    pub const fn new(what: &'static str, names: &'static [(&'static str, &'static str)]) -> Self {
+        LibraryName {
+            what,
+            names,
+            kind: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<T> TypedValueParser for LibraryName<T>
+where
+    T: FromStr + Clone + Send + Sync + 'static,
+{
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<Self::Value, Error> {
+        let given = value.to_string_lossy();
+        given.trim().parse().map_err(|_| {
+            let option = arg
+                .and_then(|a| a.get_long())
+                .map_or(String::new(), |l| format!(" for --{l}"));
+            let names: Vec<&str> = self.names.iter().map(|(n, _)| *n).collect();
+            let msg = format!(
+                "unknown {} {:?}{option} (one of {})",
+                self.what,
+                given.trim(),
+                names.join(", ")
+            );
+            Error::raw(ErrorKind::InvalidValue, msg).with_cmd(cmd)
+        })
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(
+            self.names
+                .iter()
+                .map(|(name, help)| PossibleValue::new(*name).help(*help)),
+        ))
+    }
 }
 
 /// The bound called `name` (one of [`ESTIMATE_BOUNDS`]), with `tau` (SMILE's clip) and

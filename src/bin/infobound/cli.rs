@@ -10,6 +10,7 @@ use crate::estimate::EstimateArgs;
 use crate::mine_demo::MineDemoArgs;
 use crate::sandwich::SandwichArgs;
 use crate::staircase::StaircaseArgs;
+use crate::suite::SuiteArgs;
 
 /// What `--help` adds under every command's options.
 pub const AFTER_HELP: &str = "\
@@ -40,6 +41,8 @@ pub enum Command {
     MineDemo(MineDemoArgs),
     /// Lower and upper bounds on I when p(y | x_i) = N(μ_i, diag σ_i²) is known (SPEC §8)
     Sandwich(SandwichArgs),
+    /// The task suite with known MI (bmi-style, Czyż et al. 2023): solved, over, |log ratio|
+    Suite(SuiteArgs),
     /// Training throughput (steps/s) beside the cost model and this adapter's measured limits
     Bench(BenchArgs),
     /// List every adapter wgpu sees, marking the one `--device auto` picks

@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use infobound::estimate::io::read_table;
 use infobound::math::critic::CriticForm;
-use infobound::{DeviceChoice, Estimator};
+use infobound::{DeviceChoice, Estimator, MarginalTransform};
 
 use crate::args::{
-    bound_named, default_tau_alpha, device_parser, embed_of, OneOf, Widths, CRITICS,
-    ESTIMATE_BOUNDS,
+    bound_named, default_tau_alpha, device_parser, embed_of, transform_parser, OneOf, Widths,
+    CRITICS, ESTIMATE_BOUNDS,
 };
 use crate::estimate_plot::curves_figure;
 use crate::failure::{usage, Failure};
@@ -81,6 +81,11 @@ pub struct EstimateArgs {
     /// ba, ms: log p(y_i) in nats, one value a row (n × 1, .npy or CSV), instead of N(0, I)
     #[arg(long, value_name = "FILE")]
     log_marginal: Option<PathBuf>,
+    /// How every column is mapped before training (MI is unchanged by a monotone map of a
+    /// column); known-density bounds keep y as given
+    #[arg(long, value_name = "TRANSFORM", default_value_t = Estimator::default().transform,
+          value_parser = transform_parser())]
+    transform: MarginalTransform,
     /// Where to train
     #[arg(long, value_name = "DEVICE", default_value = "auto", value_parser = device_parser())]
     device: DeviceChoice,
@@ -185,7 +190,8 @@ fn estimator(args: &EstimateArgs) -> Result<Estimator, Failure> {
         .with_steps(args.steps)
         .with_lr(args.lr)
         .with_seed(args.seed)
-        .with_test_fraction(args.test_fraction);
+        .with_test_fraction(args.test_fraction)
+        .with_transform(args.transform);
     if let Some(m) = args.max_grad_norm {
         est = est.with_max_grad_norm(Some(m));
     }

@@ -33,6 +33,9 @@ pub struct ReportJson<'a> {
     runaway_step: Option<u64>,
     warnings: &'a [String],
     evaluations: Vec<EvaluationJson>,
+    transform: &'static str,
+    device_reason: &'a str,
+    diagnostics: Vec<String>,
 }
 
 /// One held-out evaluation.
@@ -79,6 +82,9 @@ impl<'a> ReportJson<'a> {
                     std_err: e.std_err * s,
                 })
                 .collect(),
+            transform: r.transform.name(),
+            device_reason: &r.device_reason,
+            diagnostics: r.diagnostics.iter().map(ToString::to_string).collect(),
         }
     }
 }

@@ -1,4 +1,4 @@
-//! The infobound command line: `estimate`, `staircase`, `mine-demo`, `sandwich`, `bench`,
+//! The infobound command line: `estimate`, `staircase`, `mine-demo`, `sandwich`, `suite`, `bench`,
 //! `devices`, `completions` (clap; `infobound help` lists them).
 //!
 //! Errors are one line on stderr and a non-zero exit: 2 for bad input or usage (a missing or
@@ -27,6 +27,7 @@ mod sandwich;
 mod sigpipe;
 mod staircase;
 mod staircase_files;
+mod suite;
 mod summary;
 mod units;
 
@@ -48,6 +49,7 @@ fn run() -> Result<(), Failure> {
         Some(Command::Staircase(a)) => staircase::staircase(a),
         Some(Command::MineDemo(a)) => mine_demo::mine_demo(a),
         Some(Command::Sandwich(a)) => sandwich::sandwich(a),
+        Some(Command::Suite(a)) => suite::suite(a),
         Some(Command::Bench(a)) => bench::bench(a),
         Some(Command::Devices) => devices::devices(),
         Some(Command::Completions(a)) => completions::completions(a),

@@ -24,10 +24,11 @@ pub fn print_summary(r: &Report, bits: bool) {
         "data      {} rows, x {} columns, y {} columns",
         r.n, r.dims.0, r.dims.1
     );
+    println!("transform {} (every column, before training)", r.transform);
     println!("held out  {} rows, evaluated {}", r.n_test, r.evaluation);
     println!(
         "training  {} steps in {:.2} s ({:.0} steps/s)",
         r.steps, r.seconds, r.steps_per_second
     );
-    println!("device    {}", r.device);
+    println!("device    {} ({})", r.device, r.device_reason);
 }
