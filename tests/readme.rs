@@ -46,6 +46,7 @@ fn stated_defaults() -> Vec<String> {
         format!("({:.0} % of the rows held out)", d.test_fraction * 100.0),
         format!("every {} steps", d.eval_every),
         format!("on {} held-out batches", d.eval_batches),
+        format!("transform `{}`", d.transform.name()),
     ]
 }
 
