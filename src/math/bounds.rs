@@ -180,6 +180,46 @@ impl Bound {
         Bound::AlphaInfoNce { alpha: 0.01 },
     ];
 
+    /// Every bound an estimate takes, in the order help lists them: the black-box bounds of
+    /// [`Bound::ALL`], the Lautum bounds and the two known-density bounds (V_MS with K = 16
+    /// proposals). The command line's `--bound` names come from here.
+    pub const ESTIMATE: [Bound; 12] = [
+        Bound::InfoNce,
+        Bound::Nwj,
+        Bound::Tuba,
+        Bound::Dv,
+        Bound::Mine { gamma: 0.9 },
+        Bound::Js,
+        Bound::Smile { tau: 5.0 },
+        Bound::AlphaInfoNce { alpha: 0.01 },
+        Bound::LautumDv,
+        Bound::LautumNwj,
+        Bound::BarberAgakov,
+        Bound::Multisample { proposals: 16 },
+    ];
+
+    /// One line on what the bound is and when to pick it, for help texts.
+    pub fn about(self) -> &'static str {
+        match self {
+            Bound::InfoNce => "InfoNCE (van den Oord et al. 2018): low variance, never above ln K; full score matrix only",
+            Bound::Nwj => "NWJ (Nguyen, Wainwright & Jordan 2010): unbiased, its variance grows like e^I",
+            Bound::Tuba => "TUBA (Poole et al. 2019): NWJ with a learned log-baseline b(y)",
+            Bound::Dv => "Donsker–Varadhan: tighter than NWJ, with a biased gradient on small batches",
+            Bound::Mine { .. } => "MINE (Belghazi et al. 2018): DV trained with the EMA-corrected gradient",
+            Bound::Js => "Jensen–Shannon objective (Deep InfoMax): the steadiest training, NWJ's variance",
+            Bound::Smile { .. } => "SMILE (Song & Ermon 2020): clipped DV read-out of a JS-trained critic; any MI (the default)",
+            Bound::AlphaInfoNce { .. } => "α-InfoNCE (Poole et al. 2019): from TUBA (α → 0) to InfoNCE (α → 1); full score matrix only",
+            Bound::LautumDv => "Lautum information KL(p(x)p(y) ‖ p(x,y)) by DV: estimates LI, not I",
+            Bound::LautumNwj => "Lautum information by NWJ: estimates LI, not I",
+            Bound::BarberAgakov => "Barber–Agakov: a decoder q(y|x) and a known p(y) (--critic decoder; --log-marginal)",
+            Bound::Multisample { .. } => "the multisample bound V_MS: Barber–Agakov plus a critic over 16 proposals (--critic decoder-critic)",
+            Bound::LeaveOneOut => {
+                "the leave-one-out upper bound: only with the true log-density as critic \
+                 (the sandwich)"
+            }
+        }
+    }
+
     /// The bounds on the Lautum information LI(X; Y) = KL(p(x)p(y) ‖ p(x,y)) (SPEC §8), not on
     /// I: every critic form, matrix and shuffled.
     pub const LAUTUM: [Bound; 2] = [Bound::LautumDv, Bound::LautumNwj];

@@ -67,59 +67,15 @@ impl TypedValueParser for OneOf {
     }
 }
 
-/// Every bound `estimate --bound` takes, with its help: the black-box bounds of
-/// [`Bound::ALL`], the Lautum bounds and the two known-density bounds. A unit test keeps this
-/// list equal to the library's names.
-pub const ESTIMATE_BOUNDS: &[(&str, &str)] = &[
-    (
-        "infonce",
-        "InfoNCE (van den Oord et al. 2018): low variance, never above ln K; full score matrix only",
-    ),
-    (
-        "nwj",
-        "NWJ (Nguyen, Wainwright & Jordan 2010): unbiased, its variance grows like e^I",
-    ),
-    (
-        "tuba",
-        "TUBA (Poole et al. 2019): NWJ with a learned log-baseline b(y)",
-    ),
-    (
-        "dv",
-        "Donsker–Varadhan: tighter than NWJ, with a biased gradient on small batches",
-    ),
-    (
-        "mine",
-        "MINE (Belghazi et al. 2018): DV trained with the EMA-corrected gradient",
-    ),
-    (
-        "js",
-        "Jensen–Shannon objective (Deep InfoMax): the steadiest training, NWJ's variance",
-    ),
-    (
-        "smile",
-        "SMILE (Song & Ermon 2020): clipped DV read-out of a JS-trained critic; any MI (the default)",
-    ),
-    (
-        "alpha-infonce",
-        "α-InfoNCE (Poole et al. 2019): from TUBA (α → 0) to InfoNCE (α → 1); full score matrix only",
-    ),
-    (
-        "lautum-dv",
-        "Lautum information KL(p(x)p(y) ‖ p(x,y)) by DV: estimates LI, not I",
-    ),
-    (
-        "lautum-nwj",
-        "Lautum information by NWJ: estimates LI, not I",
-    ),
-    (
-        "ba",
-        "Barber–Agakov: a decoder q(y|x) and a known p(y) (--critic decoder; --log-marginal)",
-    ),
-    (
-        "ms",
-        "the multisample bound V_MS: Barber–Agakov plus a critic over 16 proposals (--critic decoder-critic)",
-    ),
-];
+/// Every bound `estimate --bound` takes ([`Bound::ESTIMATE`]), with its help
+/// ([`Bound::about`]): the library holds the one list.
+pub static ESTIMATE_BOUNDS: std::sync::LazyLock<Vec<(&'static str, &'static str)>> =
+    std::sync::LazyLock::new(|| {
+        Bound::ESTIMATE
+            .iter()
+            .map(|b| (b.name(), b.about()))
+            .collect()
+    });
 
 /// The critic forms `estimate --critic` takes, with their help.
 pub const CRITICS: &[(&str, &str)] = &[

@@ -44,7 +44,7 @@ pub struct EstimateArgs {
     y: PathBuf,
     /// The bound trained and reported
     #[arg(long, value_name = "BOUND", default_value = "smile",
-          value_parser = OneOf::new("bound", ESTIMATE_BOUNDS))]
+          value_parser = OneOf::new("bound", ESTIMATE_BOUNDS.as_slice()))]
     bound: &'static str,
     // The help of --tau and --alpha states the library's defaults, read from it.
     #[arg(long, value_name = "TAU", help = tau_help())]

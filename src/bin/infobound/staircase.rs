@@ -36,7 +36,7 @@ skipped; the others are still written, and the command exits 1.";
 pub struct StaircaseArgs {
     /// The bounds to run, comma-separated [default: the eight black-box bounds]
     #[arg(long, value_name = "BOUNDS", value_delimiter = ',',
-          value_parser = OneOf::new("bound", ESTIMATE_BOUNDS))]
+          value_parser = OneOf::new("bound", ESTIMATE_BOUNDS.as_slice()))]
     bounds: Vec<&'static str>,
     /// The tasks, comma-separated
     #[arg(long, value_name = "TASKS", value_delimiter = ',', default_value = "gaussian",
