@@ -33,7 +33,7 @@
 /// would divide by zero, and dropping it silently would change the data the user thinks they
 /// gave.
 ///
-/// Files ([`crate::io`]) are refused with the file, line and column named: a missing or
+/// Files ([`crate::estimate::io`]) are refused with the file, line and column named: a missing or
 /// unreadable file, a `.npy` that is not float32/float64, 1-D/2-D, or whose data bytes
 /// disagree with its shape (the length is checked before anything is allocated, so a header
 /// that claims terabytes costs nothing), ragged or non-numeric CSV, a CSV with no data rows.

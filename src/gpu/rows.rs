@@ -66,6 +66,8 @@ impl DeviceRows {
     }
 }
 
+// Row splitting is the trainers' business: out of the documented surface.
+#[doc(hidden)]
 impl GpuContext {
     /// Uploads paired data, x (rows × dx) and y (rows × dy), row-major, each split at the same
     /// rows into as few parts as the adapter's storage-binding limit allows (balanced by rows;

@@ -39,7 +39,7 @@
 /// Past the black-box limit (no black-box bound reads reliably above ln n, McAllester &
 /// Stratos 2020): `BarberAgakov` and `Multisample` use a known marginal p(y), `LautumDv` and
 /// `LautumNwj` estimate the Lautum information instead of I, and `LeaveOneOut` is the upper
-/// half of the sandwich with a known conditional ([`crate::sandwich`]).
+/// half of the sandwich with a known conditional ([`crate::losses::sandwich`]).
 ///
 /// Conventions: the JS bound is read out as 1 + mean S⁺ − mean exp S⁻, which is tight at the
 /// JS optimum; the SMILE and VBMI reference code read it out with NWJ, which is I − 1/e there

@@ -232,7 +232,7 @@ pub enum Source {
         /// Rows.
         n: usize,
         /// The data carry a known marginal's log p(y_i) a row (Barber–Agakov, V_MS), gathered
-        /// with every batch by [`Op::GatherMarginal`].
+        /// with every batch by [`Op::GatherMarginal`](crate::math::program::Op::GatherMarginal).
         log_marginal: bool,
     },
     /// Fresh correlated-Gaussian samples every step (dx = dy = d), ρ_t read from a schedule

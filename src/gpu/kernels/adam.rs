@@ -50,6 +50,9 @@ pub mod state {
     }
 }
 
+// Typed launches the trainers compile a step program into: internals, out of the
+// documented surface (`tests/` call them directly).
+#[doc(hidden)]
 impl GpuContext {
     /// Prepares one Adam update of all `params` from `grads`, with moments `m` and `v`; the
     /// step t comes from `state` (t = state[STEP] + 1).

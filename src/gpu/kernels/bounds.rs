@@ -67,6 +67,9 @@ pub(super) fn check_outputs_distinct(
     Ok(())
 }
 
+// Typed launches the trainers compile a step program into: internals, out of the
+// documented surface (`tests/` call them directly).
+#[doc(hidden)]
 impl GpuContext {
     /// Prepares the bound on `scores` (2k: joint then negatives): the value goes to
     /// hist[step % hist_len], the gradient of the loss (−objective) to `dscores`.

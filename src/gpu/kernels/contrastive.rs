@@ -36,6 +36,9 @@ pub(crate) enum Elementwise<'a> {
     Fill { a: f32 },
 }
 
+// Typed launches the trainers compile a step program into: internals, out of the
+// documented surface (`tests/` call them directly).
+#[doc(hidden)]
 impl GpuContext {
     /// Prepares `op` over the first `n` elements of `out` (n ≥ 1).
     pub(crate) fn elementwise(

@@ -24,6 +24,9 @@ struct DecoderParams {
 /// `WG` in `decoder.wgsl`: one workgroup, each invocation a strided subset of the rows.
 const WORKGROUP: usize = 256;
 
+// Typed launches the trainers compile a step program into: internals, out of the
+// documented surface (`tests/` call them directly).
+#[doc(hidden)]
 impl GpuContext {
     /// Prepares Barber–Agakov on a batch of K rows: `dec` holds the decoder's output (K × 2·dy:
     /// μ then log σ a row), `y` the batch's y (K × dy). The value mean_i [log q(y_i|x_i) −

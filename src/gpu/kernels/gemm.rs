@@ -33,6 +33,9 @@ struct GemmParams {
     ldaux: u32,
 }
 
+// Typed launches the trainers compile a step program into: internals, out of the
+// documented surface (`tests/` call them directly).
+#[doc(hidden)]
 impl GpuContext {
     /// Prepares C = epilogue(op(A)·op(B)). `bias` is needed for the Bias epilogues, `aux` for
     /// ReluBackward. Uses the geometry this adapter prefers (see `gemm.wgsl`).

@@ -103,6 +103,9 @@ fn check_k(k: usize) -> Result<(), GpuError> {
     Ok(())
 }
 
+// Typed launches the trainers compile a step program into: internals, out of the
+// documented surface (`tests/` call them directly).
+#[doc(hidden)]
 impl GpuContext {
     /// Prepares the launches that evaluate `bound` on the K×K scores `io.s`: the value to
     /// hist[step % hist_len] (a non-finite one raises the state's flag), ∂(−L)/∂S to `io.ds`,

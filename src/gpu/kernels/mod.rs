@@ -53,6 +53,9 @@ pub(crate) fn to_u32(what: &str, v: usize) -> Result<u32, GpuError> {
 /// runs besides the one counted.
 pub(crate) const SOFTWARE_LOOP_BUDGET: u64 = 32_768;
 
+// Typed launches the trainers compile a step program into: internals, out of the
+// documented surface (`tests/` call them directly).
+#[doc(hidden)]
 impl GpuContext {
     /// Refuses a launch whose invocations would each loop `iterations` times when this is a
     /// software adapter that would silently truncate the loops (see [`SOFTWARE_LOOP_BUDGET`]).

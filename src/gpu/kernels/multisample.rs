@@ -29,6 +29,9 @@ struct MsParams {
 const WORKGROUP: usize = 256;
 const ROW_WORKGROUP: usize = 64;
 
+// Typed launches the trainers compile a step program into: internals, out of the
+// documented surface (`tests/` call them directly).
+#[doc(hidden)]
 impl GpuContext {
     fn ms_params(
         &self,

@@ -30,6 +30,9 @@ pub enum PairAxis {
     Cols,
 }
 
+// Typed launches the trainers compile a step program into: internals, out of the
+// documented surface (`tests/` call them directly).
+#[doc(hidden)]
 impl GpuContext {
     /// Prepares out (K²×w) = relu(U_i + V_j) for every pair, U and V K×w.
     pub fn pair_expand(

@@ -25,6 +25,9 @@ struct ProbeParams {
     _pad: [u32; 2],
 }
 
+// Typed launches the trainers compile a step program into: internals, out of the
+// documented surface (`tests/` call them directly).
+#[doc(hidden)]
 impl GpuContext {
     /// Prepares dst[..n] = src[..n] for `n` a multiple of 4 (the kernel moves vec4s): 8n bytes
     /// through memory (read + write).

@@ -38,6 +38,9 @@ struct ReduceParams {
     _pad: [u32; 2],
 }
 
+// Typed launches the trainers compile a step program into: internals, out of the
+// documented surface (`tests/` call them directly).
+#[doc(hidden)]
 impl GpuContext {
     /// Prepares the column sums of `spec` from `src` into `out`.
     pub fn column_sums(

@@ -105,6 +105,9 @@ pub enum SampleFill {
     Permutation,
 }
 
+// Typed launches the trainers compile a step program into: internals, out of the
+// documented surface (`tests/` call them directly).
+#[doc(hidden)]
 impl GpuContext {
     /// Prepares the minibatch draw of one training step: out (2k × (dx+dy)) receives k joint
     /// rows [x_i ; y_i] and k product rows [x_i ; y_π(i)], drawn for the step in `state`.
