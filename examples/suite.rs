@@ -2,7 +2,7 @@
 //! chosen device, one run a marginal transform, side by side; prints each row as it finishes,
 //! then the Markdown table and the summaries.
 //!
-//! cargo run --release --example suite -- [cpu|gpu|auto] [--quick] [--transforms rank-gauss,standardize]
+//! cargo run --release --example suite -- [cpu|gpu|auto] [--quick] [--only SUBSTRING] [--transforms rank-gauss,standardize]
 //!
 //! Each transform runs in its own thread (the CPU backend trains on one core), so two
 //! transforms on the CPU take about the time of one. The full grid (37 tasks, 10 000 rows
@@ -13,7 +13,7 @@ use infobound::{DeviceChoice, Estimator, MarginalTransform};
 
 fn usage(what: &str) -> ! {
     eprintln!(
-        "{what}; usage: suite [cpu|gpu|auto] [--quick] [--transforms rank-gauss,standardize,none]"
+        "{what}; usage: suite [cpu|gpu|auto] [--quick] [--only SUBSTRING] [--transforms rank-gauss,standardize,none]"
     );
     std::process::exit(2);
 }
@@ -22,10 +22,12 @@ fn main() {
     let mut device = DeviceChoice::Auto;
     let mut quick = false;
     let mut transforms = vec![MarginalTransform::default()];
+    let mut only: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--quick" => quick = true,
+            "--only" => only = Some(args.next().unwrap_or_else(|| usage("--only needs a name"))),
             "--transforms" => {
                 let list = args
                     .next()
@@ -38,11 +40,18 @@ fn main() {
             other => device = other.parse().unwrap_or_else(|e| usage(&format!("{e}"))),
         }
     }
-    let suite = if quick {
+    let mut suite = if quick {
         Suite::quick()
     } else {
         Suite::default()
     };
+    // The tasks whose name contains the substring (e.g. `student` for the heavy-tailed ones).
+    if let Some(part) = &only {
+        suite.tasks.retain(|t| t.name().contains(part.as_str()));
+        if suite.tasks.is_empty() {
+            usage(&format!("no task's name contains {part:?}"));
+        }
+    }
     eprintln!(
         "{} tasks, {} rows each, the default estimator on {device}, transforms {:?}",
         suite.tasks.len(),
@@ -83,8 +92,9 @@ fn main() {
     });
     let names: Vec<&str> = transforms.iter().map(|t| t.name()).collect();
     println!(
-        "`cargo run --release --example suite -- {device}{} --transforms {}`\n",
+        "`cargo run --release --example suite -- {device}{}{} --transforms {}`\n",
         if quick { " --quick" } else { "" },
+        only.as_ref().map_or(String::new(), |o| format!(" --only {o}")),
         names.join(",")
     );
     match side_by_side(&names, &reports.iter().collect::<Vec<_>>()) {
