@@ -57,6 +57,12 @@ pub fn critic(
         _ => (vec![128, 128], 32),
     };
     let hidden = hidden.unwrap_or(default_hidden);
+    if !CRITICS.contains(&name) {
+        return Err(value_error(format!(
+            "invalid input: unknown critic {name:?}; expected one of {}",
+            CRITICS.join(", ")
+        )));
+    }
     if embed.is_some() && name != "separable" {
         return Err(value_error(
             "invalid input: embed applies only to critic=\"separable\"",
@@ -70,13 +76,8 @@ pub fn critic(
         "concat" => CriticForm::Concat { hidden },
         "shuffled" => CriticForm::Shuffled { hidden },
         "decoder" => CriticForm::Decoder { hidden },
-        "decoder-critic" => CriticForm::DecoderCritic { hidden },
-        other => {
-            return Err(value_error(format!(
-                "invalid input: unknown critic {other:?}; expected one of {}",
-                CRITICS.join(", ")
-            )))
-        }
+        // The last of CRITICS, checked above.
+        _ => CriticForm::DecoderCritic { hidden },
     })
 }
 
