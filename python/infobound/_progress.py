@@ -1,0 +1,73 @@
+"""Progress of a running estimate: a bar (tqdm when installed, else one line on stderr
+rewritten in place) or the caller's callable."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable, Optional, Tuple
+
+#: What the native module calls: (step, total steps, steps per second, latest held-out MI in
+#: nats or None).
+NativeCallback = Callable[[int, int, float, Optional[float]], None]
+
+
+class _Bar:
+    """A progress bar of training steps with the latest held-out estimate."""
+
+    def __init__(self) -> None:
+        try:
+            from tqdm.auto import tqdm  # optional extra
+        except ImportError:
+            self._tqdm: Any = None
+        else:
+            self._tqdm = tqdm(total=None, unit="step", desc="infobound", leave=False)
+        self._line = False
+
+    def update(self, step: int, total: int, rate: float, mi: Optional[float]) -> None:
+        """Shows ``step`` of ``total`` at ``rate`` steps/s with ``mi`` (nats)."""
+        note = "" if mi is None else f"held-out {mi:.4f} nats"
+        if self._tqdm is not None:
+            self._tqdm.total = total
+            self._tqdm.n = step
+            self._tqdm.set_postfix_str(note, refresh=False)
+            self._tqdm.refresh()
+            return
+        sys.stderr.write(f"\rinfobound: step {step}/{total}  {rate:.0f} steps/s  {note}   ")
+        sys.stderr.flush()
+        self._line = True
+
+    def close(self) -> None:
+        """Removes the bar (tqdm) or ends the line (stderr)."""
+        if self._tqdm is not None:
+            self._tqdm.close()
+        elif self._line:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def _nothing() -> None:
+    """Nothing to close."""
+
+
+def callback(progress: Any) -> Tuple[Optional[NativeCallback], Callable[[], None]]:
+    """The native callback for ``estimate(progress=...)`` and what to call when the run ends.
+
+    ``True`` draws a bar; a callable receives ``(step, steps_per_second, latest_mi)`` with
+    ``latest_mi`` the latest held-out estimate in nats (None until the first evaluation).
+    """
+    if progress is None or progress is False:
+        return None, _nothing
+    if progress is True:
+        bar = _Bar()
+        return bar.update, bar.close
+    if callable(progress):
+        user = progress
+
+        def relay(step: int, total: int, rate: float, mi: Optional[float]) -> None:
+            user(step, rate, mi)
+
+        return relay, _nothing
+    raise TypeError(
+        f"progress must be None, True or a callable(step, steps_per_second, latest_mi), "
+        f"not {type(progress).__name__}"
+    )

@@ -1,0 +1,154 @@
+"""The report of an estimate: a plain dataclass (so it pickles, and comes back from worker
+processes), built from the dict the native module returns."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+import numpy as np
+
+LN_2 = math.log(2.0)
+
+
+def _finite_or_none(v: Optional[float]) -> Optional[float]:
+    """JSON's rule, as the CLI writes it: NaN and ±∞ become None (null)."""
+    if v is None or not math.isfinite(v):
+        return None
+    return float(v)
+
+
+@dataclass
+class Report:
+    """The outcome of :func:`infobound.estimate`. Values are in nats unless named bits.
+
+    ``mi`` is the best held-out evaluation (or, with ``test_fraction=0``, the mean of the last
+    training steps); ``std_err`` its standard error; ``ceiling`` the most the bound can read
+    at the evaluation's K (InfoNCE: ln K), None for uncapped bounds.
+    """
+
+    #: The estimate, nats.
+    mi: float
+    #: Its standard error, nats.
+    std_err: float
+    #: The most the bound can read (nats), or None.
+    ceiling: Optional[float]
+    #: The unit of ``mi``, ``std_err``, ``ceiling`` and the curves: always "nats".
+    unit: str
+    #: The bound's name ("smile", "infonce", ...).
+    bound: str
+    #: The critic's form ("separable", "concat", ...).
+    critic: str
+    #: Rows used (train + held out).
+    n: int
+    #: Rows held out for evaluation.
+    n_test: int
+    #: Columns of x.
+    dim_x: int
+    #: Columns of y.
+    dim_y: int
+    #: Joint pairs a training batch (K).
+    batch: int
+    #: Training steps taken.
+    steps: int
+    #: How the held-out rows were evaluated.
+    evaluation: str
+    #: The marginal transform applied to every column ("rank-gauss", "standardize", "none").
+    transform: str
+    #: The device that trained the critic (an adapter's name or "CPU reference").
+    device: str
+    #: Why that device (the auto rule or the explicit choice).
+    device_reason: str
+    #: Wall time of training and evaluation, seconds.
+    seconds: float
+    #: Training steps a second.
+    steps_per_second: float
+    #: The training step where the run ran away, or None.
+    runaway_step: Optional[int]
+    #: Things to know about this estimate (fallbacks, caps, diagnostics with remedies).
+    warnings: List[str] = field(default_factory=list)
+    #: What the curves say (still rising, fallen from its best, overfitting).
+    diagnostics: List[str] = field(default_factory=list)
+    #: The critic's gradient L2 norm at every training step (float32).
+    grad_norms: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    #: The bound's value at every training step, nats (float32).
+    train_curve: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    #: Every held-out evaluation, n × 3 float64: step, mi (nats), std_err (nats).
+    test_curve: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
+
+    @property
+    def bits(self) -> float:
+        """The estimate in bits (``mi / ln 2``)."""
+        return self.mi / LN_2
+
+    @property
+    def std_err_bits(self) -> float:
+        """The standard error in bits."""
+        return self.std_err / LN_2
+
+    @classmethod
+    def _from_native(cls, d: Dict[str, Any]) -> "Report":
+        """The report from the native module's dict of fields."""
+        return cls(**d)
+
+    def to_dict(self, bits: bool = False) -> Dict[str, Any]:
+        """The fields of the CLI's ``infobound estimate --json``, in its order, with
+        non-finite numbers as None; in bits when ``bits`` (as ``--bits``)."""
+        s = 1.0 / LN_2 if bits else 1.0
+        norms = np.asarray(self.grad_norms, dtype=np.float64)
+        finite = norms[~np.isnan(norms)]
+        return {
+            "mi": _finite_or_none(self.mi * s),
+            "std_err": _finite_or_none(self.std_err * s),
+            "ceiling": None if self.ceiling is None else _finite_or_none(self.ceiling * s),
+            "unit": "bits" if bits else "nats",
+            "bound": self.bound,
+            "critic": self.critic,
+            "n": self.n,
+            "n_test": self.n_test,
+            "evaluation": self.evaluation,
+            "dim_x": self.dim_x,
+            "dim_y": self.dim_y,
+            "batch": self.batch,
+            "steps": self.steps,
+            "seconds": _finite_or_none(self.seconds),
+            "steps_per_second": _finite_or_none(self.steps_per_second),
+            "adapter": self.device,
+            # The CLI's fold skips NaN norms; none at all is null.
+            "grad_norm_max": _finite_or_none(float(finite.max())) if finite.size else None,
+            "grad_norm_final": _finite_or_none(float(norms[-1])) if norms.size else None,
+            "runaway_step": self.runaway_step,
+            "warnings": list(self.warnings),
+            "evaluations": [
+                {
+                    "step": int(step),
+                    "mi": _finite_or_none(mi * s),
+                    "std_err": _finite_or_none(se * s),
+                }
+                for step, mi, se in np.asarray(self.test_curve).reshape(-1, 3)
+            ],
+            "transform": self.transform,
+            "device_reason": self.device_reason,
+            "diagnostics": list(self.diagnostics),
+        }
+
+    def __repr__(self) -> str:
+        ceiling = "" if self.ceiling is None else f", ceiling={self.ceiling:.4f}"
+        return (
+            f"Report(mi={self.mi:.4f} ± {self.std_err:.4f} nats ({self.bits:.4f} bits){ceiling}, "
+            f"bound={self.bound!r}, critic={self.critic!r}, n={self.n}, "
+            f"dims=({self.dim_x}, {self.dim_y}), steps={self.steps}, device={self.device!r}, "
+            f"seconds={self.seconds:.2f}, warnings={len(self.warnings)})"
+        )
+
+    def __str__(self) -> str:
+        lines = [
+            f"I(X; Y) = {self.mi:.4f} ± {self.std_err:.4f} nats ({self.bits:.4f} bits)",
+            f"  {self.bound} bound, {self.critic} critic, {self.n} rows "
+            f"({self.n_test} held out), {self.dim_x} × {self.dim_y} dims",
+            f"  {self.steps} steps in {self.seconds:.2f} s ({self.steps_per_second:.0f} steps/s) "
+            f"on {self.device}",
+        ]
+        lines += [f"  warning: {w}" for w in self.warnings]
+        return "\n".join(lines)

@@ -1,0 +1,103 @@
+"""estimate(): dtypes, memory orders, array-likes, determinism, the report's fields."""
+
+import json
+import math
+import pickle
+
+import numpy as np
+import pytest
+
+import infobound
+from conftest import FAST, TRUE_MI
+
+#: The keys of `infobound estimate --json`, in its order (src/bin/infobound/json.rs).
+CLI_KEYS = [
+    "mi", "std_err", "ceiling", "unit", "bound", "critic", "n", "n_test", "evaluation",
+    "dim_x", "dim_y", "batch", "steps", "seconds", "steps_per_second", "adapter",
+    "grad_norm_max", "grad_norm_final", "runaway_step", "warnings", "evaluations",
+    "transform", "device_reason", "diagnostics",
+]
+
+
+def test_estimate_reads_near_the_truth_and_fills_the_report(xy):
+    r = infobound.estimate(*xy, **FAST)
+    assert isinstance(r, infobound.Report)
+    assert abs(r.mi - TRUE_MI) < 0.15
+    assert r.unit == "nats" and r.bits == pytest.approx(r.mi / math.log(2))
+    assert r.std_err > 0 and r.steps == 200 and r.n == 2000 and r.n_test == 400
+    assert r.train_curve.shape == (200,) and r.train_curve.dtype == np.float32
+    assert r.grad_norms.shape == (200,)
+    assert r.test_curve.shape == (2, 3)
+    assert list(r.test_curve[:, 0]) == [100.0, 200.0]
+    assert r.mi == r.test_curve[:, 1].max()
+    assert "CPU" in r.device and r.device_reason
+    assert r.transform == "rank-gauss" and r.evaluation
+    assert r.seconds > 0 and r.steps_per_second > 0
+    assert isinstance(r.warnings, list) and isinstance(r.diagnostics, list)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_dtypes_and_orders_give_the_same_bits(xy, dtype, order):
+    x, y = (np.hstack([a, a**2]).astype(np.float32) for a in xy)
+    want = infobound.estimate(x, y, **FAST).mi
+    xs, ys = (np.asarray(a, dtype=dtype, order=order) for a in (x, y))
+    assert xs.flags["F_CONTIGUOUS"] == (order == "F")
+    assert infobound.estimate(xs, ys, **FAST).mi == want
+
+
+def test_strided_views_lists_and_1d_inputs(xy):
+    x, y = (a.astype(np.float32) for a in xy)
+    want = infobound.estimate(x, y, **FAST).mi
+    assert infobound.estimate(x[:, 0], y[:, 0], **FAST).mi == want
+    assert infobound.estimate(x.tolist(), y.tolist(), **FAST).mi == want
+    wide = np.repeat(x, 3, axis=1)[:, ::3]  # a non-contiguous view
+    assert not wide.flags["C_CONTIGUOUS"]
+    assert infobound.estimate(wide, y, **FAST).mi == want
+
+
+def test_the_same_seed_gives_the_same_bits_and_another_seed_differs(xy):
+    a = infobound.estimate(*xy, seed=3, **FAST)
+    b = infobound.estimate(*xy, seed=3, **FAST)
+    c = infobound.estimate(*xy, seed=4, **FAST)
+    assert a.mi == b.mi and np.array_equal(a.train_curve, b.train_curve)
+    assert c.mi != a.mi
+
+
+def test_settings_reach_the_library(xy):
+    r = infobound.estimate(
+        *xy, bound="infonce", critic="concat", batch=64, lr=2e-3, transform="standardize",
+        test_fraction=0.25, device="cpu", hidden=16, steps=100,
+    )
+    assert (r.bound, r.critic, r.batch, r.transform) == ("infonce", "concat", 64, "standardize")
+    assert r.n_test == 500
+    assert r.ceiling == pytest.approx(math.log(64))
+
+
+def test_no_held_out_rows_averages_training_steps(xy):
+    r = infobound.estimate(*xy, test_fraction=0.0, **FAST)
+    assert r.n_test == 0 and r.test_curve.shape == (0, 3) and math.isfinite(r.mi)
+
+
+def test_to_dict_has_the_cli_json_fields_and_serialises(xy):
+    r = infobound.estimate(*xy, **FAST)
+    d = r.to_dict()
+    assert list(d) == CLI_KEYS
+    json.dumps(d, allow_nan=False)
+    assert d["mi"] == r.mi and d["adapter"] == r.device and d["unit"] == "nats"
+    assert len(d["evaluations"]) == 2 and d["evaluations"][0]["step"] == 100
+    bits = r.to_dict(bits=True)
+    assert bits["unit"] == "bits" and bits["mi"] == pytest.approx(r.bits)
+
+
+def test_reports_pickle_and_print(xy):
+    r = infobound.estimate(*xy, **FAST)
+    back = pickle.loads(pickle.dumps(r))
+    assert back.mi == r.mi and np.array_equal(back.test_curve, r.test_curve)
+    assert "nats" in repr(r) and "bits" in repr(r) and "smile" in repr(r)
+    assert str(r).startswith("I(X; Y) = ")
+
+
+def test_bound_names_are_the_clis():
+    names = infobound.bound_names()
+    assert {"smile", "infonce", "nwj", "mine", "js", "ba", "ms"} <= set(names)
