@@ -94,7 +94,8 @@ fn main() {
     println!(
         "`cargo run --release --example suite -- {device}{}{} --transforms {}`\n",
         if quick { " --quick" } else { "" },
-        only.as_ref().map_or(String::new(), |o| format!(" --only {o}")),
+        only.as_ref()
+            .map_or(String::new(), |o| format!(" --only {o}")),
         names.join(",")
     );
     match side_by_side(&names, &reports.iter().collect::<Vec<_>>()) {
