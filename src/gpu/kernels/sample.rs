@@ -337,7 +337,7 @@ impl GpuContext {
         }
         if k < min_k || k > n {
             return Err(GpuError::Range {
-                what: "the batch (at most the rows)",
+                what: "the batch K (at most the rows)",
                 value: k as u64,
                 min: min_k as u64,
                 max: n as u64,
@@ -369,7 +369,7 @@ impl GpuContext {
         rho: &GpuBuffer,
         state_buf: &GpuBuffer,
     ) -> Result<SampleParams, GpuError> {
-        check_at_least("a synthetic batch", k, min_k)?;
+        check_at_least("a synthetic batch K", k, min_k)?;
         check_at_least("a synthetic batch's width d", d, 1)?;
         if k.checked_mul(d).is_none_or(|e| e > MAX_SYNTHETIC_ELEMENTS) {
             return Err(GpuError::Overflow {
