@@ -257,15 +257,18 @@ fn bad_input_gets_a_typed_error() {
     for t in [0.0f32, -1.0, f32::NAN, f32::INFINITY] {
         let e = ContrastiveLoss::new(&ctx, cfg.with_temperature(t), 4, 2).err();
         assert!(
-            matches!(e, Some(ContrastiveError::Temperature(_))),
+            matches!(e, Some(ContrastiveError::Temperature { .. })),
             "T = {t}: {e:?}"
         );
         let r = reference(&cfg.with_temperature(t), &[0.0; 8], &[0.0; 8], 4, 2);
-        assert!(matches!(r, Err(ContrastiveError::Temperature(_))));
+        assert!(matches!(r, Err(ContrastiveError::Temperature { .. })));
     }
     for (k, e) in [(0usize, 3usize), (3, 0)] {
         let r = ContrastiveLoss::new(&ctx, cfg, k, e).err();
-        assert!(matches!(r, Some(ContrastiveError::Shape(_))), "{r:?}");
+        assert!(
+            matches!(r, Some(ContrastiveError::ZeroSize { .. })),
+            "{r:?}"
+        );
     }
     let loss = ContrastiveLoss::new(&ctx, cfg, 4, 2).unwrap();
     let msg = loss.compute(&[0.0; 7], &[0.0; 8]).unwrap_err().to_string();
@@ -297,7 +300,7 @@ fn bad_input_gets_a_typed_error() {
     let (dg, dh) = (ctx.zeros("dG", 8).unwrap(), ctx.zeros("dH", 8).unwrap());
     let r = loss.compute_buffers(gb.raw(), hb.raw(), dg.raw(), dh.raw());
     assert!(
-        matches!(r, Err(ContrastiveError::NonFiniteLoss(_))),
+        matches!(r, Err(ContrastiveError::NonFiniteLoss { .. })),
         "{r:?}"
     );
     // Scores past f32 are caught the same way.
@@ -305,7 +308,7 @@ fn bad_input_gets_a_typed_error() {
     let big_h = ctx.upload("H", &[1e30f32; 8]).unwrap();
     let r = loss.compute_buffers(big.raw(), big_h.raw(), dg.raw(), dh.raw());
     assert!(
-        matches!(r, Err(ContrastiveError::NonFiniteLoss(_))),
+        matches!(r, Err(ContrastiveError::NonFiniteLoss { .. })),
         "{r:?}"
     );
     // Too short, or a gradient written over an input.
@@ -316,9 +319,9 @@ fn bad_input_gets_a_typed_error() {
         loss.dispatches(&gb, &hb, &gb, &dh).err(),
         loss.dispatches(&gb, &hb, &dg, &hb).err(),
     ] {
-        assert!(matches!(r, Some(ContrastiveError::Shape(_))), "{r:?}");
+        assert!(matches!(r, Some(ContrastiveError::Aliased { .. })), "{r:?}");
     }
-    let as_crate: infobound::Error = ContrastiveError::Temperature(0.0).into();
+    let as_crate: infobound::Error = ContrastiveError::Temperature { value: 0.0 }.into();
     assert!(as_crate.to_string().contains("temperature"));
 }
 

@@ -212,7 +212,7 @@ fn a_device_destroyed_mid_run_is_a_typed_error() {
             assert!(
                 matches!(
                     e,
-                    GpuError::DeviceLost(_) | GpuError::Wgpu(_) | GpuError::Poll(_)
+                    GpuError::DeviceLost { .. } | GpuError::Wgpu { .. } | GpuError::Poll { .. }
                 ),
                 "{e:?}"
             );

@@ -33,17 +33,19 @@ impl GpuBuffer {
     pub fn from_raw(buffer: wgpu::Buffer, len: usize) -> Result<Self, GpuError> {
         let needed = (len as u64) * 4;
         if buffer.size() < needed {
-            return Err(GpuError::InvalidArgument(format!(
-                "buffer of {} bytes cannot hold {len} f32 elements",
-                buffer.size()
-            )));
+            return Err(GpuError::BufferTooShort {
+                what: "a shared buffer's declared length",
+                needed: len,
+                len: (buffer.size() / 4) as usize,
+            });
         }
         let usage = buffer.usage();
         let wanted = wgpu::BufferUsages::STORAGE;
         if !usage.contains(wanted) {
-            return Err(GpuError::InvalidArgument(
-                "a shared buffer needs STORAGE usage".into(),
-            ));
+            return Err(GpuError::Operand {
+                what: "a shared buffer",
+                rule: "needs STORAGE usage",
+            });
         }
         Ok(Self { buffer, len })
     }
@@ -109,11 +111,11 @@ impl GpuContext {
     /// Overwrites the start of `buffer` with `data`.
     pub fn write<T: bytemuck::Pod>(&self, buffer: &GpuBuffer, data: &[T]) -> Result<(), GpuError> {
         if data.len() > buffer.len {
-            return Err(GpuError::InvalidArgument(format!(
-                "writing {} elements into a buffer of {}",
-                data.len(),
-                buffer.len
-            )));
+            return Err(GpuError::BufferTooShort {
+                what: "a write",
+                needed: data.len(),
+                len: buffer.len,
+            });
         }
         self.queue
             .write_buffer(&buffer.buffer, 0, bytemuck::cast_slice(data));
@@ -148,11 +150,11 @@ impl GpuContext {
             "GpuBuffer holds 4-byte elements"
         );
         if start + len > buffer.len {
-            return Err(GpuError::InvalidArgument(format!(
-                "reading {start}..{} of a buffer of {}",
-                start + len,
-                buffer.len
-            )));
+            return Err(GpuError::BufferTooShort {
+                what: "a read",
+                needed: start + len,
+                len: buffer.len,
+            });
         }
         if len == 0 {
             return Ok(Vec::new());
@@ -178,11 +180,15 @@ impl GpuContext {
         });
         self.sync()?;
         rx.recv()
-            .map_err(|e| GpuError::Poll(e.to_string()))?
-            .map_err(|e| GpuError::Poll(e.to_string()))?;
-        let view = slice
-            .get_mapped_range()
-            .map_err(|e| GpuError::Poll(e.to_string()))?;
+            .map_err(|e| GpuError::Poll {
+                reason: e.to_string(),
+            })?
+            .map_err(|e| GpuError::Poll {
+                reason: e.to_string(),
+            })?;
+        let view = slice.get_mapped_range().map_err(|e| GpuError::Poll {
+            reason: e.to_string(),
+        })?;
         let out = bytemuck::cast_slice(&view).to_vec();
         drop(view);
         staging.unmap();

@@ -335,9 +335,9 @@ impl GpuContext {
     pub fn sync(&self) -> Result<(), GpuError> {
         let polled = self.device.poll(wgpu::PollType::wait_indefinitely());
         self.take_errors()?;
-        polled
-            .map(|_| ())
-            .map_err(|e| GpuError::Poll(e.to_string()))
+        polled.map(|_| ()).map_err(|e| GpuError::Poll {
+            reason: e.to_string(),
+        })
     }
 
     /// Reports (and clears) errors raised since the last check; device loss is permanent.
@@ -349,7 +349,7 @@ impl GpuContext {
             .unwrap_or_else(|p| p.into_inner())
             .clone()
         {
-            return Err(GpuError::DeviceLost(lost));
+            return Err(GpuError::DeviceLost { reason: lost });
         }
         let mut errors = self.sink.errors.lock().unwrap_or_else(|p| p.into_inner());
         if errors.is_empty() {
@@ -357,7 +357,7 @@ impl GpuContext {
         } else {
             let all = errors.join("; ");
             errors.clear();
-            Err(GpuError::Wgpu(all))
+            Err(GpuError::Wgpu { message: all })
         }
     }
 }

@@ -69,14 +69,33 @@ pub enum GpuError {
         limit: u64,
     },
     /// wgpu reported a validation or out-of-memory error.
-    #[error("wgpu error: {0}")]
-    Wgpu(String),
+    #[error("wgpu error: {message}")]
+    Wgpu {
+        /// wgpu's own text.
+        message: String,
+    },
     /// The device was lost (driver reset, GPU removed, timeout).
-    #[error("the GPU device was lost: {0}")]
-    DeviceLost(String),
+    #[error("the GPU device was lost: {reason}")]
+    DeviceLost {
+        /// What the device-lost callback said.
+        reason: String,
+    },
     /// Waiting for the device or mapping a buffer failed.
-    #[error("waiting for the GPU failed: {0}")]
-    Poll(String),
+    #[error("waiting for the GPU failed: {reason}")]
+    Poll {
+        /// What wgpu said.
+        reason: String,
+    },
+    /// A driver wrote pass timestamps that do not advance (none, or wrapped).
+    #[error(
+        "pass timestamps did not advance ({start} then {end}); time with GpuTimer::wall_clock"
+    )]
+    TimestampsStalled {
+        /// The start tick.
+        start: u64,
+        /// The end tick.
+        end: u64,
+    },
     /// A norm the device computed was NaN or infinite.
     #[error("{what} on the device has a non-finite norm")]
     NonFiniteNorm {
@@ -99,7 +118,102 @@ pub enum GpuError {
         /// The rows asked for.
         rows: usize,
     },
-    /// A caller-supplied argument does not fit the kernel.
-    #[error("invalid kernel argument: {0}")]
-    InvalidArgument(String),
+    /// An operand's buffer is shorter than the launch (or the read or write) reaches.
+    #[error("invalid kernel argument: {what} reaches element {needed} of a buffer of {len}")]
+    BufferTooShort {
+        /// Which operand.
+        what: &'static str,
+        /// Elements the launch reaches.
+        needed: usize,
+        /// Elements the buffer holds.
+        len: usize,
+    },
+    /// Values that do not make the rows and columns asked for.
+    #[error("invalid kernel argument: {what}: {len} values do not make {rows} rows of {cols}")]
+    Shape {
+        /// Which matrix.
+        what: &'static str,
+        /// Values given (or the buffer's elements).
+        len: usize,
+        /// Rows asked for.
+        rows: usize,
+        /// Columns asked for.
+        cols: usize,
+    },
+    /// A size or index the kernel forms would not fit its integer type or limit.
+    #[error("invalid kernel argument: {what} = {value} exceeds {limit}")]
+    Overflow {
+        /// Which size (`K·e`, `B·(K+1)`, a flat index).
+        what: &'static str,
+        /// Its exact value.
+        value: u128,
+        /// What it must fit (`u32`, `usize`, `2^31 elements`).
+        limit: &'static str,
+    },
+    /// Two operands that must be different buffers are one (a launch cannot bind a buffer
+    /// both read-only and writable, and two outputs would overwrite each other).
+    #[error("invalid kernel argument: {what} must not share a buffer with {other}")]
+    Aliased {
+        /// The operand written.
+        what: &'static str,
+        /// The operand it aliases.
+        other: &'static str,
+    },
+    /// A launch lacks an operand its kind needs, or has one it takes none of.
+    #[error("invalid kernel argument: {what} {rule}")]
+    Operand {
+        /// The launch, bound or operand.
+        what: &'static str,
+        /// The rule it breaks (`needs a bias buffer`, `takes no baseline`).
+        rule: &'static str,
+    },
+    /// A count outside the range a kernel accepts (an empty batch or history, K < 2, a
+    /// leading dimension shorter than its row).
+    #[error("invalid kernel argument: {what} = {value} must be {}", range_rule(*.min, *.max))]
+    Range {
+        /// Which count.
+        what: &'static str,
+        /// Its value.
+        value: u64,
+        /// The least it may be.
+        min: u64,
+        /// The most it may be (`u64::MAX`: no upper limit).
+        max: u64,
+    },
+    /// A bound's parameter outside its domain.
+    #[error("invalid kernel argument: {what} must {rule}, not {value}")]
+    Parameter {
+        /// Which parameter (`MINE's γ`).
+        what: &'static str,
+        /// Its value.
+        value: f32,
+        /// The rule (`lie in (0, 1)`).
+        rule: &'static str,
+    },
+}
+
+impl GpuError {
+    /// True for a caller-supplied argument that does not fit the kernel (a short or aliased
+    /// buffer, a count out of range, a missing operand), as opposed to a device failure.
+    pub fn is_invalid_argument(&self) -> bool {
+        matches!(
+            self,
+            GpuError::BufferTooShort { .. }
+                | GpuError::Shape { .. }
+                | GpuError::Overflow { .. }
+                | GpuError::Aliased { .. }
+                | GpuError::Operand { .. }
+                | GpuError::Range { .. }
+                | GpuError::Parameter { .. }
+        )
+    }
+}
+
+/// `≥ min`, or `in [min, max]` where there is an upper limit.
+fn range_rule(min: u64, max: u64) -> String {
+    if max == u64::MAX {
+        format!("≥ {min}")
+    } else {
+        format!("in [{min}, {max}]")
+    }
 }

@@ -26,10 +26,12 @@ impl DeviceRows {
     pub fn whole(buffer: &GpuBuffer, rows: usize, cols: usize) -> Result<Self, GpuError> {
         let needed = rows.checked_mul(cols);
         if needed.is_none_or(|n| n > buffer.len()) {
-            return Err(GpuError::InvalidArgument(format!(
-                "a {rows} × {cols} matrix does not fit a buffer of {} elements",
-                buffer.len()
-            )));
+            return Err(GpuError::Shape {
+                what: "the buffer",
+                len: buffer.len(),
+                rows,
+                cols,
+            });
         }
         Ok(Self {
             parts: vec![buffer.clone()],
@@ -79,12 +81,14 @@ impl GpuContext {
         (y, dy): (&[f32], usize),
     ) -> Result<(DeviceRows, DeviceRows), GpuError> {
         let rows = x.len().checked_div(dx).unwrap_or(0);
-        for (data, cols) in [(x, dx), (y, dy)] {
+        for (what, data, cols) in [("x", x, dx), ("y", y, dy)] {
             if cols == 0 || rows.checked_mul(cols) != Some(data.len()) {
-                return Err(GpuError::InvalidArgument(format!(
-                    "{} values do not make {rows} rows of {cols}",
-                    data.len()
-                )));
+                return Err(GpuError::Shape {
+                    what,
+                    len: data.len(),
+                    rows,
+                    cols,
+                });
             }
         }
         let binding = self.limits().max_storage_buffer_binding_size;

@@ -136,9 +136,12 @@ impl<'c> GpuTimer<'c> {
         repeats: usize,
     ) -> Result<Timing, GpuError> {
         if repeats == 0 {
-            return Err(GpuError::InvalidArgument(
-                "a timing needs at least one repeat".into(),
-            ));
+            return Err(GpuError::Range {
+                what: "a timing's repeats",
+                value: 0,
+                min: 1,
+                max: u64::MAX,
+            });
         }
         for _ in 0..warmup {
             self.once(dispatches, repeat)?;
@@ -195,12 +198,16 @@ impl<'c> GpuTimer<'c> {
         });
         self.ctx.sync()?;
         rx.recv()
-            .map_err(|e| GpuError::Poll(e.to_string()))?
-            .map_err(|e| GpuError::Poll(e.to_string()))?;
+            .map_err(|e| GpuError::Poll {
+                reason: e.to_string(),
+            })?
+            .map_err(|e| GpuError::Poll {
+                reason: e.to_string(),
+            })?;
         let ticks: [u64; 2] = {
-            let view = slice
-                .get_mapped_range()
-                .map_err(|e| GpuError::Poll(e.to_string()))?;
+            let view = slice.get_mapped_range().map_err(|e| GpuError::Poll {
+                reason: e.to_string(),
+            })?;
             let t: &[u64] = bytemuck::cast_slice(&view);
             [t[0], t[1]]
         };
@@ -208,10 +215,10 @@ impl<'c> GpuTimer<'c> {
         // A driver that writes no timestamps (or wraps) leaves end ≤ start: say so rather than
         // report a zero or a mix of two methods.
         if ticks[1] <= ticks[0] {
-            return Err(GpuError::Wgpu(format!(
-                "pass timestamps did not advance ({} then {}); time with GpuTimer::wall_clock",
-                ticks[0], ticks[1]
-            )));
+            return Err(GpuError::TimestampsStalled {
+                start: ticks[0],
+                end: ticks[1],
+            });
         }
         Ok((ticks[1] - ticks[0]) as f64 * q.period * 1e-9)
     }

@@ -3,7 +3,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::{check_fits, state, to_u32};
+use super::{check_at_least, check_fits, state, to_u32};
 use crate::gpu::buffer::GpuBuffer;
 use crate::gpu::context::GpuContext;
 use crate::gpu::dispatch::Dispatch;
@@ -25,22 +25,24 @@ struct BoundParams {
 /// whose logarithms the kernels take outside their domain.
 pub(super) fn check_bound(bound: Bound, has_baseline: bool) -> Result<(), GpuError> {
     if bound.needs_baseline() != has_baseline {
-        return Err(GpuError::InvalidArgument(format!(
-            "{bound:?} {}",
-            if has_baseline {
+        return Err(GpuError::Operand {
+            what: bound.name(),
+            rule: if has_baseline {
                 "takes no baseline"
             } else {
                 "needs a baseline and a buffer for its gradient"
-            }
-        )));
+            },
+        });
     }
-    let open_unit = |what: &str, v: f32| {
+    let open_unit = |what: &'static str, v: f32| {
         if v > 0.0 && v < 1.0 {
             Ok(())
         } else {
-            Err(GpuError::InvalidArgument(format!(
-                "{what} must lie in (0, 1), not {v}"
-            )))
+            Err(GpuError::Parameter {
+                what,
+                value: v,
+                rule: "lie in (0, 1)",
+            })
         }
     };
     match bound {
@@ -59,9 +61,10 @@ pub(super) fn check_outputs_distinct(
     for (i, out) in outputs.iter().enumerate() {
         let clash = inputs.iter().chain(&outputs[..i]);
         if clash.into_iter().any(|b| b.buffer == out.buffer) {
-            return Err(GpuError::InvalidArgument(
-                "a bound's output buffer aliases another operand".into(),
-            ));
+            return Err(GpuError::Aliased {
+                what: "a bound's output",
+                other: "another operand",
+            });
         }
     }
     Ok(())
@@ -90,16 +93,14 @@ impl GpuContext {
         baseline: Option<(&GpuBuffer, &GpuBuffer)>,
     ) -> Result<Dispatch, GpuError> {
         if !bound.supports_shuffled() {
-            return Err(GpuError::InvalidArgument(format!(
-                "{bound:?} needs the full score matrix, not shuffled negatives"
-            )));
+            return Err(GpuError::Operand {
+                what: bound.name(),
+                rule: "needs the full score matrix, not shuffled negatives",
+            });
         }
         check_bound(bound, baseline.is_some())?;
-        if k == 0 || hist.is_empty() {
-            return Err(GpuError::InvalidArgument(
-                "a bound needs a non-empty batch and history".into(),
-            ));
-        }
+        check_at_least("a bound's batch K", k, 1)?;
+        check_at_least("a bound's history length", hist.len(), 1)?;
         check_fits("scores", scores, 2 * k)?;
         check_fits("score gradients", dscores, 2 * k)?;
         check_fits("state", state_buf, state::LEN)?;

@@ -2,7 +2,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::{check_fits, state, to_u32};
+use super::{check_at_least, check_fits, state, to_u32};
 use crate::gpu::buffer::GpuBuffer;
 use crate::gpu::context::GpuContext;
 use crate::gpu::dispatch::Dispatch;
@@ -69,19 +69,16 @@ impl GpuContext {
         check_fits("norm scratch", scratch, Self::clip_scratch_len(n))?;
         check_fits("clip limit", limit, 1)?;
         if grads.buffer == scratch.buffer || grads.buffer == limit.buffer {
-            return Err(GpuError::InvalidArgument(
-                "the gradient buffer aliases the norm's scratch or limit".into(),
-            ));
+            return Err(GpuError::Aliased {
+                what: "the gradients",
+                other: "the norm's scratch or limit",
+            });
         }
         self.check_loop_budget("gradient norm", n.div_ceil(groups * WORKGROUP) as u64)?;
         let hist_len = match record {
             Some((hist, st)) => {
                 check_fits("state", st, state::LEN)?;
-                if hist.is_empty() {
-                    return Err(GpuError::InvalidArgument(
-                        "the norm history needs at least one slot".into(),
-                    ));
-                }
+                check_at_least("the norm history's slots", hist.len(), 1)?;
                 hist.len()
             }
             None => 0,

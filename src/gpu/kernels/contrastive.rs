@@ -57,9 +57,10 @@ impl GpuContext {
         if let Some(x) = x {
             check_fits("input", x, n)?;
             if x.buffer == out.buffer {
-                return Err(GpuError::InvalidArgument(
-                    "the output must not share a buffer with the input".into(),
-                ));
+                return Err(GpuError::Aliased {
+                    what: "the output",
+                    other: "the input",
+                });
             }
         }
         let params = Params {
@@ -92,9 +93,10 @@ impl GpuContext {
             check_fits(name, v, 1)?;
         }
         if x.buffer == out.buffer || y.buffer == out.buffer {
-            return Err(GpuError::InvalidArgument(
-                "the loss must not share a buffer with its inputs".into(),
-            ));
+            return Err(GpuError::Aliased {
+                what: "the loss",
+                other: "its inputs",
+            });
         }
         let key = KernelKey {
             family: Family::Contrastive,

@@ -4,7 +4,7 @@
 use bytemuck::{Pod, Zeroable};
 
 use super::bounds::check_outputs_distinct;
-use super::{check_fits, state, to_u32};
+use super::{check_at_least, check_fits, state, to_u32};
 use crate::gpu::buffer::GpuBuffer;
 use crate::gpu::context::GpuContext;
 use crate::gpu::dispatch::Dispatch;
@@ -46,13 +46,17 @@ impl GpuContext {
         hist: &GpuBuffer,
         state_buf: &GpuBuffer,
     ) -> Result<Dispatch, GpuError> {
-        if k == 0 || dy == 0 || hist.is_empty() {
-            return Err(GpuError::InvalidArgument(
-                "Barber–Agakov needs a non-empty batch, y and history".into(),
-            ));
+        for (what, n) in [
+            ("Barber–Agakov's batch K", k),
+            ("Barber–Agakov's y width dy", dy),
+            ("Barber–Agakov's history length", hist.len()),
+        ] {
+            check_at_least(what, n, 1)?;
         }
-        let out_len = k.checked_mul(2 * dy).ok_or_else(|| {
-            GpuError::InvalidArgument(format!("K·2dy = {k}·{} overflows", 2 * dy))
+        let out_len = k.checked_mul(2 * dy).ok_or(GpuError::Overflow {
+            what: "K·2dy",
+            value: k as u128 * 2 * dy as u128,
+            limit: "usize",
         })?;
         to_u32("K·2dy", out_len)?;
         check_fits("decoder output", dec, out_len)?;

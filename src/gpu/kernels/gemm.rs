@@ -145,15 +145,25 @@ impl GpuContext {
         check_fits("C", c, c_need)?;
         let a_cols = if s.trans_a { s.m } else { s.k };
         let b_cols = if s.trans_b { s.k } else { s.n };
-        if a_cols > s.lda || b_cols > s.ldb || s.n > s.ldc {
-            return Err(GpuError::InvalidArgument(format!(
-                "a leading dimension is shorter than its row: {s:?}"
-            )));
+        for (what, ld, row) in [
+            ("A's leading dimension", s.lda, a_cols),
+            ("B's leading dimension", s.ldb, b_cols),
+            ("C's leading dimension", s.ldc, s.n),
+        ] {
+            if row > ld {
+                return Err(GpuError::Range {
+                    what,
+                    value: ld as u64,
+                    min: row as u64,
+                    max: u64::MAX,
+                });
+            }
         }
         let bias = match s.epilogue {
             Epilogue::Bias | Epilogue::BiasRelu => {
-                let bias = bias.ok_or_else(|| {
-                    GpuError::InvalidArgument("the bias epilogue needs a bias buffer".into())
+                let bias = bias.ok_or(GpuError::Operand {
+                    what: "the bias epilogue",
+                    rule: "needs a bias buffer",
                 })?;
                 check_fits("bias", bias, s.bias_off + s.n)?;
                 bias
@@ -163,8 +173,9 @@ impl GpuContext {
         };
         let aux = match s.epilogue {
             Epilogue::ReluBackward => {
-                let aux = aux.ok_or_else(|| {
-                    GpuError::InvalidArgument("the ReLU backward needs the forward output".into())
+                let aux = aux.ok_or(GpuError::Operand {
+                    what: "the ReLU backward",
+                    rule: "needs the forward output",
                 })?;
                 check_fits("mask", aux, extent(s.m, s.n, s.ldaux, s.aux_off))?;
                 aux
@@ -215,9 +226,10 @@ impl GpuContext {
         // wgpu forbids binding one buffer as both read-only and writable in a dispatch.
         for (name, other) in [("A", a), ("B", b), ("bias", bias), ("mask", aux)] {
             if other.buffer == c.buffer {
-                return Err(GpuError::InvalidArgument(format!(
-                    "C must not share a buffer with {name}"
-                )));
+                return Err(GpuError::Aliased {
+                    what: "C",
+                    other: name,
+                });
             }
         }
         let uniform = self.uniform("gemm", &params);

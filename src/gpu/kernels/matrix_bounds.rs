@@ -3,7 +3,7 @@
 use bytemuck::{Pod, Zeroable};
 
 use super::bounds::{check_bound, check_outputs_distinct};
-use super::{check_fits, state, to_u32};
+use super::{check_at_least, check_fits, state, to_u32};
 use crate::gpu::buffer::GpuBuffer;
 use crate::gpu::context::GpuContext;
 use crate::gpu::dispatch::Dispatch;
@@ -94,13 +94,18 @@ struct Operands<'a> {
     scratch: &'a GpuBuffer,
 }
 
+/// Loop iterations the fused column passes of `bound` run in one invocation at K and e.
+fn fused_column_loops(bound: Bound, k: usize, e: usize) -> usize {
+    let column_passes = match bound {
+        Bound::AlphaInfoNce { .. } => 4,
+        Bound::Tuba => 2,
+        _ => 0,
+    };
+    column_passes * k * (1 + e)
+}
+
 fn check_k(k: usize) -> Result<(), GpuError> {
-    if k < 2 {
-        return Err(GpuError::InvalidArgument(format!(
-            "the score matrix needs K ≥ 2 (off-diagonal pairs), not {k}"
-        )));
-    }
-    Ok(())
+    check_at_least("the score matrix's K (off-diagonal pairs)", k, 2)
 }
 
 // Typed launches the trainers compile a step program into: internals, out of the
@@ -121,9 +126,11 @@ impl GpuContext {
         io: &MatrixBoundBuffers,
     ) -> Result<Vec<Dispatch>, GpuError> {
         check_k(k)?;
-        let kk = k
-            .checked_mul(k)
-            .ok_or_else(|| GpuError::InvalidArgument(format!("K = {k} overflows K²")))?;
+        let kk = k.checked_mul(k).ok_or(GpuError::Overflow {
+            what: "K²",
+            value: k as u128 * k as u128,
+            limit: "usize",
+        })?;
         to_u32("K²", kk)?;
         check_fits("scores", io.s, kk)?;
         check_fits("score gradients", io.ds, kk)?;
@@ -156,14 +163,12 @@ impl GpuContext {
         io: &FusedBoundBuffers,
     ) -> Result<Vec<Dispatch>, GpuError> {
         check_k(k)?;
-        if e == 0 {
-            return Err(GpuError::InvalidArgument(
-                "the embedding width e must be at least 1".into(),
-            ));
-        }
-        let ke = k
-            .checked_mul(e)
-            .ok_or_else(|| GpuError::InvalidArgument(format!("K·e = {k}·{e} overflows")))?;
+        check_at_least("the embedding width e", e, 1)?;
+        let ke = k.checked_mul(e).ok_or(GpuError::Overflow {
+            what: "K·e",
+            value: k as u128 * e as u128,
+            limit: "usize",
+        })?;
         // Every index the kernels form is below K·e + e.
         to_u32("K·e", ke + e)?;
         check_fits("G", io.g, ke)?;
@@ -197,11 +202,7 @@ impl GpuContext {
         io: &Operands,
     ) -> Result<Vec<Dispatch>, GpuError> {
         check_bound(bound, io.baseline.is_some())?;
-        if io.hist.is_empty() {
-            return Err(GpuError::InvalidArgument(
-                "a bound needs a non-empty history".into(),
-            ));
-        }
+        check_at_least("a bound's history length", io.hist.len(), 1)?;
         check_fits("state", io.state, state::LEN)?;
         check_fits("scratch", io.scratch, Self::matrix_bound_scratch_len(k))?;
         let mut outputs = vec![io.hist, io.state, io.scratch];
@@ -286,10 +287,11 @@ impl GpuContext {
                 .collect()
         };
         if e.is_some() && !self.fused_bound_runs(bound, k, e_width) {
-            return Err(GpuError::InvalidArgument(format!(
-                "{} at K = {k}, e = {e_width} runs past the loop limit of this software adapter",
-                bound.name()
-            )));
+            return Err(GpuError::SoftwareLoopLimit {
+                what: format!("{} at K = {k}, e = {e_width}", bound.name()),
+                iterations: fused_column_loops(bound, k, e_width) as u64,
+                limit: (SOFTWARE_LOOP_BUDGET * 2) as u64,
+            });
         }
         let whole = params(0, k)?;
         let per_line = self.grid_1d("matrix bound", k, LINE_WORKGROUP)?;
@@ -365,12 +367,7 @@ impl GpuContext {
     /// baseline gradient (two), which are not split over launches, must stay under its loop
     /// limit (see SOFTWARE_LOOP_BUDGET). Where it cannot, materialise S instead.
     pub fn fused_bound_runs(&self, bound: Bound, k: usize, e: usize) -> bool {
-        let column_passes = match bound {
-            Bound::AlphaInfoNce { .. } => 4,
-            Bound::Tuba => 2,
-            _ => 0,
-        };
-        !self.adapter().is_software || column_passes * k * (1 + e) <= SOFTWARE_LOOP_BUDGET * 2
+        !self.adapter().is_software || fused_column_loops(bound, k, e) <= SOFTWARE_LOOP_BUDGET * 2
     }
 
     /// Scratch elements [`GpuContext::matrix_bound`] needs for a K×K matrix.

@@ -32,18 +32,40 @@ use super::dispatch::Dispatch;
 use super::error::GpuError;
 use super::pipelines::{Binding, KernelKey};
 
-pub(crate) fn check_fits(what: &str, buffer: &GpuBuffer, needed: usize) -> Result<(), GpuError> {
+pub(crate) fn check_fits(
+    what: &'static str,
+    buffer: &GpuBuffer,
+    needed: usize,
+) -> Result<(), GpuError> {
     if needed > buffer.len() {
-        return Err(GpuError::InvalidArgument(format!(
-            "{what} reaches element {needed} of a buffer of {}",
-            buffer.len()
-        )));
+        return Err(GpuError::BufferTooShort {
+            what,
+            needed,
+            len: buffer.len(),
+        });
     }
     Ok(())
 }
 
-pub(crate) fn to_u32(what: &str, v: usize) -> Result<u32, GpuError> {
-    u32::try_from(v).map_err(|_| GpuError::InvalidArgument(format!("{what} = {v} exceeds u32")))
+pub(crate) fn to_u32(what: &'static str, v: usize) -> Result<u32, GpuError> {
+    u32::try_from(v).map_err(|_| GpuError::Overflow {
+        what,
+        value: v as u128,
+        limit: "u32",
+    })
+}
+
+/// Refuses a count below `min` (an empty batch, history or width).
+pub(crate) fn check_at_least(what: &'static str, n: usize, min: usize) -> Result<(), GpuError> {
+    if n < min {
+        return Err(GpuError::Range {
+            what,
+            value: n as u64,
+            min: min as u64,
+            max: u64::MAX,
+        });
+    }
+    Ok(())
 }
 
 /// Loop iterations one invocation may run on a software adapter. llvmpipe (lavapipe) stops every
@@ -89,7 +111,7 @@ impl GpuContext {
     /// return past `invocations`.
     pub(crate) fn grid(
         &self,
-        what: &str,
+        what: &'static str,
         invocations: usize,
         workgroup_size: usize,
     ) -> Result<[u32; 3], GpuError> {
@@ -98,9 +120,11 @@ impl GpuContext {
         let gy = self.check_workgroups(what, gy)?;
         // Every flat index launched, not only those below `invocations`, must fit a u32.
         if u128::from(gx) * u128::from(gy) * workgroup_size as u128 > 1 << 32 {
-            return Err(GpuError::InvalidArgument(format!(
-                "{what}: {invocations} invocations take flat indices past u32"
-            )));
+            return Err(GpuError::Overflow {
+                what,
+                value: u128::from(gx) * u128::from(gy) * workgroup_size as u128,
+                limit: "2^32 (the u32 flat indices)",
+            });
         }
         Ok([gx as u32, gy, 1])
     }
@@ -109,7 +133,7 @@ impl GpuContext {
     /// alone, for kernels that index by `gid.x`; past the adapter's per-dimension limit it fails.
     pub(crate) fn grid_1d(
         &self,
-        what: &str,
+        what: &'static str,
         invocations: usize,
         workgroup_size: usize,
     ) -> Result<[u32; 3], GpuError> {

@@ -3,7 +3,7 @@
 use bytemuck::{Pod, Zeroable};
 
 use super::bounds::check_outputs_distinct;
-use super::{check_fits, state, to_u32};
+use super::{check_at_least, check_fits, state, to_u32};
 use crate::gpu::buffer::GpuBuffer;
 use crate::gpu::context::GpuContext;
 use crate::gpu::dispatch::Dispatch;
@@ -39,13 +39,18 @@ impl GpuContext {
         (b, k, dx, dy): (usize, usize, usize, usize),
         hist_len: usize,
     ) -> Result<wgpu::Buffer, GpuError> {
-        if b == 0 || k == 0 || dx == 0 || dy == 0 {
-            return Err(GpuError::InvalidArgument(
-                "the multisample bound needs rows, proposals, x and y".into(),
-            ));
+        for (what, n) in [
+            ("the multisample bound's rows B", b),
+            ("the multisample bound's proposals K", k),
+            ("the multisample bound's x width dx", dx),
+            ("the multisample bound's y width dy", dy),
+        ] {
+            check_at_least(what, n, 1)?;
         }
-        let rows = b.checked_mul(k + 1).ok_or_else(|| {
-            GpuError::InvalidArgument(format!("B·(K+1) = {b}·{} overflows", k + 1))
+        let rows = b.checked_mul(k + 1).ok_or(GpuError::Overflow {
+            what: "B·(K+1)",
+            value: b as u128 * (k as u128 + 1),
+            limit: "usize",
         })?;
         to_u32("B·(K+1)·(dx+dy)", rows.saturating_mul(dx + dy))?;
         to_u32("B·K·dy", b.saturating_mul(k).saturating_mul(dy))?;
@@ -120,11 +125,7 @@ impl GpuContext {
         hist: &GpuBuffer,
         state_buf: &GpuBuffer,
     ) -> Result<Dispatch, GpuError> {
-        if hist.is_empty() {
-            return Err(GpuError::InvalidArgument(
-                "the multisample term needs a history".into(),
-            ));
-        }
+        check_at_least("the multisample term's history length", hist.len(), 1)?;
         let uniform = self.ms_params(0, (b, k, 1, 1), hist.len())?;
         check_fits("scores", scores, b * (k + 1))?;
         check_fits("score gradients", dscores, b * (k + 1))?;

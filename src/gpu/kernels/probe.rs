@@ -3,7 +3,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::{check_fits, to_u32};
+use super::{check_at_least, check_fits, to_u32};
 use crate::gpu::buffer::GpuBuffer;
 use crate::gpu::context::GpuContext;
 use crate::gpu::dispatch::Dispatch;
@@ -37,10 +37,14 @@ impl GpuContext {
         dst: &GpuBuffer,
         n: usize,
     ) -> Result<Dispatch, GpuError> {
-        if !n.is_multiple_of(4) || n == 0 {
-            return Err(GpuError::InvalidArgument(format!(
-                "the copy probe moves whole vec4s: n = {n} must be a positive multiple of 4"
-            )));
+        check_at_least("the copy probe's n", n, 1)?;
+        if !n.is_multiple_of(4) {
+            return Err(GpuError::Shape {
+                what: "the copy probe (whole vec4s)",
+                len: n,
+                rows: n.div_ceil(4),
+                cols: 4,
+            });
         }
         check_fits("copy source", src, n)?;
         check_fits("copy destination", dst, n)?;

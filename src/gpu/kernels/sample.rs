@@ -4,7 +4,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::{check_fits, state, to_u32};
+use super::{check_at_least, check_fits, state, to_u32};
 use crate::gpu::buffer::GpuBuffer;
 use crate::gpu::context::GpuContext;
 use crate::gpu::dispatch::Dispatch;
@@ -86,9 +86,10 @@ const MAX_SYNTHETIC_ELEMENTS: usize = 1 << 31;
 /// Refuses two output operands that are one buffer: the halves would overwrite each other.
 fn check_distinct(a: &GpuBuffer, b: &GpuBuffer) -> Result<(), GpuError> {
     if a.buffer == b.buffer {
-        return Err(GpuError::InvalidArgument(
-            "the x and y halves of a batch must be different buffers".into(),
-        ));
+        return Err(GpuError::Aliased {
+            what: "the x half of a batch",
+            other: "the y half",
+        });
     }
     Ok(())
 }
@@ -198,11 +199,8 @@ impl GpuContext {
     ) -> Result<Dispatch, GpuError> {
         let params = Self::gather_params(seed, k, 1, x, y, state_buf)?;
         let (dx, dy) = (x.cols(), y.cols());
-        if dx == 0 || dy == 0 {
-            return Err(GpuError::InvalidArgument(format!(
-                "x and y need at least one column each (got {dx}, {dy})"
-            )));
-        }
+        check_at_least("x's columns", dx, 1)?;
+        check_at_least("y's columns", dy, 1)?;
         check_fits("x batch", xb, k * dx)?;
         check_fits("y batch", yb, k * dy)?;
         check_distinct(xb, yb)?;
@@ -322,20 +320,28 @@ impl GpuContext {
     ) -> Result<SampleParams, GpuError> {
         let n = x.rows();
         if y.rows() != n {
-            return Err(GpuError::InvalidArgument(format!(
-                "x has {n} rows but y has {}",
-                y.rows()
-            )));
+            return Err(GpuError::Shape {
+                what: "y (as many rows as x)",
+                len: y.rows() * y.cols(),
+                rows: n,
+                cols: y.cols(),
+            });
         }
         if x.rows_per_part() != y.rows_per_part() {
-            return Err(GpuError::InvalidArgument(
-                "x and y must be split at the same rows".into(),
-            ));
+            return Err(GpuError::Range {
+                what: "y's rows a part (as x's)",
+                value: y.rows_per_part() as u64,
+                min: x.rows_per_part() as u64,
+                max: x.rows_per_part() as u64,
+            });
         }
         if k < min_k || k > n {
-            return Err(GpuError::InvalidArgument(format!(
-                "a batch of {k} needs {min_k} ≤ batch ≤ rows ({n})"
-            )));
+            return Err(GpuError::Range {
+                what: "the batch K (at most the rows)",
+                value: k as u64,
+                min: min_k as u64,
+                max: n as u64,
+            });
         }
         check_fits("state", state_buf, state::LEN)?;
         Ok(SampleParams {
@@ -363,19 +369,16 @@ impl GpuContext {
         rho: &GpuBuffer,
         state_buf: &GpuBuffer,
     ) -> Result<SampleParams, GpuError> {
-        if k < min_k || d == 0 {
-            return Err(GpuError::InvalidArgument(format!(
-                "a synthetic batch of {k} × {d} needs batch ≥ {min_k} and d ≥ 1"
-            )));
-        }
+        check_at_least("a synthetic batch K", k, min_k)?;
+        check_at_least("a synthetic batch's width d", d, 1)?;
         if k.checked_mul(d).is_none_or(|e| e > MAX_SYNTHETIC_ELEMENTS) {
-            return Err(GpuError::InvalidArgument(format!(
-                "a synthetic batch of {k} × {d} exceeds 2^31 elements"
-            )));
+            return Err(GpuError::Overflow {
+                what: "a synthetic batch's elements K·d",
+                value: k as u128 * d as u128,
+                limit: "2^31 elements",
+            });
         }
-        if rho.is_empty() {
-            return Err(GpuError::InvalidArgument("the ρ schedule is empty".into()));
-        }
+        check_at_least("the ρ schedule's length", rho.len(), 1)?;
         check_fits("state", state_buf, state::LEN)?;
         Ok(SampleParams {
             n: to_u32("ρ schedule length", rho.len())?,
@@ -405,11 +408,7 @@ impl GpuContext {
             SampleFill::Normal => ("fill_normal", n),
             SampleFill::Words => ("fill_words", 4 * n),
             SampleFill::Permutation => {
-                if n < 2 {
-                    return Err(GpuError::InvalidArgument(
-                        "a derangement needs at least 2 elements".into(),
-                    ));
-                }
+                check_at_least("a derangement's elements", n, 2)?;
                 ("fill_permutation", 2 * n)
             }
         };

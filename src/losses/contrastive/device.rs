@@ -107,18 +107,18 @@ impl<'c> ContrastiveLoss<'c> {
         let ke = k * e;
         for (what, b) in [("G", g), ("H", h), ("dG", dg), ("dH", dh)] {
             if b.len() < ke {
-                return Err(ContrastiveError::Shape(format!(
-                    "{what} holds {} values, fewer than K·e = {k}·{e} = {ke}",
-                    b.len()
-                )));
+                return Err(ContrastiveError::ShortBuffer {
+                    what,
+                    len: b.len(),
+                    k,
+                    e,
+                });
             }
         }
-        let all = [g, h, dg, dh];
-        for (a, first) in all.iter().enumerate() {
-            if all[a + 1..].iter().any(|b| b.raw() == first.raw()) {
-                return Err(ContrastiveError::Shape(
-                    "G, H, dG and dH must be four different buffers".into(),
-                ));
+        let all = [("G", g), ("H", h), ("dG", dg), ("dH", dh)];
+        for (a, &(first, fb)) in all.iter().enumerate() {
+            if let Some(&(second, _)) = all[a + 1..].iter().find(|(_, b)| b.raw() == fb.raw()) {
+                return Err(ContrastiveError::Aliased { first, second });
             }
         }
         if k == 1 {
@@ -222,7 +222,7 @@ impl<'c> ContrastiveLoss<'c> {
         self.ctx.run(&d, 1)?;
         let loss = f64::from(self.ctx.read::<f32>(&self.loss)?[0]);
         if !loss.is_finite() {
-            return Err(ContrastiveError::NonFiniteLoss(loss));
+            return Err(ContrastiveError::NonFiniteLoss { value: loss });
         }
         Ok(loss)
     }

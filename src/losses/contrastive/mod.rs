@@ -81,7 +81,9 @@ impl ContrastiveConfig {
     /// Checks the temperature.
     pub fn validate(&self) -> Result<(), ContrastiveError> {
         if !(self.temperature.is_finite() && self.temperature > 0.0) {
-            return Err(ContrastiveError::Temperature(self.temperature));
+            return Err(ContrastiveError::Temperature {
+                value: self.temperature,
+            });
         }
         Ok(())
     }
@@ -132,12 +134,60 @@ impl ContrastiveOutput {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ContrastiveError {
-    /// K or e is zero, or an embedding set or gradient buffer does not hold K×e values.
-    #[error("bad shape: {0}")]
-    Shape(String),
+    /// An embedding set does not hold K×e values.
+    #[error("bad shape: {what} holds {len} values, not K·e = {k}·{e} = {}", .k * .e)]
+    Shape {
+        /// "G" or "H".
+        what: &'static str,
+        /// Values it holds.
+        len: usize,
+        /// The batch K.
+        k: usize,
+        /// The embedding width e.
+        e: usize,
+    },
+    /// A device buffer holds fewer than K×e values.
+    #[error("bad shape: {what} holds {len} values, fewer than K·e = {k}·{e} = {}", .k * .e)]
+    ShortBuffer {
+        /// "G", "H", "dG" or "dH".
+        what: &'static str,
+        /// Values it holds.
+        len: usize,
+        /// The batch K.
+        k: usize,
+        /// The embedding width e.
+        e: usize,
+    },
+    /// K or e is zero.
+    #[error("bad shape: K and e must be at least 1, not K = {k}, e = {e}")]
+    ZeroSize {
+        /// The batch K.
+        k: usize,
+        /// The embedding width e.
+        e: usize,
+    },
+    /// K·e does not fit a usize.
+    #[error("bad shape: K·e = {k}·{e} overflows")]
+    Overflow {
+        /// The batch K.
+        k: usize,
+        /// The embedding width e.
+        e: usize,
+    },
+    /// Two of G, H, dG and dH are one buffer.
+    #[error("bad shape: {first} and {second} are one buffer; G, H, dG and dH must be four different buffers")]
+    Aliased {
+        /// The first of the two.
+        first: &'static str,
+        /// The second.
+        second: &'static str,
+    },
     /// The temperature is not positive and finite.
-    #[error("the temperature must be positive and finite, not {0}")]
-    Temperature(f32),
+    #[error("the temperature must be positive and finite, not {value}")]
+    Temperature {
+        /// The temperature given.
+        value: f32,
+    },
     /// An input value is NaN or infinite.
     #[error("{what}[{index}] = {value} is not finite")]
     NonFinite {
@@ -150,8 +200,11 @@ pub enum ContrastiveError {
     },
     /// The loss computed on the device is not finite: an input in the caller's buffers was
     /// not finite, or the scores overflowed f32 (raise the temperature or normalise).
-    #[error("the contrastive loss is {0}: an input is not finite or the scores overflow f32")]
-    NonFiniteLoss(f64),
+    #[error("the contrastive loss is {value}: an input is not finite or the scores overflow f32")]
+    NonFiniteLoss {
+        /// The loss read back.
+        value: f64,
+    },
     /// The device failed or refused the launch.
     #[error(transparent)]
     Gpu(#[from] GpuError),
@@ -171,10 +224,12 @@ pub fn check_inputs(g: &[f32], h: &[f32], k: usize, e: usize) -> Result<(), Cont
     let ke = check_shape(k, e)?;
     for (what, v) in [("G", g), ("H", h)] {
         if v.len() != ke {
-            return Err(ContrastiveError::Shape(format!(
-                "{what} holds {} values, not K·e = {k}·{e} = {ke}",
-                v.len()
-            )));
+            return Err(ContrastiveError::Shape {
+                what,
+                len: v.len(),
+                k,
+                e,
+            });
         }
         if let Some(index) = v.iter().position(|x| !x.is_finite()) {
             return Err(ContrastiveError::NonFinite {
@@ -190,10 +245,7 @@ pub fn check_inputs(g: &[f32], h: &[f32], k: usize, e: usize) -> Result<(), Cont
 /// K·e, when K ≥ 1, e ≥ 1 and the product fits.
 pub(crate) fn check_shape(k: usize, e: usize) -> Result<usize, ContrastiveError> {
     if k == 0 || e == 0 {
-        return Err(ContrastiveError::Shape(format!(
-            "K and e must be at least 1, not K = {k}, e = {e}"
-        )));
+        return Err(ContrastiveError::ZeroSize { k, e });
     }
-    k.checked_mul(e)
-        .ok_or_else(|| ContrastiveError::Shape(format!("K·e = {k}·{e} overflows")))
+    k.checked_mul(e).ok_or(ContrastiveError::Overflow { k, e })
 }
