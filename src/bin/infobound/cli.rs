@@ -18,7 +18,8 @@ Estimates are in nats (--bits: bits).
 Exit status: 0 on success, 2 for bad input or usage (one line on stderr), 1 for a failure while
 running (no GPU when one is required, a diverged run, an unwritable output).
 Environment: WGPU_BACKEND (vulkan, metal, dx12) and WGPU_ADAPTER_NAME (a substring) narrow the
-adapters; INFOBOUND_REQUIRE_GPU=1 makes a missing GPU an error instead of a CPU fallback.";
+adapters; INFOBOUND_REQUIRE_GPU=1 makes `auto` take any adapter, software
+or not, and a missing one an error instead of a CPU fallback.";
 
 /// Mutual-information estimation with neural variational bounds, trained on the GPU (wgpu:
 /// Vulkan, Metal, DX12) or on the f64 CPU reference backend.
@@ -45,7 +46,7 @@ pub enum Command {
     Suite(SuiteArgs),
     /// Training throughput (steps/s) beside the cost model and this adapter's measured limits
     Bench(BenchArgs),
-    /// List every adapter wgpu sees, marking the one `--device auto` picks
+    /// List every adapter wgpu sees (gpu:N), and what `--device auto` chooses and why
     Devices,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout
     Completions(CompletionsArgs),

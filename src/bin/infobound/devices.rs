@@ -1,6 +1,9 @@
-//! `infobound devices`: every adapter wgpu sees, marking the one `auto` picks.
+//! `infobound devices`: every adapter wgpu sees with its index (`--device gpu:N`), the one
+//! `--device gpu` opens marked, and what `--device auto` chooses and why.
 
+use infobound::backend;
 use infobound::gpu::list_adapters;
+use infobound::DeviceChoice;
 
 use crate::failure::{runtime, Failure};
 
@@ -13,9 +16,9 @@ pub fn devices() -> Result<(), Failure> {
              (install a Vulkan, Metal or DX12 driver; on headless Linux: apt-get install mesa-vulkan-drivers)",
         ));
     }
-    for (a, chosen) in adapters {
+    for (i, (a, chosen)) in adapters.into_iter().enumerate() {
         println!(
-            "{} {}\n    backend {}, type {}{}, driver {}\n    max storage binding {} MiB, max buffer {} MiB, workgroups/dim {}",
+            "{} gpu:{i} {}\n    backend {}, type {}{}, driver {}\n    max storage binding {} MiB, max buffer {} MiB, workgroups/dim {}",
             if chosen { "*" } else { " " },
             a.name,
             a.backend,
@@ -26,6 +29,10 @@ pub fn devices() -> Result<(), Failure> {
             a.max_buffer >> 20,
             a.max_workgroups_per_dim,
         );
+    }
+    match backend::open(DeviceChoice::Auto) {
+        Ok(opened) => println!("{}", opened.reason),
+        Err(e) => println!("auto: {e}"),
     }
     Ok(())
 }
