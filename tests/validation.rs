@@ -107,7 +107,7 @@ fn the_data_shape_and_values_are_checked() {
         );
     }
 
-    // A constant column is refused (documented in the README), naming the column.
+    // A constant column is refused (documented on `InputError`), naming the column.
     let mut constant = y.clone();
     for r in 0..6 {
         constant[r * 2 + 1] = 3.5;
