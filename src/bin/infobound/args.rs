@@ -45,26 +45,43 @@ impl TypedValueParser for OneOf {
         if let Some((name, _)) = self.names.iter().find(|(n, _)| *n == given) {
             return Ok(name);
         }
-        // Today's wording ("unknown bound …"), which scripts and tests match, with the option.
-        let option = arg
-            .and_then(|a| a.get_long())
-            .map_or(String::new(), |l| format!(" for --{l}"));
-        let names: Vec<&str> = self.names.iter().map(|(n, _)| *n).collect();
-        let msg = format!(
-            "unknown {} {given:?}{option} (one of {})",
-            self.what,
-            names.join(", ")
-        );
-        Err(Error::raw(ErrorKind::InvalidValue, msg).with_cmd(cmd))
+        Err(unknown_name(self.what, self.names, given, cmd, arg))
     }
 
     fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
-        Some(Box::new(
-            self.names
-                .iter()
-                .map(|(name, help)| PossibleValue::new(*name).help(*help)),
-        ))
+        Some(listed(self.names))
     }
+}
+
+/// The error for a name in none of `names`, in today's wording ("unknown bound …"), which
+/// scripts and tests match, with the option it was given to.
+fn unknown_name(
+    what: &str,
+    names: &[(&str, &str)],
+    given: &str,
+    cmd: &clap::Command,
+    arg: Option<&clap::Arg>,
+) -> Error {
+    let option = arg
+        .and_then(|a| a.get_long())
+        .map_or(String::new(), |l| format!(" for --{l}"));
+    let names: Vec<&str> = names.iter().map(|(n, _)| *n).collect();
+    let msg = format!(
+        "unknown {what} {given:?}{option} (one of {})",
+        names.join(", ")
+    );
+    Error::raw(ErrorKind::InvalidValue, msg).with_cmd(cmd)
+}
+
+/// `names` with their help, as `--help` and the completions list them.
+fn listed<'a>(
+    names: &'a [(&'static str, &'static str)],
+) -> Box<dyn Iterator<Item = PossibleValue> + 'a> {
+    Box::new(
+        names
+            .iter()
+            .map(|(name, help)| PossibleValue::new(*name).help(*help)),
+    )
 }
 
 /// Every bound `estimate --bound` takes ([`Bound::ESTIMATE`]), with its help
@@ -173,27 +190,14 @@ where
         value: &OsStr,
     ) -> Result<Self::Value, Error> {
         let given = value.to_string_lossy();
-        given.trim().parse().map_err(|_| {
-            let option = arg
-                .and_then(|a| a.get_long())
-                .map_or(String::new(), |l| format!(" for --{l}"));
-            let names: Vec<&str> = self.names.iter().map(|(n, _)| *n).collect();
-            let msg = format!(
-                "unknown {} {:?}{option} (one of {})",
-                self.what,
-                given.trim(),
-                names.join(", ")
-            );
-            Error::raw(ErrorKind::InvalidValue, msg).with_cmd(cmd)
-        })
+        let given = given.trim();
+        given
+            .parse()
+            .map_err(|_| unknown_name(self.what, self.names, given, cmd, arg))
     }
 
     fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
-        Some(Box::new(
-            self.names
-                .iter()
-                .map(|(name, help)| PossibleValue::new(*name).help(*help)),
-        ))
+        Some(listed(self.names))
     }
 }
 
