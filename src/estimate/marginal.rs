@@ -135,10 +135,9 @@ pub fn normal_quantile(u: f64) -> f64 {
     -std::f64::consts::SQRT_2 * statrs::function::erf::erfc_inv(2.0 * u)
 }
 
-/// Knots of the rank-Gauss map of `values` (the training rows of one column): the distinct
-/// values ascending, each with z = Φ⁻¹((r − ½)/n), r its average 1-based rank.
-fn rank_gauss_knots(mut values: Vec<f64>) -> ColumnMap {
-    values.sort_by(f64::total_cmp);
+/// Knots of the rank-Gauss map of `values` (the training rows of one column, sorted): the
+/// distinct values ascending, each with z = Φ⁻¹((r − ½)/n), r its average 1-based rank.
+fn rank_gauss_knots(values: &[f64]) -> ColumnMap {
     let n = values.len() as f64;
     let mut knots = Vec::new();
     let mut z = Vec::new();
@@ -180,7 +179,7 @@ impl FittedMarginals {
         let mut columns = Vec::with_capacity(c);
         let mut warnings = Vec::new();
         for j in 0..c {
-            let values: Vec<f64> = fit_rows
+            let mut values: Vec<f64> = fit_rows
                 .iter()
                 .map(|&i| f64::from(data[i * c + j]))
                 .collect();
@@ -194,7 +193,10 @@ impl FittedMarginals {
                     col: j,
                 });
             }
-            let distinct = count_distinct(&values);
+            // Sorted once (after the sums, which keep the rows' order): the tie count and the
+            // rank-Gauss knots both read the sorted column.
+            values.sort_by(f64::total_cmp);
+            let distinct = 1 + values.windows(2).filter(|w| w[0] != w[1]).count();
             if 1.0 - distinct as f64 / n > TIED_SHARE {
                 warnings.push(format!(
                     "column {j} of {name} is mostly tied ({distinct} distinct values in {} \
@@ -207,7 +209,7 @@ impl FittedMarginals {
             columns.push(match kind {
                 MarginalTransform::Standardize => ColumnMap::Affine { mean, std },
                 MarginalTransform::None => ColumnMap::Identity,
-                MarginalTransform::RankGauss => rank_gauss_knots(values),
+                MarginalTransform::RankGauss => rank_gauss_knots(&values),
             });
         }
         Ok((Self { kind, columns }, warnings))
@@ -240,14 +242,6 @@ impl FittedMarginals {
         }
         out
     }
-}
-
-/// Distinct values of `values` (finite f64).
-fn count_distinct(values: &[f64]) -> usize {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    sorted.dedup();
-    sorted.len()
 }
 
 #[cfg(test)]
