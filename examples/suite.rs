@@ -4,9 +4,9 @@
 //!
 //! cargo run --release --example suite -- [cpu|gpu|auto] [--quick] [--only SUBSTRING] [--transforms rank-gauss,standardize]
 //!
-//! Each transform runs in its own thread (the CPU backend trains on one core), so two
-//! transforms on the CPU take about the time of one. The full grid (37 tasks, 10 000 rows
-//! each) takes about an hour on two CPU cores; `--quick` is CI's 6-task subset at 2 000 rows.
+//! Each transform runs in its own thread ([`Suite::run_each`]). The full grid (37 tasks, 10 000
+//! rows each) took 50 to 1 200 s a task on a shared 2-core machine, more than a session;
+//! `--quick` is CI's 6-task subset at 2 000 rows.
 
 use infobound::experiments::suite::{side_by_side, Suite, SuiteReport};
 use infobound::{DeviceChoice, Estimator, MarginalTransform};
@@ -58,37 +58,25 @@ fn main() {
         suite.n,
         transforms.iter().map(|t| t.name()).collect::<Vec<_>>()
     );
-    let reports: Vec<SuiteReport> = std::thread::scope(|s| {
-        let runs: Vec<_> = transforms
-            .iter()
-            .map(|&t| {
-                let suite = &suite;
-                s.spawn(move || {
-                    let estimator = Estimator::default().with_device(device).with_transform(t);
-                    suite.run_with_progress(&estimator, |r| {
-                        eprintln!(
-                            "{:12} {:28} truth {:.3}  estimate {:.3} ± {:.3}  {:.1} s{}",
-                            t.name(),
-                            r.task,
-                            r.truth,
-                            r.estimate,
-                            r.std_err,
-                            r.seconds,
-                            if r.solved { "  solved" } else { "" }
-                        );
-                    })
-                })
-            })
-            .collect();
-        runs.into_iter()
-            .map(|h| match h.join().expect("a suite thread panicked") {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    std::process::exit(1);
-                }
-            })
-            .collect()
+    let estimators: Vec<Estimator> = transforms
+        .iter()
+        .map(|&t| Estimator::default().with_device(device).with_transform(t))
+        .collect();
+    let result = suite.run_each(&estimators, |i, r| {
+        eprintln!(
+            "{:12} {:28} truth {:.3}  estimate {:.3} ± {:.3}  {:.1} s{}",
+            transforms[i].name(),
+            r.task,
+            r.truth,
+            r.estimate,
+            r.std_err,
+            r.seconds,
+            if r.solved { "  solved" } else { "" }
+        );
+    });
+    let reports: Vec<SuiteReport> = result.unwrap_or_else(|e| {
+        eprintln!("error: {e}");
+        std::process::exit(1);
     });
     let names: Vec<&str> = transforms.iter().map(|t| t.name()).collect();
     println!(

@@ -8,7 +8,7 @@ use infobound::{DeviceChoice, Estimator, MarginalTransform};
 use serde::Serialize;
 
 use crate::args::{device_parser, List};
-use crate::failure::{runtime, usage, Failure};
+use crate::failure::{usage, Failure};
 use crate::json::print_json;
 
 /// `suite`'s options.
@@ -110,25 +110,15 @@ pub fn suite(args: &SuiteArgs) -> Result<(), Failure> {
     } else {
         Suite::default()
     };
-    let reports: Vec<SuiteReport> = std::thread::scope(|s| {
-        let runs: Vec<_> = transforms
-            .iter()
-            .map(|&t| {
-                let suite = &suite;
-                let device = args.device;
-                s.spawn(move || {
-                    let est = Estimator::default().with_device(device).with_transform(t);
-                    suite.run(&est)
-                })
-            })
-            .collect();
-        runs.into_iter()
-            .map(|h| match h.join() {
-                Ok(r) => r.map_err(Failure::from),
-                Err(_) => Err(runtime("a suite run panicked")),
-            })
-            .collect::<Result<_, _>>()
-    })?;
+    let estimators: Vec<Estimator> = transforms
+        .iter()
+        .map(|&t| {
+            Estimator::default()
+                .with_device(args.device)
+                .with_transform(t)
+        })
+        .collect();
+    let reports = suite.run_each(&estimators, |_, _| {})?;
     if args.json {
         let rows = transforms
             .iter()

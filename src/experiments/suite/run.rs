@@ -119,6 +119,28 @@ impl Suite {
         })
     }
 
+    /// Runs every task through each of `estimators` side by side, one thread each (the CPU
+    /// backend trains on one core, so two estimators on the CPU take about the time of one),
+    /// calling `progress(i, row)` as estimator i scores a row. The reports come back in the
+    /// estimators' order; the first error stops the result.
+    pub fn run_each(
+        &self,
+        estimators: &[Estimator],
+        progress: impl Fn(usize, &Row) + Sync,
+    ) -> Result<Vec<SuiteReport>, Error> {
+        let progress = &progress;
+        std::thread::scope(|s| {
+            let runs: Vec<_> = estimators
+                .iter()
+                .enumerate()
+                .map(|(i, est)| s.spawn(move || self.run_with_progress(est, |r| progress(i, r))))
+                .collect();
+            runs.into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        })
+    }
+
     /// One task's row.
     fn run_task(&self, task: &Task, estimator: &Estimator) -> Result<Row, Error> {
         let start = Instant::now();
