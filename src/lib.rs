@@ -45,6 +45,7 @@ pub use estimate::diagnostics::Diagnostic;
 pub use estimate::error::Error;
 pub use estimate::estimator::{Estimator, Evaluation, Progress, Report};
 pub use estimate::marginal::MarginalTransform;
+pub use estimate::readout::CrossCheck;
 pub use estimate::validate::InputError;
 pub use gpu::GpuContext;
 pub use losses::contrastive::{

@@ -23,9 +23,12 @@ def _finite_or_none(v: Optional[float]) -> Optional[float]:
 class Report:
     """The outcome of :func:`infobound.estimate`. Values are in nats unless named bits.
 
-    ``mi`` is the best held-out evaluation (or, with ``test_fraction=0``, the mean of the last
-    training steps); ``std_err`` its standard error; ``ceiling`` the most the bound can read
-    at the evaluation's K (InfoNCE: ln K), None for uncapped bounds.
+    ``mi`` is the critic of the step chosen on one part of the held-out rows, read once on the
+    other part (no selection bias; or, with ``test_fraction=0``, the mean of the last training
+    steps); ``std_err`` its standard error (sampling and optimisation in quadrature, so that
+    ``mi - 2 * std_err`` is a lower confidence bound); ``ceiling`` the most the bound can read
+    at the read-out's K (InfoNCE: ln K), None for uncapped bounds; ``cross_check`` the
+    InfoNCE read-out of the same critic over every pair of the report rows.
     """
 
     #: The estimate, nats.
@@ -66,6 +69,21 @@ class Report:
     steps_per_second: float
     #: The training step where the run ran away, or None.
     runaway_step: Optional[int]
+    #: Of the held-out rows, the report part's, which ``mi`` is read on.
+    n_report: int = 0
+    #: How the reported step was chosen, and on which rows it was read.
+    selection: str = ""
+    #: The step whose critic is reported, or None without held-out rows.
+    chosen_step: Optional[int] = None
+    #: The sampling part of ``std_err``, nats.
+    std_err_sampling: float = float("nan")
+    #: The optimisation part of ``std_err``, nats.
+    std_err_optimisation: float = 0.0
+    #: The InfoNCE cross-check (keys mi, std_err, ceiling, excess, excess_std_err, disagrees;
+    #: nats), or None where the critic scores no full matrix.
+    cross_check: Optional[Dict[str, Any]] = None
+    #: The cross-check in words, or why there is none.
+    cross_check_note: str = ""
     #: Things to know about this estimate (fallbacks, caps, diagnostics with remedies).
     warnings: List[str] = field(default_factory=list)
     #: What the curves say (still rising, fallen from its best, overfitting).
@@ -131,6 +149,18 @@ class Report:
             "transform": self.transform,
             "device_reason": self.device_reason,
             "diagnostics": list(self.diagnostics),
+            "n_report": self.n_report,
+            "selection": self.selection,
+            "chosen_step": self.chosen_step,
+            "std_err_sampling": _finite_or_none(self.std_err_sampling * s),
+            "std_err_optimisation": _finite_or_none(self.std_err_optimisation * s),
+            "cross_check": None
+            if self.cross_check is None
+            else {
+                k: (v if isinstance(v, bool) else _finite_or_none(v * s))
+                for k, v in self.cross_check.items()
+            },
+            "cross_check_note": self.cross_check_note,
         }
 
     def __repr__(self) -> str:

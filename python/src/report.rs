@@ -31,6 +31,25 @@ pub fn report_dict<'py>(py: Python<'py>, r: &Report, batch: usize) -> PyResult<B
     d.set_item("warnings", r.warnings.clone())?;
     let diagnostics: Vec<String> = r.diagnostics.iter().map(ToString::to_string).collect();
     d.set_item("diagnostics", diagnostics)?;
+    d.set_item("n_report", r.n_report)?;
+    d.set_item("selection", &r.selection)?;
+    d.set_item("chosen_step", r.chosen_step)?;
+    d.set_item("std_err_sampling", r.std_err_sampling)?;
+    d.set_item("std_err_optimisation", r.std_err_optimisation)?;
+    d.set_item("cross_check_note", &r.cross_check_note)?;
+    match &r.cross_check {
+        Some(c) => {
+            let cc = PyDict::new(py);
+            cc.set_item("mi", c.mi)?;
+            cc.set_item("std_err", c.std_err)?;
+            cc.set_item("ceiling", c.ceiling)?;
+            cc.set_item("excess", c.excess)?;
+            cc.set_item("excess_std_err", c.excess_std_err)?;
+            cc.set_item("disagrees", c.disagrees)?;
+            d.set_item("cross_check", cc)?;
+        }
+        None => d.set_item("cross_check", py.None())?,
+    }
     d.set_item("grad_norms", PyArray1::from_vec(py, r.grad_norms.clone()))?;
     d.set_item("train_curve", PyArray1::from_vec(py, r.train_curve.clone()))?;
     // n × 3: step, mi, std_err (nats).

@@ -79,14 +79,16 @@ impl FromStr for DeviceChoice {
     }
 }
 
-/// The held-out rows a trainer evaluates on.
+/// One part of the held-out rows, and how it is evaluated.
 #[derive(Clone, Copy, Debug)]
 #[non_exhaustive]
 pub enum HeldOut<'a> {
-    /// `batches` fixed batches of the spec's K drawn from `data`; one value each.
+    /// `batches` fixed batches of `k` rows drawn from `data`; one value each.
     Batches {
         /// The held-out rows.
         data: TrainData<'a>,
+        /// Rows a batch (at most the spec's K and the rows of `data`).
+        k: usize,
         /// Batches per evaluation.
         batches: u32,
     },
@@ -98,6 +100,34 @@ pub enum HeldOut<'a> {
         /// Row blocks of the standard error.
         blocks: u32,
     },
+}
+
+impl<'a> HeldOut<'a> {
+    /// The rows of this part.
+    pub fn data(&self) -> TrainData<'a> {
+        match *self {
+            HeldOut::Batches { data, .. } | HeldOut::WholeSplit { data, .. } => data,
+        }
+    }
+}
+
+/// The held-out rows in two parts (SPEC §6): the step is chosen on `select`, evaluated after
+/// every block of steps, and the chosen step's critic is read out once on `report`, so that
+/// the reported number carries no selection bias.
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub struct HeldOutParts<'a> {
+    /// Evaluated at every evaluation ([`Trainer::evaluate`]).
+    pub select: HeldOut<'a>,
+    /// Read once, with the chosen critic ([`Trainer::read_out`]).
+    pub report: HeldOut<'a>,
+}
+
+impl<'a> HeldOutParts<'a> {
+    /// Both parts.
+    pub fn new(select: HeldOut<'a>, report: HeldOut<'a>) -> Self {
+        Self { select, report }
+    }
 }
 
 /// What one evaluation on the held-out rows read.
@@ -112,7 +142,23 @@ pub enum HeldOutValues {
         mi: f64,
         /// Its standard error.
         std_err: f64,
+        /// The value on each row block the standard error comes from.
+        blocks: Vec<f64>,
     },
+}
+
+/// The read-out of a chosen critic on the report part.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct ReadOut {
+    /// The trained bound on the report part, evaluated as that part asks.
+    pub values: HeldOutValues,
+    /// The cross-check ([`crate::math::cross_check`]): InfoNCE over every pair of the report
+    /// part at once (K = its rows), as one term per row in data order; `None` for a critic
+    /// that does not score every pair.
+    pub infonce_terms: Option<Vec<f64>>,
+    /// A whole-split read-out's draw order: its row blocks are contiguous runs of it.
+    pub draw_order: Option<Vec<usize>>,
 }
 
 /// A critic being trained on a backend, step by step.
@@ -120,8 +166,12 @@ pub trait Trainer {
     /// Takes `steps` steps; returns the bound's value at each, or where the run diverged or
     /// was cancelled (checked between submissions).
     fn train(&mut self, steps: u32) -> Result<Vec<f32>, BackendError>;
-    /// The bound with the current critic on the held-out rows given at construction.
+    /// The bound with the current critic on the selection part of the held-out rows.
     fn evaluate(&mut self) -> Result<HeldOutValues, BackendError>;
+    /// The critic `params` (a snapshot of [`Trainer::parameters`]) read out on the report part
+    /// of the held-out rows: the trained bound and the InfoNCE cross-check. The critic being
+    /// trained is left as it is.
+    fn read_out(&mut self, params: &[f32]) -> Result<ReadOut, BackendError>;
     /// The current parameters (flat, in the spec's network order).
     fn parameters(&self) -> Result<Vec<f32>, BackendError>;
     /// The global L2 norm of the gradient (before any clip) at each step trained since the
@@ -142,12 +192,12 @@ pub trait Backend {
     fn gpu(&self) -> Option<&GpuContext>;
     /// Whether [`HeldOut::WholeSplit`] can evaluate `spec` on `rows` rows here.
     fn whole_split_applies(&self, spec: &TrainSpec, rows: usize) -> bool;
-    /// A trainer for `spec` on `batches`, evaluating on `held_out`.
+    /// A trainer for `spec` on `batches`, evaluating on the parts of `held_out`.
     fn trainer<'a>(
         &'a self,
         spec: &TrainSpec,
         batches: Batches<'_>,
-        held_out: Option<HeldOut<'_>>,
+        held_out: Option<HeldOutParts<'_>>,
         options: &RunOptions,
     ) -> Result<Box<dyn Trainer + 'a>, BackendError>;
 }

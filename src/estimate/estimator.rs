@@ -2,10 +2,13 @@
 
 use std::time::Instant;
 
-use crate::backend::{self, CancelToken, DeviceChoice, HeldOut, HeldOutValues, RunOptions};
+use crate::backend::{
+    self, CancelToken, DeviceChoice, HeldOut, HeldOutParts, HeldOutValues, ReadOut, RunOptions,
+};
 use crate::estimate::data::Matrix;
 use crate::estimate::diagnostics::{diagnose, Diagnostic, Point};
 use crate::estimate::marginal::{FittedMarginals, MarginalTransform};
+use crate::estimate::readout::{self, CrossCheck};
 use crate::estimate::runaway::{NoEstimate, Runaway, RunawayKind};
 use crate::math::bounds::Bound;
 use crate::math::critic::CriticForm;
@@ -149,16 +152,33 @@ pub struct Progress {
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Report {
-    /// The estimate, nats: the best evaluation on held-out rows (choosing the best of several
-    /// biases it up slightly), or the mean of the last training steps without held-out rows.
+    /// The estimate, nats: the critic of the step chosen on one part of the held-out rows,
+    /// read once on the other part (no selection bias; [`crate::estimate::readout`]), or the
+    /// mean of the last training steps without held-out rows.
     pub mi: f64,
-    /// Its standard error, nats (batch means).
+    /// Its standard error, nats: the sampling and optimisation errors in quadrature, so that
+    /// `mi − 2·std_err` is a lower confidence bound that holds (docs/suite.md).
     pub std_err: f64,
-    /// The most the bound can read at the evaluation's K (InfoNCE: ln K), nats.
+    /// The sampling part of `std_err`: the report part's batch (or row-block) spread, widened
+    /// when its batches overlap.
+    pub std_err_sampling: f64,
+    /// The optimisation part of `std_err`: the critic's own jitter between consecutive
+    /// evaluations of the same batches (0 without held-out rows).
+    pub std_err_optimisation: f64,
+    /// The most the bound can read at the read-out's K (InfoNCE: ln K), nats.
     pub ceiling: Option<f64>,
-    /// How the held-out rows were evaluated: the whole split as one batch (the separable
-    /// critic on a GPU; K = n_test, standard error from row blocks) or in batches.
+    /// How the report part was read: as one batch (the separable critic on a GPU; K = its
+    /// rows, standard error from row blocks) or in batches.
     pub evaluation: String,
+    /// How the reported step was chosen, and on which rows it was read.
+    pub selection: String,
+    /// The step whose critic is reported (`None` without held-out rows).
+    pub chosen_step: Option<u64>,
+    /// The InfoNCE read-out of the same critic over every pair of the report part
+    /// ([`CrossCheck`]); `None` where none exists (`cross_check_note` says why).
+    pub cross_check: Option<CrossCheck>,
+    /// The cross-check in words, or why there is none.
+    pub cross_check_note: String,
     /// How every column was mapped before training (y kept as given for a known-density
     /// bound).
     pub transform: MarginalTransform,
@@ -168,13 +188,15 @@ pub struct Report {
     pub critic: &'static str,
     /// Rows used (train + test).
     pub n: usize,
-    /// Of those, rows held out for evaluation.
+    /// Of those, rows held out for evaluation (the selection and the report parts).
     pub n_test: usize,
+    /// Of those, the report part's rows, which the estimate is read on.
+    pub n_report: usize,
     /// Columns of x and of y.
     pub dims: (usize, usize),
     /// The bound's value at every training step, nats.
     pub train_curve: Vec<f32>,
-    /// Every evaluation on the held-out rows.
+    /// Every evaluation on the selection part of the held-out rows.
     pub test_curve: Vec<Evaluation>,
     /// Training steps taken (fewer than asked when early stopping fired).
     pub steps: u64,
@@ -294,77 +316,80 @@ impl Estimator {
     ) -> Result<Report, Error> {
         self.check_inputs(&x, &y)?;
         let n = x.rows();
-        let (train_rows, test_rows) = split_rows(n, self.test_fraction, self.seed);
+        let rows = Rows::split(n, self.test_fraction, self.seed);
         let mut warnings = Vec::new();
-        let (tx, wx) = FittedMarginals::fit(&x, &train_rows, self.transform, "x")?;
+        let (tx, wx) = FittedMarginals::fit(&x, &rows.train, self.transform, "x")?;
         // Barber–Agakov's p(y) is a density of y as given: y is not transformed for it.
         let (ty, wy) = if self.bound.knows_a_density() {
             (FittedMarginals::identity(y.cols()), Vec::new())
         } else {
-            FittedMarginals::fit(&y, &train_rows, self.transform, "y")?
+            FittedMarginals::fit(&y, &rows.train, self.transform, "y")?
         };
         warnings.extend(wx.into_iter().chain(wy));
-        let (xs, ys) = (tx.apply(&x, &train_rows), ty.apply(&y, &train_rows));
-        let (xt, yt) = (tx.apply(&x, &test_rows), ty.apply(&y, &test_rows));
-        let lp = crate::estimate::known_marginal::split(
-            self.bound,
-            self.log_marginal.as_deref(),
-            n,
-            (&train_rows, &test_rows),
-        )?;
-        let (lp_train, lp_test) = match &lp {
-            Some((a, b)) => (Some(&a[..]), Some(&b[..])),
-            None => (None, None),
+        let apply = |r: &[usize]| (tx.apply(&x, r), ty.apply(&y, r));
+        let ((xs, ys), (xa, ya), (xb, yb)) =
+            (apply(&rows.train), apply(&rows.select), apply(&rows.report));
+        let marginal = |part: &[usize]| {
+            crate::estimate::known_marginal::split(
+                self.bound,
+                self.log_marginal.as_deref(),
+                n,
+                (&rows.train, part),
+            )
         };
+        let (lp_a, lp_b) = (marginal(&rows.select)?, marginal(&rows.report)?);
+        let train_lp = lp_a.as_ref().map(|(t, _)| &t[..]);
+        let (dx, dy) = (x.cols(), y.cols());
         let data = TrainData {
             x: &xs,
-            dx: x.cols(),
+            dx,
             y: &ys,
-            dy: y.cols(),
-            log_marginal: lp_train,
+            dy,
+            log_marginal: train_lp,
         };
-        let held_out = (!test_rows.is_empty()).then_some((
-            TrainData {
-                x: &xt,
-                dx: x.cols(),
-                y: &yt,
-                dy: y.cols(),
-                log_marginal: lp_test,
-            },
-            self.eval_batches,
-        ));
-        let spec = self.train_spec(x.cols(), y.cols());
+        let select_data = TrainData {
+            x: &xa,
+            y: &ya,
+            log_marginal: lp_a.as_ref().map(|(_, p)| &p[..]),
+            ..data
+        };
+        let report_data = TrainData {
+            x: &xb,
+            y: &yb,
+            log_marginal: lp_b.as_ref().map(|(_, p)| &p[..]),
+            ..data
+        };
+        let spec = self.train_spec(dx, dy);
         let opened = backend::open(self.device)?;
         warnings.extend(opened.warnings);
         let device = opened.backend;
         let device_reason = opened.reason;
-        // The separable critic on a GPU may evaluate the whole test split at once (K = n_test,
-        // the fused kernels; `whole_split`); the other critics and the CPU backend, batches.
-        let whole = !test_rows.is_empty()
+        let held = rows.held_out();
+        let (n_select, n_report) = (rows.select.len(), rows.report.len());
+        // The separable critic on a GPU may evaluate each held-out part whole (K = its rows,
+        // the fused kernels; `whole_split`); the other critics and the CPU backend, batches
+        // of the training K (or of the smaller part's rows, when a part is smaller).
+        let whole = held
             && self.whole_split.unwrap_or(self.bound.ceiling(2).is_some())
-            && device.whole_split_applies(&spec, test_rows.len());
-        let held_out = held_out.map(|(data, batches)| match whole {
+            && device.whole_split_applies(&spec, n_select.min(n_report));
+        let k_eval = self.batch.min(n_select).min(n_report);
+        let part = |data| match whole {
             true => HeldOut::WholeSplit {
                 data,
-                blocks: batches,
+                blocks: self.eval_batches,
             },
-            false => HeldOut::Batches { data, batches },
-        });
+            false => HeldOut::Batches {
+                data,
+                k: k_eval,
+                batches: self.eval_batches,
+            },
+        };
+        let held_out = held.then(|| HeldOutParts::new(part(select_data), part(report_data)));
         let options = RunOptions::default()
             .with_chunk(self.chunk)
             .with_cancel(self.cancel.clone());
         let mut trainer = device.trainer(&spec, data.into(), held_out, &options)?;
-        let (eval_k, evaluation) = if whole {
-            let k = test_rows.len();
-            (
-                k,
-                format!(
-                    "the whole test split as one batch (K = {k}), standard error from {} row \
-                     blocks",
-                    (self.eval_batches as usize).min(k)
-                ),
-            )
-        } else if test_rows.is_empty() {
+        let (eval_k, evaluation) = if !held {
             (
                 self.batch,
                 format!(
@@ -372,12 +397,22 @@ impl Estimator {
                     self.average_last
                 ),
             )
+        } else if whole {
+            (
+                n_report,
+                format!(
+                    "the report part's {n_report} rows as one batch (K = {n_report}), standard \
+                     error from {} row blocks",
+                    (self.eval_batches as usize).min(n_report)
+                ),
+            )
         } else {
             (
-                self.batch,
+                k_eval,
                 format!(
-                    "{} held-out batches of K = {}, standard error from their spread",
-                    self.eval_batches, self.batch
+                    "{} batches of K = {k_eval} from the report part's {n_report} rows, standard \
+                     error from their spread",
+                    self.eval_batches
                 ),
             )
         };
@@ -386,13 +421,16 @@ impl Estimator {
         let mut curve = Vec::with_capacity(self.steps as usize);
         let mut grad_norms = Vec::with_capacity(self.steps as usize);
         let mut evaluations = Vec::new();
+        // The critic at every evaluation that beat all before it: the chosen step is one of
+        // them, whichever evaluations a runaway later excludes.
+        let mut snapshots: Vec<(u64, Vec<f32>)> = Vec::new();
         let mut best: Option<Evaluation> = None;
         let mut since_best = 0;
         while curve.len() < self.steps as usize {
             let now = (self.steps as usize - curve.len()).min(self.eval_every as usize) as u32;
             curve.extend(trainer.train(now)?);
             grad_norms.extend(trainer.take_grad_norms());
-            if test_rows.is_empty() {
+            if !held {
                 progress(&Progress {
                     step: trainer.step(),
                     total: u64::from(self.steps),
@@ -402,28 +440,8 @@ impl Estimator {
                 });
                 continue;
             }
-            let (mi, std_err) = match trainer.evaluate()? {
-                HeldOutValues::WholeSplit { mi, std_err } => (mi, std_err),
-                HeldOutValues::Batches(values) => {
-                    if let Some(bad) = values.iter().position(|v| !v.is_finite()) {
-                        return Err(Error::Diverged {
-                            step: trainer.step(),
-                            what: if bad == 0 {
-                                "the held-out bound value"
-                            } else {
-                                "a held-out bound value"
-                            },
-                        });
-                    }
-                    mean_and_se(&values)
-                }
-            };
-            if !mi.is_finite() {
-                return Err(Error::Diverged {
-                    step: trainer.step(),
-                    what: "the held-out bound value",
-                });
-            }
+            let values = trainer.evaluate()?;
+            let (mi, std_err) = finite_mean(&values, trainer.step(), HELD_OUT_VALUE)?;
             let e = Evaluation {
                 step: trainer.step(),
                 mi,
@@ -440,6 +458,7 @@ impl Estimator {
             if best.is_none_or(|b| e.mi > b.mi) {
                 best = Some(e);
                 since_best = 0;
+                snapshots.push((e.step, trainer.parameters()?));
             } else {
                 since_best += 1;
                 if self.patience.is_some_and(|p| since_best >= p) {
@@ -447,7 +466,6 @@ impl Estimator {
                 }
             }
         }
-        let seconds = start.elapsed().as_secs_f64();
         let ceiling = self.bound.ceiling(eval_k);
         // A bound without a ceiling cannot certify more than ln(training rows).
         let limit = ceiling.is_none().then(|| (data.rows() as f64).ln());
@@ -460,22 +478,62 @@ impl Estimator {
         });
         let before: Vec<&Evaluation> = evaluations.iter().filter(|e| e.step < cut).collect();
         let trained = &curve[..(cut.min(curve.len() as u64) as usize)];
-        let (mi, std_err) = if !test_rows.is_empty() {
+        let chosen = if held {
             // The first of equal bests, as during training.
             let top = before.iter().fold(None::<&&Evaluation>, |t, e| match t {
                 Some(b) if e.mi <= b.mi => Some(b),
                 _ => Some(e),
             });
             match top {
-                Some(b) => (b.mi, b.std_err),
+                Some(b) => Some(**b),
                 None => return Err(no_estimate(runaway, self.bound)),
             }
-        } else if trained.is_empty() {
-            return Err(no_estimate(runaway, self.bound));
         } else {
-            let tail = &trained[trained.len() - (self.average_last as usize).min(trained.len())..];
-            mean_and_batch_se(tail)
+            None
         };
+        let read = match chosen {
+            Some(c) => {
+                let params = snapshots
+                    .iter()
+                    .find(|(step, _)| *step == c.step)
+                    .map(|(_, p)| p)
+                    .expect("every running best keeps its critic");
+                let out = trainer.read_out(params)?;
+                let history: Vec<f64> = before.iter().map(|e| e.mi).collect();
+                Some(ReadOutSummary::new(
+                    &out,
+                    &history,
+                    self,
+                    (n_report, k_eval),
+                    trainer.step(),
+                )?)
+            }
+            None => None,
+        };
+        let seconds = start.elapsed().as_secs_f64();
+        let (mi, std_err, sampling, optimisation) = match &read {
+            Some(r) => (r.mi, r.std_err(), r.sampling, r.optimisation),
+            None if trained.is_empty() => return Err(no_estimate(runaway, self.bound)),
+            None => {
+                let tail =
+                    &trained[trained.len() - (self.average_last as usize).min(trained.len())..];
+                let (m, se) = mean_and_batch_se(tail);
+                (m, se, se, 0.0)
+            }
+        };
+        let selection = match chosen {
+            Some(c) => format!(
+                "step {} chosen on {n_select} held-out rows (the evaluations in the test curve); \
+                 its critic read once on the other {n_report}, which no choice has seen",
+                c.step
+            ),
+            None => "none: no held-out rows, the mean of the last training steps".into(),
+        };
+        let cross = read.as_ref().and_then(|r| r.cross);
+        let cross_check_note = self.cross_check_note(cross.as_ref(), held);
+        if let Some(w) = cross.and_then(|c| c.warning(self.bound.name())) {
+            warnings.push(w);
+        }
         let points: Vec<Point> = before
             .iter()
             .map(|e| Point {
@@ -496,14 +554,21 @@ impl Estimator {
         Ok(Report {
             mi,
             std_err,
+            std_err_sampling: sampling,
+            std_err_optimisation: optimisation,
             ceiling,
             evaluation,
+            selection,
+            chosen_step: chosen.map(|c| c.step),
+            cross_check: cross,
+            cross_check_note,
             transform: self.transform,
             bound: self.bound.name(),
             critic: self.critic.name(),
             n,
-            n_test: test_rows.len(),
-            dims: (x.cols(), y.cols()),
+            n_test: n_select + n_report,
+            n_report,
+            dims: (dx, dy),
             steps: trainer.step(),
             device: trainer.device_name(),
             device_reason,
@@ -516,6 +581,155 @@ impl Estimator {
             diagnostics,
             warnings,
         })
+    }
+
+    /// What the report says of its cross-check: the numbers, or why there is none.
+    fn cross_check_note(&self, cross: Option<&CrossCheck>, held: bool) -> String {
+        match cross {
+            Some(c) => {
+                format!(
+                "InfoNCE over every pair of the report rows read {:.4} ± {:.4} (ceiling {:.3}); \
+                 the estimate is {:+.4} ± {:.4} from it: {}",
+                c.mi,
+                c.std_err,
+                c.ceiling,
+                c.excess,
+                c.excess_std_err,
+                if c.disagrees { "they disagree" } else { "consistent" }
+            )
+            }
+            None if !held => "none: no held-out rows".into(),
+            None if self.bound.is_lautum() => {
+                "none: a Lautum bound estimates another quantity than InfoNCE bounds".into()
+            }
+            None => format!(
+                "none: the {} critic does not score every pair of rows, so no InfoNCE read-out \
+                 over them exists",
+                self.critic.name()
+            ),
+        }
+    }
+}
+
+/// The held-out read-out's numbers: the report part's value, its two standard errors, and the
+/// cross-check ([`crate::estimate::readout`]).
+struct ReadOutSummary {
+    mi: f64,
+    sampling: f64,
+    optimisation: f64,
+    cross: Option<CrossCheck>,
+}
+
+impl ReadOutSummary {
+    /// Summarises `out` of the chosen critic; `history` is the selection part's evaluations
+    /// before any runaway, in order; `(rows, k)` the report part's rows and batch K.
+    fn new(
+        out: &ReadOut,
+        history: &[f64],
+        est: &Estimator,
+        (rows, k): (usize, usize),
+        step: u64,
+    ) -> Result<Self, Error> {
+        let (mi, sampling, blocks, row_blocks, overlap) = match &out.values {
+            HeldOutValues::Batches(values) => {
+                let (mi, se) = finite_mean(&out.values, step, REPORT_VALUE)?;
+                let overlap = readout::overlap_factor(values.len(), rows, k);
+                let blocks: Vec<f64> = values.iter().map(|&v| f64::from(v)).collect();
+                let row_blocks = readout::batch_blocks(est.seed, est.eval_batches, rows, k);
+                (mi, se * overlap, blocks, row_blocks, overlap)
+            }
+            HeldOutValues::WholeSplit {
+                mi,
+                std_err,
+                blocks,
+            } => {
+                if !mi.is_finite() {
+                    return Err(Error::Diverged {
+                        step,
+                        what: "the report part's read-out",
+                    });
+                }
+                let order = out.draw_order.as_deref().unwrap_or_default();
+                let row_blocks = readout::split_blocks(order, blocks.len());
+                (*mi, *std_err, blocks.clone(), row_blocks, 1.0)
+            }
+        };
+        let cross = if est.bound.is_lautum() {
+            None
+        } else {
+            out.infonce_terms
+                .as_deref()
+                .map(|t| CrossCheck::new(mi, &blocks, &row_blocks, t, overlap))
+        };
+        Ok(Self {
+            mi,
+            sampling,
+            optimisation: readout::optimisation_sd(history),
+            cross,
+        })
+    }
+
+    /// Sampling and optimisation errors in quadrature.
+    fn std_err(&self) -> f64 {
+        self.sampling.hypot(self.optimisation)
+    }
+}
+
+/// What a non-finite selection-part evaluation is called: (the first value, a later one).
+const HELD_OUT_VALUE: (&str, &str) = ("the held-out bound value", "a held-out bound value");
+
+/// What a non-finite report-part read-out is called.
+const REPORT_VALUE: (&str, &str) = ("the report part's read-out", "the report part's read-out");
+
+/// The mean and standard error of one evaluation's values, or the divergence a non-finite
+/// value means, named by `what` (the first value, a later one).
+fn finite_mean(
+    values: &HeldOutValues,
+    step: u64,
+    what: (&'static str, &'static str),
+) -> Result<(f64, f64), Error> {
+    let (mi, se) = match values {
+        HeldOutValues::WholeSplit { mi, std_err, .. } => (*mi, *std_err),
+        HeldOutValues::Batches(values) => {
+            if let Some(bad) = values.iter().position(|v| !v.is_finite()) {
+                let what = if bad == 0 { what.0 } else { what.1 };
+                return Err(Error::Diverged { step, what });
+            }
+            mean_and_se(values)
+        }
+    };
+    if !mi.is_finite() {
+        return Err(Error::Diverged { step, what: what.0 });
+    }
+    Ok((mi, se))
+}
+
+/// The rows of an estimate: training, and the held-out rows cut in two at random (SPEC §6):
+/// the part that chooses the step and the part that reports it.
+struct Rows {
+    train: Vec<usize>,
+    select: Vec<usize>,
+    report: Vec<usize>,
+}
+
+impl Rows {
+    /// The split of [`split_rows`], its held-out rows halved in the order the split's
+    /// permutation drew them (the selection part gets the odd row).
+    fn split(n: usize, fraction: f64, seed: u64) -> Self {
+        let (train, test, order) = split_with_order(n, fraction, seed);
+        let half = test.len().div_ceil(2);
+        let (mut select, mut report) = (order[..half].to_vec(), order[half..].to_vec());
+        select.sort_unstable();
+        report.sort_unstable();
+        Self {
+            train,
+            select,
+            report,
+        }
+    }
+
+    fn held_out(&self) -> bool {
+        !self.select.is_empty() && !self.report.is_empty()
     }
 }
 
@@ -561,14 +775,21 @@ pub(crate) fn held_out_count(n: usize, fraction: f64) -> usize {
 /// A random split of 0..n into (train, test) rows, the test share `fraction`, from the
 /// stream (seed, Split).
 pub fn split_rows(n: usize, fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
+    let (train, test, _) = split_with_order(n, fraction, seed);
+    (train, test)
+}
+
+/// [`split_rows`], with the test rows also in the order the permutation drew them.
+fn split_with_order(n: usize, fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>, Vec<usize>) {
     let perm = Permutation::new(seed, Purpose::Split, 0, n.max(1) as u32);
     let order: Vec<usize> = (0..n as u32).map(|i| perm.apply(i) as usize).collect();
     let test = held_out_count(n, fraction);
     let (te, tr) = order.split_at(test);
+    let drawn = te.to_vec();
     let (mut tr, mut te) = (tr.to_vec(), te.to_vec());
     tr.sort_unstable();
     te.sort_unstable();
-    (tr, te)
+    (tr, te, drawn)
 }
 
 /// Mean and standard error of independent values.

@@ -11,5 +11,6 @@ pub mod io;
 pub mod known_marginal;
 pub mod limits;
 pub mod marginal;
+pub mod readout;
 pub mod runaway;
 pub mod validate;

@@ -1,5 +1,6 @@
 //! The GPU backend: device context, pipeline cache, typed kernel launches and the trainer.
 
+mod batch_eval;
 mod buffer;
 pub mod clip;
 mod context;
@@ -12,6 +13,7 @@ pub mod shaders;
 mod split_eval;
 mod trainer;
 
+pub use batch_eval::BatchEvaluator;
 pub use buffer::GpuBuffer;
 pub use context::{list_adapters, AdapterSummary, GpuContext};
 pub use dispatch::Dispatch;

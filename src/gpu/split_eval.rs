@@ -7,7 +7,9 @@ use super::context::GpuContext;
 use super::kernels::state;
 use super::trainer::{compile, Compiled};
 use super::GpuError;
+use crate::math::bounds::Bound;
 use crate::math::critic::CriticForm;
+use crate::math::sampling::batch_rows;
 use crate::math::spec::Source;
 use crate::math::spec::{eval_seed, TrainData, TrainSpec};
 use crate::math::split_eval::{row_block_values, std_err, supports};
@@ -87,6 +89,49 @@ impl<'c> SplitEvaluator<'c> {
     /// The bound on the whole split with the critic's current parameters, and its standard
     /// error over row blocks (nats). The value may be non-finite; the caller decides.
     pub fn evaluate(&self) -> Result<(f64, f64), GpuError> {
+        let (value, blocks) = self.evaluate_blocks()?;
+        Ok((value, std_err(&blocks)))
+    }
+
+    /// The bound on the whole split and its value on each row block (contiguous runs of
+    /// [`Self::draw_order`]), nats.
+    pub fn evaluate_blocks(&self) -> Result<(f64, Vec<f64>), GpuError> {
+        let (value, lse, diag) = self.run()?;
+        Ok((
+            value,
+            row_block_values(self.spec.bound, &lse, &diag, self.blocks),
+        ))
+    }
+
+    /// The data rows in the order the evaluation draws them: position p of the row blocks
+    /// is data row `draw_order()[p]` (one draw of all K rows from the stream of
+    /// [`eval_seed`]).
+    pub fn draw_order(&self) -> Vec<usize> {
+        let k = self.k();
+        batch_rows(eval_seed(self.spec.seed), 0, k, k)
+            .into_iter()
+            .map(|r| r as usize)
+            .collect()
+    }
+
+    /// For an InfoNCE evaluator, each data row's term ln K + S_ii − log Σ_j e^(S_ij), in data
+    /// row order ([`crate::math::cross_check`]); `None` for another bound.
+    pub fn infonce_terms(&self) -> Result<Option<Vec<f64>>, GpuError> {
+        if self.spec.bound != Bound::InfoNce {
+            return Ok(None);
+        }
+        let (_, _, diag) = self.run()?;
+        let ln_k = (self.k() as f64).ln();
+        let mut terms = vec![0.0; self.k()];
+        for (p, row) in self.draw_order().into_iter().enumerate() {
+            terms[row] = ln_k + diag[p];
+        }
+        Ok(Some(terms))
+    }
+
+    /// One evaluation: the device's value and every row's (log-sum-exp, diagonal term), in
+    /// draw order.
+    fn run(&self) -> Result<(f64, Vec<f64>, Vec<f64>), GpuError> {
         let p = &self.program;
         let k = self.k();
         self.ctx.write(&p.state, &state::initial(0))?;
@@ -100,7 +145,6 @@ impl<'c> SplitEvaluator<'c> {
         let rows: Vec<f32> = self.ctx.read_range(stats, 0, 3 * k)?;
         let lse: Vec<f64> = rows.chunks(3).map(|r| f64::from(r[0])).collect();
         let diag: Vec<f64> = rows.chunks(3).map(|r| f64::from(r[1])).collect();
-        let blocks = row_block_values(self.spec.bound, &lse, &diag, self.blocks);
-        Ok((f64::from(value[0]), std_err(&blocks)))
+        Ok((f64::from(value[0]), lse, diag))
     }
 }

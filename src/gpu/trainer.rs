@@ -1,6 +1,7 @@
 //! The training loop on the device: data uploaded once, every step (draw, forward, bound,
 //! backward, Adam) recorded into one submission per chunk, values read back once a chunk.
 
+use super::batch_eval::BatchEvaluator;
 use super::buffer::GpuBuffer;
 use super::context::GpuContext;
 use super::dispatch::Dispatch;
@@ -8,7 +9,7 @@ use super::kernels::{state, ClipMode, FusedBoundBuffers, MatrixBoundBuffers, Pai
 use super::GpuError;
 use crate::math::program::{DrawLayout, Op, Program, GRADS, PARAMS, X, Y};
 use crate::math::spec::Source;
-use crate::math::spec::{eval_seed, Batches, Divergence, SpecError, TrainData, TrainSpec};
+use crate::math::spec::{Batches, Divergence, SpecError, TrainData, TrainSpec};
 
 /// A compiled program: its buffers, state, value history and launches.
 pub(super) struct Compiled {
@@ -27,7 +28,7 @@ pub(super) struct Compiled {
 pub struct GpuTrainer<'c> {
     ctx: &'c GpuContext,
     train: Compiled,
-    eval: Option<Compiled>,
+    eval: Option<BatchEvaluator<'c>>,
     step: u64,
     grad_norms: Vec<f32>,
 }
@@ -75,26 +76,7 @@ impl<'c> GpuTrainer<'c> {
         train.dispatches.push(ctx.tick(&train.state)?);
         train.buffers.extend([m, v]);
         let eval = match eval {
-            Some((e, batches)) => {
-                spec.check_data(&e)?;
-                if batches == 0 {
-                    return Err(SpecError::Zero {
-                        what: "an evaluation's batches",
-                    }
-                    .into());
-                }
-                let program = spec.program(Batches::Data(e).source(), eval_seed(spec.seed), false);
-                let mut compiled = compile(
-                    ctx,
-                    spec,
-                    &program,
-                    &params,
-                    (e.x, e.y, e.log_marginal),
-                    batches as usize,
-                )?;
-                compiled.dispatches.push(ctx.tick(&compiled.state)?);
-                Some(compiled)
-            }
+            Some((e, batches)) => Some(BatchEvaluator::new(ctx, spec, &params, e, batches)?),
             None => None,
         };
         Ok(Self {
@@ -471,11 +453,7 @@ impl GpuTrainer<'_> {
     /// every time), drawn from the evaluation data given at construction.
     pub fn evaluate(&mut self) -> Result<Vec<f32>, GpuError> {
         let e = self.eval.as_ref().ok_or(SpecError::NoEvaluationData)?;
-        // The same batches every evaluation: the step counter restarts at 0. Batch b writes
-        // slot b of the history, all in one submission.
-        self.ctx.write(&e.state, &state::initial(0))?;
-        self.ctx.run(&e.dispatches, e.hist.len() as u32)?;
-        self.ctx.read(&e.hist)
+        e.evaluate()
     }
 
     /// The current parameters (flat, in the spec's network order).

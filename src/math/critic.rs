@@ -110,6 +110,42 @@ impl MlpConfig {
     }
 }
 
+impl MlpConfig {
+    /// The network's outputs for `rows` inputs (row-major, `input` wide), in f64 on the host,
+    /// reading this network's parameters from `params[base..]`: the f64 twin of the forward
+    /// products both backends run, for read-outs that need no gradient.
+    pub fn forward_f64(&self, params: &[f32], base: usize, inputs: &[f32]) -> Vec<f64> {
+        let rows = inputs.len() / self.input.max(1);
+        let mut h: Vec<f64> = inputs.iter().map(|&v| f64::from(v)).collect();
+        for layer in self.layers_at(base) {
+            h = dense_f64(&layer, params, &h, rows);
+        }
+        h
+    }
+}
+
+/// One layer over `rows` rows of `h` (fan_in wide): h·Wᵀ + b, then the activation if any.
+pub(crate) fn dense_f64(layer: &LayerShape, params: &[f32], h: &[f64], rows: usize) -> Vec<f64> {
+    let (fi, fo) = (layer.fan_in, layer.fan_out);
+    let w = &params[layer.w_off..layer.w_off + fi * fo];
+    let b = &params[layer.b_off..layer.b_off + fo];
+    let mut out = Vec::with_capacity(rows * fo);
+    for r in 0..rows {
+        let input = &h[r * fi..(r + 1) * fi];
+        for o in 0..fo {
+            let row = &w[o * fi..(o + 1) * fi];
+            let z = f64::from(b[o])
+                + row
+                    .iter()
+                    .zip(input)
+                    .map(|(&wv, &x)| f64::from(wv) * x)
+                    .sum::<f64>();
+            out.push(if layer.activated { z.max(0.0) } else { z });
+        }
+    }
+    out
+}
+
 /// The matrix products of one layer's forward and backward passes over a batch of rows, as
 /// both backends execute them. Activations are row-major (rows × width), one buffer a layer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

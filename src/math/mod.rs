@@ -8,6 +8,7 @@
 pub mod bounds;
 pub mod clip;
 pub mod critic;
+pub mod cross_check;
 pub mod linalg;
 pub mod optim;
 pub mod program;

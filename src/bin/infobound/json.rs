@@ -36,6 +36,24 @@ pub struct ReportJson<'a> {
     transform: &'static str,
     device_reason: &'a str,
     diagnostics: Vec<String>,
+    n_report: usize,
+    selection: &'a str,
+    chosen_step: Option<u64>,
+    std_err_sampling: f64,
+    std_err_optimisation: f64,
+    cross_check: Option<CrossCheckJson>,
+    cross_check_note: &'a str,
+}
+
+/// The InfoNCE read-out that checks the estimate (in the report's unit).
+#[derive(Serialize)]
+struct CrossCheckJson {
+    mi: f64,
+    std_err: f64,
+    ceiling: f64,
+    excess: f64,
+    excess_std_err: f64,
+    disagrees: bool,
 }
 
 /// One held-out evaluation.
@@ -85,6 +103,20 @@ impl<'a> ReportJson<'a> {
             transform: r.transform.name(),
             device_reason: &r.device_reason,
             diagnostics: r.diagnostics.iter().map(ToString::to_string).collect(),
+            n_report: r.n_report,
+            selection: &r.selection,
+            chosen_step: r.chosen_step,
+            std_err_sampling: r.std_err_sampling * s,
+            std_err_optimisation: r.std_err_optimisation * s,
+            cross_check: r.cross_check.map(|c| CrossCheckJson {
+                mi: c.mi * s,
+                std_err: c.std_err * s,
+                ceiling: c.ceiling * s,
+                excess: c.excess * s,
+                excess_std_err: c.excess_std_err * s,
+                disagrees: c.disagrees,
+            }),
+            cross_check_note: &r.cross_check_note,
         }
     }
 }

@@ -26,6 +26,13 @@ pub fn print_summary(r: &Report, bits: bool) {
     );
     println!("transform {} (every column, before training)", r.transform);
     println!("held out  {} rows, evaluated {}", r.n_test, r.evaluation);
+    println!("selection {}", r.selection);
+    println!(
+        "error     ±{:.4} sampling, ±{:.4} optimisation {unit} (in quadrature above)",
+        r.std_err_sampling * s,
+        r.std_err_optimisation * s
+    );
+    println!("check     {}", r.cross_check_note);
     println!(
         "training  {} steps in {:.2} s ({:.0} steps/s)",
         r.steps, r.seconds, r.steps_per_second

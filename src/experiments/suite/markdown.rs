@@ -30,6 +30,9 @@ impl Summary {
              estimate − 2 s.e. ≤ truth: {} / {}",
             self.solved, self.tasks, self.over, self.mean_abs_log_ratio, self.lower_bound_holds, self.tasks
         );
+        if self.disagreements > 0 {
+            let _ = write!(s, "; read-outs disagree: {}", self.disagreements);
+        }
         if self.failed > 0 {
             let _ = write!(s, "; failed: {}", self.failed);
         }
@@ -42,17 +45,22 @@ impl SuiteReport {
     /// The table of every row, the summary line under it, and each failed task's error.
     pub fn to_markdown(&self) -> String {
         let mut s = String::from(
-            "| task | dims | true MI | estimate | s.e. | seconds | solved | > 1.5 × truth | \
-             est − 2 s.e. ≤ truth |\n|---|---|---:|---:|---:|---:|---|---|---|\n",
+            "| task | dims | true MI | estimate | s.e. | InfoNCE check | seconds | solved | \
+             > 1.5 × truth | est − 2 s.e. ≤ truth |\n|---|---|---:|---:|---:|---:|---:|---|---|---|\n",
         );
         for r in &self.rows {
             let (est, se) = match r.error {
                 None => (format!("{:.3}", r.estimate), format!("{:.3}", r.std_err)),
                 Some(_) => ("failed".to_string(), "—".to_string()),
             };
+            let check = match r.cross_check {
+                Some(c) if r.disagrees => format!("{c:.3} (disagrees)"),
+                Some(c) => format!("{c:.3}"),
+                None => "—".to_string(),
+            };
             let _ = writeln!(
                 s,
-                "| {} | {} | {:.3} | {est} | {se} | {:.1} | {} | {} | {} |",
+                "| {} | {} | {:.3} | {est} | {se} | {check} | {:.1} | {} | {} | {} |",
                 r.task,
                 dims(r),
                 r.truth,
@@ -80,7 +88,8 @@ impl SuiteReport {
 }
 
 /// Runs of several estimator settings on the same tasks as one table: per setting the
-/// estimate ± s.e. marked ✓ (solved) or ↑ (above 1.5 × truth), then one summary line each.
+/// estimate ± s.e. marked ✓ (solved) or ↑ (above 1.5 × truth), and ! where it disagreed with
+/// its InfoNCE cross-check, then one summary line each.
 /// Fails unless there are as many labels as reports and every report has the same tasks.
 pub fn side_by_side(labels: &[&str], reports: &[&SuiteReport]) -> Result<String, Error> {
     let first = reports
@@ -123,7 +132,8 @@ pub fn side_by_side(labels: &[&str], reports: &[&SuiteReport]) -> Result<String,
             };
             match c.error {
                 None => {
-                    let _ = write!(s, " {:.3} ± {:.3}{mark} |", c.estimate, c.std_err);
+                    let flag = if c.disagrees { " !" } else { "" };
+                    let _ = write!(s, " {:.3} ± {:.3}{mark}{flag} |", c.estimate, c.std_err);
                 }
                 Some(_) => s.push_str(" failed |"),
             }

@@ -153,6 +153,7 @@ impl Suite {
         match estimate {
             Ok(r) => Ok(
                 Row::scored(name, (dx, dy), task.true_mi(), r.mi, r.std_err, seconds)
+                    .with_cross_check(r.cross_check)
                     .with_warnings(r.warnings)
                     .with_device(r.device),
             ),

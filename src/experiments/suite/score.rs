@@ -36,6 +36,11 @@ pub struct Row {
     pub device: String,
     /// The estimator's warnings.
     pub warnings: Vec<String>,
+    /// The InfoNCE read-out of the reported critic over every pair of its report rows
+    /// ([`crate::CrossCheck`]), nats; `None` where none exists or the estimator failed.
+    pub cross_check: Option<f64>,
+    /// Whether the estimate and that read-out disagree (the report warned).
+    pub disagrees: bool,
     /// The estimator's error, when it produced no estimate (the row then counts as unsolved,
     /// not over, and without a lower bound).
     pub error: Option<String>,
@@ -66,6 +71,8 @@ impl Row {
             lower_bound_holds: estimate - 2.0 * std_err <= truth,
             device: String::new(),
             warnings: Vec::new(),
+            cross_check: None,
+            disagrees: false,
             error: None,
         }
     }
@@ -91,6 +98,8 @@ impl Row {
             lower_bound_holds: false,
             device: String::new(),
             warnings: Vec::new(),
+            cross_check: None,
+            disagrees: false,
             error: Some(error),
         }
     }
@@ -98,6 +107,13 @@ impl Row {
     /// The same row with these warnings.
     pub fn with_warnings(mut self, warnings: Vec<String>) -> Self {
         self.warnings = warnings;
+        self
+    }
+
+    /// The same row with the estimator's cross-check.
+    pub fn with_cross_check(mut self, check: Option<crate::CrossCheck>) -> Self {
+        self.cross_check = check.map(|c| c.mi);
+        self.disagrees = check.is_some_and(|c| c.disagrees);
         self
     }
 
@@ -125,6 +141,8 @@ pub struct Summary {
     pub lower_bound_holds: usize,
     /// Tasks whose estimator failed.
     pub failed: usize,
+    /// Tasks whose estimate disagreed with its InfoNCE cross-check.
+    pub disagreements: usize,
     /// Total seconds.
     pub seconds: f64,
 }
@@ -145,6 +163,7 @@ impl Summary {
             mean_abs_log_ratio,
             lower_bound_holds: rows.iter().filter(|r| r.lower_bound_holds).count(),
             failed: rows.len() - ok.len(),
+            disagreements: rows.iter().filter(|r| r.disagrees).count(),
             seconds: rows.iter().map(|r| r.seconds).sum(),
         }
     }
