@@ -29,7 +29,14 @@ def test_estimate_reads_near_the_truth_and_fills_the_report(xy):
     assert r.grad_norms.shape == (200,)
     assert r.test_curve.shape == (2, 3)
     assert list(r.test_curve[:, 0]) == [100.0, 200.0]
-    assert r.mi == r.test_curve[:, 1].max()
+    # The step is chosen on one half of the held-out rows and read on the other.
+    chosen = r.test_curve[r.test_curve[:, 0] == r.chosen_step]
+    assert chosen.shape == (1, 3) and chosen[0, 1] == r.test_curve[:, 1].max()
+    assert r.n_report == 200 and f"step {r.chosen_step}" in r.selection
+    assert r.std_err == pytest.approx(math.hypot(r.std_err_sampling, r.std_err_optimisation))
+    assert r.cross_check is not None and not r.cross_check["disagrees"]
+    assert r.cross_check["ceiling"] == pytest.approx(math.log(200))
+    assert "consistent" in r.cross_check_note
     assert "CPU" in r.device and r.device_reason
     assert r.transform == "rank-gauss" and r.evaluation
     assert r.seconds > 0 and r.steps_per_second > 0

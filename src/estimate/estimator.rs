@@ -299,8 +299,9 @@ impl Estimator {
     }
 
     /// Estimates I(X; Y) from paired rows of `x` and `y` (SPEC §6): split, map every column
-    /// with the marginal transform fitted on the training rows, train, evaluate on the held-out rows every `eval_every`
-    /// steps and report the best evaluation.
+    /// with the marginal transform fitted on the training rows, train, evaluate on the
+    /// selection half of the held-out rows every `eval_every` steps, and read the best step's
+    /// critic once on the report half ([`crate::estimate::readout`]).
     pub fn estimate(&self, x: Matrix<'_>, y: Matrix<'_>) -> Result<Report, Error> {
         self.estimate_with_progress(x, y, |_| {})
     }
@@ -646,7 +647,7 @@ impl ReadOutSummary {
                 if !mi.is_finite() {
                     return Err(Error::Diverged {
                         step,
-                        what: "the report part's read-out",
+                        what: REPORT_VALUE.0,
                     });
                 }
                 let order = out.draw_order.as_deref().unwrap_or_default();
@@ -679,7 +680,10 @@ impl ReadOutSummary {
 const HELD_OUT_VALUE: (&str, &str) = ("the held-out bound value", "a held-out bound value");
 
 /// What a non-finite report-part read-out is called.
-const REPORT_VALUE: (&str, &str) = ("the report part's read-out", "the report part's read-out");
+const REPORT_VALUE: (&str, &str) = (
+    "the held-out report part's read-out",
+    "the held-out report part's read-out",
+);
 
 /// The mean and standard error of one evaluation's values, or the divergence a non-finite
 /// value means, named by `what` (the first value, a later one).

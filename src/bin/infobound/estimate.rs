@@ -22,8 +22,10 @@ use crate::summary::print_summary;
 const AFTER_HELP: &str = "\
 Files: .npy (float32 or float64, 1-D or 2-D, C or Fortran order) or numeric CSV (comma-separated,
 an optional header line, the same columns in every row); row i of X pairs with row i of Y.
-The --test-fraction of the rows is held out; the estimate is the best held-out evaluation with
-its standard error, in nats (--bits: bits). Progress goes to stderr on a terminal.
+The --test-fraction of the rows is held out and cut in two: the step is chosen on one half and
+its critic read once on the other (no selection bias); the standard error adds the optimiser's
+jitter to the batches' spread, and InfoNCE over every pair of the report rows checks the
+estimate. In nats (--bits: bits). Progress goes to stderr on a terminal.
 
 Examples:
   infobound estimate --x x.npy --y y.npy
