@@ -76,7 +76,9 @@ fn the_cross_check_on_the_device_matches_the_host_reference() {
     let spec = separable();
     let (params, gpu, xb, yb) = read_out_on(DeviceChoice::Gpu, &spec, false);
     let want = infonce_terms(&spec, &params, &xb, &yb, 1).unwrap();
-    let got = gpu.infonce_terms.expect("a separable critic has a cross-check");
+    let got = gpu
+        .infonce_terms
+        .expect("a separable critic has a cross-check");
     assert_eq!(got.len(), 67);
     let worst = got
         .iter()
@@ -87,8 +89,7 @@ fn the_cross_check_on_the_device_matches_the_host_reference() {
     assert!(worst <= 1e-4, "{worst}");
 
     let (cpu_params, cpu, _, _) = read_out_on(DeviceChoice::Cpu, &spec, false);
-    let (HeldOutValues::Batches(g), HeldOutValues::Batches(c)) = (&gpu.values, &cpu.values)
-    else {
+    let (HeldOutValues::Batches(g), HeldOutValues::Batches(c)) = (&gpu.values, &cpu.values) else {
         panic!("batched read-outs")
     };
     // Both backends trained the same steps: the critics and their read-outs agree.
@@ -96,7 +97,10 @@ fn the_cross_check_on_the_device_matches_the_host_reference() {
     assert!(common::rel_err(g, c, 1.0) <= 1e-4, "{g:?} vs {c:?}");
     let cpu_terms = cpu.infonce_terms.unwrap();
     let host = infonce_terms(&spec, &cpu_params, &xb, &yb, 1).unwrap();
-    assert_eq!(cpu_terms, host, "the CPU backend's cross-check is the host reference");
+    assert_eq!(
+        cpu_terms, host,
+        "the CPU backend's cross-check is the host reference"
+    );
 }
 
 /// A whole-split read-out on the device says which rows its blocks hold (a permutation of the
@@ -150,15 +154,29 @@ fn the_estimate_is_the_chosen_step_read_on_the_other_rows() {
         .expect("the chosen step is an evaluation");
     assert!(r.test_curve.iter().all(|e| e.mi <= best.mi));
     assert_ne!(r.mi, best.mi, "read on other rows than it was chosen on");
-    assert!(r.selection.contains(&format!("step {chosen}")), "{}", r.selection);
-    assert!(r.evaluation.contains("report part's 100 rows"), "{}", r.evaluation);
+    assert!(
+        r.selection.contains(&format!("step {chosen}")),
+        "{}",
+        r.selection
+    );
+    assert!(
+        r.evaluation.contains("report part's 100 rows"),
+        "{}",
+        r.evaluation
+    );
     // The error adds the optimisation's jitter to the sampling error.
     assert!(r.std_err_sampling > 0.0 && r.std_err_optimisation >= 0.0);
     assert!((r.std_err - r.std_err_sampling.hypot(r.std_err_optimisation)).abs() < 1e-12);
-    let c = r.cross_check.expect("the separable critic is cross-checked");
+    let c = r
+        .cross_check
+        .expect("the separable critic is cross-checked");
     assert!((c.ceiling - 100f64.ln()).abs() < 1e-12);
     assert!(!c.disagrees, "{}", r.cross_check_note);
-    assert!(r.cross_check_note.contains("consistent"), "{}", r.cross_check_note);
+    assert!(
+        r.cross_check_note.contains("consistent"),
+        "{}",
+        r.cross_check_note
+    );
     // The same seed gives the same bits.
     let again = est
         .estimate(Matrix::column(&x), Matrix::column(&y))
@@ -180,7 +198,8 @@ fn the_shuffled_critic_says_it_has_no_cross_check() {
         .unwrap();
     assert!(r.cross_check.is_none());
     assert!(
-        r.cross_check_note.contains("shuffled critic does not score every pair"),
+        r.cross_check_note
+            .contains("shuffled critic does not score every pair"),
         "{}",
         r.cross_check_note
     );
@@ -215,5 +234,8 @@ fn overshooting_read_outs_are_flagged() {
         .iter()
         .find(|w| w.contains("read-outs disagree"))
         .expect("a warning");
-    assert!(w.contains(&format!("{:.3}", c.mi)) && w.contains(&format!("{:.3}", r.mi)), "{w}");
+    assert!(
+        w.contains(&format!("{:.3}", c.mi)) && w.contains(&format!("{:.3}", r.mi)),
+        "{w}"
+    );
 }

@@ -20,9 +20,10 @@ use crate::Error;
 /// An estimator's settings: `Default` plus `with_*` setters.
 ///
 /// The default is SMILE (τ = 5) read out of a separable critic (two 128-128 towers, embedding
-/// 32), batch 128, Adam lr 1e-3, 2 000 steps, a fifth of the rows held out and evaluated every
-/// 100 steps on 16 batches (InfoNCE with the separable critic on a GPU: over the whole
-/// held-out split at once, K = n_test, see `whole_split`).
+/// 32), batch 128, Adam lr 1e-3, 2 000 steps, a fifth of the rows held out and cut in two: one
+/// half evaluated every 100 steps on 16 batches to choose the step, the other read once with
+/// that step's critic (InfoNCE with the separable critic on a GPU: each half at once,
+/// K = its rows, see `whole_split`).
 /// SMILE because its clipped read-out has the lowest variance of the bounds not capped at
 /// ln K (SPEC §4's exact-critic table); the separable critic because it
 /// scores all K² pairs with one product. The sizes were measured: with half
@@ -120,7 +121,7 @@ impl Default for Estimator {
     }
 }
 
-/// One evaluation on the held-out rows.
+/// One evaluation on the selection half of the held-out rows (the step is chosen among them).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Evaluation {
     /// Training steps taken when it ran.
@@ -142,7 +143,7 @@ pub struct Progress {
     pub total: u64,
     /// The bound's value at the last training step, nats.
     pub train_value: Option<f32>,
-    /// The evaluation just made on the held-out rows (none without held-out rows).
+    /// The evaluation just made on the selection half of the held-out rows (none without them).
     pub latest: Option<Evaluation>,
     /// Wall time since training began, seconds.
     pub seconds: f64,
