@@ -113,7 +113,7 @@ fn a_held_out_value_that_overflows_is_an_error_not_a_nan_estimate() {
         .with_bound(Bound::Nwj)
         .with_test_fraction(0.5)
         .with_transform(infobound::MarginalTransform::Standardize);
-    let (_, test) = infobound::estimate::estimator::split_rows(n, 0.5, est.seed);
+    let (_, test) = infobound::estimate::split::split_rows(n, 0.5, est.seed);
     for &r in &test {
         x[r * d] = 3.0e38;
         x[r * d + 1] = -3.0e38;

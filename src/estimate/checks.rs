@@ -2,7 +2,8 @@
 //! setting of an [`Estimator`], each with its own [`InputError`].
 
 use crate::estimate::data::Matrix;
-use crate::estimate::estimator::{held_out_count, Estimator};
+use crate::estimate::estimator::Estimator;
+use crate::estimate::split::held_out_count;
 use crate::estimate::validate::{require, setting, InputError};
 use crate::math::bounds::Bound;
 use crate::math::critic::CriticForm;

@@ -2,18 +2,16 @@
 
 use std::time::Instant;
 
-use crate::backend::{
-    self, CancelToken, DeviceChoice, HeldOut, HeldOutParts, HeldOutValues, ReadOut, RunOptions,
-};
+use crate::backend::{self, CancelToken, DeviceChoice, HeldOut, HeldOutParts, RunOptions};
 use crate::estimate::data::Matrix;
 use crate::estimate::diagnostics::{diagnose, Diagnostic, Point};
 use crate::estimate::marginal::{FittedMarginals, MarginalTransform};
-use crate::estimate::readout::{self, CrossCheck};
+use crate::estimate::readout::{finite_mean, CrossCheck, ReadOutSummary, HELD_OUT_VALUE};
 use crate::estimate::runaway::{NoEstimate, Runaway, RunawayKind};
+use crate::estimate::split::Rows;
 use crate::math::bounds::Bound;
 use crate::math::critic::CriticForm;
 use crate::math::optim::AdamConfig;
-use crate::math::rng::{Permutation, Purpose};
 use crate::math::spec::{TrainData, TrainSpec};
 use crate::Error;
 
@@ -413,7 +411,7 @@ impl Estimator {
                 k_eval,
                 format!(
                     "{} batches of K = {k_eval} from the report part's {n_report} rows, standard \
-                     error from their spread",
+                     error from their spread (widened when they overlap) and the optimiser's jitter",
                     self.eval_batches
                 ),
             )
@@ -502,13 +500,21 @@ impl Estimator {
                     .expect("every running best keeps its critic");
                 let out = trainer.read_out(params)?;
                 let history: Vec<f64> = before.iter().map(|e| e.mi).collect();
-                Some(ReadOutSummary::new(
+                let read = ReadOutSummary::new(
                     &out,
                     &history,
-                    self,
+                    (self.seed, self.eval_batches),
                     (n_report, k_eval),
                     trainer.step(),
-                )?)
+                )?;
+                // A Lautum bound estimates another quantity: InfoNCE does not bound it.
+                Some(match self.bound.is_lautum() {
+                    true => ReadOutSummary {
+                        cross: None,
+                        ..read
+                    },
+                    false => read,
+                })
             }
             None => None,
         };
@@ -613,131 +619,6 @@ impl Estimator {
     }
 }
 
-/// The held-out read-out's numbers: the report part's value, its two standard errors, and the
-/// cross-check ([`crate::estimate::readout`]).
-struct ReadOutSummary {
-    mi: f64,
-    sampling: f64,
-    optimisation: f64,
-    cross: Option<CrossCheck>,
-}
-
-impl ReadOutSummary {
-    /// Summarises `out` of the chosen critic; `history` is the selection part's evaluations
-    /// before any runaway, in order; `(rows, k)` the report part's rows and batch K.
-    fn new(
-        out: &ReadOut,
-        history: &[f64],
-        est: &Estimator,
-        (rows, k): (usize, usize),
-        step: u64,
-    ) -> Result<Self, Error> {
-        let (mi, sampling, blocks, row_blocks, overlap) = match &out.values {
-            HeldOutValues::Batches(values) => {
-                let (mi, se) = finite_mean(&out.values, step, REPORT_VALUE)?;
-                let overlap = readout::overlap_factor(values.len(), rows, k);
-                let blocks: Vec<f64> = values.iter().map(|&v| f64::from(v)).collect();
-                let row_blocks = readout::batch_blocks(est.seed, est.eval_batches, rows, k);
-                (mi, se * overlap, blocks, row_blocks, overlap)
-            }
-            HeldOutValues::WholeSplit {
-                mi,
-                std_err,
-                blocks,
-            } => {
-                if !mi.is_finite() {
-                    return Err(Error::Diverged {
-                        step,
-                        what: REPORT_VALUE.0,
-                    });
-                }
-                let order = out.draw_order.as_deref().unwrap_or_default();
-                let row_blocks = readout::split_blocks(order, blocks.len());
-                (*mi, *std_err, blocks.clone(), row_blocks, 1.0)
-            }
-        };
-        let cross = if est.bound.is_lautum() {
-            None
-        } else {
-            out.infonce_terms
-                .as_deref()
-                .map(|t| CrossCheck::new(mi, &blocks, &row_blocks, t, overlap))
-        };
-        Ok(Self {
-            mi,
-            sampling,
-            optimisation: readout::optimisation_sd(history),
-            cross,
-        })
-    }
-
-    /// Sampling and optimisation errors in quadrature.
-    fn std_err(&self) -> f64 {
-        self.sampling.hypot(self.optimisation)
-    }
-}
-
-/// What a non-finite selection-part evaluation is called: (the first value, a later one).
-const HELD_OUT_VALUE: (&str, &str) = ("the held-out bound value", "a held-out bound value");
-
-/// What a non-finite report-part read-out is called.
-const REPORT_VALUE: (&str, &str) = (
-    "the held-out report part's read-out",
-    "the held-out report part's read-out",
-);
-
-/// The mean and standard error of one evaluation's values, or the divergence a non-finite
-/// value means, named by `what` (the first value, a later one).
-fn finite_mean(
-    values: &HeldOutValues,
-    step: u64,
-    what: (&'static str, &'static str),
-) -> Result<(f64, f64), Error> {
-    let (mi, se) = match values {
-        HeldOutValues::WholeSplit { mi, std_err, .. } => (*mi, *std_err),
-        HeldOutValues::Batches(values) => {
-            if let Some(bad) = values.iter().position(|v| !v.is_finite()) {
-                let what = if bad == 0 { what.0 } else { what.1 };
-                return Err(Error::Diverged { step, what });
-            }
-            mean_and_se(values)
-        }
-    };
-    if !mi.is_finite() {
-        return Err(Error::Diverged { step, what: what.0 });
-    }
-    Ok((mi, se))
-}
-
-/// The rows of an estimate: training, and the held-out rows cut in two at random (SPEC §6):
-/// the part that chooses the step and the part that reports it.
-struct Rows {
-    train: Vec<usize>,
-    select: Vec<usize>,
-    report: Vec<usize>,
-}
-
-impl Rows {
-    /// The split of [`split_rows`], its held-out rows halved in the order the split's
-    /// permutation drew them (the selection part gets the odd row).
-    fn split(n: usize, fraction: f64, seed: u64) -> Self {
-        let (train, test, order) = split_with_order(n, fraction, seed);
-        let half = test.len().div_ceil(2);
-        let (mut select, mut report) = (order[..half].to_vec(), order[half..].to_vec());
-        select.sort_unstable();
-        report.sort_unstable();
-        Self {
-            train,
-            select,
-            report,
-        }
-    }
-
-    fn held_out(&self) -> bool {
-        !self.select.is_empty() && !self.report.is_empty()
-    }
-}
-
 /// The first runaway of a run (training values, norms, held-out evaluations against `limit`)
 /// and the step from which estimates are not reported: a runaway at training step s leaves
 /// evaluations made after at most s steps; one seen in an evaluation excludes it.
@@ -770,46 +651,6 @@ fn no_estimate(runaway: Option<(Runaway, u64)>, bound: Bound) -> Error {
         runaway: runaway.map(|(r, _)| r),
         bound: bound.name(),
     })
-}
-
-/// Rows held out of n at `fraction`.
-pub(crate) fn held_out_count(n: usize, fraction: f64) -> usize {
-    (n as f64 * fraction).round() as usize
-}
-
-/// A random split of 0..n into (train, test) rows, the test share `fraction`, from the
-/// stream (seed, Split).
-pub fn split_rows(n: usize, fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
-    let (train, test, _) = split_with_order(n, fraction, seed);
-    (train, test)
-}
-
-/// [`split_rows`], with the test rows also in the order the permutation drew them.
-fn split_with_order(n: usize, fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>, Vec<usize>) {
-    let perm = Permutation::new(seed, Purpose::Split, 0, n.max(1) as u32);
-    let order: Vec<usize> = (0..n as u32).map(|i| perm.apply(i) as usize).collect();
-    let test = held_out_count(n, fraction);
-    let (te, tr) = order.split_at(test);
-    let drawn = te.to_vec();
-    let (mut tr, mut te) = (tr.to_vec(), te.to_vec());
-    tr.sort_unstable();
-    te.sort_unstable();
-    (tr, te, drawn)
-}
-
-/// Mean and standard error of independent values.
-pub fn mean_and_se(values: &[f32]) -> (f64, f64) {
-    let n = values.len() as f64;
-    let mean = values.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
-    if values.len() < 2 {
-        return (mean, f64::NAN);
-    }
-    let var = values
-        .iter()
-        .map(|&v| (f64::from(v) - mean).powi(2))
-        .sum::<f64>()
-        / (n - 1.0);
-    (mean, (var / n).sqrt())
 }
 
 /// Mean, and its standard error from the means of up to 10 consecutive blocks (successive

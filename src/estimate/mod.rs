@@ -13,4 +13,5 @@ pub mod limits;
 pub mod marginal;
 pub mod readout;
 pub mod runaway;
+pub mod split;
 pub mod validate;

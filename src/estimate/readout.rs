@@ -23,9 +23,11 @@
 //! max(0.1 nats, 3 × the paired standard error of their difference over the same row blocks),
 //! the two read-outs disagree and the report warns.
 
+use crate::backend::{HeldOutValues, ReadOut};
 use crate::math::cross_check::{block_means, paired_std_err};
 use crate::math::sampling::batch_rows;
 use crate::math::spec::eval_seed;
+use crate::Error;
 
 /// How far (nats) the cross-check may sit below its ceiling and still be taken as informative.
 pub const CEILING_MARGIN_NATS: f64 = 1.0;
@@ -145,6 +147,116 @@ pub fn optimisation_sd(evaluations: &[f64]) -> f64 {
     }
     let msd = late.windows(2).map(|w| (w[1] - w[0]).powi(2)).sum::<f64>() / (late.len() - 1) as f64;
     (msd / 2.0).sqrt()
+}
+
+/// The held-out read-out's numbers: the report part's value, its two standard errors, and the
+/// cross-check (the module doc).
+pub(crate) struct ReadOutSummary {
+    pub(crate) mi: f64,
+    pub(crate) sampling: f64,
+    pub(crate) optimisation: f64,
+    pub(crate) cross: Option<CrossCheck>,
+}
+
+impl ReadOutSummary {
+    /// Summarises `out` of the chosen critic; `history` is the selection part's evaluations
+    /// before any runaway, in order; `(seed, batches)` the estimator's seed and evaluation
+    /// batches; `(rows, k)` the report part's rows and batch K.
+    pub(crate) fn new(
+        out: &ReadOut,
+        history: &[f64],
+        (seed, batches): (u64, u32),
+        (rows, k): (usize, usize),
+        step: u64,
+    ) -> Result<Self, Error> {
+        let (mi, sampling, blocks, row_blocks, overlap) = match &out.values {
+            HeldOutValues::Batches(values) => {
+                let (mi, se) = finite_mean(&out.values, step, REPORT_VALUE)?;
+                let overlap = overlap_factor(values.len(), rows, k);
+                let blocks: Vec<f64> = values.iter().map(|&v| f64::from(v)).collect();
+                let row_blocks = batch_blocks(seed, batches, rows, k);
+                (mi, se * overlap, blocks, row_blocks, overlap)
+            }
+            HeldOutValues::WholeSplit {
+                mi,
+                std_err,
+                blocks,
+            } => {
+                if !mi.is_finite() {
+                    return Err(Error::Diverged {
+                        step,
+                        what: REPORT_VALUE.0,
+                    });
+                }
+                let order = out.draw_order.as_deref().unwrap_or_default();
+                let row_blocks = split_blocks(order, blocks.len());
+                (*mi, *std_err, blocks.clone(), row_blocks, 1.0)
+            }
+        };
+        let cross = out
+            .infonce_terms
+            .as_deref()
+            .map(|t| CrossCheck::new(mi, &blocks, &row_blocks, t, overlap));
+        Ok(Self {
+            mi,
+            sampling,
+            optimisation: optimisation_sd(history),
+            cross,
+        })
+    }
+
+    /// Sampling and optimisation errors in quadrature.
+    pub(crate) fn std_err(&self) -> f64 {
+        self.sampling.hypot(self.optimisation)
+    }
+}
+
+/// What a non-finite selection-part evaluation is called: (the first value, a later one).
+pub(crate) const HELD_OUT_VALUE: (&str, &str) =
+    ("the held-out bound value", "a held-out bound value");
+
+/// What a non-finite report-part read-out is called.
+const REPORT_VALUE: (&str, &str) = (
+    "the held-out report part's read-out",
+    "the held-out report part's read-out",
+);
+
+/// The mean and standard error of one evaluation's values, or the divergence a non-finite
+/// value means, named by `what` (the first value, a later one).
+pub(crate) fn finite_mean(
+    values: &HeldOutValues,
+    step: u64,
+    what: (&'static str, &'static str),
+) -> Result<(f64, f64), Error> {
+    let (mi, se) = match values {
+        HeldOutValues::WholeSplit { mi, std_err, .. } => (*mi, *std_err),
+        HeldOutValues::Batches(values) => {
+            if let Some(bad) = values.iter().position(|v| !v.is_finite()) {
+                let what = if bad == 0 { what.0 } else { what.1 };
+                return Err(Error::Diverged { step, what });
+            }
+            mean_and_se(values)
+        }
+    };
+    if !mi.is_finite() {
+        return Err(Error::Diverged { step, what: what.0 });
+    }
+    Ok((mi, se))
+}
+
+/// Mean and standard error of independent values.
+pub fn mean_and_se(values: &[f32]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
+    if values.len() < 2 {
+        return (mean, f64::NAN);
+    }
+    let var = values
+        .iter()
+        .map(|&v| (f64::from(v) - mean).powi(2))
+        .sum::<f64>()
+        / (n - 1.0);
+    (mean, (var / n).sqrt())
 }
 
 #[cfg(test)]
