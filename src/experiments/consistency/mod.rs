@@ -12,8 +12,8 @@
 //!   top t of b); ideal ratio to the baseline 2.
 //!
 //! Y's grey levels are a function of X's, so I(X; Y) is the entropy of Y's levels: unknown,
-//! and for most t above what any lower bound can read from N samples (ln N). Only the
-//! ratios mean anything, as in the paper.
+//! and it may pass what any lower bound can certify from N samples (ln N). Only the ratios
+//! mean anything, as in the paper.
 //!
 //! ```no_run
 //! use infobound::experiments::consistency::{Consistency, Images};

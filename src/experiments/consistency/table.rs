@@ -110,8 +110,8 @@ impl ConsistencyReport {
         format!(
             "{} images of {h} × {w}; {} of {} pixels dropped as constant over the images{}; {ties}. \
              Y's grey levels are a function of X's, so I(X; Y) is the entropy of Y's levels: \
-             unknown, and mostly above ln {} = {:.2} nats, the most a lower bound can certify. \
-             Only the ratios mean anything. A ratio holds within 2 s.e. or {RATIO_TOLERANCE} × \
+             unknown, and it may pass ln {} = {:.2} nats, the most a lower bound can certify \
+             from that many rows. Only the ratios mean anything. A ratio holds within 2 s.e. or {RATIO_TOLERANCE} × \
              max(ideal, 1) of its ideal; the baseline holds when no ratio falls by more than \
              that from the t before.",
             self.images,
