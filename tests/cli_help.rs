@@ -27,6 +27,7 @@ fn help_lists_every_command_and_the_exit_status() {
             "staircase",
             "mine-demo",
             "sandwich",
+            "consistency",
             "bench",
             "devices",
             "completions",
@@ -62,6 +63,10 @@ fn each_command_s_help_states_its_defaults() {
         ("mine-demo", "[default: 0.85,0.9,0.95,0.99]"),
         ("sandwich", "Poole et al. 2019"),
         ("bench", "[default: standard,bmi]"),
+        (
+            "consistency",
+            "[default: baseline,independence,data-processing,additivity]",
+        ),
         ("completions", "bash"),
     ] {
         let text = ok_stdout(&[command, "--help"]);

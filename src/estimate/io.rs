@@ -1,5 +1,5 @@
 //! Reading data sets from files: NumPy `.npy` arrays and numeric CSV, into row-major f32
-//! tables for [`Matrix`](crate::Matrix).
+//! tables for [`Matrix`](crate::Matrix), and stacks of images (3-D `.npy`) into a [`Stack`].
 //!
 //! The `.npy` reader is small and strict: format versions 1.0, 2.0 and 3.0, dtype f4 or f8
 //! in either byte order, C or Fortran order, one or two dimensions (a 1-D array of n is an
@@ -70,6 +70,116 @@ const NPY_MAGIC: &[u8] = b"\x93NUMPY";
 
 /// Parses the bytes of a `.npy` file (see the module documentation for what it accepts).
 pub fn parse_npy(bytes: &[u8]) -> Result<Table, FormatError> {
+    let (h, body) = npy_header(bytes)?;
+    let (rows, cols) = match h.shape.as_slice() {
+        [n] => (*n, 1),
+        [n, m] => (*n, *m),
+        s => {
+            return Err(bad(format!(
+                "the array has {} dimensions; only 1-D and 2-D arrays are read",
+                s.len()
+            )))
+        }
+    };
+    if cols == 0 {
+        return Err(bad("the array has no columns".into()));
+    }
+    let values = npy_values(&h, body, &[], "float32 or float64")?;
+    let data = if h.fortran_order && cols > 1 {
+        // Column-major on disk: element (i, j) at j * rows + i.
+        let mut out = vec![0.0; values.len()];
+        for j in 0..cols {
+            for i in 0..rows {
+                out[i * cols + j] = values[j * rows + i];
+            }
+        }
+        out
+    } else {
+        values
+    };
+    Ok(Table { data, rows, cols })
+}
+
+/// An owned stack of n images of height × width pixels read from a 3-D `.npy` file, row-major:
+/// pixel (row r, column c) of image i at `data[(i * height + r) * width + c]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stack {
+    /// The pixels, image after image, each row-major.
+    pub data: Vec<f32>,
+    /// Images.
+    pub n: usize,
+    /// Rows of pixels an image.
+    pub height: usize,
+    /// Pixels a row.
+    pub width: usize,
+}
+
+/// Reads a stack of images (an N × H × W `.npy` array, see [`parse_npy_stack`]); errors name
+/// the file ([`Error::File`]).
+pub fn read_stack(path: &Path) -> Result<Stack, Error> {
+    let bytes = std::fs::read(path).map_err(|source| FileError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse_npy_stack(&bytes).map_err(|source| {
+        FileError::Format {
+            path: path.to_path_buf(),
+            source,
+        }
+        .into()
+    })
+}
+
+/// Parses the bytes of a 3-D `.npy` array, N × H × W: as [`parse_npy`] reads a table, and
+/// also dtype uint8 (`|u1`, how images are usually saved), each byte read as its value
+/// 0..255. Any other number of dimensions, or a dimension of 0, is refused.
+pub fn parse_npy_stack(bytes: &[u8]) -> Result<Stack, FormatError> {
+    let (h, body) = npy_header(bytes)?;
+    let [n, height, width] = match h.shape.as_slice() {
+        [n, hh, w] => [*n, *hh, *w],
+        s => {
+            return Err(bad(format!(
+                "the array has {} dimensions; images are read from a 3-D array (images × \
+                 rows × columns)",
+                s.len()
+            )))
+        }
+    };
+    if n == 0 || height == 0 || width == 0 {
+        return Err(bad(format!(
+            "the array's shape ({n}, {height}, {width}) has no pixels"
+        )));
+    }
+    let values = npy_values(
+        &h,
+        body,
+        &["|u1", "<u1", ">u1"],
+        "uint8, float32 or float64",
+    )?;
+    let data = if h.fortran_order {
+        // Fortran order: pixel (i, r, c) at i + n·(r + height·c).
+        let mut out = vec![0.0; values.len()];
+        for c in 0..width {
+            for r in 0..height {
+                for i in 0..n {
+                    out[(i * height + r) * width + c] = values[i + n * (r + height * c)];
+                }
+            }
+        }
+        out
+    } else {
+        values
+    };
+    Ok(Stack {
+        data,
+        n,
+        height,
+        width,
+    })
+}
+
+/// The header of a `.npy` file and the data bytes after it.
+fn npy_header(bytes: &[u8]) -> Result<(Header, &[u8]), FormatError> {
     if !bytes.starts_with(NPY_MAGIC) {
         return Err(bad("not a .npy file (no \\x93NUMPY magic)".into()));
     }
@@ -107,45 +217,51 @@ pub fn parse_npy(bytes: &[u8]) -> Result<Table, FormatError> {
             .flatten()
     }
     .ok_or_else(|| bad("the .npy header is not text".into()))?;
-    let h = parse_header(header)?;
-    let (rows, cols) = match h.shape.as_slice() {
-        [n] => (*n, 1),
-        [n, m] => (*n, *m),
-        s => {
-            return Err(bad(format!(
-                "the array has {} dimensions; only 1-D and 2-D arrays are read",
-                s.len()
-            )))
-        }
-    };
-    if cols == 0 {
-        return Err(bad("the array has no columns".into()));
-    }
+    Ok((parse_header(header)?, &bytes[start + header_len..]))
+}
+
+/// The values of `body` as f32 in the order stored: dtype f4 or f8 in either byte order, or
+/// one of the one-byte unsigned `bytes` dtypes; `accepted` says in an error what is read.
+/// The length is checked against the shape before anything is allocated.
+fn npy_values(
+    h: &Header,
+    body: &[u8],
+    bytes: &[&str],
+    accepted: &str,
+) -> Result<Vec<f32>, FormatError> {
     let (size, little) = match h.descr.as_str() {
         "<f4" => (4, true),
         ">f4" => (4, false),
         "<f8" => (8, true),
         ">f8" => (8, false),
+        d if bytes.contains(&d) => (1, true),
         d => {
             return Err(bad(format!(
-                "dtype {d:?} is not read; save the array as float32 or float64"
+                "dtype {d:?} is not read; save the array as {accepted}"
             )))
         }
     };
-    let count = rows
-        .checked_mul(cols)
+    let count = h
+        .shape
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
         .ok_or_else(|| bad("the shape is too large".into()))?;
-    let body = &bytes[start + header_len..];
     if Some(body.len()) != count.checked_mul(size) {
+        let shape: Vec<String> = h.shape.iter().map(usize::to_string).collect();
+        let shape = match shape.len() {
+            1 => format!("({},)", shape[0]),
+            _ => format!("({})", shape.join(", ")),
+        };
         return Err(bad(format!(
-            "the shape ({rows}, {cols}) needs {} data bytes but the file has {}",
+            "the shape {shape} needs {} data bytes but the file has {}",
             count.saturating_mul(size),
             body.len()
         )));
     }
-    let values: Vec<f32> = body
+    Ok(body
         .chunks_exact(size)
         .map(|c| match (size, little) {
+            (1, _) => f32::from(c[0]),
             (4, true) => f32::from_le_bytes([c[0], c[1], c[2], c[3]]),
             (4, false) => f32::from_be_bytes([c[0], c[1], c[2], c[3]]),
             (_, le) => {
@@ -157,20 +273,7 @@ pub fn parse_npy(bytes: &[u8]) -> Result<Table, FormatError> {
                 }) as f32
             }
         })
-        .collect();
-    let data = if h.fortran_order && cols > 1 {
-        // Column-major on disk: element (i, j) at j * rows + i.
-        let mut out = vec![0.0; count];
-        for j in 0..cols {
-            for i in 0..rows {
-                out[i * cols + j] = values[j * rows + i];
-            }
-        }
-        out
-    } else {
-        values
-    };
-    Ok(Table { data, rows, cols })
+        .collect())
 }
 
 struct Header {
@@ -476,5 +579,67 @@ mod tests {
             .contains("no data"));
         // NaN parses; the estimator rejects it naming the row and column.
         assert!(parse_csv("1,NaN\n").unwrap().data[1].is_nan());
+    }
+
+    #[test]
+    fn reads_stacks_of_images_in_c_and_fortran_order_and_uint8() {
+        // Two images of 2 × 3: image i, row r, column c holds 100·i + 10·r + c.
+        let want: Vec<f32> = (0..2)
+            .flat_map(|i| {
+                (0..2).flat_map(move |r| (0..3).map(move |c| (100 * i + 10 * r + c) as f32))
+            })
+            .collect();
+        let c = parse_npy_stack(&npy("<f4", false, "(2, 2, 3)", &le32(&want), 1)).unwrap();
+        assert_eq!((c.n, c.height, c.width), (2, 2, 3));
+        assert_eq!(c.data, want);
+        // Fortran order: the image index varies fastest, then the row, then the column.
+        let mut f = Vec::new();
+        for col in 0..3 {
+            for r in 0..2 {
+                for i in 0..2 {
+                    f.push((100 * i + 10 * r + col) as u8);
+                }
+            }
+        }
+        let u8s: Vec<u8> = want.iter().map(|&v| v as u8).collect();
+        assert_eq!(
+            parse_npy_stack(&npy("|u1", true, "(2, 2, 3)", &f, 1)).unwrap(),
+            c
+        );
+        assert_eq!(
+            parse_npy_stack(&npy("|u1", false, "(2,2,3)", &u8s, 2)).unwrap(),
+            c
+        );
+        // The 2-D reader still refuses uint8.
+        let e = parse_npy(&npy("|u1", false, "(2, 6)", &u8s, 1)).unwrap_err();
+        assert!(e.to_string().contains("float32 or float64"), "{e}");
+    }
+
+    #[test]
+    fn refuses_stacks_it_does_not_read() {
+        let body = le32(&[1., 2., 3., 4.]);
+        for (descr, shape, what) in [
+            (
+                "<f4",
+                "(2, 2)",
+                "2 dimensions; images are read from a 3-D array",
+            ),
+            ("<f4", "(1, 1, 2, 2)", "4 dimensions"),
+            ("<f4", "(0, 2, 2)", "has no pixels"),
+            (
+                "<f4",
+                "(1, 2, 3)",
+                "the shape (1, 2, 3) needs 24 data bytes but the file has 16",
+            ),
+            ("<i2", "(1, 2, 2)", "uint8, float32 or float64"),
+        ] {
+            let e = parse_npy_stack(&npy(descr, false, shape, &body, 1))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(what), "{shape}: {e}");
+        }
+        let missing = std::path::Path::new("/nonexistent/images.npy");
+        let e = read_stack(missing).unwrap_err().to_string();
+        assert!(e.contains("cannot read /nonexistent/images.npy"), "{e}");
     }
 }

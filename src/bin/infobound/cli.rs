@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 use crate::bench::BenchArgs;
 use crate::completions::CompletionsArgs;
+use crate::consistency::ConsistencyArgs;
 use crate::estimate::EstimateArgs;
 use crate::mine_demo::MineDemoArgs;
 use crate::sandwich::SandwichArgs;
@@ -44,6 +45,8 @@ pub enum Command {
     Sandwich(SandwichArgs),
     /// The task suite with known MI (bmi-style, Czyż et al. 2023): solved, over, |log ratio|
     Suite(SuiteArgs),
+    /// Song & Ermon's self-consistency tests on images (the 8×8 digits by default): ratios
+    Consistency(Box<ConsistencyArgs>),
     /// Training throughput (steps/s) beside the cost model and this adapter's measured limits
     Bench(BenchArgs),
     /// List every adapter wgpu sees (gpu:N), and what `--device auto` chooses and why

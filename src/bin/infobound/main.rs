@@ -1,5 +1,5 @@
-//! The infobound command line: `estimate`, `staircase`, `mine-demo`, `sandwich`, `suite`, `bench`,
-//! `devices`, `completions` (clap; `infobound help` lists them).
+//! The infobound command line: `estimate`, `staircase`, `mine-demo`, `sandwich`, `suite`,
+//! `consistency`, `bench`, `devices`, `completions` (clap; `infobound help` lists them).
 //!
 //! Errors are one line on stderr and a non-zero exit: 2 for bad input or usage (a missing or
 //! unreadable file, a malformed .npy or CSV, mismatched rows, a NaN, an unknown bound or
@@ -13,6 +13,8 @@ mod bench_report;
 mod clap_error;
 mod cli;
 mod completions;
+mod consistency;
+mod consistency_files;
 mod devices;
 mod estimate;
 mod estimate_plot;
@@ -50,6 +52,7 @@ fn run() -> Result<(), Failure> {
         Some(Command::MineDemo(a)) => mine_demo::mine_demo(a),
         Some(Command::Sandwich(a)) => sandwich::sandwich(a),
         Some(Command::Suite(a)) => suite::suite(a),
+        Some(Command::Consistency(a)) => consistency::consistency(a),
         Some(Command::Bench(a)) => bench::bench(a),
         Some(Command::Devices) => devices::devices(),
         Some(Command::Completions(a)) => completions::completions(a),

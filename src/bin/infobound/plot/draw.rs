@@ -98,6 +98,8 @@ where
     let clamp = |(px, py): (f64, f64)| (px, py.clamp(clip.0, clip.1));
     for s in &panel.series {
         let color = s.color;
+        // A series without a label stays out of the legend: no glyph, no empty entry.
+        let labelled = !s.label.is_empty();
         let legend_line = move |(lx, ly): (i32, i32)| {
             PathElement::new(vec![(lx, ly), (lx + 18, ly)], color.stroke_width(2))
         };
@@ -119,10 +121,11 @@ where
                     .into_iter()
                     .filter(|(_, p)| p.0.is_finite() && p.1.is_finite())
                     .map(|(_, p)| Circle::new(clamp(p), radius, color.filled()));
-                chart
-                    .draw_series(dots)
-                    .map_err(err)?
-                    .legend(move |(lx, ly)| Circle::new((lx + 9, ly), 3, color.filled()))
+                let a = chart.draw_series(dots).map_err(err)?;
+                match labelled {
+                    true => a.legend(move |(lx, ly)| Circle::new((lx + 9, ly), 3, color.filled())),
+                    false => a,
+                }
             }
             Style::Line | Style::Step => {
                 let pts = if s.style == Style::Step {
@@ -141,7 +144,8 @@ where
                     );
                 }
                 match anno {
-                    Some(a) => a.legend(legend_line),
+                    Some(a) if labelled => a.legend(legend_line),
+                    Some(a) => a,
                     None => continue,
                 }
             }
@@ -156,6 +160,7 @@ where
                     );
                 }
                 match anno {
+                    Some(a) if !labelled => a,
                     Some(a) => a.legend(move |(lx, ly)| {
                         PathElement::new(vec![(lx, ly), (lx + 7, ly)], color.stroke_width(2))
                     }),
@@ -163,7 +168,7 @@ where
                 }
             }
         };
-        if !s.label.is_empty() {
+        if labelled {
             anno.label(s.label.as_str());
         }
     }
