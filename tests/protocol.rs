@@ -25,7 +25,9 @@ fn report_without_diagnostics(
 ) -> infobound::Report {
     let r = report(est, x, y, n);
     assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
-    let check = r.cross_check.expect("the separable critic is cross-checked");
+    let check = r
+        .cross_check
+        .expect("the separable critic is cross-checked");
     assert!(!check.disagrees, "{}", r.cross_check_note);
     r
 }
