@@ -30,11 +30,14 @@ fn main() {
             }
             println!("true MI      {truth:.4} nats");
             println!(
-                "NWJ estimate {:.4} ± {:.4} nats (best of {} evaluations on {} held-out rows)",
+                "NWJ estimate {:.4} ± {:.4} nats (step {} of {} evaluations, chosen on {} \
+                 held-out rows and read on the other {})",
                 report.mi,
                 report.std_err,
+                report.chosen_step.unwrap_or(0),
                 report.test_curve.len(),
-                report.n_test
+                report.n_test - report.n_report,
+                report.n_report
             );
             println!("error        {:+.4} nats", report.mi - truth);
             println!(
