@@ -10,13 +10,8 @@ fn estimate(est: &Estimator, x: &[f32], y: &[f32], n: usize) -> f64 {
     report(est, x, y, n).mi
 }
 
-/// The default Gaussian tasks are where the convergence diagnostics are tuned not to fire.
-fn estimate_without_diagnostics(est: &Estimator, x: &[f32], y: &[f32], n: usize) -> f64 {
-    report_without_diagnostics(est, x, y, n).mi
-}
-
-/// The report, checked for diagnostics and for a disagreement with the InfoNCE cross-check:
-/// neither fires on the default Gaussian tasks.
+/// The report, checked for diagnostics (tuned not to fire on the default Gaussian tasks) and
+/// for a disagreement with the InfoNCE cross-check.
 fn report_without_diagnostics(
     est: &Estimator,
     x: &[f32],
@@ -69,13 +64,26 @@ fn defaults_estimate_a_5d_gaussian_of_one_nat_within_20_percent() {
     );
 }
 
+/// Within 15 %, with no diagnostic. The cross-check is not asked to agree here: at 4 nats
+/// SMILE's read-out on batches of 128 is biased up (the log-mean-exp of a small batch is biased
+/// down), and on lavapipe it read 4.480 ± 0.172, above the truth, while InfoNCE over the 1 000
+/// report rows read 3.007 ± 0.073; the report warned, rightly. InfoNCE itself must not pass
+/// the truth by more than its noise.
 #[test]
 fn defaults_estimate_a_10d_gaussian_of_four_nats_within_15_percent() {
     let Some(est) = on_gpu() else { return };
     let n = 10_000;
     let (x, y) = correlated_gaussian(10, rho_for_mi(10, 4.0), n, 22);
-    let mi = estimate_without_diagnostics(&est, &x, &y, n);
-    assert!((mi - 4.0).abs() <= 0.6, "estimate {mi} vs 4 nats");
+    let r = report(&est, &x, &y, n);
+    assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+    assert!((r.mi - 4.0).abs() <= 0.6, "estimate {} vs 4 nats", r.mi);
+    let c = r
+        .cross_check
+        .expect("the separable critic is cross-checked");
+    assert!(c.mi <= 4.0 + 3.0 * c.std_err, "{}", r.cross_check_note);
+    if c.disagrees {
+        assert!(r.mi > 4.0, "a disagreement on an estimate below the truth");
+    }
 }
 
 #[test]
