@@ -75,7 +75,8 @@ def estimate(
     ``hidden``: the hidden widths of each network (default 128, 128); ``embed``: the separable
     critic's embedding width (default 32). ``steps`` (default 2000), ``batch`` (K, default 128),
     ``lr`` (Adam, default 1e-3), ``seed`` (same seed, same bits), ``device`` ("auto", "gpu",
-    "gpu:N" from :func:`devices`, "cpu"), ``transform`` ("rank-gauss" (default),
+    "gpu:N" from :func:`devices`, "cpu" (f32 on every core), "cpu-reference" (the f64
+    reference)), ``transform`` ("rank-gauss" (default),
     "standardize", "none"), ``test_fraction`` (held out, default 0.2). None keeps the
     library's default.
 

@@ -1,0 +1,375 @@
+//! The bound op (`matrix_bounds.wgsl`, `bounds.wgsl`): the value of a bound on a batch's
+//! scores, its training objective and d(−objective)/d(scores) (and d/d(baseline)).
+//!
+//! InfoNCE and the joint-against-negatives bounds (NWJ, TUBA, DV, MINE, JS, SMILE and the two
+//! Lautum bounds) run in f32 over fixed row blocks, e^x vectorised, the statistics combined
+//! in f64 in row order. α-InfoNCE and the leave-one-out statistic, and every shuffled batch
+//! (2K scores, no cost worth a kernel), use the f64 reference and store its result in f32.
+
+use crate::cpu::fast::exp::{exp, sigmoid, softplus};
+use crate::cpu::fast::lanes::{max2, sum2};
+use crate::cpu::fast::pool::{blocks, Pool};
+use crate::math::bounds::{
+    log_sum_exp, matrix_eval, mine_log_ema, shuffled_eval, Bound, MatrixBoundEval, EXP_CLIP,
+};
+
+/// Scores a block of rows covers, at least.
+const BLOCK_SCORES: usize = 1 << 13;
+
+/// What a bound op returns besides the gradients it writes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BoundValue {
+    /// The bound's value on the batch (nats).
+    pub value: f64,
+    /// The training objective (maximised).
+    pub objective: f64,
+    /// MINE's updated log m_t; NaN for the other bounds.
+    pub log_ema: f64,
+}
+
+/// `bound` on the K×K score matrix `s`: writes d(−L)/dS to `ds` (K×K) and, for the bounds
+/// with a baseline (`baseline` = b(y_j), K values), d(−L)/db to `db`. `prev_log_ema` is
+/// MINE's log m_{t−1}.
+///
+/// Panics where [`matrix_eval`] does (K < 2, a baseline that does not match the bound), or if
+/// a buffer is shorter than the shapes need.
+#[allow(clippy::too_many_arguments)]
+pub fn matrix_bound(
+    pool: &Pool,
+    bound: Bound,
+    k: usize,
+    s: &[f32],
+    baseline: Option<&[f32]>,
+    prev_log_ema: Option<f64>,
+    ds: &mut [f32],
+    db: Option<&mut [f32]>,
+) -> BoundValue {
+    assert!(k >= 2, "the score matrix needs K ≥ 2 (off-diagonal terms)");
+    assert!(s.len() >= k * k && ds.len() >= k * k, "scores must be K×K");
+    assert_eq!(
+        bound.needs_baseline(),
+        baseline.is_some(),
+        "{bound:?}: baseline"
+    );
+    let (s, ds) = (&s[..k * k], &mut ds[..k * k]);
+    match bound {
+        Bound::InfoNce => info_nce(pool, k, s, ds),
+        Bound::Nwj
+        | Bound::Tuba
+        | Bound::Dv
+        | Bound::Mine { .. }
+        | Bound::Js
+        | Bound::Smile { .. }
+        | Bound::LautumDv
+        | Bound::LautumNwj => {
+            let zeros;
+            let b = match baseline {
+                Some(b) => &b[..k],
+                None => {
+                    zeros = vec![0.0f32; k];
+                    &zeros[..]
+                }
+            };
+            let out = pos_neg(pool, bound, k, s, b, prev_log_ema, ds);
+            if let (Bound::Tuba, Some(db)) = (bound, db) {
+                tuba_baseline(pool, k, s, b, &mut db[..k]);
+            }
+            out
+        }
+        _ => store(matrix_eval(bound, s, k, baseline, prev_log_ema), ds, db),
+    }
+}
+
+/// `bound` on a shuffled batch (K joint scores then K negatives), through the f64 reference:
+/// 2K scores cost nothing next to the networks that made them.
+pub fn shuffled_bound(
+    bound: Bound,
+    scores: &[f32],
+    baseline: Option<&[f32]>,
+    prev_log_ema: Option<f64>,
+    ds: &mut [f32],
+    db: Option<&mut [f32]>,
+) -> BoundValue {
+    store(shuffled_eval(bound, scores, baseline, prev_log_ema), ds, db)
+}
+
+/// The reference's gradients stored in f32.
+fn store(eval: MatrixBoundEval, ds: &mut [f32], db: Option<&mut [f32]>) -> BoundValue {
+    for (d, v) in ds.iter_mut().zip(&eval.ds) {
+        *d = *v as f32;
+    }
+    if let Some(db) = db {
+        for (d, v) in db.iter_mut().zip(&eval.db) {
+            *d = *v as f32;
+        }
+    }
+    BoundValue {
+        value: eval.value,
+        objective: eval.objective,
+        log_ema: eval.log_ema,
+    }
+}
+
+/// Rows a block takes for a K×K matrix.
+fn rows_per_block(k: usize) -> usize {
+    BLOCK_SCORES.div_ceil(k).max(1)
+}
+
+/// InfoNCE: log K + mean_i (S_ii − LSE_i), ∂(−V)/∂S_ij = (softmax_i(S)_j − [i = j])/K. Each
+/// row's e^(S_ij − max) is computed once, stored in `ds` and rescaled there.
+fn info_nce(pool: &Pool, k: usize, s: &[f32], ds: &mut [f32]) -> BoundValue {
+    let rows = rows_per_block(k);
+    let inv_k = 1.0 / k as f32;
+    let terms = pool.map_chunks_mut(ds, rows * k, 4 * k * k, |blk, chunk| {
+        let mut t = 0.0f64;
+        for (r, d) in chunk.chunks_exact_mut(k).enumerate() {
+            let i = blk * rows + r;
+            let row = &s[i * k..(i + 1) * k];
+            let m = max2(row, row, |x, _| x);
+            for (d, &x) in d.iter_mut().zip(row) {
+                *d = exp(x - m);
+            }
+            let sum = sum2(d, d, |e, _| e);
+            let scale = inv_k / sum;
+            for d in d.iter_mut() {
+                *d *= scale;
+            }
+            d[i] -= inv_k;
+            t += f64::from(row[i]) - (f64::from(m) + f64::from(sum).ln());
+        }
+        t
+    });
+    let value = (k as f64).ln() + terms.iter().sum::<f64>() / k as f64;
+    BoundValue {
+        value,
+        objective: value,
+        log_ema: f64::NAN,
+    }
+}
+
+/// Row i's off-diagonal scores as two runs (left and right of the diagonal), with the
+/// baseline values of their columns.
+#[inline(always)]
+fn off_diagonal<'a>(row: &'a [f32], b: &'a [f32], i: usize) -> [(&'a [f32], &'a [f32]); 2] {
+    [(&row[..i], &b[..i]), (&row[i + 1..], &b[i + 1..])]
+}
+
+/// Per-row sums the joint-against-negatives bounds need, over n = S_ij − b_j, i ≠ j.
+#[derive(Clone, Copy, Default)]
+struct NegSums {
+    /// Σ e^(n − M).
+    exp: f64,
+    /// Σ e^(clip(n, ±τ) − clip(M, ±τ)) (SMILE).
+    exp_clip: f64,
+    /// Σ n (Lautum).
+    sum: f64,
+    /// Σ softplus(n) (the JS objective).
+    softplus: f64,
+}
+
+/// NWJ, TUBA, DV, MINE, JS, SMILE, Lautum-DV and Lautum-NWJ on the matrix, as the reference's
+/// `pos_neg`: joint scores S_ii − b_i against the off-diagonal S_ij − b_j.
+fn pos_neg(
+    pool: &Pool,
+    bound: Bound,
+    k: usize,
+    s: &[f32],
+    b: &[f32],
+    prev_log_ema: Option<f64>,
+    ds: &mut [f32],
+) -> BoundValue {
+    let rows = rows_per_block(k);
+    let (count, range) = blocks(k, rows);
+    let work = k * k;
+    let shift = |x: f32, b: f32| x - b;
+    let maxima = pool.map(count, work, |blk| {
+        let mut m = f32::NEG_INFINITY;
+        for i in range(blk) {
+            for (r, bb) in off_diagonal(&s[i * k..(i + 1) * k], b, i) {
+                m = m.max(max2(r, bb, shift));
+            }
+        }
+        m
+    });
+    let m = maxima.iter().fold(f32::NEG_INFINITY, |a, &v| a.max(v));
+    let tau = bound.tau();
+    let mc = m.clamp(-tau, tau);
+    let (clip, js, lautum) = (
+        matches!(bound, Bound::Smile { .. }),
+        matches!(bound, Bound::Js | Bound::Smile { .. }),
+        bound.is_lautum(),
+    );
+    let parts = pool.map(count, work * 2, |blk| {
+        let mut t = NegSums::default();
+        for i in range(blk) {
+            for (r, bb) in off_diagonal(&s[i * k..(i + 1) * k], b, i) {
+                t.exp += f64::from(sum2(r, bb, |x, b| exp(x - b - m)));
+                if clip {
+                    let f = |x: f32, b: f32| exp((x - b).clamp(-tau, tau) - mc);
+                    t.exp_clip += f64::from(sum2(r, bb, f));
+                }
+                if js {
+                    t.softplus += f64::from(sum2(r, bb, |x, b| softplus(x - b)));
+                }
+                if lautum {
+                    t.sum += f64::from(sum2(r, bb, shift));
+                }
+            }
+        }
+        t
+    });
+    let mut neg = NegSums::default();
+    for p in &parts {
+        neg.exp += p.exp;
+        neg.exp_clip += p.exp_clip;
+        neg.sum += p.sum;
+        neg.softplus += p.softplus;
+    }
+    let lse_of = |max: f32, sum: f64| {
+        if max == f32::NEG_INFINITY {
+            f64::NEG_INFINITY
+        } else {
+            f64::from(max) + sum.ln()
+        }
+    };
+    let pos: Vec<f64> = (0..k)
+        .map(|i| f64::from(s[i * k + i]) - f64::from(b[i]))
+        .collect();
+    let kp = k as f64;
+    let kn = kp * (kp - 1.0);
+    let ln_kn = kn.ln();
+    let mean_pos = pos.iter().sum::<f64>() / kp;
+    let lse_neg = lse_of(m, neg.exp);
+    let lme_neg = lse_neg - ln_kn;
+    let mean_neg = neg.sum / kn;
+    let lse_pos = log_sum_exp(pos.iter().copied());
+    let lme_pos = lse_pos - kp.ln();
+    let value = match bound {
+        Bound::LautumDv => mean_neg - lme_pos,
+        Bound::LautumNwj => mean_neg - (lme_pos - 1.0).exp(),
+        Bound::Nwj => mean_pos - (lme_neg - 1.0).exp(),
+        Bound::Tuba | Bound::Js => 1.0 + mean_pos - lme_neg.exp(),
+        Bound::Smile { .. } => mean_pos - (lse_of(mc, neg.exp_clip) - ln_kn),
+        _ => mean_pos - lme_neg,
+    };
+    let log_ema = match bound {
+        Bound::Mine { gamma } => mine_log_ema(gamma, prev_log_ema, lme_neg),
+        _ => f64::NAN,
+    };
+    let objective = match bound {
+        Bound::Js | Bound::Smile { .. } => {
+            -pos.iter()
+                .map(|&p| crate::math::bounds::softplus(-p))
+                .sum::<f64>()
+                / kp
+                - neg.softplus / kn
+        }
+        Bound::Mine { .. } => mean_pos - (lme_neg - log_ema).exp(),
+        _ => value,
+    };
+    let clip_exp = EXP_CLIP as f32;
+    let (ln_kn32, inv_kn) = (ln_kn as f32, (1.0 / kn) as f32);
+    let dpos = |p: f64| -> f32 {
+        (match bound {
+            Bound::Js | Bound::Smile { .. } => -crate::math::bounds::sigmoid(-p) / kp,
+            Bound::LautumDv => (p - lse_pos).exp(),
+            Bound::LautumNwj => (p - 1.0 - kp.ln()).min(EXP_CLIP).exp(),
+            _ => -1.0 / kp,
+        }) as f32
+    };
+    let dpos: Vec<f32> = pos.iter().map(|&p| dpos(p)).collect();
+    let grads = Grads {
+        pool,
+        k,
+        s,
+        b,
+        dpos: &dpos,
+    };
+    match bound {
+        Bound::Nwj => grads.fill(ds, |n| exp((n - 1.0 - ln_kn32).min(clip_exp))),
+        Bound::Tuba => grads.fill(ds, |n| exp((n - ln_kn32).min(clip_exp))),
+        Bound::Dv => {
+            let lse = lse_neg as f32;
+            grads.fill(ds, |n| exp(n - lse))
+        }
+        Bound::Mine { .. } => {
+            let c = (ln_kn + log_ema) as f32;
+            grads.fill(ds, |n| exp((n - c).min(clip_exp)))
+        }
+        Bound::LautumDv | Bound::LautumNwj => grads.fill(ds, |_| -inv_kn),
+        _ => grads.fill(ds, |n| sigmoid(n) * inv_kn),
+    }
+    BoundValue {
+        value,
+        objective,
+        log_ema,
+    }
+}
+
+/// What writing a matrix bound's gradient needs.
+struct Grads<'a> {
+    pool: &'a Pool,
+    k: usize,
+    s: &'a [f32],
+    b: &'a [f32],
+    dpos: &'a [f32],
+}
+
+impl Grads<'_> {
+    /// ds_ij = f(S_ij − b_j) off the diagonal, dpos_i on it.
+    fn fill(&self, ds: &mut [f32], f: impl Fn(f32) -> f32 + Sync + Send) {
+        let k = self.k;
+        let rows = rows_per_block(k);
+        self.pool.chunks_mut(ds, rows * k, 2 * k * k, |blk, chunk| {
+            for (r, d) in chunk.chunks_exact_mut(k).enumerate() {
+                let i = blk * rows + r;
+                let row = &self.s[i * k..(i + 1) * k];
+                for ((d, &x), &b) in d.iter_mut().zip(row).zip(self.b) {
+                    *d = f(x - b);
+                }
+                d[i] = self.dpos[i];
+            }
+        });
+    }
+}
+
+/// TUBA's ∂(−L)/∂b_j = 1/K − e^(LSE_{i≠j}(S_ij − b_j) − log(K(K−1))) (clipped as the score
+/// gradients), from column statistics over fixed column blocks, rows in order.
+fn tuba_baseline(pool: &Pool, k: usize, s: &[f32], b: &[f32], db: &mut [f32]) {
+    const COLS: usize = 64;
+    let ln_n = ((k * (k - 1)) as f64).ln();
+    pool.chunks_mut(db, COLS, 2 * k * k, |blk, out| {
+        let j0 = blk * COLS;
+        let w = out.len();
+        let mut max = vec![f32::NEG_INFINITY; w];
+        let mut sum = vec![0.0f32; w];
+        // Column j skips row j: the row's run splits around it.
+        let runs = |i: usize| {
+            let row = &s[i * k + j0..i * k + j0 + w];
+            if (j0..j0 + w).contains(&i) {
+                let c = i - j0;
+                [(0, &row[..c]), (c + 1, &row[c + 1..])]
+            } else {
+                [(0, row), (w, &row[w..])]
+            }
+        };
+        for i in 0..k {
+            for (at, run) in runs(i) {
+                for (m, &x) in max[at..].iter_mut().zip(run) {
+                    *m = m.max(x);
+                }
+            }
+        }
+        for i in 0..k {
+            for (at, run) in runs(i) {
+                for ((t, &x), &m) in sum[at..].iter_mut().zip(run).zip(&max[at..]) {
+                    *t += exp(x - m);
+                }
+            }
+        }
+        for (c, d) in out.iter_mut().enumerate() {
+            let lse = f64::from(max[c]) + f64::from(sum[c]).ln() - f64::from(b[j0 + c]);
+            *d = (1.0 / k as f64 - (lse - ln_n).min(EXP_CLIP).exp()) as f32;
+        }
+    });
+}
