@@ -14,6 +14,7 @@ pub fn sum2(x: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32) -> f32 {
     let mut xs = x.chunks_exact(LANES);
     let mut bs = b.chunks_exact(LANES);
     for (xc, bc) in (&mut xs).zip(&mut bs) {
+        let (xc, bc) = (lane(xc), lane(bc));
         for l in 0..LANES {
             lanes[l] += f(xc[l], bc[l]);
         }
@@ -33,15 +34,26 @@ pub fn max2(x: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32) -> f32 {
     let mut xs = x.chunks_exact(LANES);
     let mut bs = b.chunks_exact(LANES);
     for (xc, bc) in (&mut xs).zip(&mut bs) {
+        let (xc, bc) = (lane(xc), lane(bc));
         for l in 0..LANES {
             lanes[l] = lanes[l].max(f(xc[l], bc[l]));
         }
     }
-    let mut m = lanes.iter().fold(f32::NEG_INFINITY, |a, &v| a.max(v));
+    let mut m = f32::NEG_INFINITY;
+    for v in lanes {
+        m = m.max(v);
+    }
     for (&x, &b) in xs.remainder().iter().zip(bs.remainder()) {
         m = m.max(f(x, b));
     }
     m
+}
+
+/// A chunk of [`LANES`] values as an array: indexing it needs no bounds checks, which is
+/// what lets a loop over its lanes vectorise.
+#[inline(always)]
+pub fn lane(chunk: &[f32]) -> &[f32; LANES] {
+    chunk.try_into().expect("a chunk of LANES values")
 }
 
 /// The lanes added pairwise, in a fixed tree.

@@ -8,6 +8,7 @@
 use std::ops::Range;
 
 use super::pair_net::{PairGradSlots, PairLayer, PairNet};
+use crate::math::bounds::Bound;
 use crate::math::linalg::Epilogue;
 use crate::math::program::{BufId, Op, Program, GRADS, PARAMS, X, Y};
 
@@ -39,6 +40,23 @@ pub enum Step {
         v: BufId,
         /// dS (K×K).
         dscores: BufId,
+        /// dU (K × width).
+        du: BufId,
+        /// dV (K × width).
+        dv: BufId,
+    },
+    /// The pair network's forward, InfoNCE and the backward in one pass over the rows
+    /// (InfoNCE's gradient of a row needs only that row's scores): the bound's value, the
+    /// layers' gradients, dU and dV.
+    PairInfoNce {
+        /// The network.
+        net: PairNet,
+        /// Where the layers' gradients go.
+        slots: PairGradSlots,
+        /// U.
+        u: BufId,
+        /// V.
+        v: BufId,
         /// dU (K × width).
         du: BufId,
         /// dV (K × width).
@@ -166,21 +184,54 @@ fn match_pairs(ops: &[Op], p: usize) -> Option<Match> {
     let mut internal = acts.clone();
     let bound = (q..ops.len()).find_map(|r| match ops[r] {
         Op::Bound {
+            bound,
             scores: s,
             dscores,
             shuffled: false,
             k: kb,
-            ..
-        } if s == scores && kb == k => Some((r, dscores)),
+            baseline,
+        } if s == scores && kb == k => Some((r, dscores, bound, baseline.is_none())),
         _ => None,
     });
-    let backward = bound.and_then(|(r, dscores)| {
-        let (range, slots, (du, dv), grads) = match_backward(ops, r + 1, &net, &acts, dscores)?;
-        internal.extend(grads);
-        Some((
+    let Some((r, dscores, bound, no_baseline)) = bound else {
+        return Some(Match {
+            forward,
+            backward: None,
+            internal,
+        });
+    };
+    let Some((range, slots, (du, dv), grads)) = match_backward(ops, r + 1, &net, &acts, dscores)
+    else {
+        return Some(Match {
+            forward,
+            backward: None,
+            internal,
+        });
+    };
+    internal.extend(grads);
+    if bound == Bound::InfoNce && no_baseline && r == q {
+        // Forward, bound and backward adjacent: one pass, S and dS never stored.
+        internal.extend([scores, dscores]);
+        let step = Step::PairInfoNce {
+            net,
+            slots,
+            u,
+            v,
+            du,
+            dv,
+        };
+        return Some(Match {
+            forward: (p..range.end, step),
+            backward: None,
+            internal,
+        });
+    }
+    Some(Match {
+        forward,
+        backward: Some((
             range,
             Step::PairBackward {
-                net: net.clone(),
+                net,
                 slots,
                 u,
                 v,
@@ -188,11 +239,7 @@ fn match_pairs(ops: &[Op], p: usize) -> Option<Match> {
                 du,
                 dv,
             },
-        ))
-    });
-    Some(Match {
-        forward,
-        backward,
+        )),
         internal,
     })
 }

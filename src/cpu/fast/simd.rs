@@ -2,9 +2,9 @@
 //! crate is built for the baseline CPU, so a loop body is compiled again inside functions
 //! that enable AVX-512 or AVX2 with FMA, and the widest the CPU has is called.
 //!
-//! Bits: the bodies are written lane by lane, never reassociated, so a wider vector gives
-//! the same result; with FMA a multiply-add rounds once ([`madd`]), so a CPU without FMA (or
-//! another architecture) differs in the last bits, never between threads of one machine.
+//! Bits: the bodies are written lane by lane, never reassociated, and use no fused
+//! multiply-add unless they ask for it (the `FMA` parameter), so a wider vector gives the
+//! same result, and any difference is between machines, never between threads of one.
 
 /// The instruction sets a multiversioned body can run with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,16 +30,6 @@ pub fn level() -> Level {
         }
     }
     Level::Plain
-}
-
-/// a·b + c, fused (one rounding) in the FMA builds.
-#[inline(always)]
-pub fn madd<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
-    if FMA {
-        a.mul_add(b, c)
-    } else {
-        a * b + c
-    }
 }
 
 /// `multiversion!(fn name(args) -> R = body)` defines `name(level, args) -> R`, which runs

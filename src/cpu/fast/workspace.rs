@@ -103,6 +103,32 @@ impl FastWorkspace {
         self.steps.iter().any(|s| !matches!(s, Step::Op(_)))
     }
 
+    /// Times each step of the plan over `reps` runs and prints them (a development probe).
+    #[doc(hidden)]
+    pub fn profile(&mut self, params: &[f32], reps: u32) {
+        let steps = std::mem::take(&mut self.steps);
+        let mut times = vec![0.0f64; steps.len()];
+        for r in 0..reps {
+            for (i, s) in steps.iter().enumerate() {
+                let t = std::time::Instant::now();
+                self.steps = vec![s.clone()];
+                self.run(params, r + 1);
+                times[i] += t.elapsed().as_secs_f64();
+            }
+        }
+        self.steps = steps;
+        for (s, t) in self.steps.iter().zip(&times) {
+            let what = match s {
+                Step::Op(i) => format!("{:?}", self.program.ops[*i])
+                    .chars()
+                    .take(90)
+                    .collect::<String>(),
+                other => format!("{other:?}").chars().take(60).collect(),
+            };
+            eprintln!("{:8.1} us  {what}", t / f64::from(reps) * 1e6);
+        }
+    }
+
     /// Runs the program for step `step` with `params`; returns the bound's value.
     pub fn run(&mut self, params: &[f32], step: u32) -> f64 {
         let pool = Arc::clone(&self.pool);
@@ -120,6 +146,31 @@ impl FastWorkspace {
                     let (u, v) = (&self.buffers[*u], &self.buffers[*v]);
                     pair_net::forward(&pool, net, params, u, v, &mut out);
                     self.buffers[*scores] = out;
+                }
+                Step::PairInfoNce {
+                    net,
+                    slots,
+                    u,
+                    v,
+                    du,
+                    dv,
+                } => {
+                    let mut grads = std::mem::take(&mut self.buffers[GRADS]);
+                    let mut gu = std::mem::take(&mut self.buffers[*du]);
+                    let mut gv = std::mem::take(&mut self.buffers[*dv]);
+                    value = pair_net::info_nce(
+                        &pool,
+                        net,
+                        slots,
+                        params,
+                        (&self.buffers[*u], &self.buffers[*v]),
+                        &mut grads,
+                        (&mut gu, &mut gv),
+                    );
+                    self.objective = value;
+                    self.buffers[GRADS] = grads;
+                    self.buffers[*du] = gu;
+                    self.buffers[*dv] = gv;
                 }
                 Step::PairBackward {
                     net,
@@ -165,6 +216,7 @@ impl FastWorkspace {
                 out,
             } => {
                 let (first, second) = draw(
+                    pool,
                     (seed, step, k),
                     source,
                     out,

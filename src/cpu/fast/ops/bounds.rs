@@ -9,6 +9,7 @@
 use crate::cpu::fast::exp::{exp, sigmoid, softplus};
 use crate::cpu::fast::lanes::{max2, sum2};
 use crate::cpu::fast::pool::{blocks, Pool};
+use crate::cpu::fast::simd::{level, multiversion};
 use crate::math::bounds::{
     log_sum_exp, matrix_eval, mine_log_ema, shuffled_eval, Bound, MatrixBoundEval, EXP_CLIP,
 };
@@ -115,29 +116,12 @@ fn rows_per_block(k: usize) -> usize {
     BLOCK_SCORES.div_ceil(k).max(1)
 }
 
-/// InfoNCE: log K + mean_i (S_ii − LSE_i), ∂(−V)/∂S_ij = (softmax_i(S)_j − [i = j])/K. Each
-/// row's e^(S_ij − max) is computed once, stored in `ds` and rescaled there.
+/// InfoNCE: log K + mean_i (S_ii − LSE_i), ∂(−V)/∂S_ij = (softmax_i(S)_j − [i = j])/K.
 fn info_nce(pool: &Pool, k: usize, s: &[f32], ds: &mut [f32]) -> BoundValue {
     let rows = rows_per_block(k);
-    let inv_k = 1.0 / k as f32;
+    let level = level();
     let terms = pool.map_chunks_mut(ds, rows * k, 4 * k * k, |blk, chunk| {
-        let mut t = 0.0f64;
-        for (r, d) in chunk.chunks_exact_mut(k).enumerate() {
-            let i = blk * rows + r;
-            let row = &s[i * k..(i + 1) * k];
-            let m = max2(row, row, |x, _| x);
-            for (d, &x) in d.iter_mut().zip(row) {
-                *d = exp(x - m);
-            }
-            let sum = sum2(d, d, |e, _| e);
-            let scale = inv_k / sum;
-            for d in d.iter_mut() {
-                *d *= scale;
-            }
-            d[i] -= inv_k;
-            t += f64::from(row[i]) - (f64::from(m) + f64::from(sum).ln());
-        }
-        t
+        info_nce_rows_at(level, s, k, blk * rows, chunk)
     });
     let value = (k as f64).ln() + terms.iter().sum::<f64>() / k as f64;
     BoundValue {
@@ -145,6 +129,60 @@ fn info_nce(pool: &Pool, k: usize, s: &[f32], ds: &mut [f32]) -> BoundValue {
         objective: value,
         log_ema: f64::NAN,
     }
+}
+
+multiversion!(
+    /// [`info_nce_row`] compiled for `level`.
+    fn info_nce_row_at(row: &[f32], i: usize, d: &mut [f32]) -> f64 = info_nce_row_generic
+);
+
+/// [`info_nce_row`] with the signature [`multiversion!`] takes.
+#[inline(always)]
+fn info_nce_row_generic<const FMA: bool>(row: &[f32], i: usize, d: &mut [f32]) -> f64 {
+    info_nce_row(row, i, d)
+}
+
+/// InfoNCE's row i of `row`'s K scores (as [`info_nce_row`]), compiled for the widest
+/// vectors this CPU has.
+pub fn info_nce_row_for(row: &[f32], i: usize, d: &mut [f32]) -> f64 {
+    info_nce_row_at(level(), row, i, d)
+}
+
+multiversion!(
+    /// [`info_nce_rows`] compiled for `level`.
+    fn info_nce_rows_at(s: &[f32], k: usize, first: usize, ds: &mut [f32]) -> f64 = info_nce_rows
+);
+
+/// InfoNCE's rows `first..` (as many as `ds` holds, K a row): writes their score gradients
+/// and returns Σ (S_ii − LSE_i) over them.
+#[inline(always)]
+fn info_nce_rows<const FMA: bool>(s: &[f32], k: usize, first: usize, ds: &mut [f32]) -> f64 {
+    // Plain loops: an iterator's `sum` or `fold` is a function of its own, compiled for the
+    // baseline CPU rather than inlined here.
+    let mut total = 0.0;
+    for r in 0..ds.len() / k {
+        let i = first + r;
+        total += info_nce_row(&s[i * k..(i + 1) * k], i, &mut ds[r * k..(r + 1) * k]);
+    }
+    total
+}
+
+/// InfoNCE's row i: ∂(−V)/∂S_ij into `d` (its e^(S_ij − max) computed once, stored there
+/// and rescaled), and S_ii − LSE_i.
+#[inline(always)]
+pub fn info_nce_row(row: &[f32], i: usize, d: &mut [f32]) -> f64 {
+    let inv_k = 1.0 / row.len() as f32;
+    let m = max2(row, row, |x, _| x);
+    for (d, &x) in d.iter_mut().zip(row) {
+        *d = exp(x - m);
+    }
+    let sum = sum2(d, d, |e, _| e);
+    let scale = inv_k / sum;
+    for d in d.iter_mut() {
+        *d *= scale;
+    }
+    d[i] -= inv_k;
+    f64::from(row[i]) - (f64::from(m) + f64::from(sum).ln())
 }
 
 /// Row i's off-diagonal scores as two runs (left and right of the diagonal), with the

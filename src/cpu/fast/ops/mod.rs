@@ -9,7 +9,7 @@ mod pairs;
 mod reduce;
 
 pub use adam::adam_step;
-pub use bounds::{matrix_bound, shuffled_bound, BoundValue};
+pub use bounds::{info_nce_row_for, matrix_bound, shuffled_bound, BoundValue};
 pub use gemm::gemm;
 pub use pairs::{pair_expand, pair_reduce};
 pub use reduce::{column_sums, scale, sum_squares};

@@ -6,24 +6,30 @@
 //!
 //! The widths of these networks are small (bmi's (16, 8)), where a general matrix product
 //! spends more on packing than on arithmetic; here every loop runs over the CHUNK pairs of a
-//! chunk, contiguous, with the layer's weights broadcast, and vectorises.
+//! chunk, contiguous, with the layer's weights broadcast: [`avx2`] in AVX2 + FMA registers
+//! where the CPU has them, [`plain`] otherwise, both with the same order of operations.
 //!
-//! Sums are fixed: rows i are split into groups by K alone; a group's sums run in row, chunk
-//! and lane order, and the groups' partial sums are added in group order afterwards.
+//! Sums are fixed: rows i are split into groups by K alone; within a group a sum runs over
+//! rows, then chunks, then [`V`] lanes (each chunk's eight vectors added in order first),
+//! and the groups' partial sums are added in group order afterwards.
+
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+mod plain;
 
 use std::ops::Range;
 
-use super::lanes::{fold, LANES};
 use super::pool::{blocks, Pool};
-use super::simd::{level, madd, multiversion};
 
 /// Pairs (j) a chunk of row i covers: K is padded to a multiple of it, the padding's
 /// gradients held at zero.
 pub const CHUNK: usize = 64;
+/// Lanes of the partial sums: one AVX2 vector of f32.
+pub const V: usize = 8;
 /// Most groups of rows (bounds the partial sums' memory).
 const MAX_GROUPS: usize = 32;
-/// The largest network fused: Σ fan_in·fan_out over the pair layers (each group keeps
-/// [`LANES`] partial sums a weight). Wider networks run op by op on the matrix products.
+/// The largest network fused: Σ fan_in·fan_out over the pair layers. Wider networks run op
+/// by op, where the matrix products pay.
 pub const MAX_WEIGHTS: usize = 4096;
 
 /// One layer over the pair rows: h_out = act(W·h_in + b), W stored fan_out × fan_in.
@@ -95,7 +101,7 @@ impl PairNet {
 }
 
 /// What the kernels read: the layers' weights copied dense, V transposed and padded.
-struct Inputs<'a> {
+pub(super) struct Inputs<'a> {
     net: &'a PairNet,
     /// Per layer: W (fan_out × fan_in) then b (fan_out).
     weights: Vec<(Vec<f32>, Vec<f32>)>,
@@ -141,8 +147,8 @@ impl<'a> Inputs<'a> {
     }
 }
 
-/// A chunk's activations: per layer (h₀ first), width × CHUNK.
-struct Chunk {
+/// A chunk's activations (h₀ first) and their gradients, per layer width × CHUNK.
+pub(super) struct Chunk {
     h: Vec<Vec<f32>>,
     d: Vec<Vec<f32>>,
 }
@@ -158,52 +164,66 @@ impl Chunk {
     }
 }
 
-/// The forward of row i's chunk at pairs j0.. into `c.h`.
-#[inline(always)]
-fn forward_chunk<const FMA: bool>(x: &Inputs<'_>, c: &mut Chunk, i: usize, j0: usize) {
-    let w = x.net.width;
-    {
-        let h0 = &mut c.h[0];
-        for ch in 0..w {
-            let ui = x.u[i * w + ch];
-            let vt = &x.vt[ch * x.kp + j0..ch * x.kp + j0 + CHUNK];
-            let out = &mut h0[ch * CHUNK..(ch + 1) * CHUNK];
-            for (o, v) in out.iter_mut().zip(vt) {
-                *o = (ui + v).max(0.0);
-            }
+/// A group's partial sums: per layer dW and db in [`V`] lanes, dVᵀ, and dU of its rows.
+pub(super) struct Partial {
+    dw: Vec<Vec<[f32; V]>>,
+    db: Vec<Vec<[f32; V]>>,
+    dvt: Vec<f32>,
+    du: Vec<f32>,
+}
+
+/// The chunk kernels: the forward of row i's chunk at pairs j0.. into `c.h`, and its
+/// backward from `c.d`'s top (dS) into the partial sums and dU's lanes.
+#[derive(Clone, Copy)]
+enum Kernels {
+    Plain,
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+}
+
+impl Kernels {
+    fn detect() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            return Kernels::Avx2;
+        }
+        Kernels::Plain
+    }
+
+    fn forward(self, x: &Inputs<'_>, c: &mut Chunk, i: usize, j0: usize) {
+        match self {
+            Kernels::Plain => plain::forward_chunk(x, c, i, j0),
+            // SAFETY: AVX2 and FMA were detected on this CPU.
+            #[cfg(target_arch = "x86_64")]
+            Kernels::Avx2 => unsafe { avx2::forward_chunk(x, c, i, j0) },
         }
     }
-    for (l, layer) in x.net.layers.iter().enumerate() {
-        let (wt, b) = &x.weights[l];
-        let (before, after) = c.h.split_at_mut(l + 1);
-        let (hin, hout) = (&before[l], &mut after[0]);
-        for o in 0..layer.fan_out {
-            let mut acc = [b[o]; CHUNK];
-            for ci in 0..layer.fan_in {
-                let wv = wt[o * layer.fan_in + ci];
-                let h: &[f32; CHUNK] = hin[ci * CHUNK..(ci + 1) * CHUNK].try_into().expect("chunk");
-                for t in 0..CHUNK {
-                    acc[t] = madd::<FMA>(wv, h[t], acc[t]);
-                }
-            }
-            if layer.relu {
-                for a in acc.iter_mut() {
-                    *a = a.max(0.0);
-                }
-            }
-            hout[o * CHUNK..(o + 1) * CHUNK].copy_from_slice(&acc);
+
+    fn backward(
+        self,
+        x: &Inputs<'_>,
+        c: &mut Chunk,
+        p: &mut Partial,
+        du: &mut [[f32; V]],
+        j0: usize,
+    ) {
+        match self {
+            Kernels::Plain => plain::backward_chunk(x, c, p, du, j0),
+            // SAFETY: as above.
+            #[cfg(target_arch = "x86_64")]
+            Kernels::Avx2 => unsafe { avx2::backward_chunk(x, c, p, du, j0) },
         }
     }
 }
 
 /// Scores of rows `rows` into `out` (those rows of S, K a row).
-#[inline(always)]
-fn forward_rows<const FMA: bool>(x: &Inputs<'_>, rows: Range<usize>, out: &mut [f32]) {
+fn forward_rows(kern: Kernels, x: &Inputs<'_>, rows: Range<usize>, out: &mut [f32]) {
     let k = x.net.k;
     let mut c = Chunk::new(x.net);
     for (r, i) in rows.enumerate() {
         for j0 in (0..k).step_by(CHUNK) {
-            forward_chunk::<FMA>(x, &mut c, i, j0);
+            kern.forward(x, &mut c, i, j0);
             let n = CHUNK.min(k - j0);
             let s = c.h.last().expect("layers");
             out[r * k + j0..r * k + j0 + n].copy_from_slice(&s[..n]);
@@ -211,122 +231,95 @@ fn forward_rows<const FMA: bool>(x: &Inputs<'_>, rows: Range<usize>, out: &mut [
     }
 }
 
-/// A group's partial sums: per layer dW and db in lanes, dU of its rows, and dVᵀ.
-struct Partial {
-    dw: Vec<Vec<[f32; LANES]>>,
-    db: Vec<Vec<[f32; LANES]>>,
-    du: Vec<f32>,
-    dvt: Vec<f32>,
+/// Where a backward's dS comes from.
+#[derive(Clone, Copy)]
+enum Top<'a> {
+    /// The bound op's dS (K×K).
+    Given(&'a [f32]),
+    /// InfoNCE on each row's scores as the row is computed: its gradient needs that row
+    /// alone, so each chunk's forward is kept and never recomputed.
+    InfoNce,
 }
 
-/// The backward of rows `rows` from dS.
-#[inline(always)]
-fn backward_rows<const FMA: bool>(x: &Inputs<'_>, ds: &[f32], rows: Range<usize>) -> Partial {
+/// The backward of rows `rows`, and InfoNCE's Σ (S_ii − LSE_i) over them (0 for a given dS).
+fn backward_rows(
+    kern: Kernels,
+    x: &Inputs<'_>,
+    top: Top<'_>,
+    rows: Range<usize>,
+) -> (Partial, f64) {
     let (k, w) = (x.net.k, x.net.width);
     let layers = &x.net.layers;
     let mut p = Partial {
         dw: layers
             .iter()
-            .map(|l| vec![[0.0; LANES]; l.fan_in * l.fan_out])
+            .map(|l| vec![[0.0; V]; l.fan_in * l.fan_out])
             .collect(),
-        db: layers
-            .iter()
-            .map(|l| vec![[0.0; LANES]; l.fan_out])
-            .collect(),
-        du: vec![0.0; rows.len() * w],
+        db: layers.iter().map(|l| vec![[0.0; V]; l.fan_out]).collect(),
         dvt: vec![0.0; w * x.kp],
+        du: vec![0.0; rows.len() * w],
     };
-    let mut c = Chunk::new(x.net);
-    let last = layers.len();
+    let chunks = x.kp / CHUNK;
+    let mut row_chunks: Vec<Chunk> = match top {
+        Top::Given(_) => vec![Chunk::new(x.net)],
+        Top::InfoNce => (0..chunks).map(|_| Chunk::new(x.net)).collect(),
+    };
+    let (mut srow, mut drow) = (vec![0.0f32; k], vec![0.0f32; k]);
+    let mut terms = 0.0f64;
     for (r, i) in rows.enumerate() {
-        let mut du = vec![[0.0f32; LANES]; w];
-        for j0 in (0..k).step_by(CHUNK) {
-            forward_chunk::<FMA>(x, &mut c, i, j0);
+        if let Top::InfoNce = top {
+            for (jc, c) in row_chunks.iter_mut().enumerate() {
+                let j0 = jc * CHUNK;
+                kern.forward(x, c, i, j0);
+                let n = CHUNK.min(k - j0);
+                srow[j0..j0 + n].copy_from_slice(&c.h.last().expect("layers")[..n]);
+            }
+            terms += crate::cpu::fast::ops::info_nce_row_for(&srow, i, &mut drow);
+        }
+        let mut du = vec![[0.0f32; V]; w];
+        for jc in 0..chunks {
+            let j0 = jc * CHUNK;
             let n = CHUNK.min(k - j0);
-            let top = &mut c.d[last];
-            top[..n].copy_from_slice(&ds[i * k + j0..i * k + j0 + n]);
-            top[n..].fill(0.0);
-            for l in (0..last).rev() {
-                let layer = &layers[l];
-                let (wt, _) = &x.weights[l];
-                let (dlow, dhigh) = c.d.split_at_mut(l + 1);
-                let (d, dprev) = (&dhigh[0], &mut dlow[l]);
-                let hin = &c.h[l];
-                for o in 0..layer.fan_out {
-                    let dov = &d[o * CHUNK..(o + 1) * CHUNK];
-                    for q in dov.chunks_exact(LANES) {
-                        let acc = &mut p.db[l][o];
-                        for t in 0..LANES {
-                            acc[t] += q[t];
-                        }
-                    }
-                    for ci in 0..layer.fan_in {
-                        let hv = &hin[ci * CHUNK..(ci + 1) * CHUNK];
-                        let acc = &mut p.dw[l][o * layer.fan_in + ci];
-                        for (dq, hq) in dov.chunks_exact(LANES).zip(hv.chunks_exact(LANES)) {
-                            for t in 0..LANES {
-                                acc[t] = madd::<FMA>(dq[t], hq[t], acc[t]);
-                            }
-                        }
-                    }
+            let c = match top {
+                Top::Given(ds) => {
+                    let c = &mut row_chunks[0];
+                    kern.forward(x, c, i, j0);
+                    c.d.last_mut().expect("layers")[..n]
+                        .copy_from_slice(&ds[i * k + j0..i * k + j0 + n]);
+                    c
                 }
-                for ci in 0..layer.fan_in {
-                    let mut acc = [0.0f32; CHUNK];
-                    for o in 0..layer.fan_out {
-                        let wv = wt[o * layer.fan_in + ci];
-                        let dv: &[f32; CHUNK] =
-                            d[o * CHUNK..(o + 1) * CHUNK].try_into().expect("chunk");
-                        for t in 0..CHUNK {
-                            acc[t] = madd::<FMA>(wv, dv[t], acc[t]);
-                        }
-                    }
-                    let mask = &hin[ci * CHUNK..(ci + 1) * CHUNK];
-                    let out = &mut dprev[ci * CHUNK..(ci + 1) * CHUNK];
-                    for ((o, a), m) in out.iter_mut().zip(acc).zip(mask) {
-                        *o = if *m > 0.0 { a } else { 0.0 };
-                    }
+                Top::InfoNce => {
+                    let c = &mut row_chunks[jc];
+                    c.d.last_mut().expect("layers")[..n].copy_from_slice(&drow[j0..j0 + n]);
+                    c
                 }
-            }
-            let d0 = &c.d[0];
-            for ch in 0..w {
-                let dv = &d0[ch * CHUNK..(ch + 1) * CHUNK];
-                for q in dv.chunks_exact(LANES) {
-                    for t in 0..LANES {
-                        du[ch][t] += q[t];
-                    }
-                }
-                let out = &mut p.dvt[ch * x.kp + j0..ch * x.kp + j0 + CHUNK];
-                for (o, v) in out.iter_mut().zip(dv) {
-                    *o += v;
-                }
-            }
+            };
+            c.d.last_mut().expect("layers")[n..].fill(0.0);
+            kern.backward(x, c, &mut p, &mut du, j0);
         }
         for (ch, lanes) in du.into_iter().enumerate() {
             p.du[r * w + ch] = fold(lanes);
         }
     }
-    p
+    (p, terms)
 }
 
-multiversion!(
-    /// [`forward_rows`] compiled for `level`.
-    fn forward_rows_at(x: &Inputs<'_>, rows: Range<usize>, out: &mut [f32]) -> () = forward_rows
-);
-multiversion!(
-    /// [`backward_rows`] compiled for `level`.
-    fn backward_rows_at(x: &Inputs<'_>, ds: &[f32], rows: Range<usize>) -> Partial = backward_rows
-);
+/// [`V`] lanes added pairwise, in a fixed tree.
+fn fold(v: [f32; V]) -> f32 {
+    let a = [v[0] + v[4], v[1] + v[5], v[2] + v[6], v[3] + v[7]];
+    (a[0] + a[2]) + (a[1] + a[3])
+}
 
 /// S (K×K) = the pair network's scores. Panics if a buffer is shorter than the shapes need.
 pub fn forward(pool: &Pool, net: &PairNet, params: &[f32], u: &[f32], v: &[f32], s: &mut [f32]) {
     let k = net.k;
     assert!(s.len() >= k * k, "scores are K×K");
     let x = Inputs::new(net, params, u, v);
-    let level = level();
+    let kern = Kernels::detect();
     let (_, range) = net.groups();
     let rows = range(0).len().max(1);
     pool.chunks_mut(&mut s[..k * k], rows * k, net.work(), |g, out| {
-        forward_rows_at(level, &x, range(g), out)
+        forward_rows(kern, &x, range(g), out)
     });
 }
 
@@ -343,14 +336,68 @@ pub fn backward(
     grads: &mut [f32],
     (du, dv): (&mut [f32], &mut [f32]),
 ) {
+    assert!(ds.len() >= net.k * net.k, "dS is K×K");
+    run_backward(
+        pool,
+        net,
+        slots,
+        params,
+        (u, v),
+        Top::Given(ds),
+        grads,
+        (du, dv),
+    );
+}
+
+/// InfoNCE on the pair network's scores, forward and backward in one pass over the rows (no
+/// K×K matrix, no recomputed forward): each layer's dW and db into `grads` at `slots`, dU
+/// and dV into `du` and `dv`. Returns the bound's value, log K + mean_i (S_ii − LSE_i).
+/// Panics if a buffer is shorter than the shapes need.
+pub fn info_nce(
+    pool: &Pool,
+    net: &PairNet,
+    slots: &PairGradSlots,
+    params: &[f32],
+    (u, v): (&[f32], &[f32]),
+    grads: &mut [f32],
+    (du, dv): (&mut [f32], &mut [f32]),
+) -> f64 {
+    let terms = run_backward(
+        pool,
+        net,
+        slots,
+        params,
+        (u, v),
+        Top::InfoNce,
+        grads,
+        (du, dv),
+    );
+    (net.k as f64).ln() + terms / net.k as f64
+}
+
+/// The backward from `top`, its partial sums added in group order; returns InfoNCE's Σ
+/// (S_ii − LSE_i) (0 for a given dS).
+#[allow(clippy::too_many_arguments)]
+fn run_backward(
+    pool: &Pool,
+    net: &PairNet,
+    slots: &PairGradSlots,
+    params: &[f32],
+    (u, v): (&[f32], &[f32]),
+    top: Top<'_>,
+    grads: &mut [f32],
+    (du, dv): (&mut [f32], &mut [f32]),
+) -> f64 {
     let (k, w) = (net.k, net.width);
-    assert!(ds.len() >= k * k && du.len() >= k * w && dv.len() >= k * w);
+    assert!(du.len() >= k * w && dv.len() >= k * w);
     let x = Inputs::new(net, params, u, v);
-    let level = level();
+    let kern = Kernels::detect();
     let (groups, range) = net.groups();
-    let parts = pool.map(groups, 3 * net.work(), |g| {
-        backward_rows_at(level, &x, ds, range(g))
+    let results = pool.map(groups, 3 * net.work(), |g| {
+        backward_rows(kern, &x, top, range(g))
     });
+    let terms = results.iter().map(|(_, t)| t).sum();
+    let parts: Vec<Partial> = results.into_iter().map(|(p, _)| p).collect();
     for (l, layer) in net.layers.iter().enumerate() {
         let (w_off, ldw) = slots.w[l];
         for o in 0..layer.fan_out {
@@ -367,10 +414,17 @@ pub fn backward(
         let r = range(g);
         du[r.start * w..r.end * w].copy_from_slice(&p.du);
     }
-    let kp = x.kp;
-    for j in 0..k {
-        for ch in 0..w {
-            dv[j * w + ch] = parts.iter().fold(0.0f32, |t, p| t + p.dvt[ch * kp + j]);
+    // dVᵀ's partials added element-wise in group order, then transposed.
+    let mut dvt = vec![0.0f32; w * x.kp];
+    for p in &parts {
+        for (t, v) in dvt.iter_mut().zip(&p.dvt) {
+            *t += v;
         }
     }
+    for j in 0..k {
+        for ch in 0..w {
+            dv[j * w + ch] = dvt[ch * x.kp + j];
+        }
+    }
+    terms
 }
