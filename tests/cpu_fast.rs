@@ -301,7 +301,10 @@ fn a_step_gradient_matches_the_reference() {
             let mut got = FastWorkspace::new(&spec, train, 5, false, Arc::clone(&pool));
             let (wv, gv) = (want.run(&params, 3), got.run(&params, 3));
             let what = format!("{} {bound:?} K={k} evaluation", critic.name());
-            assert!((wv - gv).abs() <= 2e-5 * wv.abs().max(1.0), "{what}: {gv} vs {wv}");
+            assert!(
+                (wv - gv).abs() <= 2e-5 * wv.abs().max(1.0),
+                "{what}: {gv} vs {wv}"
+            );
             let mut want = Workspace::new(&spec, train, 5, true);
             let mut got = FastWorkspace::new(&spec, train, 5, true, Arc::clone(&pool));
             for step in [0, 1] {

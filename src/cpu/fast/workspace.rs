@@ -25,6 +25,8 @@ pub struct FastWorkspace {
     objective: f64,
     grad_norm: f64,
     pool: Arc<Pool>,
+    /// The fused pair network's working space, kept from step to step.
+    pair_scratch: pair_net::Scratch,
 }
 
 impl FastWorkspace {
@@ -68,6 +70,7 @@ impl FastWorkspace {
             objective: f64::NAN,
             grad_norm: f64::NAN,
             pool,
+            pair_scratch: pair_net::Scratch::default(),
         }
     }
 
@@ -166,6 +169,7 @@ impl FastWorkspace {
                         (&self.buffers[*u], &self.buffers[*v]),
                         &mut grads,
                         (&mut gu, &mut gv),
+                        &mut self.pair_scratch,
                     );
                     self.objective = value;
                     self.buffers[GRADS] = grads;
@@ -193,6 +197,7 @@ impl FastWorkspace {
                         &self.buffers[*dscores],
                         &mut grads,
                         (&mut gu, &mut gv),
+                        &mut self.pair_scratch,
                     );
                     self.buffers[GRADS] = grads;
                     self.buffers[*du] = gu;

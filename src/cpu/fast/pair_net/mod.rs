@@ -170,6 +170,69 @@ pub(super) struct Partial {
     db: Vec<Vec<[f32; V]>>,
     dvt: Vec<f32>,
     du: Vec<f32>,
+    /// The group's working space (every value written before it is read): a chunk for
+    /// each chunk of a row, and a row's scores and their gradients.
+    chunks: Vec<Chunk>,
+    srow: Vec<f32>,
+    drow: Vec<f32>,
+}
+
+impl Partial {
+    fn new(net: &PairNet, rows: usize) -> Self {
+        let (k, w) = (net.k, net.width);
+        let kp = net.padded();
+        Self {
+            dw: net
+                .layers
+                .iter()
+                .map(|l| vec![[0.0; V]; l.fan_in * l.fan_out])
+                .collect(),
+            db: net
+                .layers
+                .iter()
+                .map(|l| vec![[0.0; V]; l.fan_out])
+                .collect(),
+            dvt: vec![0.0; w * kp],
+            du: vec![0.0; rows * w],
+            chunks: (0..kp / CHUNK).map(|_| Chunk::new(net)).collect(),
+            srow: vec![0.0; k],
+            drow: vec![0.0; k],
+        }
+    }
+
+    /// Zeroes the sums for another step.
+    fn reset(&mut self) {
+        for l in self.dw.iter_mut().chain(self.db.iter_mut()) {
+            l.fill([0.0; V]);
+        }
+        self.dvt.fill(0.0);
+        self.du.fill(0.0);
+    }
+}
+
+/// The backward's per-group space, kept from step to step by the caller (a step would
+/// otherwise allocate and fault in megabytes).
+#[derive(Default)]
+pub struct Scratch {
+    net: Option<PairNet>,
+    parts: Vec<Partial>,
+}
+
+impl Scratch {
+    /// The groups' partials for `net`, zeroed.
+    fn parts(&mut self, net: &PairNet) -> &mut [Partial] {
+        if self.net.as_ref() != Some(net) {
+            let (groups, range) = net.groups();
+            self.parts = (0..groups)
+                .map(|g| Partial::new(net, range(g).len()))
+                .collect();
+            self.net = Some(net.clone());
+        }
+        for p in &mut self.parts {
+            p.reset();
+        }
+        &mut self.parts
+    }
 }
 
 /// The chunk kernels: the forward of row i's chunk at pairs j0.. into `c.h`, and its
@@ -241,34 +304,22 @@ enum Top<'a> {
     InfoNce,
 }
 
-/// The backward of rows `rows`, and InfoNCE's Σ (S_ii − LSE_i) over them (0 for a given dS).
+/// The backward of rows `rows` into `p`; returns InfoNCE's Σ (S_ii − LSE_i) over them (0
+/// for a given dS).
 fn backward_rows(
     kern: Kernels,
     x: &Inputs<'_>,
     top: Top<'_>,
     rows: Range<usize>,
-) -> (Partial, f64) {
+    p: &mut Partial,
+) -> f64 {
     let (k, w) = (x.net.k, x.net.width);
-    let layers = &x.net.layers;
-    let mut p = Partial {
-        dw: layers
-            .iter()
-            .map(|l| vec![[0.0; V]; l.fan_in * l.fan_out])
-            .collect(),
-        db: layers.iter().map(|l| vec![[0.0; V]; l.fan_out]).collect(),
-        dvt: vec![0.0; w * x.kp],
-        du: vec![0.0; rows.len() * w],
-    };
-    let chunks = x.kp / CHUNK;
-    let mut row_chunks: Vec<Chunk> = match top {
-        Top::Given(_) => vec![Chunk::new(x.net)],
-        Top::InfoNce => (0..chunks).map(|_| Chunk::new(x.net)).collect(),
-    };
-    let (mut srow, mut drow) = (vec![0.0f32; k], vec![0.0f32; k]);
+    let mut chunks = std::mem::take(&mut p.chunks);
+    let (mut srow, mut drow) = (std::mem::take(&mut p.srow), std::mem::take(&mut p.drow));
     let mut terms = 0.0f64;
     for (r, i) in rows.enumerate() {
         if let Top::InfoNce = top {
-            for (jc, c) in row_chunks.iter_mut().enumerate() {
+            for (jc, c) in chunks.iter_mut().enumerate() {
                 let j0 = jc * CHUNK;
                 kern.forward(x, c, i, j0);
                 let n = CHUNK.min(k - j0);
@@ -277,31 +328,32 @@ fn backward_rows(
             terms += crate::cpu::fast::ops::info_nce_row_for(&srow, i, &mut drow);
         }
         let mut du = vec![[0.0f32; V]; w];
-        for jc in 0..chunks {
+        for jc in 0..chunks.len() {
             let j0 = jc * CHUNK;
             let n = CHUNK.min(k - j0);
             let c = match top {
                 Top::Given(ds) => {
-                    let c = &mut row_chunks[0];
+                    let c = &mut chunks[0];
                     kern.forward(x, c, i, j0);
                     c.d.last_mut().expect("layers")[..n]
                         .copy_from_slice(&ds[i * k + j0..i * k + j0 + n]);
                     c
                 }
                 Top::InfoNce => {
-                    let c = &mut row_chunks[jc];
+                    let c = &mut chunks[jc];
                     c.d.last_mut().expect("layers")[..n].copy_from_slice(&drow[j0..j0 + n]);
                     c
                 }
             };
             c.d.last_mut().expect("layers")[n..].fill(0.0);
-            kern.backward(x, c, &mut p, &mut du, j0);
+            kern.backward(x, c, p, &mut du, j0);
         }
         for (ch, lanes) in du.into_iter().enumerate() {
             p.du[r * w + ch] = fold(lanes);
         }
     }
-    (p, terms)
+    (p.chunks, p.srow, p.drow) = (chunks, srow, drow);
+    terms
 }
 
 /// [`V`] lanes added pairwise, in a fixed tree.
@@ -335,17 +387,20 @@ pub fn backward(
     ds: &[f32],
     grads: &mut [f32],
     (du, dv): (&mut [f32], &mut [f32]),
+    scratch: &mut Scratch,
 ) {
     assert!(ds.len() >= net.k * net.k, "dS is K×K");
+    let top = Top::Given(ds);
     run_backward(
         pool,
         net,
         slots,
         params,
         (u, v),
-        Top::Given(ds),
+        top,
         grads,
         (du, dv),
+        scratch,
     );
 }
 
@@ -353,6 +408,7 @@ pub fn backward(
 /// K×K matrix, no recomputed forward): each layer's dW and db into `grads` at `slots`, dU
 /// and dV into `du` and `dv`. Returns the bound's value, log K + mean_i (S_ii − LSE_i).
 /// Panics if a buffer is shorter than the shapes need.
+#[allow(clippy::too_many_arguments)]
 pub fn info_nce(
     pool: &Pool,
     net: &PairNet,
@@ -361,16 +417,19 @@ pub fn info_nce(
     (u, v): (&[f32], &[f32]),
     grads: &mut [f32],
     (du, dv): (&mut [f32], &mut [f32]),
+    scratch: &mut Scratch,
 ) -> f64 {
+    let top = Top::InfoNce;
     let terms = run_backward(
         pool,
         net,
         slots,
         params,
         (u, v),
-        Top::InfoNce,
+        top,
         grads,
         (du, dv),
+        scratch,
     );
     (net.k as f64).ln() + terms / net.k as f64
 }
@@ -387,17 +446,20 @@ fn run_backward(
     top: Top<'_>,
     grads: &mut [f32],
     (du, dv): (&mut [f32], &mut [f32]),
+    scratch: &mut Scratch,
 ) -> f64 {
     let (k, w) = (net.k, net.width);
     assert!(du.len() >= k * w && dv.len() >= k * w);
     let x = Inputs::new(net, params, u, v);
     let kern = Kernels::detect();
-    let (groups, range) = net.groups();
-    let results = pool.map(groups, 3 * net.work(), |g| {
-        backward_rows(kern, &x, top, range(g))
-    });
-    let terms = results.iter().map(|(_, t)| t).sum();
-    let parts: Vec<Partial> = results.into_iter().map(|(p, _)| p).collect();
+    let (_, range) = net.groups();
+    let parts = scratch.parts(net);
+    let terms: f64 = pool
+        .map_chunks_mut(parts, 1, 3 * net.work(), |g, p| {
+            backward_rows(kern, &x, top, range(g), &mut p[0])
+        })
+        .iter()
+        .sum();
     for (l, layer) in net.layers.iter().enumerate() {
         let (w_off, ldw) = slots.w[l];
         for o in 0..layer.fan_out {
@@ -416,7 +478,7 @@ fn run_backward(
     }
     // dVᵀ's partials added element-wise in group order, then transposed.
     let mut dvt = vec![0.0f32; w * x.kp];
-    for p in &parts {
+    for p in parts.iter() {
         for (t, v) in dvt.iter_mut().zip(&p.dvt) {
             *t += v;
         }
