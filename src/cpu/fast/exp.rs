@@ -16,7 +16,11 @@ pub fn exp(x: f32) -> f32 {
     const LN2_LO: f32 = -2.121_944_4e-4;
     // Clamped so that 2ⁿ below stays a normal f32 (n in [−126, 127]).
     let xc = x.clamp(-87.336_54, 88.0);
-    let n = (xc * LOG2E + ROUND) - ROUND;
+    let t = xc * LOG2E + ROUND;
+    let n = t - ROUND;
+    // n as an integer from t's bits (t = 1.5·2²³ + n exactly): a float-to-int `as` saturates
+    // NaN, which the compiler does lane by lane, where a bit cast vectorises.
+    let ni = (t.to_bits() as i32).wrapping_sub(ROUND.to_bits() as i32);
     let r = xc - n * LN2_HI - n * LN2_LO;
     let mut p = 1.987_569_1e-4_f32;
     p = p * r + 1.398_199_9e-3;
@@ -25,7 +29,7 @@ pub fn exp(x: f32) -> f32 {
     p = p * r + 0.166_666_65;
     p = p * r + 0.5;
     let y = p * r * r + r + 1.0;
-    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    let scale = f32::from_bits((ni.wrapping_add(127) as u32) << 23);
     let v = y * scale;
     let v = if x > 88.722_83 { f32::INFINITY } else { v };
     if x < -87.336_54 {

@@ -37,15 +37,17 @@ pub fn level() -> Level {
 macro_rules! multiversion {
     ($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty = $body:ident) => {
         $(#[$doc])*
-        #[allow(unreachable_code)]
+        #[allow(unreachable_code, clippy::too_many_arguments)]
         fn $name(level: $crate::cpu::fast::simd::Level, $($arg: $ty),*) -> $ret {
             #[cfg(target_arch = "x86_64")]
             {
                 #[target_feature(enable = "avx512f,avx2,fma")]
+                #[allow(clippy::too_many_arguments)]
                 fn wide($($arg: $ty),*) -> $ret {
                     $body::<true>($($arg),*)
                 }
                 #[target_feature(enable = "avx2,fma")]
+                #[allow(clippy::too_many_arguments)]
                 fn narrow($($arg: $ty),*) -> $ret {
                     $body::<true>($($arg),*)
                 }

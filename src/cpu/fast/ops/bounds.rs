@@ -13,6 +13,7 @@ use crate::cpu::fast::simd::{level, multiversion};
 use crate::math::bounds::{
     log_sum_exp, matrix_eval, mine_log_ema, shuffled_eval, Bound, MatrixBoundEval, EXP_CLIP,
 };
+use std::ops::Range;
 
 /// Scores a block of rows covers, at least.
 const BLOCK_SCORES: usize = 1 << 13;
@@ -219,43 +220,53 @@ fn pos_neg(
     let rows = rows_per_block(k);
     let (count, range) = blocks(k, rows);
     let work = k * k;
-    let shift = |x: f32, b: f32| x - b;
-    let maxima = pool.map(count, work, |blk| {
-        let mut m = f32::NEG_INFINITY;
-        for i in range(blk) {
-            for (r, bb) in off_diagonal(&s[i * k..(i + 1) * k], b, i) {
-                m = m.max(max2(r, bb, shift));
-            }
-        }
-        m
-    });
+    let level = level();
+    let maxima = pool.map(count, work, |blk| neg_max_at(level, s, b, k, range(blk)));
     let m = maxima.iter().fold(f32::NEG_INFINITY, |a, &v| a.max(v));
     let tau = bound.tau();
     let mc = m.clamp(-tau, tau);
-    let (clip, js, lautum) = (
-        matches!(bound, Bound::Smile { .. }),
-        matches!(bound, Bound::Js | Bound::Smile { .. }),
-        bound.is_lautum(),
-    );
-    let parts = pool.map(count, work * 2, |blk| {
-        let mut t = NegSums::default();
-        for i in range(blk) {
-            for (r, bb) in off_diagonal(&s[i * k..(i + 1) * k], b, i) {
-                t.exp += f64::from(sum2(r, bb, |x, b| exp(x - b - m)));
-                if clip {
-                    let f = |x: f32, b: f32| exp((x - b).clamp(-tau, tau) - mc);
-                    t.exp_clip += f64::from(sum2(r, bb, f));
-                }
-                if js {
-                    t.softplus += f64::from(sum2(r, bb, |x, b| softplus(x - b)));
-                }
-                if lautum {
-                    t.sum += f64::from(sum2(r, bb, shift));
-                }
-            }
-        }
-        t
-    });
+    let want = Wanted {
+        // SMILE's value takes the clipped sum alone.
+        exp: !matches!(bound, Bound::Smile { .. }),
+        clip: matches!(bound, Bound::Smile { .. }),
+        softplus: matches!(bound, Bound::Js | Bound::Smile { .. }),
+        sum: bound.is_lautum(),
+        m,
+        mc,
+        tau,
+    };
+    let pos: Vec<f64> = (0..k)
+        .map(|i| f64::from(s[i * k + i]) - f64::from(b[i]))
+        .collect();
+    let kp = k as f64;
+    let kn = kp * (kp - 1.0);
+    let ln_kn = kn.ln();
+    let lse_pos = log_sum_exp(pos.iter().copied());
+    let inv_kn = (1.0 / kn) as f32;
+    let dpos: Vec<f32> = pos
+        .iter()
+        .map(|&p| {
+            (match bound {
+                Bound::Js | Bound::Smile { .. } => -crate::math::bounds::sigmoid(-p) / kp,
+                Bound::LautumDv => (p - lse_pos).exp(),
+                Bound::LautumNwj => (p - 1.0 - kp.ln()).min(EXP_CLIP).exp(),
+                _ => -1.0 / kp,
+            }) as f32
+        })
+        .collect();
+    // JS and SMILE: the sums and the gradient in one pass over S (their gradient needs no
+    // sum); the others' gradients may need the sums first.
+    let fused = want.softplus;
+    let parts = if fused {
+        let rows = rows_per_block(k);
+        pool.map_chunks_mut(ds, rows * k, work * 3, |blk, chunk| {
+            js_pass_at(level, s, b, &dpos, blk * rows, chunk, want, inv_kn)
+        })
+    } else {
+        pool.map(count, work * 2, |blk| {
+            neg_sums_at(level, s, b, k, range(blk), want)
+        })
+    };
     let mut neg = NegSums::default();
     for p in &parts {
         neg.exp += p.exp;
@@ -270,17 +281,10 @@ fn pos_neg(
             f64::from(max) + sum.ln()
         }
     };
-    let pos: Vec<f64> = (0..k)
-        .map(|i| f64::from(s[i * k + i]) - f64::from(b[i]))
-        .collect();
-    let kp = k as f64;
-    let kn = kp * (kp - 1.0);
-    let ln_kn = kn.ln();
     let mean_pos = pos.iter().sum::<f64>() / kp;
     let lse_neg = lse_of(m, neg.exp);
     let lme_neg = lse_neg - ln_kn;
     let mean_neg = neg.sum / kn;
-    let lse_pos = log_sum_exp(pos.iter().copied());
     let lme_pos = lse_pos - kp.ln();
     let value = match bound {
         Bound::LautumDv => mean_neg - lme_pos,
@@ -305,37 +309,27 @@ fn pos_neg(
         Bound::Mine { .. } => mean_pos - (lme_neg - log_ema).exp(),
         _ => value,
     };
-    let clip_exp = EXP_CLIP as f32;
-    let (ln_kn32, inv_kn) = (ln_kn as f32, (1.0 / kn) as f32);
-    let dpos = |p: f64| -> f32 {
-        (match bound {
-            Bound::Js | Bound::Smile { .. } => -crate::math::bounds::sigmoid(-p) / kp,
-            Bound::LautumDv => (p - lse_pos).exp(),
-            Bound::LautumNwj => (p - 1.0 - kp.ln()).min(EXP_CLIP).exp(),
-            _ => -1.0 / kp,
-        }) as f32
+    let ln_kn32 = ln_kn as f32;
+    let dneg = match bound {
+        Bound::Nwj => Dneg::Exp {
+            shift: 1.0 + ln_kn32,
+        },
+        Bound::Tuba => Dneg::Exp { shift: ln_kn32 },
+        // DV's exponent is at most 0: no clip binds.
+        Bound::Dv => Dneg::Exp {
+            shift: lse_neg as f32,
+        },
+        Bound::Mine { .. } => Dneg::Exp {
+            shift: (ln_kn + log_ema) as f32,
+        },
+        Bound::LautumDv | Bound::LautumNwj => Dneg::Constant(-inv_kn),
+        _ => Dneg::Sigmoid { scale: inv_kn },
     };
-    let dpos: Vec<f32> = pos.iter().map(|&p| dpos(p)).collect();
-    let grads = Grads {
-        pool,
-        k,
-        s,
-        b,
-        dpos: &dpos,
-    };
-    match bound {
-        Bound::Nwj => grads.fill(ds, |n| exp((n - 1.0 - ln_kn32).min(clip_exp))),
-        Bound::Tuba => grads.fill(ds, |n| exp((n - ln_kn32).min(clip_exp))),
-        Bound::Dv => {
-            let lse = lse_neg as f32;
-            grads.fill(ds, |n| exp(n - lse))
-        }
-        Bound::Mine { .. } => {
-            let c = (ln_kn + log_ema) as f32;
-            grads.fill(ds, |n| exp((n - c).min(clip_exp)))
-        }
-        Bound::LautumDv | Bound::LautumNwj => grads.fill(ds, |_| -inv_kn),
-        _ => grads.fill(ds, |n| sigmoid(n) * inv_kn),
+    if !fused {
+        let rows = rows_per_block(k);
+        pool.chunks_mut(ds, rows * k, 2 * k * k, |blk, chunk| {
+            fill_rows_at(level, s, b, &dpos, blk * rows, chunk, dneg)
+        });
     }
     BoundValue {
         value,
@@ -344,30 +338,191 @@ fn pos_neg(
     }
 }
 
-/// What writing a matrix bound's gradient needs.
-struct Grads<'a> {
-    pool: &'a Pool,
-    k: usize,
-    s: &'a [f32],
-    b: &'a [f32],
-    dpos: &'a [f32],
+/// Which sums over the negatives a bound needs, and the shifts they take.
+#[derive(Clone, Copy)]
+struct Wanted {
+    exp: bool,
+    clip: bool,
+    softplus: bool,
+    sum: bool,
+    /// The negatives' maximum.
+    m: f32,
+    /// SMILE's clip of it.
+    mc: f32,
+    /// SMILE's τ.
+    tau: f32,
 }
 
-impl Grads<'_> {
-    /// ds_ij = f(S_ij − b_j) off the diagonal, dpos_i on it.
-    fn fill(&self, ds: &mut [f32], f: impl Fn(f32) -> f32 + Sync + Send) {
-        let k = self.k;
-        let rows = rows_per_block(k);
-        self.pool.chunks_mut(ds, rows * k, 2 * k * k, |blk, chunk| {
-            for (r, d) in chunk.chunks_exact_mut(k).enumerate() {
-                let i = blk * rows + r;
-                let row = &self.s[i * k..(i + 1) * k];
-                for ((d, &x), &b) in d.iter_mut().zip(row).zip(self.b) {
-                    *d = f(x - b);
-                }
-                d[i] = self.dpos[i];
+multiversion!(
+    /// [`neg_max`] compiled for `level`.
+    fn neg_max_at(s: &[f32], b: &[f32], k: usize, rows: Range<usize>) -> f32 = neg_max
+);
+
+/// max over rows `rows` of S_ij − b_j, i ≠ j.
+#[inline(always)]
+fn neg_max<const FMA: bool>(s: &[f32], b: &[f32], k: usize, rows: Range<usize>) -> f32 {
+    let mut m = f32::NEG_INFINITY;
+    for i in rows {
+        for (r, bb) in off_diagonal(&s[i * k..(i + 1) * k], b, i) {
+            m = m.max(max2(r, bb, |x, b| x - b));
+        }
+    }
+    m
+}
+
+multiversion!(
+    /// [`neg_sums`] compiled for `level`.
+    fn neg_sums_at(s: &[f32], b: &[f32], k: usize, rows: Range<usize>, want: Wanted) -> NegSums
+        = neg_sums
+);
+
+/// The sums `want` asks for over rows `rows`' negatives, each row's in f32 lanes, the rows'
+/// in f64.
+#[inline(always)]
+fn neg_sums<const FMA: bool>(
+    s: &[f32],
+    b: &[f32],
+    k: usize,
+    rows: Range<usize>,
+    want: Wanted,
+) -> NegSums {
+    let Wanted { m, mc, tau, .. } = want;
+    let mut t = NegSums::default();
+    for i in rows {
+        for (r, bb) in off_diagonal(&s[i * k..(i + 1) * k], b, i) {
+            if want.exp {
+                t.exp += f64::from(sum2(r, bb, |x, b| exp(x - b - m)));
             }
-        });
+            if want.clip {
+                let f = |x: f32, b: f32| exp((x - b).clamp(-tau, tau) - mc);
+                t.exp_clip += f64::from(sum2(r, bb, f));
+            }
+            if want.softplus {
+                t.softplus += f64::from(sum2(r, bb, |x, b| softplus(x - b)));
+            }
+            if want.sum {
+                t.sum += f64::from(sum2(r, bb, |x, b| x - b));
+            }
+        }
+    }
+    t
+}
+
+multiversion!(
+    /// [`js_pass`] compiled for `level`.
+    fn js_pass_at(
+        s: &[f32],
+        b: &[f32],
+        dpos: &[f32],
+        first: usize,
+        ds: &mut [f32],
+        want: Wanted,
+        inv_kn: f32
+    ) -> NegSums = js_pass
+);
+
+/// JS and SMILE on rows `first..` (as many as `ds` holds): their sums, as [`neg_sums`], and
+/// their gradient sigmoid(n)/(K(K−1)) off the diagonal (dpos_i on it), each row read once
+/// while it is in L1.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn js_pass<const FMA: bool>(
+    s: &[f32],
+    b: &[f32],
+    dpos: &[f32],
+    first: usize,
+    ds: &mut [f32],
+    want: Wanted,
+    inv_kn: f32,
+) -> NegSums {
+    let k = b.len();
+    let Wanted { m, mc, tau, .. } = want;
+    let mut t = NegSums::default();
+    for r in 0..ds.len() / k {
+        let i = first + r;
+        let row = &s[i * k..(i + 1) * k];
+        let d = &mut ds[r * k..(r + 1) * k];
+        // The row's softplus terms land in `d` first, summed (diagonal left out) before the
+        // gradient overwrites them.
+        for ((d, &x), &b) in d.iter_mut().zip(row).zip(b) {
+            let n = x - b;
+            *d = n.max(0.0) + crate::cpu::fast::exp::ln(1.0 + exp(-n.abs()));
+        }
+        for (run, _) in off_diagonal(d, b, i) {
+            t.softplus += f64::from(sum2(run, run, |v, _| v));
+        }
+        for (run, bb) in off_diagonal(row, b, i) {
+            if want.exp {
+                t.exp += f64::from(sum2(run, bb, |x, b| exp(x - b - m)));
+            }
+            if want.clip {
+                let f = |x: f32, b: f32| exp((x - b).clamp(-tau, tau) - mc);
+                t.exp_clip += f64::from(sum2(run, bb, f));
+            }
+        }
+        for ((d, &x), &b) in d.iter_mut().zip(row).zip(b) {
+            *d = sigmoid(x - b) * inv_kn;
+        }
+        d[i] = dpos[i];
+    }
+    t
+}
+
+/// ∂(−L)/∂n of a negative n = S_ij − b_j, by bound.
+#[derive(Clone, Copy)]
+enum Dneg {
+    /// e^min(n − shift, EXP_CLIP).
+    Exp { shift: f32 },
+    /// A constant.
+    Constant(f32),
+    /// sigmoid(n) · scale.
+    Sigmoid { scale: f32 },
+}
+
+multiversion!(
+    /// [`fill_rows`] compiled for `level`.
+    fn fill_rows_at(
+        s: &[f32],
+        b: &[f32],
+        dpos: &[f32],
+        first: usize,
+        ds: &mut [f32],
+        dneg: Dneg
+    ) -> () = fill_rows
+);
+
+/// Rows `first..` of the gradient (as many as `ds` holds): `dneg` off the diagonal, dpos_i
+/// on it.
+#[inline(always)]
+fn fill_rows<const FMA: bool>(
+    s: &[f32],
+    b: &[f32],
+    dpos: &[f32],
+    first: usize,
+    ds: &mut [f32],
+    dneg: Dneg,
+) {
+    let k = b.len();
+    let clip = EXP_CLIP as f32;
+    for r in 0..ds.len() / k {
+        let i = first + r;
+        let row = &s[i * k..(i + 1) * k];
+        let d = &mut ds[r * k..(r + 1) * k];
+        // One loop a case, so that each vectorises.
+        match dneg {
+            Dneg::Exp { shift } => {
+                for ((d, &x), &b) in d.iter_mut().zip(row).zip(b) {
+                    *d = exp((x - b - shift).min(clip));
+                }
+            }
+            Dneg::Constant(v) => d.fill(v),
+            Dneg::Sigmoid { scale } => {
+                for ((d, &x), &b) in d.iter_mut().zip(row).zip(b) {
+                    *d = sigmoid(x - b) * scale;
+                }
+            }
+        }
+        d[i] = dpos[i];
     }
 }
 
