@@ -1,5 +1,6 @@
 """infobound: mutual information estimated with neural variational bounds, trained on the GPU
-in hand-written WGSL kernels (wgpu: Vulkan, Metal, DX12), with an f64 CPU reference backend.
+in hand-written WGSL kernels (wgpu: Vulkan, Metal, DX12) or on every CPU core in f32, with an
+f64 CPU reference backend.
 
 Every estimate is in nats (``Report.bits`` converts). Training releases the GIL; Ctrl-C stops
 a run within about a second and raises ``KeyboardInterrupt``.

@@ -4,10 +4,12 @@
 //!
 //! The rule of [`DeviceChoice::Auto`] is fixed, not timed, so the bits of a run never depend
 //! on the machine's load: a hardware adapter when there is one; with only a software adapter
-//! (llvmpipe, SwiftShader, WARP) the CPU backend, which is faster there (measured on a 2-core
-//! machine: the default estimate 55 against 37 steps/s, the bmi configuration 25 against 6);
-//! the adapter anyway under `INFOBOUND_REQUIRE_GPU=1`; the CPU with a warning when there is no
-//! adapter at all.
+//! (llvmpipe, SwiftShader, WARP) the fast CPU backend, which is far faster there (measured on
+//! a 2-core machine: the bmi configuration 679 steps/s against lavapipe's 8.4, the standard
+//! configuration at K = 64 501 against 7.4; BENCHMARKS.md); the adapter anyway under
+//! `INFOBOUND_REQUIRE_GPU=1`; the fast CPU backend with a warning when there is no adapter at
+//! all. The f64 CPU reference is only ever taken when asked for
+//! ([`DeviceChoice::CpuReference`]).
 
 mod cpu;
 mod error;
