@@ -106,32 +106,6 @@ impl FastWorkspace {
         self.steps.iter().any(|s| !matches!(s, Step::Op(_)))
     }
 
-    /// Times each step of the plan over `reps` runs and prints them (a development probe).
-    #[doc(hidden)]
-    pub fn profile(&mut self, params: &[f32], reps: u32) {
-        let steps = std::mem::take(&mut self.steps);
-        let mut times = vec![0.0f64; steps.len()];
-        for r in 0..reps {
-            for (i, s) in steps.iter().enumerate() {
-                let t = std::time::Instant::now();
-                self.steps = vec![s.clone()];
-                self.run(params, r + 1);
-                times[i] += t.elapsed().as_secs_f64();
-            }
-        }
-        self.steps = steps;
-        for (s, t) in self.steps.iter().zip(&times) {
-            let what = match s {
-                Step::Op(i) => format!("{:?}", self.program.ops[*i])
-                    .chars()
-                    .take(90)
-                    .collect::<String>(),
-                other => format!("{other:?}").chars().take(60).collect(),
-            };
-            eprintln!("{:8.1} us  {what}", t / f64::from(reps) * 1e6);
-        }
-    }
-
     /// Runs the program for step `step` with `params`; returns the bound's value.
     pub fn run(&mut self, params: &[f32], step: u32) -> f64 {
         let pool = Arc::clone(&self.pool);
