@@ -35,10 +35,10 @@ pub fn level() -> Level {
 /// `multiversion!(fn name(args) -> R = body)` defines `name(level, args) -> R`, which runs
 /// `body::<FMA>(args)` (an `#[inline(always)]` generic body) compiled for `level`.
 macro_rules! multiversion {
-    ($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty = $body:ident) => {
+    ($(#[$doc:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty = $body:ident) => {
         $(#[$doc])*
         #[allow(unreachable_code, clippy::too_many_arguments)]
-        fn $name(level: $crate::cpu::fast::simd::Level, $($arg: $ty),*) -> $ret {
+        $vis fn $name(level: $crate::cpu::fast::simd::Level, $($arg: $ty),*) -> $ret {
             #[cfg(target_arch = "x86_64")]
             {
                 #[target_feature(enable = "avx512f,avx2,fma")]

@@ -112,6 +112,26 @@ fn store(eval: MatrixBoundEval, ds: &mut [f32], db: Option<&mut [f32]>) -> Bound
     }
 }
 
+/// Rows of a K-column score matrix that start at row `base` (the whole matrix, or a block of
+/// rows of the fused separable bound).
+#[derive(Clone, Copy)]
+pub(super) struct Scores<'a> {
+    /// The rows, K values each.
+    pub s: &'a [f32],
+    /// The index of the first.
+    pub base: usize,
+    /// Columns.
+    pub k: usize,
+}
+
+impl<'a> Scores<'a> {
+    /// Row i (an index of the whole matrix).
+    #[inline(always)]
+    pub fn row(&self, i: usize) -> &'a [f32] {
+        &self.s[(i - self.base) * self.k..(i - self.base + 1) * self.k]
+    }
+}
+
 /// Rows a block takes for a K×K matrix.
 fn rows_per_block(k: usize) -> usize {
     BLOCK_SCORES.div_ceil(k).max(1)
@@ -122,7 +142,7 @@ fn info_nce(pool: &Pool, k: usize, s: &[f32], ds: &mut [f32]) -> BoundValue {
     let rows = rows_per_block(k);
     let level = level();
     let terms = pool.map_chunks_mut(ds, rows * k, 4 * k * k, |blk, chunk| {
-        info_nce_rows_at(level, s, k, blk * rows, chunk)
+        info_nce_rows_at(level, Scores { s, base: 0, k }, blk * rows, chunk)
     });
     let value = (k as f64).ln() + terms.iter().sum::<f64>() / k as f64;
     BoundValue {
@@ -151,19 +171,20 @@ pub fn info_nce_row_for(row: &[f32], i: usize, d: &mut [f32]) -> f64 {
 
 multiversion!(
     /// [`info_nce_rows`] compiled for `level`.
-    fn info_nce_rows_at(s: &[f32], k: usize, first: usize, ds: &mut [f32]) -> f64 = info_nce_rows
+    pub(super) fn info_nce_rows_at(s: Scores<'_>, first: usize, ds: &mut [f32]) -> f64 = info_nce_rows
 );
 
 /// InfoNCE's rows `first..` (as many as `ds` holds, K a row): writes their score gradients
 /// and returns Σ (S_ii − LSE_i) over them.
 #[inline(always)]
-fn info_nce_rows<const FMA: bool>(s: &[f32], k: usize, first: usize, ds: &mut [f32]) -> f64 {
+fn info_nce_rows<const FMA: bool>(s: Scores<'_>, first: usize, ds: &mut [f32]) -> f64 {
+    let k = s.k;
     // Plain loops: an iterator's `sum` or `fold` is a function of its own, compiled for the
     // baseline CPU rather than inlined here.
     let mut total = 0.0;
     for r in 0..ds.len() / k {
         let i = first + r;
-        total += info_nce_row(&s[i * k..(i + 1) * k], i, &mut ds[r * k..(r + 1) * k]);
+        total += info_nce_row(s.row(i), i, &mut ds[r * k..(r + 1) * k]);
     }
     total
 }
@@ -195,7 +216,7 @@ fn off_diagonal<'a>(row: &'a [f32], b: &'a [f32], i: usize) -> [(&'a [f32], &'a 
 
 /// Per-row sums the joint-against-negatives bounds need, over n = S_ij − b_j, i ≠ j.
 #[derive(Clone, Copy, Default)]
-struct NegSums {
+pub(super) struct NegSums {
     /// Σ e^(n − M).
     exp: f64,
     /// Σ e^(clip(n, ±τ) − clip(M, ±τ)) (SMILE).
@@ -221,30 +242,75 @@ fn pos_neg(
     let (count, range) = blocks(k, rows);
     let work = k * k;
     let level = level();
-    let maxima = pool.map(count, work, |blk| neg_max_at(level, s, b, k, range(blk)));
+    let sc = Scores { s, base: 0, k };
+    let maxima = pool.map(count, work, |blk| neg_max_at(level, sc, b, range(blk)));
     let m = maxima.iter().fold(f32::NEG_INFINITY, |a, &v| a.max(v));
-    let tau = bound.tau();
-    let mc = m.clamp(-tau, tau);
-    let want = Wanted {
-        // SMILE's value takes the clipped sum alone.
-        exp: !matches!(bound, Bound::Smile { .. }),
-        clip: matches!(bound, Bound::Smile { .. }),
-        softplus: matches!(bound, Bound::Js | Bound::Smile { .. }),
-        sum: bound.is_lautum(),
-        m,
-        mc,
-        tau,
-    };
+    let want = Wanted::new(bound, m);
     let pos: Vec<f64> = (0..k)
         .map(|i| f64::from(s[i * k + i]) - f64::from(b[i]))
         .collect();
-    let kp = k as f64;
-    let kn = kp * (kp - 1.0);
-    let ln_kn = kn.ln();
+    let dpos = dpos_for(bound, &pos);
+    let inv_kn = (1.0 / (k as f64 * (k as f64 - 1.0))) as f32;
+    // JS and SMILE: the sums and the gradient in one pass over S (their gradient needs no
+    // sum); the others' gradients may need the sums first.
+    let fused = want.softplus;
+    let parts = if fused {
+        let rows = rows_per_block(k);
+        pool.map_chunks_mut(ds, rows * k, work * 3, |blk, chunk| {
+            js_pass_at(level, sc, b, &dpos, blk * rows, chunk, want, inv_kn)
+        })
+    } else {
+        pool.map(count, work * 2, |blk| {
+            neg_sums_at(level, sc, b, range(blk), want)
+        })
+    };
+    let neg = NegSums::total(&parts);
+    let (out, dneg) = finish(bound, k, &pos, want, &neg, prev_log_ema);
+    if !fused {
+        let rows = rows_per_block(k);
+        pool.chunks_mut(ds, rows * k, 2 * k * k, |blk, chunk| {
+            fill_rows_at(level, sc, b, &dpos, blk * rows, chunk, dneg)
+        });
+    }
+    out
+}
+
+impl Wanted {
+    /// What `bound` needs, for negatives whose maximum is `m`.
+    pub(super) fn new(bound: Bound, m: f32) -> Self {
+        let tau = bound.tau();
+        Self {
+            // SMILE's value takes the clipped sum alone.
+            exp: !matches!(bound, Bound::Smile { .. }),
+            clip: matches!(bound, Bound::Smile { .. }),
+            softplus: matches!(bound, Bound::Js | Bound::Smile { .. }),
+            sum: bound.is_lautum(),
+            m,
+            mc: m.clamp(-tau, tau),
+            tau,
+        }
+    }
+}
+
+impl NegSums {
+    /// Blocks' sums added in block order.
+    pub(super) fn total(parts: &[NegSums]) -> Self {
+        let mut neg = NegSums::default();
+        for p in parts {
+            neg.exp += p.exp;
+            neg.exp_clip += p.exp_clip;
+            neg.sum += p.sum;
+            neg.softplus += p.softplus;
+        }
+        neg
+    }
+}
+
+/// ∂(−L)/∂(joint score) for each of `pos`, in f32.
+pub(super) fn dpos_for(bound: Bound, pos: &[f64]) -> Vec<f32> {
+    let kp = pos.len() as f64;
     let lse_pos = log_sum_exp(pos.iter().copied());
-    let inv_kn = (1.0 / kn) as f32;
-    let dpos: Vec<f32> = pos
-        .iter()
+    pos.iter()
         .map(|&p| {
             (match bound {
                 Bound::Js | Bound::Smile { .. } => -crate::math::bounds::sigmoid(-p) / kp,
@@ -253,27 +319,19 @@ fn pos_neg(
                 _ => -1.0 / kp,
             }) as f32
         })
-        .collect();
-    // JS and SMILE: the sums and the gradient in one pass over S (their gradient needs no
-    // sum); the others' gradients may need the sums first.
-    let fused = want.softplus;
-    let parts = if fused {
-        let rows = rows_per_block(k);
-        pool.map_chunks_mut(ds, rows * k, work * 3, |blk, chunk| {
-            js_pass_at(level, s, b, &dpos, blk * rows, chunk, want, inv_kn)
-        })
-    } else {
-        pool.map(count, work * 2, |blk| {
-            neg_sums_at(level, s, b, k, range(blk), want)
-        })
-    };
-    let mut neg = NegSums::default();
-    for p in &parts {
-        neg.exp += p.exp;
-        neg.exp_clip += p.exp_clip;
-        neg.sum += p.sum;
-        neg.softplus += p.softplus;
-    }
+        .collect()
+}
+
+/// The bound's value, objective and MINE's average from the joint scores `pos` and the
+/// negatives' sums, and the rule of the negatives' gradient.
+pub(super) fn finish(
+    bound: Bound,
+    k: usize,
+    pos: &[f64],
+    want: Wanted,
+    neg: &NegSums,
+    prev_log_ema: Option<f64>,
+) -> (BoundValue, Dneg) {
     let lse_of = |max: f32, sum: f64| {
         if max == f32::NEG_INFINITY {
             f64::NEG_INFINITY
@@ -281,17 +339,21 @@ fn pos_neg(
             f64::from(max) + sum.ln()
         }
     };
+    let kp = k as f64;
+    let kn = kp * (kp - 1.0);
+    let ln_kn = kn.ln();
+    let inv_kn = (1.0 / kn) as f32;
     let mean_pos = pos.iter().sum::<f64>() / kp;
-    let lse_neg = lse_of(m, neg.exp);
+    let lse_neg = lse_of(want.m, neg.exp);
     let lme_neg = lse_neg - ln_kn;
     let mean_neg = neg.sum / kn;
-    let lme_pos = lse_pos - kp.ln();
+    let lme_pos = log_sum_exp(pos.iter().copied()) - kp.ln();
     let value = match bound {
         Bound::LautumDv => mean_neg - lme_pos,
         Bound::LautumNwj => mean_neg - (lme_pos - 1.0).exp(),
         Bound::Nwj => mean_pos - (lme_neg - 1.0).exp(),
         Bound::Tuba | Bound::Js => 1.0 + mean_pos - lme_neg.exp(),
-        Bound::Smile { .. } => mean_pos - (lse_of(mc, neg.exp_clip) - ln_kn),
+        Bound::Smile { .. } => mean_pos - (lse_of(want.mc, neg.exp_clip) - ln_kn),
         _ => mean_pos - lme_neg,
     };
     let log_ema = match bound {
@@ -325,22 +387,17 @@ fn pos_neg(
         Bound::LautumDv | Bound::LautumNwj => Dneg::Constant(-inv_kn),
         _ => Dneg::Sigmoid { scale: inv_kn },
     };
-    if !fused {
-        let rows = rows_per_block(k);
-        pool.chunks_mut(ds, rows * k, 2 * k * k, |blk, chunk| {
-            fill_rows_at(level, s, b, &dpos, blk * rows, chunk, dneg)
-        });
-    }
-    BoundValue {
+    let out = BoundValue {
         value,
         objective,
         log_ema,
-    }
+    };
+    (out, dneg)
 }
 
 /// Which sums over the negatives a bound needs, and the shifts they take.
 #[derive(Clone, Copy)]
-struct Wanted {
+pub(super) struct Wanted {
     exp: bool,
     clip: bool,
     softplus: bool,
@@ -355,15 +412,15 @@ struct Wanted {
 
 multiversion!(
     /// [`neg_max`] compiled for `level`.
-    fn neg_max_at(s: &[f32], b: &[f32], k: usize, rows: Range<usize>) -> f32 = neg_max
+    pub(super) fn neg_max_at(s: Scores<'_>, b: &[f32], rows: Range<usize>) -> f32 = neg_max
 );
 
 /// max over rows `rows` of S_ij − b_j, i ≠ j.
 #[inline(always)]
-fn neg_max<const FMA: bool>(s: &[f32], b: &[f32], k: usize, rows: Range<usize>) -> f32 {
+fn neg_max<const FMA: bool>(s: Scores<'_>, b: &[f32], rows: Range<usize>) -> f32 {
     let mut m = f32::NEG_INFINITY;
     for i in rows {
-        for (r, bb) in off_diagonal(&s[i * k..(i + 1) * k], b, i) {
+        for (r, bb) in off_diagonal(s.row(i), b, i) {
             m = m.max(max2(r, bb, |x, b| x - b));
         }
     }
@@ -372,7 +429,7 @@ fn neg_max<const FMA: bool>(s: &[f32], b: &[f32], k: usize, rows: Range<usize>) 
 
 multiversion!(
     /// [`neg_sums`] compiled for `level`.
-    fn neg_sums_at(s: &[f32], b: &[f32], k: usize, rows: Range<usize>, want: Wanted) -> NegSums
+    pub(super) fn neg_sums_at(s: Scores<'_>, b: &[f32], rows: Range<usize>, want: Wanted) -> NegSums
         = neg_sums
 );
 
@@ -380,16 +437,15 @@ multiversion!(
 /// in f64.
 #[inline(always)]
 fn neg_sums<const FMA: bool>(
-    s: &[f32],
+    s: Scores<'_>,
     b: &[f32],
-    k: usize,
     rows: Range<usize>,
     want: Wanted,
 ) -> NegSums {
     let Wanted { m, mc, tau, .. } = want;
     let mut t = NegSums::default();
     for i in rows {
-        for (r, bb) in off_diagonal(&s[i * k..(i + 1) * k], b, i) {
+        for (r, bb) in off_diagonal(s.row(i), b, i) {
             if want.exp {
                 t.exp += f64::from(sum2(r, bb, |x, b| exp(x - b - m)));
             }
@@ -410,8 +466,8 @@ fn neg_sums<const FMA: bool>(
 
 multiversion!(
     /// [`js_pass`] compiled for `level`.
-    fn js_pass_at(
-        s: &[f32],
+    pub(super) fn js_pass_at(
+        s: Scores<'_>,
         b: &[f32],
         dpos: &[f32],
         first: usize,
@@ -427,7 +483,7 @@ multiversion!(
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn js_pass<const FMA: bool>(
-    s: &[f32],
+    s: Scores<'_>,
     b: &[f32],
     dpos: &[f32],
     first: usize,
@@ -440,7 +496,7 @@ fn js_pass<const FMA: bool>(
     let mut t = NegSums::default();
     for r in 0..ds.len() / k {
         let i = first + r;
-        let row = &s[i * k..(i + 1) * k];
+        let row = s.row(i);
         let d = &mut ds[r * k..(r + 1) * k];
         // The row's softplus terms land in `d` first, summed (diagonal left out) before the
         // gradient overwrites them.
@@ -470,7 +526,7 @@ fn js_pass<const FMA: bool>(
 
 /// ∂(−L)/∂n of a negative n = S_ij − b_j, by bound.
 #[derive(Clone, Copy)]
-enum Dneg {
+pub(super) enum Dneg {
     /// e^min(n − shift, EXP_CLIP).
     Exp { shift: f32 },
     /// A constant.
@@ -481,8 +537,8 @@ enum Dneg {
 
 multiversion!(
     /// [`fill_rows`] compiled for `level`.
-    fn fill_rows_at(
-        s: &[f32],
+    pub(super) fn fill_rows_at(
+        s: Scores<'_>,
         b: &[f32],
         dpos: &[f32],
         first: usize,
@@ -495,7 +551,7 @@ multiversion!(
 /// on it.
 #[inline(always)]
 fn fill_rows<const FMA: bool>(
-    s: &[f32],
+    s: Scores<'_>,
     b: &[f32],
     dpos: &[f32],
     first: usize,
@@ -506,7 +562,7 @@ fn fill_rows<const FMA: bool>(
     let clip = EXP_CLIP as f32;
     for r in 0..ds.len() / k {
         let i = first + r;
-        let row = &s[i * k..(i + 1) * k];
+        let row = s.row(i);
         let d = &mut ds[r * k..(r + 1) * k];
         // One loop a case, so that each vectorises.
         match dneg {
