@@ -230,6 +230,66 @@ fn adam_and_the_gradient_norm_match_the_reference() {
     }
 }
 
+#[test]
+fn the_blockwise_fused_bound_matches_the_materialised_reference() {
+    // K = 700 takes several blocks of rows and several groups; K = 3 one short block.
+    for (k, e) in [(3, 2), (700, 7)] {
+        let g = common::values(k * e, 13);
+        let h = common::values(k * e, 14);
+        let s: Vec<f32> = (0..k * k)
+            .map(|ij| {
+                let (i, j) = (ij / k, ij % k);
+                (0..e)
+                    .map(|c| f64::from(g[i * e + c]) * f64::from(h[j * e + c]))
+                    .sum::<f64>() as f32
+            })
+            .collect();
+        for bound in matrix_bounds() {
+            if !fast::fused_supported(bound) {
+                continue;
+            }
+            let want = matrix_eval(bound, &s, k, None, Some(0.2));
+            // dG = dS·H and dH = dSᵀ·G in f64 from the reference's dS.
+            let (mut wg, mut wh) = (vec![0.0f32; k * e], vec![0.0f32; k * e]);
+            for i in 0..k {
+                for c in 0..e {
+                    wg[i * e + c] = (0..k)
+                        .map(|j| want.ds[i * k + j] * f64::from(h[j * e + c]))
+                        .sum::<f64>() as f32;
+                    wh[i * e + c] = (0..k)
+                        .map(|j| want.ds[j * k + i] * f64::from(g[j * e + c]))
+                        .sum::<f64>() as f32;
+                }
+            }
+            let mut bits = None;
+            for pool in pools() {
+                let (mut dg, mut dh) = (vec![f32::NAN; k * e], vec![f32::NAN; k * e]);
+                let grads = Some((&mut dg[..], &mut dh[..]));
+                let got = fast::fused_bound(&pool, bound, k, e, &g, &h, grads, Some(0.2));
+                let what = format!("{bound:?} K={k} e={e}");
+                let scale = want.value.abs().max(1.0);
+                assert!(
+                    (got.value - want.value).abs() <= 2e-5 * scale,
+                    "{what}: value"
+                );
+                let err = rel_err(&dg, &wg, 1e-6).max(rel_err(&dh, &wh, 1e-6));
+                assert!(err <= 1e-4, "{what}: gradients rel err {err}");
+                let eval = fast::fused_bound(&pool, bound, k, e, &g, &h, None, Some(0.2));
+                assert_eq!(
+                    eval.value.to_bits(),
+                    got.value.to_bits(),
+                    "{what}: evaluation"
+                );
+                let these = (got.value.to_bits(), dg, dh);
+                match &bits {
+                    None => bits = Some(these),
+                    Some(b) => assert!(*b == these, "{what}: 1 and 3 threads differ"),
+                }
+            }
+        }
+    }
+}
+
 /// Gaussian data of `d` columns, 257 rows.
 fn data(d: usize) -> (Vec<f32>, Vec<f32>) {
     correlated_gaussian(d, 0.7, 257, 3)

@@ -40,10 +40,10 @@ impl FastWorkspace {
         pool: Arc<Pool>,
     ) -> Self {
         let batches = batches.into();
-        // As the reference: S materialised for every fused bound.
+        // S is materialised only for the bounds the blockwise fused path does not take.
         let program = spec
             .program(batches.source(), draw_seed, training)
-            .materialised(|_, _, _| true);
+            .materialised(|bound, _, _| !ops::fused_supported(bound));
         let (x, y) = batches.inputs();
         let mut buffers: Vec<Vec<f32>> = program
             .buffers
@@ -381,8 +381,40 @@ impl FastWorkspace {
                 *value += term;
                 self.objective += term;
             }
-            Op::FusedBound { .. } => {
-                unreachable!("the fast programs are materialised at construction")
+            Op::FusedBound {
+                bound,
+                k,
+                e,
+                g,
+                h,
+                grads,
+                baseline: _,
+            } => {
+                // Only bounds without a baseline stay fused (`fused_supported`).
+                let mut dgh = grads.map(|(dg, dh)| {
+                    let a = std::mem::take(&mut self.buffers[dg]);
+                    let b = std::mem::take(&mut self.buffers[dh]);
+                    (a, b)
+                });
+                let out = ops::fused_bound(
+                    pool,
+                    bound,
+                    k,
+                    e,
+                    &self.buffers[g],
+                    &self.buffers[h],
+                    dgh.as_mut().map(|(a, b)| (&mut a[..], &mut b[..])),
+                    self.log_ema,
+                );
+                if let (Some((dg, dh)), Some((a, b))) = (grads, dgh) {
+                    self.buffers[dg] = a;
+                    self.buffers[dh] = b;
+                }
+                if matches!(bound, crate::math::bounds::Bound::Mine { .. }) {
+                    self.log_ema = Some(out.log_ema);
+                }
+                *value = out.value;
+                self.objective = out.objective;
             }
             Op::GradNorm { max_norm } => {
                 let g = &mut self.buffers[GRADS];

@@ -400,7 +400,8 @@ pub(super) fn finish(
 pub(super) struct Wanted {
     exp: bool,
     clip: bool,
-    softplus: bool,
+    /// The softplus sum of the JS objective (JS and SMILE, whose gradient needs no sum).
+    pub(super) softplus: bool,
     sum: bool,
     /// The negatives' maximum.
     m: f32,
