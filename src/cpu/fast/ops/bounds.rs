@@ -163,7 +163,7 @@ fn info_nce_row_generic<const FMA: bool>(row: &[f32], i: usize, d: &mut [f32]) -
     info_nce_row(row, i, d)
 }
 
-/// InfoNCE's row i of `row`'s K scores (as [`info_nce_row`]), compiled for the widest
+/// InfoNCE's row i of `row`'s K scores (as `info_nce_row`), compiled for the widest
 /// vectors this CPU has.
 pub fn info_nce_row_for(row: &[f32], i: usize, d: &mut [f32]) -> f64 {
     info_nce_row_at(level(), row, i, d)
