@@ -397,6 +397,23 @@ fn the_concat_pair_network_is_fused_when_small() {
     assert!(fused(vec![16, 8], false));
     assert!(fused(vec![5], true));
     assert!(!fused(vec![128, 128], true), "too wide: op by op");
+    // Fused, no buffer holds K² values: neither the pair activations nor, for InfoNCE read
+    // row by row, S and dS (the program declares them; the plan never touches them).
+    let k = 40;
+    let spec = spec(
+        CriticForm::Concat {
+            hidden: vec![16, 8],
+        },
+        Bound::InfoNce,
+        k,
+        2,
+    );
+    let w = FastWorkspace::new(&spec, train, 1, true, Arc::clone(&pool));
+    let largest = (0..w.program().buffers.len())
+        .map(|id| w.buffer(id).len())
+        .max();
+    assert!(largest < Some(k * k), "{largest:?}");
+    assert!(w.program().buffers.iter().any(|b| b.len >= k * k * 16));
 }
 
 #[test]

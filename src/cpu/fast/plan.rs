@@ -344,6 +344,69 @@ fn match_backward(
     ))
 }
 
+/// Which buffers `steps` of `program` touch: the others (the K²×w activations the fused pair
+/// network replaces, S and dS where InfoNCE reads rows as it goes) need no memory.
+pub fn touched(program: &Program, steps: &[Step]) -> Vec<bool> {
+    let mut used = vec![false; program.buffers.len()];
+    for step in steps {
+        let ids = match step {
+            Step::Op(i) => {
+                let op = &program.ops[*i];
+                let mut ids = reads(op);
+                ids.extend(writes(op));
+                ids
+            }
+            Step::PairForward { u, v, scores, .. } => vec![*u, *v, *scores],
+            Step::PairBackward {
+                u,
+                v,
+                dscores,
+                du,
+                dv,
+                ..
+            } => vec![*u, *v, *dscores, *du, *dv, GRADS],
+            Step::PairInfoNce { u, v, du, dv, .. } => vec![*u, *v, *du, *dv, GRADS],
+        };
+        for id in ids {
+            used[id] = true;
+        }
+    }
+    used
+}
+
+/// The buffers `op` writes.
+fn writes(op: &Op) -> Vec<BufId> {
+    match *op {
+        Op::Draw { out, .. } => match out {
+            crate::math::program::DrawLayout::Shuffled(o) => vec![o],
+            crate::math::program::DrawLayout::Split(x, y) => vec![x, y],
+        },
+        Op::Gemm { c, .. } => vec![c],
+        Op::ColumnSums { out, .. } | Op::PairExpand { out, .. } | Op::PairReduce { out, .. } => {
+            vec![out]
+        }
+        Op::Bound {
+            dscores, baseline, ..
+        } => [Some(dscores), baseline.map(|b| b.1)]
+            .into_iter()
+            .flatten()
+            .collect(),
+        Op::FusedBound {
+            grads, baseline, ..
+        } => grads
+            .map_or(vec![], |(a, b)| vec![a, b])
+            .into_iter()
+            .chain(baseline.map(|b| b.1))
+            .collect(),
+        Op::GradNorm { .. } => vec![GRADS],
+        Op::GatherMarginal { out, scratch, .. } => vec![out, scratch],
+        Op::BarberAgakov { dout, .. } => vec![dout],
+        Op::Proposals { rows, .. } => vec![rows],
+        Op::ProposalGrads { ddec, .. } => vec![ddec],
+        Op::Multisample { dscores, .. } => vec![dscores],
+    }
+}
+
 /// The buffers `op` reads.
 fn reads(op: &Op) -> Vec<BufId> {
     match *op {

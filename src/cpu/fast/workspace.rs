@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::draw::draw;
 use super::ops;
 use super::pair_net;
-use super::plan::{plan, Step};
+use super::plan::{plan, touched, Step};
 use super::pool::Pool;
 use crate::cpu::ops as reference;
 use crate::math::program::{DrawLayout, Op, Program, GRADS, PARAMS, X, Y};
@@ -45,6 +45,10 @@ impl FastWorkspace {
             .program(batches.source(), draw_seed, training)
             .materialised(|bound, _, _| !ops::fused_supported(bound));
         let (x, y) = batches.inputs();
+        let steps = plan(&program);
+        // Buffers no step touches stay empty: the fused pair network's K²×w activations
+        // would be gigabytes at large K.
+        let used = touched(&program, &steps);
         let mut buffers: Vec<Vec<f32>> = program
             .buffers
             .iter()
@@ -53,7 +57,8 @@ impl FastWorkspace {
                 X => x.to_vec(),
                 Y => y.to_vec(),
                 PARAMS => Vec::new(),
-                _ => vec![0.0; decl.len],
+                _ if used[id] => vec![0.0; decl.len],
+                _ => Vec::new(),
             })
             .collect();
         for op in &program.ops {
@@ -63,7 +68,7 @@ impl FastWorkspace {
         }
         Self {
             spec: spec.clone(),
-            steps: plan(&program),
+            steps,
             program,
             buffers,
             log_ema: None,
