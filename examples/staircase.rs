@@ -66,14 +66,7 @@ fn parse() -> Result<Args, String> {
                     })
                     .collect::<Result<_, _>>()?
             }
-            "--device" => {
-                args.device = match value.as_str() {
-                    "auto" => DeviceChoice::Auto,
-                    "gpu" => DeviceChoice::Gpu,
-                    "cpu" => DeviceChoice::Cpu,
-                    _ => return Err(format!("unknown device {value:?}")),
-                }
-            }
+            "--device" => args.device = value.parse().map_err(|e| format!("{e}"))?,
             "--out" => args.out = value,
             "--hidden" => {
                 args.hidden = value

@@ -1,6 +1,6 @@
 //! infobound: mutual-information estimation with neural variational bounds, trained entirely
-//! on the GPU in hand-written WGSL kernels, with a CPU reference backend that every kernel is
-//! tested against.
+//! on the GPU in hand-written WGSL kernels, or without one on every CPU core in f32, with a
+//! CPU reference backend (f64) that every kernel is tested against.
 //!
 //! ```no_run
 //! use infobound::{Estimator, Matrix};

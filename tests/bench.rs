@@ -150,7 +150,7 @@ fn json_number(json: &str, key: &str, from: usize) -> Option<f64> {
 
 #[test]
 fn bench_command_reports_rates_beside_the_cost_model() {
-    // CPU reference: no adapter needed, and quick at K = 3.
+    // The CPU backend: no adapter needed, and quick at K = 3.
     let out = bench_cli(&[
         "--json",
         "--device",

@@ -504,7 +504,7 @@ fn estimates_on_the_gpu_agree_with_the_cpu() {
         args.extend(&TINY[2..]); // the tiny settings without their --device
         ok_json(&run(&args))
     };
-    let (gpu, cpu) = (run_on("gpu"), run_on("cpu"));
+    let (gpu, cpu) = (run_on("gpu"), run_on("cpu-reference"));
     assert!(!field(&gpu, "adapter").contains("CPU reference"), "{gpu}");
     assert!(field(&cpu, "adapter").contains("CPU reference"), "{cpu}");
     let (g, c) = (number(&gpu, "mi"), number(&cpu, "mi"));

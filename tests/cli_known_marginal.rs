@@ -39,7 +39,14 @@ fn estimate(x: &Path, y: &Path, extra: &[&str]) -> Output {
     Command::new(BIN)
         .args(["estimate", "--x", x.to_str().unwrap()])
         .args(["--y", y.to_str().unwrap()])
-        .args(["--device", "cpu", "--batch", "64", "--hidden", "16"])
+        .args([
+            "--device",
+            "cpu-reference",
+            "--batch",
+            "64",
+            "--hidden",
+            "16",
+        ])
         .args(["--steps", "2000", "--lr", "1e-2", "--json"])
         .args(extra)
         .output()

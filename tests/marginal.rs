@@ -28,7 +28,7 @@ const STUDENT_T1_MI: f64 = 0.224_171;
 fn quick(transform: MarginalTransform) -> Estimator {
     Estimator::default()
         .with_transform(transform)
-        .with_device(DeviceChoice::Cpu)
+        .with_device(DeviceChoice::CpuReference)
         .with_hidden(vec![32, 32])
         .with_steps(600)
 }

@@ -88,7 +88,7 @@ fn the_cross_check_on_the_device_matches_the_host_reference() {
     eprintln!("device vs host InfoNCE terms: max |Δ| = {worst:.2e}");
     assert!(worst <= 1e-4, "{worst}");
 
-    let (cpu_params, cpu, _, _) = read_out_on(DeviceChoice::Cpu, &spec, false);
+    let (cpu_params, cpu, _, _) = read_out_on(DeviceChoice::CpuReference, &spec, false);
     let (HeldOutValues::Batches(g), HeldOutValues::Batches(c)) = (&gpu.values, &cpu.values) else {
         panic!("batched read-outs")
     };

@@ -1,5 +1,6 @@
 """infobound: mutual information estimated with neural variational bounds, trained on the GPU
-in hand-written WGSL kernels (wgpu: Vulkan, Metal, DX12), with an f64 CPU reference backend.
+in hand-written WGSL kernels (wgpu: Vulkan, Metal, DX12) or on every CPU core in f32, with an
+f64 CPU reference backend.
 
 Every estimate is in nats (``Report.bits`` converts). Training releases the GIL; Ctrl-C stops
 a run within about a second and raises ``KeyboardInterrupt``.
@@ -75,7 +76,8 @@ def estimate(
     ``hidden``: the hidden widths of each network (default 128, 128); ``embed``: the separable
     critic's embedding width (default 32). ``steps`` (default 2000), ``batch`` (K, default 128),
     ``lr`` (Adam, default 1e-3), ``seed`` (same seed, same bits), ``device`` ("auto", "gpu",
-    "gpu:N" from :func:`devices`, "cpu"), ``transform`` ("rank-gauss" (default),
+    "gpu:N" from :func:`devices`, "cpu" (f32 on every core), "cpu-reference" (the f64
+    reference)), ``transform`` ("rank-gauss" (default),
     "standardize", "none"), ``test_fraction`` (held out, default 0.2). None keeps the
     library's default.
 

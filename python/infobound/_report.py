@@ -59,7 +59,8 @@ class Report:
     evaluation: str
     #: The marginal transform applied to every column ("rank-gauss", "standardize", "none").
     transform: str
-    #: The device that trained the critic (an adapter's name or "CPU reference").
+    #: The device that trained the critic (an adapter's name, "CPU fast (f32, N threads)" or
+    #: "CPU reference (f64 accumulation)").
     device: str
     #: Why that device (the auto rule or the explicit choice).
     device_reason: str

@@ -38,7 +38,7 @@ pub fn bound(name: &str) -> PyResult<Bound> {
     })
 }
 
-/// The device `name` names ("auto", "gpu", "gpu:N", "cpu").
+/// The device `name` names ("auto", "gpu", "gpu:N", "cpu", "cpu-reference").
 pub fn device(name: &str) -> PyResult<DeviceChoice> {
     name.parse()
         .map_err(|e| value_error(format!("invalid input: {e}")))

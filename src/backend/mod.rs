@@ -4,10 +4,12 @@
 //!
 //! The rule of [`DeviceChoice::Auto`] is fixed, not timed, so the bits of a run never depend
 //! on the machine's load: a hardware adapter when there is one; with only a software adapter
-//! (llvmpipe, SwiftShader, WARP) the CPU backend, which is faster there (measured on a 2-core
-//! machine: the default estimate 55 against 37 steps/s, the bmi configuration 25 against 6);
-//! the adapter anyway under `INFOBOUND_REQUIRE_GPU=1`; the CPU with a warning when there is no
-//! adapter at all.
+//! (llvmpipe, SwiftShader, WARP) the fast CPU backend, which is far faster there (measured on
+//! a 2-core machine: the bmi configuration 679 steps/s against lavapipe's 8.4, the standard
+//! configuration at K = 64 501 against 7.4; BENCHMARKS.md); the adapter anyway under
+//! `INFOBOUND_REQUIRE_GPU=1`; the fast CPU backend with a warning when there is no adapter at
+//! all. The f64 CPU reference is only ever taken when asked for
+//! ([`DeviceChoice::CpuReference`]).
 
 mod cpu;
 mod error;
@@ -35,8 +37,11 @@ pub enum DeviceChoice {
     Gpu,
     /// Adapter `i` in `infobound devices` order (best first), to tell identical cards apart.
     Adapter(usize),
-    /// The CPU reference backend.
+    /// The fast CPU backend: f32 on every core ([`RunOptions::threads`]).
     Cpu,
+    /// The f64 CPU reference backend: single-threaded, the oracle the GPU kernels and the
+    /// fast CPU backend are tested against.
+    CpuReference,
 }
 
 impl fmt::Display for DeviceChoice {
@@ -46,13 +51,14 @@ impl fmt::Display for DeviceChoice {
             DeviceChoice::Gpu => f.write_str("gpu"),
             DeviceChoice::Adapter(i) => write!(f, "gpu:{i}"),
             DeviceChoice::Cpu => f.write_str("cpu"),
+            DeviceChoice::CpuReference => f.write_str("cpu-reference"),
         }
     }
 }
 
 /// The error of [`DeviceChoice::from_str`]: the text given.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown device {given:?} (auto, gpu, gpu:N or cpu)")]
+#[error("unknown device {given:?} (auto, gpu, gpu:N, cpu or cpu-reference)")]
 pub struct UnknownDevice {
     /// The text that named no device.
     pub given: String,
@@ -61,7 +67,7 @@ pub struct UnknownDevice {
 impl FromStr for DeviceChoice {
     type Err = UnknownDevice;
 
-    /// `auto`, `gpu`, `gpu:N` (adapter N) or `cpu`.
+    /// `auto`, `gpu`, `gpu:N` (adapter N), `cpu` (the fast CPU backend) or `cpu-reference`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let unknown = || UnknownDevice {
             given: s.to_string(),
@@ -70,6 +76,7 @@ impl FromStr for DeviceChoice {
             "auto" => Ok(DeviceChoice::Auto),
             "gpu" => Ok(DeviceChoice::Gpu),
             "cpu" => Ok(DeviceChoice::Cpu),
+            "cpu-reference" => Ok(DeviceChoice::CpuReference),
             other => other
                 .strip_prefix("gpu:")
                 .and_then(|i| i.parse().ok())
@@ -183,7 +190,7 @@ pub trait Trainer {
     fn device_name(&self) -> String;
 }
 
-/// A device that trains critics: the GPU through wgpu, or the CPU reference.
+/// A device that trains critics: the GPU through wgpu, or the CPU (fast, or the reference).
 pub trait Backend {
     /// The device, for reports.
     fn device_name(&self) -> String;
@@ -223,7 +230,14 @@ pub fn gpu_required() -> bool {
 pub fn open(choice: DeviceChoice) -> Result<Opened, BackendError> {
     let mut warnings = Vec::new();
     let (backend, reason): (Box<dyn Backend>, String) = match choice {
-        DeviceChoice::Cpu => (Box::new(cpu::CpuBackend), "asked for the CPU".into()),
+        DeviceChoice::Cpu => (
+            Box::new(cpu::CpuBackend::fast()),
+            "asked for the CPU".into(),
+        ),
+        DeviceChoice::CpuReference => (
+            Box::new(cpu::CpuBackend::reference()),
+            "asked for the CPU reference".into(),
+        ),
         DeviceChoice::Gpu => (
             Box::new(gpu::GpuBackend::new(GpuContext::new()?)),
             "asked for the GPU".into(),
@@ -250,7 +264,7 @@ pub fn open(choice: DeviceChoice) -> Result<Opened, BackendError> {
                     ),
                 ),
                 Some(a) => (
-                    Box::new(cpu::CpuBackend),
+                    Box::new(cpu::CpuBackend::fast()),
                     format!(
                         "auto: only the software adapter {} was found, and the CPU backend is \
                          faster there (--device gpu takes the adapter)",
@@ -265,8 +279,11 @@ pub fn open(choice: DeviceChoice) -> Result<Opened, BackendError> {
                     ),
                     Err(e) if gpu_required() => return Err(e.into()),
                     Err(e) => {
-                        warnings.push(format!("{e}; training on the CPU reference backend"));
-                        (Box::new(cpu::CpuBackend), "auto: no GPU adapter".into())
+                        warnings.push(format!("{e}; training on the CPU backend"));
+                        (
+                            Box::new(cpu::CpuBackend::fast()),
+                            "auto: no GPU adapter".into(),
+                        )
                     }
                 },
             }
@@ -297,12 +314,14 @@ mod tests {
         assert_eq!("gpu".parse(), Ok(DeviceChoice::Gpu));
         assert_eq!("gpu:1".parse(), Ok(DeviceChoice::Adapter(1)));
         assert_eq!("cpu".parse(), Ok(DeviceChoice::Cpu));
+        assert_eq!("cpu-reference".parse(), Ok(DeviceChoice::CpuReference));
         assert!("gpu:x".parse::<DeviceChoice>().is_err());
         assert!("tpu".parse::<DeviceChoice>().is_err());
         for d in [
             DeviceChoice::Auto,
             DeviceChoice::Adapter(3),
             DeviceChoice::Cpu,
+            DeviceChoice::CpuReference,
         ] {
             assert_eq!(d.to_string().parse(), Ok(d));
         }

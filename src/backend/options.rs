@@ -1,5 +1,6 @@
 //! What a run asks of a backend beyond the spec: steps per submission, and room for what the
-//! next steps add (replicated critics, a kernel geometry per adapter), plus cancellation.
+//! next steps add (replicated critics, a kernel geometry per adapter), plus cancellation and
+//! the fast CPU backend's threads.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -47,6 +48,9 @@ pub struct RunOptions {
     pub geometry: Geometry,
     /// Stops the run between submissions when cancelled.
     pub cancel: Option<CancelToken>,
+    /// Threads of the fast CPU backend (0, the default: one a core). The GPU and the CPU
+    /// reference ignore it; the bits of a run do not depend on it.
+    pub threads: usize,
 }
 
 impl PartialEq for CancelToken {
@@ -62,6 +66,7 @@ impl Default for RunOptions {
             replicas: 1,
             geometry: Geometry::Auto,
             cancel: None,
+            threads: 0,
         }
     }
 }
@@ -75,6 +80,8 @@ impl RunOptions {
         with_geometry, geometry: Geometry);
     setter!(/// Sets the cancellation token.
         with_cancel, cancel: Option<CancelToken>);
+    setter!(/// Sets the fast CPU backend's threads (0: one a core).
+        with_threads, threads: usize);
 
     /// Whether a cancellation was asked for.
     pub fn cancelled(&self) -> bool {

@@ -315,7 +315,7 @@ pub struct MatrixBoundEval {
 
 /// MINE's moving average in the log domain: log m_t = logaddexp(log γ + log m_{t−1},
 /// log(1−γ) + LME), with m_0 the first batch's Z (`prev` = None).
-fn mine_log_ema(gamma: f32, prev: Option<f64>, lme: f64) -> f64 {
+pub fn mine_log_ema(gamma: f32, prev: Option<f64>, lme: f64) -> f64 {
     let gamma = f64::from(gamma);
     match prev {
         None => lme,

@@ -98,8 +98,8 @@ pub fn gaussian_y(seed: u64, step: u32, e: u32, rho: f32, transform: Transform) 
     )
 }
 
-/// y from its x and noise (the shader's `gauss_y_from`).
-fn gaussian_y_from(x: f32, noise: f32, rho: f32, transform: Transform) -> f32 {
+/// y from its x and noise (the shader's `gauss_y_from`), as every sampler of y computes it.
+pub fn gaussian_y_from(x: f32, noise: f32, rho: f32, transform: Transform) -> f32 {
     // max(.., 0) keeps |ρ| = 1 (y = ±x) finite instead of taking √ of a rounding residue < 0.
     let s = (1.0 - rho * rho).max(0.0).sqrt();
     transform.apply(rho * x + s * noise)

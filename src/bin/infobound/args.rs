@@ -131,7 +131,14 @@ pub const DEVICES: &[(&str, &str)] = &[
         "gpu:N",
         "adapter N in `infobound devices` order, to tell identical cards apart",
     ),
-    ("cpu", "the f64 CPU reference backend"),
+    (
+        "cpu",
+        "the fast CPU backend: f32 on every core (the same bits whatever the thread count)",
+    ),
+    (
+        "cpu-reference",
+        "the f64 CPU reference backend, single-threaded: the oracle the others are tested against",
+    ),
 ];
 
 /// `--device`: one of [`DEVICES`], as the library's [`DeviceChoice`] (which parses them).

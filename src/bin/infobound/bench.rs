@@ -98,13 +98,15 @@ pub struct Measured {
     pub estimate: f64,
 }
 
-/// How long to measure.
+/// How long to measure, and on how many threads.
 struct Budget {
     seconds: f64,
     repeats: usize,
     max_steps: u32,
     /// Steps to train (after the timed runs) before reading the estimate.
     train_steps: u64,
+    /// Threads of the fast CPU backend (0: one a core).
+    threads: usize,
 }
 
 fn measure(trainer: &mut dyn Trainer, budget: &Budget) -> Result<Measured, infobound::Error> {
@@ -139,19 +141,22 @@ fn measure(trainer: &mut dyn Trainer, budget: &Budget) -> Result<Measured, infob
     })
 }
 
+/// A row's numbers and the device name its trainer reports (with the CPU's thread count).
 fn run_config(
     device: &dyn Backend,
     config: &Config,
     budget: &Budget,
-) -> Result<Measured, infobound::Error> {
+) -> Result<(Measured, String), infobound::Error> {
     let rho = [config.rho as f32];
     let batches = Batches::Gaussian {
         rho: &rho,
         transform: Transform::Identity,
     };
-    let options = RunOptions::default().with_chunk(budget.max_steps.min(250));
+    let options = RunOptions::default()
+        .with_chunk(budget.max_steps.min(250))
+        .with_threads(budget.threads);
     let mut t = device.trainer(&config.spec, batches, None, &options)?;
-    measure(t.as_mut(), budget)
+    Ok((measure(t.as_mut(), budget)?, t.device_name()))
 }
 
 /// The configurations `--configs` takes, with their help.
@@ -203,6 +208,9 @@ pub struct BenchArgs {
     /// Train on to this many steps before reading the estimate
     #[arg(long, value_name = "N", default_value_t = 0)]
     train_steps: u64,
+    /// Threads of the CPU backend (0: one a core; the GPU ignores it)
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    threads: usize,
 }
 
 /// Runs `infobound bench`.
@@ -237,6 +245,7 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
         repeats,
         max_steps: if smoke { 20 } else { 2_000 },
         train_steps: args.train_steps,
+        threads: args.threads,
     };
 
     let opened = backend::open(args.device).map_err(|e| runtime(e.to_string()))?;
@@ -263,7 +272,7 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
         }
         None => (None, None, "-"),
     };
-    let header = Header {
+    let mut header = Header {
         device: device.device_name(),
         software: ctx.is_some_and(|c| c.adapter().is_software),
         probe_timing: timing.to_string(),
@@ -280,7 +289,14 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
     for (i, config) in configs.into_iter().enumerate() {
         let note = format!("{} K = {}", config.name, config.spec.batch);
         bar.update(i as u64, total, note);
-        let result = run_config(device.as_ref(), &config, &budget).map_err(|e| e.to_string());
+        let result = match run_config(device.as_ref(), &config, &budget) {
+            Ok((m, name)) => {
+                // The trainer's name carries what the run used (the CPU's threads).
+                header.device = name;
+                Ok(m)
+            }
+            Err(e) => Err(e.to_string()),
+        };
         rows.push(Row {
             cost: StepCost::of(&config.spec),
             config,

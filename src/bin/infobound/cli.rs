@@ -23,7 +23,7 @@ adapters; INFOBOUND_REQUIRE_GPU=1 makes `auto` take any adapter, software
 or not, and a missing one an error instead of a CPU fallback.";
 
 /// Mutual-information estimation with neural variational bounds, trained on the GPU (wgpu:
-/// Vulkan, Metal, DX12) or on the f64 CPU reference backend.
+/// Vulkan, Metal, DX12) or on the CPU (f32 on every core, or the f64 reference backend).
 #[derive(Parser)]
 #[command(name = "infobound", version, after_help = AFTER_HELP)]
 pub struct Cli {

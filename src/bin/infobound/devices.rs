@@ -12,7 +12,7 @@ pub fn devices() -> Result<(), Failure> {
     let adapters = list_adapters();
     if adapters.is_empty() {
         return Err(runtime(
-            "no GPU adapter found; estimates will run on the CPU reference backend \
+            "no GPU adapter found; estimates will run on the fast CPU backend \
              (install a Vulkan, Metal or DX12 driver; on headless Linux: apt-get install mesa-vulkan-drivers)",
         ));
     }
@@ -31,7 +31,7 @@ pub fn devices() -> Result<(), Failure> {
         );
     }
     match backend::open(DeviceChoice::Auto) {
-        Ok(opened) => println!("{}", opened.reason),
+        Ok(opened) => println!("{} ({})", opened.reason, opened.backend.device_name()),
         Err(e) => println!("auto: {e}"),
     }
     Ok(())
