@@ -35,7 +35,7 @@ impl CpuBackend {
 /// Threads a run of the fast mode takes: the option's, or one a core.
 fn threads(options: &RunOptions) -> usize {
     match options.threads {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        0 => super::host_threads(),
         n => n,
     }
 }
@@ -145,7 +145,7 @@ impl Engine {
     fn threads(&self) -> usize {
         match self {
             Engine::Fast(t) => t.pool().threads(),
-            Engine::Reference(_) => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            Engine::Reference(_) => super::host_threads(),
         }
     }
 }
@@ -226,13 +226,13 @@ impl Trainer for CpuRun {
     }
 
     fn evaluate(&mut self) -> Result<HeldOutValues, BackendError> {
-        let part = self.select.as_mut().ok_or_else(no_held_out)?;
+        let part = self.select.as_mut().ok_or_else(super::no_held_out)?;
         let params = self.engine.parameters();
         Ok(HeldOutValues::Batches(part.evaluate(&params)))
     }
 
     fn read_out(&mut self, params: &[f32]) -> Result<ReadOut, BackendError> {
-        let (part, x, y) = self.report.as_mut().ok_or_else(no_held_out)?;
+        let (part, x, y) = self.report.as_mut().ok_or_else(super::no_held_out)?;
         let threads = self.engine.threads();
         Ok(ReadOut {
             values: HeldOutValues::Batches(part.evaluate(params)),
@@ -256,9 +256,4 @@ impl Trainer for CpuRun {
     fn device_name(&self) -> String {
         self.engine.device_name()
     }
-}
-
-/// The error of an evaluation asked of a trainer built without held-out rows.
-fn no_held_out() -> BackendError {
-    crate::math::spec::SpecError::NoEvaluationData.into()
 }

@@ -165,7 +165,7 @@ impl<'c> CrossCheck<'c> {
         match self {
             CrossCheck::Device(e) => e.infonce_terms(),
             CrossCheck::Host { spec, x, y } => {
-                let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+                let threads = super::host_threads();
                 Ok(cross_check::infonce_terms(spec, params, x, y, threads))
             }
             CrossCheck::None => Ok(None),
@@ -194,12 +194,12 @@ impl Trainer for GpuRun<'_> {
     }
 
     fn evaluate(&mut self) -> Result<HeldOutValues, BackendError> {
-        let (select, _) = self.parts.as_ref().ok_or_else(no_held_out)?;
+        let (select, _) = self.parts.as_ref().ok_or_else(super::no_held_out)?;
         Ok(select.evaluate()?)
     }
 
     fn read_out(&mut self, params: &[f32]) -> Result<ReadOut, BackendError> {
-        let (_, report) = self.parts.as_ref().ok_or_else(no_held_out)?;
+        let (_, report) = self.parts.as_ref().ok_or_else(super::no_held_out)?;
         let ctx = self.trainer.context();
         ctx.write(&report.snapshot, params)?;
         Ok(ReadOut {
@@ -224,9 +224,4 @@ impl Trainer for GpuRun<'_> {
     fn device_name(&self) -> String {
         self.trainer.device_name()
     }
-}
-
-/// The error of an evaluation asked of a trainer built without held-out rows.
-fn no_held_out() -> BackendError {
-    crate::math::spec::SpecError::NoEvaluationData.into()
 }

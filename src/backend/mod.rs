@@ -220,6 +220,16 @@ pub struct Opened {
     pub warnings: Vec<String>,
 }
 
+/// The error of an evaluation asked of a trainer built without held-out rows (both backends).
+fn no_held_out() -> BackendError {
+    crate::math::spec::SpecError::NoEvaluationData.into()
+}
+
+/// The threads the host offers, for the work a backend runs on the CPU (1 when unknown).
+fn host_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 /// True when `INFOBOUND_REQUIRE_GPU=1`: `auto` then takes any adapter, even a software one,
 /// and a missing adapter is an error, never a fallback.
 pub fn gpu_required() -> bool {
