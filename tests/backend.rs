@@ -1,9 +1,9 @@
 //! The backend factory and trait: the `auto` rule, adapters by index, cancellation between
-//! submissions, and the options no backend supports yet.
+//! submissions, and replicas that cannot share a batched run.
 
 mod common;
 
-use infobound::backend::{self, BackendError, GpuError, RunOptions};
+use infobound::backend::{self, BackendError, GpuError, Replica, RunOptions};
 use infobound::experiments::tasks::correlated_gaussian;
 use infobound::gpu::list_adapters;
 use infobound::math::spec::Batches;
@@ -71,26 +71,32 @@ fn a_cancelled_estimate_stops_between_submissions() {
 }
 
 #[test]
-fn more_than_one_replica_is_refused_by_both_backends() {
-    let options = RunOptions::default().with_replicas(2);
+fn replicas_that_cannot_share_a_run_are_refused_by_every_backend() {
     let spec = Estimator::default().with_batch(4).train_spec(1, 1);
+    let wider = Estimator::default().with_batch(5).train_spec(1, 1);
     let rho = [0.5f32];
-    let batches = || Batches::Gaussian {
+    let batches = Batches::Gaussian {
         rho: &rho,
         transform: Default::default(),
     };
-    let cpu = backend::open(DeviceChoice::Cpu).unwrap().backend;
-    let err = cpu.trainer(&spec, batches(), None, &options).err().unwrap();
-    assert!(
-        matches!(err, BackendError::Replicas { replicas: 2 }),
-        "{err}"
-    );
+    let mixed = [
+        Replica::new(spec.clone(), batches, None),
+        Replica::new(wider, batches, None),
+    ];
+    let mut choices = vec![DeviceChoice::Cpu, DeviceChoice::CpuReference];
     if common::gpu().is_some() {
-        let gpu = backend::open(DeviceChoice::Gpu).unwrap().backend;
-        let err = gpu.trainer(&spec, batches(), None, &options).err().unwrap();
-        assert!(
-            matches!(err, BackendError::Replicas { replicas: 2 }),
-            "{err}"
-        );
+        choices.push(DeviceChoice::Gpu);
+    }
+    for choice in choices {
+        let opened = backend::open(choice).unwrap().backend;
+        let options = RunOptions::default();
+        match opened.replicated(&mixed, &options).err() {
+            Some(BackendError::ReplicaMismatch { replica: 1, what }) => assert_eq!(what, "batch"),
+            other => panic!("{choice}: expected a mismatch, got {other:?}"),
+        }
+        assert!(matches!(
+            opened.replicated(&[], &options).err(),
+            Some(BackendError::NoReplicas)
+        ));
     }
 }

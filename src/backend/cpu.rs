@@ -3,9 +3,10 @@
 
 use std::sync::Arc;
 
+use super::replicated::train_one;
 use super::{
-    Backend, BackendError, GpuContext, HeldOut, HeldOutParts, HeldOutValues, ReadOut, RunOptions,
-    Trainer,
+    check_replicas, Backend, BackendError, GpuContext, HeldOut, HeldOutParts, HeldOutValues,
+    ReadOut, Replica, Replicated, RunOptions, Trainer,
 };
 use crate::cpu::fast::{self, FastTrainer, FastWorkspace, Pool};
 use crate::cpu::{CpuTrainer, Workspace};
@@ -64,7 +65,44 @@ impl Backend for CpuBackend {
         held_out: Option<HeldOutParts<'_>>,
         options: &RunOptions,
     ) -> Result<Box<dyn Trainer + 'a>, BackendError> {
-        options.check()?;
+        Ok(Box::new(self.run(spec, batches, held_out, options)?))
+    }
+
+    /// The replicas spread over the threads: with R replicas and T threads, min(R, T) workers
+    /// each step a fixed share of the replicas (replica r on worker r mod workers), each
+    /// replica on max(1, T / R) threads of its own. A replica's bits do not depend on the
+    /// thread count, so each gives its solo bits.
+    fn replicated<'a>(
+        &'a self,
+        replicas: &[Replica<'_>],
+        options: &RunOptions,
+    ) -> Result<Box<dyn Replicated + 'a>, BackendError> {
+        check_replicas(replicas)?;
+        let total = threads(options);
+        let each = options
+            .clone()
+            .with_threads((total / replicas.len()).max(1));
+        let runs = replicas
+            .iter()
+            .map(|r| self.run(&r.spec, r.batches, r.held_out, &each))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Box::new(CpuReplicas {
+            stopped: vec![false; runs.len()],
+            workers: total.min(runs.len()).max(1),
+            runs,
+        }))
+    }
+}
+
+impl CpuBackend {
+    /// A trainer of either mode with its held-out parts.
+    fn run(
+        &self,
+        spec: &TrainSpec,
+        batches: Batches<'_>,
+        held_out: Option<HeldOutParts<'_>>,
+        options: &RunOptions,
+    ) -> Result<CpuRun, BackendError> {
         let pool = (!self.reference).then(|| Arc::new(Pool::new(threads(options))));
         let part = |p: HeldOut<'_>| Part::new(spec, p, pool.as_ref());
         let (select, report) = match held_out {
@@ -86,13 +124,13 @@ impl Backend for CpuBackend {
             )?)),
             None => Engine::Reference(Box::new(CpuTrainer::new(spec, batches, None)?)),
         };
-        Ok(Box::new(CpuRun {
+        Ok(CpuRun {
             engine,
             spec: spec.clone(),
             select,
             report,
             options: options.clone(),
-        }))
+        })
     }
 }
 
@@ -255,5 +293,81 @@ impl Trainer for CpuRun {
 
     fn device_name(&self) -> String {
         self.engine.device_name()
+    }
+}
+
+/// Replicas on the CPU: one trainer each, stepped on `workers` threads at once.
+struct CpuReplicas {
+    runs: Vec<CpuRun>,
+    stopped: Vec<bool>,
+    workers: usize,
+}
+
+impl Replicated for CpuReplicas {
+    fn replicas(&self) -> usize {
+        self.runs.len()
+    }
+
+    fn train(&mut self, steps: u32) -> Vec<Result<Vec<f32>, BackendError>> {
+        let workers = self.workers;
+        let mut shares: Vec<Vec<(usize, &mut CpuRun, &mut bool)>> =
+            (0..workers).map(|_| Vec::new()).collect();
+        for (r, (run, stopped)) in self.runs.iter_mut().zip(&mut self.stopped).enumerate() {
+            shares[r % workers].push((r, run, stopped));
+        }
+        let mut out: Vec<(usize, Result<Vec<f32>, BackendError>)> = std::thread::scope(|s| {
+            let handles: Vec<_> = shares
+                .into_iter()
+                .map(|share| {
+                    s.spawn(move || {
+                        share
+                            .into_iter()
+                            .map(|(r, run, stopped)| (r, train_one(run, stopped, steps)))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("a replica's thread panicked"))
+                .collect()
+        });
+        out.sort_by_key(|(r, _)| *r);
+        out.into_iter().map(|(_, v)| v).collect()
+    }
+
+    fn evaluate(&mut self, r: usize) -> Result<HeldOutValues, BackendError> {
+        self.runs[r].evaluate()
+    }
+
+    fn read_out(&mut self, r: usize, params: &[f32]) -> Result<ReadOut, BackendError> {
+        self.runs[r].read_out(params)
+    }
+
+    fn parameters(&self, r: usize) -> Result<Vec<f32>, BackendError> {
+        self.runs[r].parameters()
+    }
+
+    fn take_grad_norms(&mut self, r: usize) -> Vec<f32> {
+        self.runs[r].take_grad_norms()
+    }
+
+    fn freeze(&mut self, r: usize) {
+        self.stopped[r] = true;
+    }
+
+    fn step(&self, r: usize) -> u64 {
+        self.runs[r].step()
+    }
+
+    fn device_name(&self) -> String {
+        let one = self
+            .runs
+            .first()
+            .map_or_else(String::new, CpuRun::device_name);
+        match self.runs.len() {
+            1 => one,
+            n => format!("{one}, {n} replicas on {} threads", self.workers),
+        }
     }
 }

@@ -1,5 +1,5 @@
 //! Errors of the backend layer: a device failure, a spec that cannot run, a divergence, a
-//! cancellation, or an option no backend supports yet.
+//! cancellation, or replicas that cannot share a run.
 
 use crate::gpu::GpuError;
 use crate::math::spec::{Divergence, SpecError};
@@ -29,11 +29,17 @@ pub enum BackendError {
         /// The held-out rows.
         rows: usize,
     },
-    /// More than one replica: replicated critics are not built yet.
-    #[error("{replicas} replicas asked for; this version trains one critic a run")]
-    Replicas {
-        /// The replicas asked for.
-        replicas: u32,
+    /// A batched run of no replicas.
+    #[error("a batched run needs at least one replica")]
+    NoReplicas,
+    /// A replica that cannot share a batched run with the first: replicas share the bound,
+    /// the critic, the batch, the row counts and the column widths.
+    #[error("replica {replica} differs from replica 0 in its {what}; such replicas train in separate runs")]
+    ReplicaMismatch {
+        /// The replica's index.
+        replica: usize,
+        /// What differs.
+        what: &'static str,
     },
 }
 

@@ -42,7 +42,6 @@ impl Backend for GpuBackend {
         held_out: Option<HeldOutParts<'_>>,
         options: &RunOptions,
     ) -> Result<Box<dyn Trainer + 'a>, BackendError> {
-        options.check()?;
         let ctx = &self.ctx;
         let trainer = GpuTrainer::new(ctx, spec, batches, None, options.chunk)?;
         let parts = match held_out {

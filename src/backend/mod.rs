@@ -15,6 +15,7 @@ mod cpu;
 mod error;
 mod gpu;
 mod options;
+mod replicated;
 
 use std::fmt;
 use std::str::FromStr;
@@ -22,6 +23,7 @@ use std::str::FromStr;
 pub use crate::gpu::{AdapterSummary, GpuContext, GpuError};
 pub use error::BackendError;
 pub use options::{CancelToken, Geometry, RunOptions};
+pub use replicated::{check_replicas, Lockstep, Replica, Replicated};
 
 use crate::math::spec::{Batches, TrainData, TrainSpec};
 
@@ -207,6 +209,16 @@ pub trait Backend {
         held_out: Option<HeldOutParts<'_>>,
         options: &RunOptions,
     ) -> Result<Box<dyn Trainer + 'a>, BackendError>;
+    /// The `replicas` trained side by side ([`replicated`](crate::backend::Replicated)): by
+    /// default one solo trainer a replica, stepped in turn; a backend with a replicated
+    /// program of its own runs them in the same launches. Replica r gives its solo bits.
+    fn replicated<'a>(
+        &'a self,
+        replicas: &[Replica<'_>],
+        options: &RunOptions,
+    ) -> Result<Box<dyn Replicated + 'a>, BackendError> {
+        Ok(Box::new(Lockstep::new(self, replicas, options)?))
+    }
 }
 
 /// An opened backend, why it was chosen, and what the user should know about it.

@@ -1,6 +1,5 @@
-//! What a run asks of a backend beyond the spec: steps per submission, and room for what the
-//! next steps add (replicated critics, a kernel geometry per adapter), plus cancellation and
-//! the fast CPU backend's threads.
+//! What a run asks of a backend beyond the spec: steps per submission, room for a kernel
+//! geometry per adapter, cancellation and the fast CPU backend's threads.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -42,8 +41,6 @@ pub struct RunOptions {
     /// Most steps one GPU submission records; values are read back once a chunk, and a
     /// cancellation is seen between chunks.
     pub chunk: u32,
-    /// Independent critics trained in the same launches. Only 1 today.
-    pub replicas: u32,
     /// The kernel geometry.
     pub geometry: Geometry,
     /// Stops the run between submissions when cancelled.
@@ -63,7 +60,6 @@ impl Default for RunOptions {
     fn default() -> Self {
         Self {
             chunk: 250,
-            replicas: 1,
             geometry: Geometry::Auto,
             cancel: None,
             threads: 0,
@@ -74,8 +70,6 @@ impl Default for RunOptions {
 impl RunOptions {
     setter!(/// Sets the steps per submission.
         with_chunk, chunk: u32);
-    setter!(/// Sets the replica count (only 1 today).
-        with_replicas, replicas: u32);
     setter!(/// Sets the kernel geometry.
         with_geometry, geometry: Geometry);
     setter!(/// Sets the cancellation token.
@@ -86,18 +80,6 @@ impl RunOptions {
     /// Whether a cancellation was asked for.
     pub fn cancelled(&self) -> bool {
         self.cancel.as_ref().is_some_and(CancelToken::is_cancelled)
-    }
-}
-
-impl RunOptions {
-    /// Checks what no backend supports yet: more than one replica, a zero chunk.
-    pub fn check(&self) -> Result<(), super::BackendError> {
-        if self.replicas != 1 {
-            return Err(super::BackendError::Replicas {
-                replicas: self.replicas,
-            });
-        }
-        Ok(())
     }
 }
 

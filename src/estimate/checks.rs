@@ -66,6 +66,7 @@ fn settings(est: &Estimator) -> Result<(), InputError> {
         (est.eval_batches, "eval_batches"),
         (est.average_last, "average_last"),
         (est.chunk, "chunk"),
+        (est.replicas, "replicas"),
     ] {
         require(v > 0, name, "positive", v)?;
     }

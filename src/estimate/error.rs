@@ -47,16 +47,23 @@ pub enum Error {
     /// [`crate::ContrastiveError`], the clips' `ClipError`); the source is that error.
     #[error(transparent)]
     Loss(Box<dyn std::error::Error + Send + Sync>),
+    /// The failure of a batched run ([`crate::Estimator::estimate_many`]) that could not
+    /// start, given to every pair in it.
+    #[error(transparent)]
+    Shared(std::sync::Arc<Error>),
 }
 
 impl Error {
     /// True for bad input (the data, a file or a setting), as opposed to a failure while
     /// running.
     pub fn is_input(&self) -> bool {
-        matches!(
-            self,
-            Error::Input(_) | Error::Spec(_) | Error::File(_) | Error::Loss(_)
-        )
+        match self {
+            Error::Shared(e) => e.is_input(),
+            e => matches!(
+                e,
+                Error::Input(_) | Error::Spec(_) | Error::File(_) | Error::Loss(_)
+            ),
+        }
     }
 }
 

@@ -26,11 +26,6 @@ impl Rows {
             report,
         }
     }
-
-    /// Whether both held-out parts have rows.
-    pub(crate) fn held_out(&self) -> bool {
-        !self.select.is_empty() && !self.report.is_empty()
-    }
 }
 
 /// Rows held out of n at `fraction`.
