@@ -44,8 +44,11 @@ pub use estimate::data::Matrix;
 pub use estimate::diagnostics::Diagnostic;
 pub use estimate::error::Error;
 pub use estimate::estimator::{Estimator, Evaluation, Progress, Report};
+pub use estimate::many::BatchedRun;
 pub use estimate::marginal::MarginalTransform;
+pub use estimate::mi_matrix::MiMatrix;
 pub use estimate::readout::CrossCheck;
+pub use estimate::report::Ensemble;
 pub use estimate::validate::InputError;
 pub use gpu::GpuContext;
 pub use losses::contrastive::{

@@ -233,3 +233,53 @@ fn zero_replicas_are_refused() {
     assert!(matches!(err, Error::Input(_)), "{err}");
     assert!(err.to_string().contains("replicas"), "{err}");
 }
+
+#[test]
+fn an_mi_matrix_of_a_block_gaussian_matches_the_closed_form() {
+    // Three groups of two columns, a Markov chain a → b → c coordinate by coordinate:
+    // I(a; b) = −ln(1 − ρ₁²), I(b; c) = −ln(1 − ρ₂²), I(a; c) = −ln(1 − ρ₁²ρ₂²) (two
+    // coordinates, each −½ ln(1 − r²)).
+    let (n, r1, r2) = (4000, 0.8f64, 0.9f64);
+    let (a, b) = correlated_gaussian(2, r1, n, 21);
+    let (noise, _) = correlated_gaussian(2, 0.0, n, 22);
+    let c: Vec<f32> = b
+        .iter()
+        .zip(&noise)
+        .map(|(&b, &e)| (r2 * f64::from(b) + (1.0 - r2 * r2).sqrt() * f64::from(e)) as f32)
+        .collect();
+    let x: Vec<f32> = (0..n)
+        .flat_map(|i| {
+            [&a, &b, &c]
+                .into_iter()
+                .flat_map(move |m| [m[2 * i], m[2 * i + 1]])
+        })
+        .collect();
+    let groups = [vec![0, 1], vec![2, 3], vec![4, 5]];
+    let m = Estimator::default()
+        .with_device(DeviceChoice::Cpu)
+        .with_steps(600)
+        .mi_matrix(Matrix::new(&x, n, 6).unwrap(), &groups)
+        .unwrap();
+    let truth = |r: f64| -(1.0 - r * r).ln();
+    let want = [
+        [f64::NAN, truth(r1), truth(r1 * r2)],
+        [0.0, f64::NAN, truth(r2)],
+    ];
+    assert_eq!(m.runs.len(), 1, "equal widths share one batched run");
+    for (i, j) in [(0, 1), (0, 2), (1, 2)] {
+        let (got, se, t) = (m.values[i][j], m.std_errs[i][j], want[i][j]);
+        eprintln!("I({i}; {j}) = {got:.4} ± {se:.4}, truth {t:.4}");
+        assert_eq!(got.to_bits(), m.values[j][i].to_bits(), "mirrored");
+        assert!(
+            (got - t).abs() < (0.2 * t).max(3.0 * se),
+            "I({i}; {j}) = {got} ± {se}, truth {t}"
+        );
+    }
+    assert!((0..3).all(|i| m.values[i][i].is_nan()), "an empty diagonal");
+    let bad = Estimator::default().mi_matrix(Matrix::new(&x, n, 6).unwrap(), &[vec![0], vec![6]]);
+    assert!(
+        matches!(&bad, Err(Error::Input(e)) if e.to_string().contains("column 6")),
+        "{:?}",
+        bad.err()
+    );
+}

@@ -12,6 +12,7 @@ pub mod known_marginal;
 pub mod limits;
 pub mod many;
 pub mod marginal;
+pub mod mi_matrix;
 mod prepared;
 mod protocol;
 pub mod readout;

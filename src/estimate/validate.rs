@@ -166,6 +166,12 @@ pub enum InputError {
         /// The batch asked for.
         batch: usize,
     },
+    /// Column groups of an MI matrix that cannot be used.
+    #[error("column groups: {reason}")]
+    ColumnGroups {
+        /// What is wrong with them.
+        reason: String,
+    },
     /// A setting out of its range or not finite.
     #[error("{setting} must be {expected}, not {value}")]
     Setting {

@@ -8,6 +8,7 @@ use crate::bench::BenchArgs;
 use crate::completions::CompletionsArgs;
 use crate::consistency::ConsistencyArgs;
 use crate::estimate::EstimateArgs;
+use crate::mi_matrix::MiMatrixArgs;
 use crate::mine_demo::MineDemoArgs;
 use crate::sandwich::SandwichArgs;
 use crate::staircase::StaircaseArgs;
@@ -37,6 +38,8 @@ pub struct Cli {
 pub enum Command {
     /// Estimate I(X; Y) from two files of paired rows (.npy or CSV)
     Estimate(Box<EstimateArgs>),
+    /// The MI between every two column groups of one file, all pairs trained at once
+    MiMatrix(Box<MiMatrixArgs>),
     /// The SMILE/VBMI benchmark: every bound while the true MI steps 2, 4, 6, 8, 10 nats
     Staircase(StaircaseArgs),
     /// MINE (Belghazi et al. 2018): the biased DV gradient against the EMA correction, per ρ

@@ -31,6 +31,7 @@ Examples:
   infobound estimate --x x.npy --y y.npy
   infobound estimate --x x.csv --y y.csv --bound infonce --critic concat --json
   infobound estimate --x x.npy --y y.npy --bound ba --critic decoder --log-marginal lp.npy
+  infobound estimate --x x.npy --y y.npy --replicas 8      # a seed ensemble, with its spread
 
 Exit status: 0 on success, 2 for bad input (one line on stderr), 1 for a failure while running.";
 
@@ -74,6 +75,10 @@ pub struct EstimateArgs {
     /// Seeds the initialisation, the split and every draw (the same seed gives the same bits)
     #[arg(long, value_name = "SEED", default_value_t = Estimator::default().seed)]
     seed: u64,
+    /// Seeds in an ensemble trained side by side (SEED, SEED+1, …): the estimate is their mean,
+    /// and the report adds each seed's estimate and their spread
+    #[arg(long, value_name = "N", default_value_t = Estimator::default().replicas)]
+    replicas: u32,
     /// Fraction of the rows held out for evaluation, in [0, 1)
     #[arg(long, value_name = "F", default_value_t = Estimator::default().test_fraction)]
     test_fraction: f64,
@@ -192,6 +197,7 @@ fn estimator(args: &EstimateArgs) -> Result<Estimator, Failure> {
         .with_steps(args.steps)
         .with_lr(args.lr)
         .with_seed(args.seed)
+        .with_replicas(args.replicas)
         .with_test_fraction(args.test_fraction)
         .with_transform(args.transform);
     if let Some(m) = args.max_grad_norm {

@@ -43,6 +43,20 @@ pub struct ReportJson<'a> {
     std_err_optimisation: f64,
     cross_check: Option<CrossCheckJson>,
     cross_check_note: &'a str,
+    seed: u64,
+    ensemble: Option<EnsembleJson<'a>>,
+    batched: Option<&'a str>,
+}
+
+/// A seed ensemble's spread (in the report's unit); a failed seed's estimate is null.
+#[derive(Serialize)]
+struct EnsembleJson<'a> {
+    seeds: &'a [u64],
+    estimates: Vec<f64>,
+    std_errs: Vec<f64>,
+    errors: &'a [Option<String>],
+    mean: f64,
+    sd: f64,
 }
 
 /// The InfoNCE read-out that checks the estimate (in the report's unit).
@@ -117,6 +131,16 @@ impl<'a> ReportJson<'a> {
                 disagrees: c.disagrees,
             }),
             cross_check_note: &r.cross_check_note,
+            seed: r.seed,
+            ensemble: r.ensemble.as_ref().map(|e| EnsembleJson {
+                seeds: &e.seeds,
+                estimates: e.estimates.iter().map(|v| v * s).collect(),
+                std_errs: e.std_errs.iter().map(|v| v * s).collect(),
+                errors: &e.errors,
+                mean: e.mean * s,
+                sd: e.sd * s,
+            }),
+            batched: r.batched.as_deref(),
         }
     }
 }

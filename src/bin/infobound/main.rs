@@ -21,6 +21,8 @@ mod estimate_plot;
 mod failure;
 mod files;
 mod json;
+mod mi_matrix;
+mod mi_matrix_files;
 mod mine_demo;
 mod mine_demo_plot;
 mod plot;
@@ -48,6 +50,7 @@ fn run() -> Result<(), Failure> {
     };
     match &cli.command {
         Some(Command::Estimate(a)) => estimate::estimate(a),
+        Some(Command::MiMatrix(a)) => mi_matrix::mi_matrix(a),
         Some(Command::Staircase(a)) => staircase::staircase(a),
         Some(Command::MineDemo(a)) => mine_demo::mine_demo(a),
         Some(Command::Sandwich(a)) => sandwich::sandwich(a),

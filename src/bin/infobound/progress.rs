@@ -68,13 +68,18 @@ impl Bar {
         self.0.set_message(note);
     }
 
-    /// One estimate's progress: its step and its latest value (held-out, else training).
+    /// One estimate's progress: its step and its latest value (held-out, else training), and
+    /// how many of a batched run's replicas are still running.
     pub fn estimate(&self, p: &Progress, bits: bool) {
         let (scale, unit) = unit(bits);
         let note = match (p.latest, p.train_value) {
             (Some(e), _) => format!("held-out {:.4} {unit}", e.mi * scale),
             (None, Some(v)) => format!("train {:.4} {unit}", f64::from(v) * scale),
             (None, None) => String::new(),
+        };
+        let note = match p.replicas {
+            1 => note,
+            n => format!("{note}  ({} of {n} replicas running)", p.running),
         };
         self.update(p.step, p.total, note);
     }

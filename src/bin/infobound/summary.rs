@@ -33,6 +33,22 @@ pub fn print_summary(r: &Report, bits: bool) {
         r.std_err_optimisation * s
     );
     println!("check     {}", r.cross_check_note);
+    if let Some(e) = &r.ensemble {
+        let each: Vec<String> = e
+            .seeds
+            .iter()
+            .zip(&e.estimates)
+            .map(|(seed, v)| format!("{seed}: {:.4}", v * s))
+            .collect();
+        println!(
+            "ensemble  {} of {} seeds finished, mean {:.4}, sd {:.4} {unit} ({})",
+            e.finished(),
+            e.seeds.len(),
+            e.mean * s,
+            e.sd * s,
+            each.join(", ")
+        );
+    }
     println!(
         "training  {} steps in {:.2} s ({:.0} steps/s)",
         r.steps, r.seconds, r.steps_per_second

@@ -6,6 +6,7 @@
 //! under `assets/fonts/`, so no system font library is needed.
 
 mod draw;
+mod heatmap;
 mod layout;
 
 use std::path::Path;
@@ -15,6 +16,7 @@ use plotters::prelude::{BitMapBackend, FontStyle, IntoDrawingArea, SVGBackend};
 
 use crate::failure::{runtime, usage, Failure};
 use draw::draw_figure;
+pub use heatmap::{write_heatmap, HeatMap};
 
 pub use plotters::style::{RGBColor, BLACK};
 
@@ -233,7 +235,7 @@ pub fn write(figure: &Figure, path: &Path) -> Result<(), Failure> {
 }
 
 /// Registers the bundled font as the family [`FONT`], once a process.
-fn register_font() {
+pub(super) fn register_font() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // The bytes are compiled in and checked by a test; failing here would be a bug.
