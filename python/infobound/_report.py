@@ -85,6 +85,13 @@ class Report:
     cross_check: Optional[Dict[str, Any]] = None
     #: The cross-check in words, or why there is none.
     cross_check_note: str = ""
+    #: The seed this estimate ran with (its split, initialisation and draws).
+    seed: int = 0
+    #: A seed ensemble's spread (``replicas > 1``): keys seeds, estimates, std_errs (nats,
+    #: NaN where a seed failed), errors, mean and sd (nats); ``mi`` is then their mean.
+    ensemble: Optional[Dict[str, Any]] = None
+    #: Where a batched request ran this pair (its batched run and replica), or None.
+    batched: Optional[str] = None
     #: Things to know about this estimate (fallbacks, caps, diagnostics with remedies).
     warnings: List[str] = field(default_factory=list)
     #: What the curves say (still rising, fallen from its best, overfitting).
@@ -162,6 +169,18 @@ class Report:
                 for k, v in self.cross_check.items()
             },
             "cross_check_note": self.cross_check_note,
+            "seed": self.seed,
+            "ensemble": None
+            if self.ensemble is None
+            else {
+                "seeds": list(self.ensemble["seeds"]),
+                "estimates": [_finite_or_none(v * s) for v in self.ensemble["estimates"]],
+                "std_errs": [_finite_or_none(v * s) for v in self.ensemble["std_errs"]],
+                "errors": list(self.ensemble["errors"]),
+                "mean": _finite_or_none(self.ensemble["mean"] * s),
+                "sd": _finite_or_none(self.ensemble["sd"] * s),
+            },
+            "batched": self.batched,
         }
 
     def __repr__(self) -> str:

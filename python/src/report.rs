@@ -50,6 +50,21 @@ pub fn report_dict<'py>(py: Python<'py>, r: &Report, batch: usize) -> PyResult<B
         }
         None => d.set_item("cross_check", py.None())?,
     }
+    d.set_item("seed", r.seed)?;
+    d.set_item("batched", r.batched.as_deref())?;
+    match &r.ensemble {
+        Some(e) => {
+            let ens = PyDict::new(py);
+            ens.set_item("seeds", e.seeds.clone())?;
+            ens.set_item("estimates", e.estimates.clone())?;
+            ens.set_item("std_errs", e.std_errs.clone())?;
+            ens.set_item("errors", e.errors.clone())?;
+            ens.set_item("mean", e.mean)?;
+            ens.set_item("sd", e.sd)?;
+            d.set_item("ensemble", ens)?;
+        }
+        None => d.set_item("ensemble", py.None())?,
+    }
     d.set_item("grad_norms", PyArray1::from_vec(py, r.grad_norms.clone()))?;
     d.set_item("train_curve", PyArray1::from_vec(py, r.train_curve.clone()))?;
     // n × 3: step, mi, std_err (nats).

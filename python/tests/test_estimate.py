@@ -16,7 +16,8 @@ CLI_KEYS = [
     "dim_x", "dim_y", "batch", "steps", "seconds", "steps_per_second", "adapter",
     "grad_norm_max", "grad_norm_final", "runaway_step", "warnings", "evaluations",
     "transform", "device_reason", "diagnostics", "n_report", "selection", "chosen_step",
-    "std_err_sampling", "std_err_optimisation", "cross_check", "cross_check_note",
+    "std_err_sampling", "std_err_optimisation", "cross_check", "cross_check_note", "seed",
+    "ensemble", "batched",
 ]
 
 
