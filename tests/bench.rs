@@ -206,6 +206,7 @@ fn bench_command_refuses_bad_options() {
         &["--configs", "nope"],
         &["--seconds", "0"],
         &["--repeats", "0"],
+        &["--replicas", "0"],
         &["--frobnicate"],
     ] {
         let out = bench_cli(args);
@@ -213,4 +214,38 @@ fn bench_command_refuses_bad_options() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
         assert!(err.starts_with("error: "), "{args:?}: {err}");
     }
+}
+
+#[test]
+fn bench_replicas_reports_each_count_against_sequential_runs() {
+    let out = bench_cli(&[
+        "--json",
+        "--device",
+        "cpu",
+        "--configs",
+        "small",
+        "--replicas",
+        "1,3",
+        "--seconds",
+        "0.01",
+        "--repeats",
+        "1",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let second = stdout.find("\"replicas\":3").expect("the R = 3 row");
+    for from in [0, second] {
+        let rate = json_number(&stdout, "replica_steps_per_s", from).expect("a rate");
+        assert!(rate > 0.0 && rate.is_finite(), "{stdout}");
+        assert!(json_number(&stdout, "speedup", from).is_some_and(|s| s > 0.0));
+    }
+    assert_eq!(
+        json_number(&stdout, "speedup", 0),
+        Some(1.0),
+        "R = 1 is the baseline"
+    );
 }

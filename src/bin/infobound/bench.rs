@@ -28,6 +28,7 @@ use infobound::DeviceChoice;
 
 use crate::args::{device_parser, OneOf};
 use crate::bench_json::to_json;
+use crate::bench_replicas::{measure_replicas, replica_markdown};
 use crate::bench_report::{markdown, Header};
 use crate::failure::{runtime, usage, Failure};
 use crate::json::print_json;
@@ -56,6 +57,21 @@ fn standard(k: usize) -> Config {
         spec: TrainSpec::new(20, 20, critic, Bound::Smile { tau: 5.0 }, k),
         dim: 20,
         rho: rho_for_mi(20, 2.0),
+    }
+}
+
+/// A small separable critic (64-wide towers, embedding 16, K = 64, SMILE τ = 5) on a 5-d
+/// Gaussian of 1 nat: a critic far too small to fill a GPU alone.
+fn small() -> Config {
+    let critic = CriticForm::Separable {
+        hidden: vec![64],
+        embed: 16,
+    };
+    Config {
+        name: "small",
+        spec: TrainSpec::new(5, 5, critic, Bound::Smile { tau: 5.0 }, 64),
+        dim: 5,
+        rho: rho_for_mi(5, 1.0),
     }
 }
 
@@ -169,6 +185,10 @@ const CONFIGS: &[(&str, &str)] = &[
         "bmi",
         "benchmark-mi's neural defaults: concat critic (16, 8), K = 256, Adam lr 0.1, InfoNCE",
     ),
+    (
+        "small",
+        "a small separable critic: 64-wide towers, embedding 16, K = 64, SMILE τ = 5, d = 5",
+    ),
 ];
 
 /// What `bench --help` adds under the options.
@@ -211,6 +231,11 @@ pub struct BenchArgs {
     /// Threads of the CPU backend (0: one a core; the GPU ignores it)
     #[arg(long, value_name = "N", default_value_t = 0)]
     threads: usize,
+    /// Replica counts, comma-separated: instead of the table above, train R replicas of each
+    /// configuration (bmi and small unless --configs says) side by side against R
+    /// sequential runs
+    #[arg(long, value_name = "RS", value_delimiter = ',')]
+    replicas: Vec<usize>,
 }
 
 /// Runs `infobound bench`.
@@ -228,10 +253,14 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
     if let Some(k) = ks.iter().find(|&&k| k < 2) {
         return Err(usage(format!("--ks: {k} is not a batch size above 1")));
     }
+    if let Some(&r) = args.replicas.iter().find(|&&r| r == 0) {
+        return Err(usage(format!("--replicas: {r} is not a replica count")));
+    }
     let mut configs = Vec::new();
     for &c in &args.configs {
         match c {
             "standard" => configs.extend(ks.iter().map(|&k| standard(k))),
+            "small" => configs.push(small()),
             _ => configs.push(bmi()),
         }
     }
@@ -253,6 +282,9 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
         eprintln!("warning: {w}");
     }
     let device = opened.backend;
+    if !args.replicas.is_empty() {
+        return bench_replicas(device.as_ref(), args, (seconds, repeats));
+    }
     let ctx = device.gpu();
     let (probes, peak, timing): (Option<Probes>, Option<PublishedPeak>, &str) = match ctx {
         Some(ctx) => {
@@ -308,6 +340,44 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
         print_json(&to_json(&header, &rows));
     } else {
         println!("{}", markdown(&header, &rows));
+    }
+    Ok(())
+}
+
+/// `bench --replicas`: the replica table of each configuration (bmi and small by default).
+fn bench_replicas(
+    device: &dyn Backend,
+    args: &BenchArgs,
+    (seconds, repeats): (f64, usize),
+) -> Result<(), Failure> {
+    let configs: Vec<Config> = if args.configs == ["standard", "bmi"] {
+        vec![bmi(), small()]
+    } else {
+        args.configs
+            .iter()
+            .flat_map(|&c| match c {
+                "standard" => vec![standard(64)],
+                "small" => vec![small()],
+                _ => vec![bmi()],
+            })
+            .collect()
+    };
+    let bar = Bar::rows(progress::wanted(false, args.json), "bench");
+    let mut rows = Vec::new();
+    for (i, config) in configs.iter().enumerate() {
+        bar.update(i as u64, configs.len() as u64, config.name.to_string());
+        rows.extend(measure_replicas(
+            device,
+            config,
+            &args.replicas,
+            (seconds, repeats, args.threads),
+        ));
+    }
+    bar.finish();
+    if args.json {
+        print_json(&rows);
+    } else {
+        println!("{}", replica_markdown(&rows));
     }
     Ok(())
 }

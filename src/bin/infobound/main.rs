@@ -9,6 +9,7 @@
 mod args;
 mod bench;
 mod bench_json;
+mod bench_replicas;
 mod bench_report;
 mod clap_error;
 mod cli;
