@@ -217,9 +217,11 @@ impl Estimator {
             .iter()
             .map(|&s| self.prepare(x, y, s))
             .collect::<Result<Vec<_>, _>>()?;
+        let (dx, dy) = (x.cols(), y.cols());
         let jobs: Vec<_> = std::iter::once(&data)
             .chain(&others)
-            .zip(seeds.iter().copied())
+            .zip(&seeds)
+            .map(|(d, &s)| (d, self.train_spec(dx, dy).with_seed(s)))
             .collect();
         let reports = self.run_batched(&jobs, progress)?;
         match reports.len() {

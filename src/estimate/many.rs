@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::estimate::data::Matrix;
 use crate::estimate::estimator::Estimator;
 use crate::estimate::report::{Progress, Report};
+use crate::math::bounds::Bound;
 use crate::Error;
 
 /// The most replicas one batched run trains; a larger request is split into several runs.
@@ -109,7 +110,10 @@ impl Estimator {
             }
             let jobs: Vec<_> = prepared
                 .iter()
-                .flat_map(|(_, p)| p.iter().map(|(d, s)| (d, *s)))
+                .flat_map(|(_, p)| {
+                    p.iter()
+                        .map(|(d, s)| (d, self.train_spec(d.dims.0, d.dims.1).with_seed(*s)))
+                })
                 .collect();
             if jobs.is_empty() {
                 continue;
@@ -154,5 +158,110 @@ impl Estimator {
         out.into_iter()
             .map(|r| r.expect("every pair is in one run"))
             .collect()
+    }
+}
+
+impl Estimator {
+    /// Estimates I(X; Y) with each estimator of `variants` on the same data: a sweep over
+    /// learning rates, seeds or the bound's parameter (SMILE's τ, α-InfoNCE's α, MINE's γ).
+    /// Variants that differ only in those train side by side as one batched run; the others
+    /// run in turn. Each result is what that variant's [`Self::estimate`] returns alone, bit
+    /// for bit on the same device, in order.
+    pub fn sweep(
+        variants: &[Estimator],
+        x: Matrix<'_>,
+        y: Matrix<'_>,
+    ) -> Vec<Result<Report, Error>> {
+        let mut groups: Vec<(Estimator, Vec<usize>)> = Vec::new();
+        for (i, v) in variants.iter().enumerate() {
+            let key = v.run_key();
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, members)) => members.push(i),
+                None => groups.push((key, vec![i])),
+            }
+        }
+        let (dx, dy) = (x.cols(), y.cols());
+        let mut out: Vec<Option<Result<Report, Error>>> =
+            (0..variants.len()).map(|_| None).collect();
+        for (g, (_, members)) in groups.iter().enumerate() {
+            let base = &variants[members[0]];
+            let mut prepared = Vec::new();
+            for &i in members {
+                let v = &variants[i];
+                match v
+                    .replica_seeds()
+                    .into_iter()
+                    .map(|s| {
+                        let spec = v.train_spec(dx, dy).with_seed(s);
+                        v.prepare(x, y, s).map(|p| (p, spec))
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+                {
+                    Ok(p) => prepared.push((i, p)),
+                    Err(e) => out[i] = Some(Err(e)),
+                }
+            }
+            let jobs: Vec<_> = prepared
+                .iter()
+                .flat_map(|(_, p)| p.iter().map(|(d, spec)| (d, spec.clone())))
+                .collect();
+            if jobs.is_empty() {
+                continue;
+            }
+            let replicas = jobs.len();
+            let results = match base.run_batched(&jobs, |_| {}) {
+                Ok(r) => r,
+                Err(e) => {
+                    let shared = Arc::new(e);
+                    for (i, _) in &prepared {
+                        out[*i] = Some(Err(Error::Shared(Arc::clone(&shared))));
+                    }
+                    continue;
+                }
+            };
+            let mut results = results.into_iter();
+            let mut first = 1;
+            for (i, p) in &prepared {
+                let seeds: Vec<u64> = p.iter().map(|(_, spec)| spec.seed).collect();
+                let reports: Vec<_> = results.by_ref().take(seeds.len()).collect();
+                let report = match reports.len() {
+                    1 => reports.into_iter().next().expect("one seed, one report"),
+                    _ => Report::of_ensemble(&seeds, reports),
+                };
+                let last = first + seeds.len() - 1;
+                let place = format!(
+                    "replica{} {first}{} of {replicas} in batched run {} of {} (a sweep)",
+                    if seeds.len() > 1 { "s" } else { "" },
+                    if seeds.len() > 1 {
+                        format!("–{last}")
+                    } else {
+                        String::new()
+                    },
+                    g + 1,
+                    groups.len()
+                );
+                first = last + 1;
+                out[*i] = Some(report.map(|mut r| {
+                    r.batched = Some(place);
+                    r
+                }));
+            }
+        }
+        out.into_iter()
+            .map(|r| r.expect("every variant is in one run"))
+            .collect()
+    }
+
+    /// This estimator with what a batched run lets replicas differ in (learning rate, seed,
+    /// the bound's parameter) set to one value, so that two estimators share a run exactly
+    /// when their keys are equal.
+    fn run_key(&self) -> Estimator {
+        let bound = match self.bound {
+            Bound::Smile { .. } => Bound::Smile { tau: 0.0 },
+            Bound::AlphaInfoNce { .. } => Bound::AlphaInfoNce { alpha: 0.0 },
+            Bound::Mine { .. } => Bound::Mine { gamma: 0.0 },
+            other => other,
+        };
+        self.clone().with_lr(1.0).with_seed(0).with_bound(bound)
     }
 }

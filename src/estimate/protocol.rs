@@ -13,6 +13,7 @@ use crate::estimate::readout::{finite_mean, CrossCheck, ReadOutSummary, HELD_OUT
 use crate::estimate::report::{mean_and_batch_se, Evaluation, Progress, Report};
 use crate::estimate::runaway::{NoEstimate, Runaway, RunawayKind};
 use crate::math::bounds::Bound;
+use crate::math::spec::TrainSpec;
 use crate::Error;
 
 /// What every replica of a run shares: how the held-out parts are read, and the device.
@@ -65,11 +66,11 @@ impl ReplicaRun {
 impl Estimator {
     /// Runs the protocol on every job as one batched run, returning each job's report or
     /// error, in order; `Err` only when the run cannot start. A job is a pair's prepared data
-    /// (all of one shape) and the seed its critic, draws and evaluation batches come from (its
-    /// split was drawn under the same seed).
+    /// (all of one shape) and its training spec: this estimator's, but for the seed (its split
+    /// was drawn under the same seed), the learning rate and the bound's parameter.
     pub(crate) fn run_batched(
         &self,
-        jobs: &[(&Prepared, u64)],
+        jobs: &[(&Prepared, TrainSpec)],
         mut progress: impl FnMut(&Progress),
     ) -> Result<Vec<Result<Report, Error>>, Error> {
         let Some(first) = jobs.first() else {
@@ -100,12 +101,8 @@ impl Estimator {
         };
         let replicas: Vec<Replica<'_>> = jobs
             .iter()
-            .map(|&(data, seed)| {
-                Replica::new(
-                    self.train_spec(dx, dy).with_seed(seed),
-                    data.train().into(),
-                    data.held_out(part),
-                )
+            .map(|(data, spec)| {
+                Replica::new(spec.clone(), data.train().into(), data.held_out(part))
             })
             .collect();
         let options = RunOptions::default()
@@ -130,7 +127,7 @@ impl Estimator {
         let start = Instant::now();
         let mut runs: Vec<ReplicaRun> = jobs
             .iter()
-            .map(|&(_, seed)| ReplicaRun::new(seed, self.steps))
+            .map(|(_, spec)| ReplicaRun::new(spec.seed, self.steps))
             .collect();
         self.train_all(trainer.as_mut(), &mut runs, held, start, &mut progress);
         let seconds = start.elapsed().as_secs_f64();
