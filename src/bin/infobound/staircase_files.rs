@@ -39,21 +39,29 @@ impl StaircaseFiles {
         }
     }
 
-    /// Adds one finished run of `bound` on `task` along the schedule `sc`.
-    pub fn add(&mut self, task: &str, bound: &str, sc: &Staircase, result: &StaircaseResult) {
+    /// Adds one finished run on `task` along the schedule `sc`: `label` names it in the table
+    /// and the figure (`smile τ=5`), `csv_label` in the CSV (`smile(tau=5)`).
+    pub fn add(
+        &mut self,
+        task: &str,
+        label: &str,
+        csv_label: &str,
+        sc: &Staircase,
+        result: &StaircaseResult,
+    ) {
         let truths: Vec<f64> = (0..result.estimates.len())
             .map(|step| sc.true_mi_at(step as u32))
             .collect();
         for (step, (e, truth)) in result.estimates.iter().zip(&truths).enumerate() {
-            let _ = writeln!(self.csv, "{task},{bound},{step},{truth},{e}");
+            let _ = writeln!(self.csv, "{task},{csv_label},{step},{truth},{e}");
         }
         self.runs.push(Run {
-            title: format!("{task}: {bound}"),
+            title: format!("{task}: {label}"),
             estimates: result.estimates.iter().map(|&v| f64::from(v)).collect(),
             truth: truths,
         });
         for s in &result.stages {
-            self.md.push_str(&stage_row(task, bound, s));
+            self.md.push_str(&stage_row(task, label, s));
         }
     }
 
