@@ -79,7 +79,7 @@ impl StaircaseFiles {
         plot::write(&figure, &out.join("staircase.svg"))
     }
 
-    /// One panel a run, up to four a row: the raw per-step estimates, their moving average,
+    /// One panel a run, up to four a row and the rows filled evenly ([`columns`]): the raw per-step estimates, their moving average,
     /// the true-MI staircase and the ln K line, from −2 nats to 2 above the highest of those.
     fn figure(&self, ln_k: f64) -> Figure {
         let panels = self
@@ -111,12 +111,19 @@ impl StaircaseFiles {
             })
             .collect();
         Figure {
-            columns: self.runs.len().clamp(1, 4),
+            columns: columns(self.runs.len()),
             panel_size: (420, 300),
             panels,
             ..Figure::default()
         }
     }
+}
+
+/// How many panels a row holds for `runs` panels: up to four, with as few rows as that takes
+/// and the panels spread evenly over them (six runs: two rows of three, not four and two).
+fn columns(runs: usize) -> usize {
+    let rows = runs.div_ceil(4).max(1);
+    runs.div_ceil(rows).max(1)
 }
 
 /// One stage's row of the Markdown table.
@@ -125,4 +132,15 @@ fn stage_row(task: &str, bound: &str, s: &StageStats) -> String {
         "| {task} | {bound} | {:.1} | {:.3} | {:+.3} | {:.3} | {:.3} |\n",
         s.true_mi, s.mean, s.bias, s.variance, s.mse
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::columns;
+
+    #[test]
+    fn rows_are_filled_evenly() {
+        let got: Vec<usize> = (0..=9).map(columns).collect();
+        assert_eq!(got, [1, 1, 2, 3, 4, 3, 3, 4, 4, 3]);
+    }
 }
