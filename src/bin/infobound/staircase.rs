@@ -167,8 +167,7 @@ fn tau_value(given: &str) -> Result<f32, String> {
             .parse::<f32>()
             .map_err(|_| format!("SMILE's τ must be a positive number or inf, not {given:?}"))?
     };
-    // `!(tau > 0.0)` refuses NaN as well as zero and the negatives.
-    if !(tau > 0.0) {
+    if tau.is_nan() || tau <= 0.0 {
         return Err(format!(
             "SMILE's τ must be positive (inf for no clip), not {given}"
         ));
