@@ -369,6 +369,19 @@ fn bad_input_exits_2_with_one_line() {
         &["staircase", "--steps-per-stage", "0"],
         "at least one step",
     );
+    for tau in ["0", "-1", "nan", "-inf", "1,0"] {
+        // `--tau=…`: clap would read a lone `-inf` as the flags -i -n -f.
+        rejects(
+            &["staircase", &format!("--tau={tau}")],
+            "SMILE's τ must be positive",
+        );
+    }
+    rejects(&["staircase", "--tau", "five"], "a positive number or inf");
+    rejects(&["staircase", "--tau", "1,5,1"], "--tau lists 1 twice");
+    rejects(
+        &["staircase", "--bounds", "infonce", "--tau", "1"],
+        "--tau applies only to smile",
+    );
     check(
         est("x.npy", "y.npy", &["--transform", "copula"]),
         "unknown transform",
@@ -414,7 +427,12 @@ fn staircase_writes_the_csv_and_the_stage_table() {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines[0], "task,bound,step,true_mi,estimate");
     assert_eq!(lines.len(), 1 + 2 * 5 * 3);
-    assert!(lines[1].starts_with("cubic,smile,0,2,"), "{}", lines[1]);
+    // SMILE is named with its τ, the library's 5 when --tau is not given.
+    assert!(
+        lines[1].starts_with("cubic,smile(tau=5),0,2,"),
+        "{}",
+        lines[1]
+    );
     assert!(
         lines[30].starts_with("cubic,infonce,14,10,"),
         "{}",
@@ -425,9 +443,86 @@ fn staircase_writes_the_csv_and_the_stage_table() {
     assert!(md.contains("| cubic | infonce | 10.0 |"), "{md}");
     assert!(String::from_utf8(out.stdout).unwrap().contains("| bias |"));
     let svg = std::fs::read_to_string(d.join("staircase.svg")).unwrap();
-    assert_svg(&svg, &["cubic: smile", "cubic: infonce", "true MI", "ln K"]);
+    assert_svg(
+        &svg,
+        &["cubic: smile τ=5", "cubic: infonce", "true MI", "ln K"],
+    );
     // Two panels of 420 × 300 side by side.
     assert_eq!(png_size(&d.join("staircase.png")), (840, 300));
+}
+
+/// `staircase --tau 1,inf` on `device`: SMILE runs once a clip, each labelled by its τ in the
+/// CSV, the table, the figure and the per-run lines, with finite estimates (τ = ∞ clips
+/// nothing; it must not turn into NaN anywhere).
+fn staircase_runs_smile_once_a_tau(device: &str) {
+    let d = scratch("cli", &format!("staircase-tau-{device}"));
+    let out = run(&[
+        "staircase",
+        "--bounds",
+        "smile,infonce",
+        "--tau",
+        "1,inf",
+        "--steps-per-stage",
+        "3",
+        "--hidden",
+        "8",
+        "--embed",
+        "4",
+        "--device",
+        device,
+        "--out",
+        d.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for run in ["smile τ=1", "smile τ=∞", "infonce"] {
+        assert!(
+            stdout.contains(&format!("gaussian {run}: 15 steps in ")),
+            "{run}: {stdout}"
+        );
+    }
+    let csv = std::fs::read_to_string(d.join("staircase.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!(rows.len(), 3 * 5 * 3);
+    for (i, label) in ["smile(tau=1)", "smile(tau=inf)", "infonce"]
+        .iter()
+        .enumerate()
+    {
+        let run = &rows[15 * i..15 * (i + 1)];
+        assert!(run.iter().all(|r| r[1] == *label), "{label}: {csv}");
+        for r in run {
+            let e: f64 = r[4].parse().unwrap();
+            assert!(e.is_finite(), "{label} step {}: {e}", r[2]);
+        }
+    }
+    let md = std::fs::read_to_string(d.join("staircase.md")).unwrap();
+    assert_eq!(md.lines().count(), 2 + 3 * 5);
+    assert!(md.contains("| gaussian | smile τ=1 | 2.0 |"), "{md}");
+    assert!(md.contains("| gaussian | smile τ=∞ | 10.0 |"), "{md}");
+    let svg = std::fs::read_to_string(d.join("staircase.svg")).unwrap();
+    assert_svg(&svg, &["gaussian: smile τ=1", "gaussian: smile τ=∞"]);
+    assert_eq!(png_size(&d.join("staircase.png")), (3 * 420, 300));
+}
+
+#[test]
+fn staircase_runs_smile_once_a_tau_on_the_cpu() {
+    staircase_runs_smile_once_a_tau("cpu");
+    staircase_runs_smile_once_a_tau("cpu-reference");
+}
+
+#[test]
+fn staircase_runs_smile_once_a_tau_on_the_gpu() {
+    let Some(ctx) = common::gpu() else { return };
+    drop(ctx);
+    staircase_runs_smile_once_a_tau("gpu");
 }
 
 /// Runs the binary with its stdout already closed by the reader (as `… | head -1` leaves it)

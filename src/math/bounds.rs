@@ -903,6 +903,38 @@ mod tests {
         assert!((tuba - (d - c)).abs() < 1e-6);
     }
 
+    /// τ = ∞ clips nothing: SMILE's value is DV's and its objective and gradient are JS's, on
+    /// the full matrix and on a shuffled batch, with scores far outside any finite clip used.
+    #[test]
+    fn smile_without_a_clip_reads_out_dv() {
+        let smile = Bound::Smile { tau: f32::INFINITY };
+        let k = 9;
+        let wide: Vec<f32> = matrix(k).iter().map(|v| v * 40.0).collect();
+        let pairs: Vec<f32> = scores(k, 1.0).iter().map(|v| v * 40.0).collect();
+        let evals = [
+            (
+                matrix_eval(smile, &wide, k, None, None),
+                matrix_eval(Bound::Dv, &wide, k, None, None),
+                matrix_eval(Bound::Js, &wide, k, None, None),
+            ),
+            (
+                shuffled_eval(smile, &pairs, None, None),
+                shuffled_eval(Bound::Dv, &pairs, None, None),
+                shuffled_eval(Bound::Js, &pairs, None, None),
+            ),
+        ];
+        for (smile, dv, js) in evals {
+            assert!(smile.value.is_finite(), "{}", smile.value);
+            assert!((smile.value - dv.value).abs() <= 1e-12 * dv.value.abs().max(1.0));
+            assert_eq!(smile.objective, js.objective);
+            assert_eq!(smile.ds, js.ds);
+        }
+        // A finite clip does bite on these scores: τ = ∞ is not a large τ by accident.
+        let clipped = matrix_eval(Bound::Smile { tau: 5.0 }, &wide, k, None, None).value;
+        let dv = matrix_eval(Bound::Dv, &wide, k, None, None).value;
+        assert!((clipped - dv).abs() > 1.0, "{clipped} vs {dv}");
+    }
+
     #[test]
     fn held_out_sums_match_brute_force_even_when_one_term_dominates() {
         let cases: [&[f64]; 4] = [

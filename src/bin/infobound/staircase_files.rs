@@ -39,21 +39,29 @@ impl StaircaseFiles {
         }
     }
 
-    /// Adds one finished run of `bound` on `task` along the schedule `sc`.
-    pub fn add(&mut self, task: &str, bound: &str, sc: &Staircase, result: &StaircaseResult) {
+    /// Adds one finished run on `task` along the schedule `sc`: `label` names it in the table
+    /// and the figure (`smile τ=5`), `csv_label` in the CSV (`smile(tau=5)`).
+    pub fn add(
+        &mut self,
+        task: &str,
+        label: &str,
+        csv_label: &str,
+        sc: &Staircase,
+        result: &StaircaseResult,
+    ) {
         let truths: Vec<f64> = (0..result.estimates.len())
             .map(|step| sc.true_mi_at(step as u32))
             .collect();
         for (step, (e, truth)) in result.estimates.iter().zip(&truths).enumerate() {
-            let _ = writeln!(self.csv, "{task},{bound},{step},{truth},{e}");
+            let _ = writeln!(self.csv, "{task},{csv_label},{step},{truth},{e}");
         }
         self.runs.push(Run {
-            title: format!("{task}: {bound}"),
+            title: format!("{task}: {label}"),
             estimates: result.estimates.iter().map(|&v| f64::from(v)).collect(),
             truth: truths,
         });
         for s in &result.stages {
-            self.md.push_str(&stage_row(task, bound, s));
+            self.md.push_str(&stage_row(task, label, s));
         }
     }
 
@@ -71,7 +79,7 @@ impl StaircaseFiles {
         plot::write(&figure, &out.join("staircase.svg"))
     }
 
-    /// One panel a run, up to four a row: the raw per-step estimates, their moving average,
+    /// One panel a run, up to four a row and the rows filled evenly ([`columns`]): the raw per-step estimates, their moving average,
     /// the true-MI staircase and the ln K line, from −2 nats to 2 above the highest of those.
     fn figure(&self, ln_k: f64) -> Figure {
         let panels = self
@@ -103,12 +111,19 @@ impl StaircaseFiles {
             })
             .collect();
         Figure {
-            columns: self.runs.len().clamp(1, 4),
+            columns: columns(self.runs.len()),
             panel_size: (420, 300),
             panels,
             ..Figure::default()
         }
     }
+}
+
+/// How many panels a row holds for `runs` panels: up to four, with as few rows as that takes
+/// and the panels spread evenly over them (six runs: two rows of three, not four and two).
+fn columns(runs: usize) -> usize {
+    let rows = runs.div_ceil(4).max(1);
+    runs.div_ceil(rows).max(1)
 }
 
 /// One stage's row of the Markdown table.
@@ -117,4 +132,15 @@ fn stage_row(task: &str, bound: &str, s: &StageStats) -> String {
         "| {task} | {bound} | {:.1} | {:.3} | {:+.3} | {:.3} | {:.3} |\n",
         s.true_mi, s.mean, s.bias, s.variance, s.mse
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::columns;
+
+    #[test]
+    fn rows_are_filled_evenly() {
+        let got: Vec<usize> = (0..=9).map(columns).collect();
+        assert_eq!(got, [1, 1, 2, 3, 4, 3, 3, 4, 4, 3]);
+    }
 }
