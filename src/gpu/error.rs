@@ -219,6 +219,14 @@ pub enum GpuError {
         /// Replicas of the run.
         replicas: usize,
     },
+    /// A call for a run of one replica made on a replicated run.
+    #[error("{what} is for a run of one replica, not of {replicas} (train_replicas trains them)")]
+    SoloOnly {
+        /// The call.
+        what: &'static str,
+        /// Replicas of the run.
+        replicas: usize,
+    },
     /// A program the replicated launches do not cover yet, asked for with more than one replica.
     #[error("{what} are not built for replicated runs yet: train them one replica at a time")]
     NotReplicated {

@@ -18,10 +18,12 @@ mod sample;
 pub use adam::state;
 pub use clip::ClipMode;
 pub(crate) use contrastive::Elementwise;
+pub(crate) use matrix_bounds::Operands;
 pub use matrix_bounds::{FusedBoundBuffers, MatrixBoundBuffers};
 pub use pairs::PairAxis;
 pub use probe::{fma_probe_reference, FMA_FLOPS_PER_ITERATION};
 pub use reduce::ReduceOp;
+pub(crate) use sample::ReplicaRows;
 pub use sample::SampleFill;
 
 use std::ops::Range;
