@@ -158,9 +158,66 @@ mod tests {
         assert_eq!(constant("NUM_STATE_FLAGS"), state::FLAGS);
         assert_eq!(constant("NUM_STATE_FIRST_BAD_STEP"), state::FIRST_BAD_STEP);
         assert_eq!(constant("NUM_STATE_MINE_LOG_EMA"), state::MINE_LOG_EMA);
+        assert_eq!(constant("NUM_STATE_LEN"), state::LEN);
         let flag = |name| u32_constant(&source, name).expect(name);
         assert_eq!(flag("NUM_FLAG_NONFINITE_VALUE"), state::NONFINITE_VALUE);
         assert_eq!(flag("NUM_FLAG_NONFINITE_PARAM"), state::NONFINITE_PARAM);
+        assert_eq!(flag("NUM_FLAG_NONFINITE_GRAD"), state::NONFINITE_GRAD);
+        assert_eq!(flag("NUM_FLAG_FROZEN"), state::FROZEN);
+        assert_eq!(flag("NUM_FLAG_HALTED"), state::HALTED);
+    }
+
+    /// The uniform struct `name` of `family`: its size and each member's (name, offset,
+    /// size), as WGSL lays it out.
+    fn uniform_layout(family: Family, name: &str) -> (u32, Vec<(String, u32, u32)>) {
+        let module = naga::front::wgsl::parse_str(&family.source()).expect("the source parses");
+        let mut layouter = naga::proc::Layouter::default();
+        layouter.update(module.to_ctx()).expect("the types lay out");
+        let (_, ty) = module
+            .types
+            .iter()
+            .find(|(_, t)| t.name.as_deref() == Some(name))
+            .unwrap_or_else(|| panic!("{name} in {}", family.file_name()));
+        let naga::TypeInner::Struct { members, span } = &ty.inner else {
+            panic!("{name} is not a struct");
+        };
+        let members = members
+            .iter()
+            .map(|m| {
+                (
+                    m.name.clone().unwrap_or_default(),
+                    m.offset,
+                    layouter[m.ty].size,
+                )
+            })
+            .collect();
+        (*span, members)
+    }
+
+    /// The per-replica tables at the end of the uniform blocks: where the host puts them
+    /// (right after its header struct) and as long as [`MAX_REPLICAS`] entries.
+    #[test]
+    fn the_replica_tables_sit_where_the_host_writes_them() {
+        use crate::gpu::kernels::{uniform_headers, MAX_REPLICAS};
+        for (family, name, header, table, entry_bytes) in uniform_headers() {
+            let (span, members) = uniform_layout(family, name);
+            let (last, offset, size) = members.last().expect("members").clone();
+            assert_eq!(last, table, "{name}: the table is the last member");
+            assert_eq!(
+                offset as usize, header,
+                "{name}: the table follows the header"
+            );
+            assert_eq!(
+                size as usize,
+                MAX_REPLICAS * entry_bytes,
+                "{name}: {MAX_REPLICAS} entries of {entry_bytes} bytes"
+            );
+            assert_eq!(
+                span as usize,
+                header + size as usize,
+                "{name}: nothing after the table"
+            );
+        }
     }
 
     /// Each bound family names the `BOUND` codes it handles; they must be `Bound::code`'s.

@@ -201,3 +201,15 @@ impl GpuContext {
         Ok(self.bind(&key, &[s, s, s, s, s, s], grid))
     }
 }
+
+/// This module's uniform block with a per-replica table (see `kernels::uniform_headers`).
+#[cfg(test)]
+pub(super) fn uniform_header() -> (Family, &'static str, usize, &'static str, usize) {
+    (
+        Family::Adam,
+        "AdamParams",
+        std::mem::size_of::<AdamParams>(),
+        "lrs",
+        4,
+    )
+}

@@ -223,3 +223,15 @@ impl GpuContext {
         ))
     }
 }
+
+/// This module's uniform block with a per-replica table (see `kernels::uniform_headers`).
+#[cfg(test)]
+pub(super) fn uniform_header() -> (Family, &'static str, usize, &'static str, usize) {
+    (
+        Family::Bounds,
+        "BoundParams",
+        std::mem::size_of::<BoundParams>(),
+        "reps",
+        16,
+    )
+}

@@ -443,3 +443,15 @@ impl GpuContext {
         (ROW_LEN + COL_LEN) * k + GLOBAL_LEN
     }
 }
+
+/// This module's uniform block with a per-replica table (see `kernels::uniform_headers`).
+#[cfg(test)]
+pub(super) fn uniform_header() -> (Family, &'static str, usize, &'static str, usize) {
+    (
+        Family::MatrixBounds,
+        "MatrixParams",
+        std::mem::size_of::<MatrixParams>(),
+        "reps",
+        16,
+    )
+}

@@ -601,3 +601,15 @@ impl GpuContext {
         Ok(self.bind(&key, &[&uniform, o, o, o, o], groups))
     }
 }
+
+/// This module's uniform block with a per-replica table (see `kernels::uniform_headers`).
+#[cfg(test)]
+pub(super) fn uniform_header() -> (Family, &'static str, usize, &'static str, usize) {
+    (
+        Family::Sample,
+        "SampleParams",
+        std::mem::size_of::<SampleParams>(),
+        "keys",
+        8,
+    )
+}
