@@ -131,6 +131,52 @@ fn library_source(name: &str) -> &'static str {
     }
 }
 
+/// Asserts that the per-replica table `table` (entries of `entry_bytes`) of the uniform
+/// struct `name` of `family` sits right after the host's header of `header` bytes, where
+/// `uniform_with_table` writes it, and holds [`crate::gpu::kernels::MAX_REPLICAS`] entries.
+#[cfg(test)]
+pub(crate) fn check_replica_table(
+    family: Family,
+    name: &str,
+    header: usize,
+    table: &str,
+    entry_bytes: usize,
+) {
+    let module = naga::front::wgsl::parse_str(&family.source()).expect("the source parses");
+    let mut layouter = naga::proc::Layouter::default();
+    layouter.update(module.to_ctx()).expect("the types lay out");
+    let (_, ty) = module
+        .types
+        .iter()
+        .find(|(_, t)| t.name.as_deref() == Some(name))
+        .unwrap_or_else(|| panic!("{name} in {}", family.file_name()));
+    let naga::TypeInner::Struct { members, span } = &ty.inner else {
+        panic!("{name} is not a struct");
+    };
+    let last = members.last().expect("members");
+    let size = layouter[last.ty].size as usize;
+    let max = crate::gpu::kernels::MAX_REPLICAS;
+    assert_eq!(
+        last.name.as_deref(),
+        Some(table),
+        "{name}: the table is the last member"
+    );
+    assert_eq!(
+        last.offset as usize, header,
+        "{name}: the table follows the header"
+    );
+    assert_eq!(
+        size,
+        max * entry_bytes,
+        "{name}: {max} entries of {entry_bytes} bytes"
+    );
+    assert_eq!(
+        *span as usize,
+        header + size,
+        "{name}: nothing after the table"
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::Family;
@@ -165,59 +211,6 @@ mod tests {
         assert_eq!(flag("NUM_FLAG_NONFINITE_GRAD"), state::NONFINITE_GRAD);
         assert_eq!(flag("NUM_FLAG_FROZEN"), state::FROZEN);
         assert_eq!(flag("NUM_FLAG_HALTED"), state::HALTED);
-    }
-
-    /// The uniform struct `name` of `family`: its size and each member's (name, offset,
-    /// size), as WGSL lays it out.
-    fn uniform_layout(family: Family, name: &str) -> (u32, Vec<(String, u32, u32)>) {
-        let module = naga::front::wgsl::parse_str(&family.source()).expect("the source parses");
-        let mut layouter = naga::proc::Layouter::default();
-        layouter.update(module.to_ctx()).expect("the types lay out");
-        let (_, ty) = module
-            .types
-            .iter()
-            .find(|(_, t)| t.name.as_deref() == Some(name))
-            .unwrap_or_else(|| panic!("{name} in {}", family.file_name()));
-        let naga::TypeInner::Struct { members, span } = &ty.inner else {
-            panic!("{name} is not a struct");
-        };
-        let members = members
-            .iter()
-            .map(|m| {
-                (
-                    m.name.clone().unwrap_or_default(),
-                    m.offset,
-                    layouter[m.ty].size,
-                )
-            })
-            .collect();
-        (*span, members)
-    }
-
-    /// The per-replica tables at the end of the uniform blocks: where the host puts them
-    /// (right after its header struct) and as long as [`MAX_REPLICAS`] entries.
-    #[test]
-    fn the_replica_tables_sit_where_the_host_writes_them() {
-        use crate::gpu::kernels::{uniform_headers, MAX_REPLICAS};
-        for (family, name, header, table, entry_bytes) in uniform_headers() {
-            let (span, members) = uniform_layout(family, name);
-            let (last, offset, size) = members.last().expect("members").clone();
-            assert_eq!(last, table, "{name}: the table is the last member");
-            assert_eq!(
-                offset as usize, header,
-                "{name}: the table follows the header"
-            );
-            assert_eq!(
-                size as usize,
-                MAX_REPLICAS * entry_bytes,
-                "{name}: {MAX_REPLICAS} entries of {entry_bytes} bytes"
-            );
-            assert_eq!(
-                span as usize,
-                header + size as usize,
-                "{name}: nothing after the table"
-            );
-        }
     }
 
     /// Each bound family names the `BOUND` codes it handles; they must be `Bound::code`'s.

@@ -86,14 +86,14 @@ impl<'c> GpuTrainer<'c> {
         chunk: u32,
     ) -> Result<Self, GpuError> {
         check_replicas(specs.len())?;
+        super::replicas::check_specs(specs)?;
+        let (source, inputs) = super::replicas::inputs(specs, batches)?;
         if chunk == 0 {
             return Err(SpecError::Zero {
                 what: "the steps per submission (chunk)",
             }
             .into());
         }
-        super::replicas::check_specs(specs)?;
-        let (source, inputs) = super::replicas::inputs(specs, batches)?;
         let spec = &specs[0];
         let reps = specs.len();
         let program = spec.program(source, spec.seed, true);

@@ -202,14 +202,13 @@ impl GpuContext {
     }
 }
 
-/// This module's uniform block with a per-replica table (see `kernels::uniform_headers`).
 #[cfg(test)]
-pub(super) fn uniform_header() -> (Family, &'static str, usize, &'static str, usize) {
-    (
-        Family::Adam,
-        "AdamParams",
-        std::mem::size_of::<AdamParams>(),
-        "lrs",
-        4,
-    )
+mod tests {
+    use crate::gpu::shaders::{check_replica_table, Family};
+
+    #[test]
+    fn the_replica_table_sits_where_the_host_writes_it() {
+        let header = std::mem::size_of::<super::AdamParams>();
+        check_replica_table(Family::Adam, "AdamParams", header, "lrs", 4);
+    }
 }

@@ -444,14 +444,13 @@ impl GpuContext {
     }
 }
 
-/// This module's uniform block with a per-replica table (see `kernels::uniform_headers`).
 #[cfg(test)]
-pub(super) fn uniform_header() -> (Family, &'static str, usize, &'static str, usize) {
-    (
-        Family::MatrixBounds,
-        "MatrixParams",
-        std::mem::size_of::<MatrixParams>(),
-        "reps",
-        16,
-    )
+mod tests {
+    use crate::gpu::shaders::{check_replica_table, Family};
+
+    #[test]
+    fn the_replica_table_sits_where_the_host_writes_it() {
+        let header = std::mem::size_of::<super::MatrixParams>();
+        check_replica_table(Family::MatrixBounds, "MatrixParams", header, "reps", 16);
+    }
 }

@@ -284,26 +284,6 @@ fn split(len: usize, max_len: usize) -> Vec<Range<usize>> {
         .collect()
 }
 
-/// Every uniform block with a per-replica table: (family, WGSL struct, bytes of the host's
-/// header struct, the table's member, bytes a replica's entry), for the layout test in
-/// `shaders.rs`.
-#[cfg(test)]
-pub(crate) fn uniform_headers() -> Vec<(
-    crate::gpu::shaders::Family,
-    &'static str,
-    usize,
-    &'static str,
-    usize,
-)> {
-    let mut all = vec![
-        adam::uniform_header(),
-        sample::uniform_header(),
-        bounds::uniform_header(),
-    ];
-    all.push(matrix_bounds::uniform_header());
-    all
-}
-
 #[cfg(test)]
 mod tests {
     use super::{fold, split};
