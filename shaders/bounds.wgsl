@@ -8,14 +8,23 @@
 // Writes the bound's value V to hist[step % hist_len] and d(−L)/ds to dscores, where L is the
 // bound's training objective (SPEC §2): Adam minimises −L. TUBA also writes d(−L)/db for its
 // log-baseline b(y) of the 2K scored pairs; MINE keeps its moving average in state[3].
+//
+// Replicas: the grid's z is the replica r (one workgroup each; one for a solo run). Replica
+// r's scores, gradients and baseline start *_rs elements after replica r − 1's, its history
+// at r · hist_len, its state at r · NUM_STATE_LEN, and its τ and γ are reps[r].
 
 struct BoundParams {
     k: u32,
     hist_len: u32,
-    // SMILE's clip.
-    tau: f32,
-    // MINE's EMA decay, in (0, 1).
-    gamma: f32,
+    // Per-replica strides (elements) of scores, dscores, baseline and dbaseline.
+    scores_rs: u32,
+    dscores_rs: u32,
+    baseline_rs: u32,
+    dbaseline_rs: u32,
+    _pad0: u32,
+    _pad1: u32,
+    // Each replica's (SMILE's clip τ, α (unused here), MINE's EMA decay γ in (0, 1), 0).
+    reps: array<vec4<f32>, 1024>,
 }
 
 // `Bound::code` (a test in src/gpu/shaders.rs holds them to it): NWJ, DV, JS (f-GAN objective,
@@ -47,19 +56,40 @@ override BOUND: u32 = 0u;
 
 const WG: u32 = 256u;
 
+// The workgroup's replica's offsets into each operand and its parameters (`enter`).
+var<private> s0: u32;
+var<private> ds0: u32;
+var<private> b0: u32;
+var<private> db0: u32;
+var<private> st0: u32;
+var<private> hist0: u32;
+var<private> tau: f32;
+var<private> gamma: f32;
+
+fn enter(r: u32) {
+    s0 = r * p.scores_rs;
+    ds0 = r * p.dscores_rs;
+    b0 = r * p.baseline_rs;
+    db0 = r * p.dbaseline_rs;
+    st0 = r * NUM_STATE_LEN;
+    hist0 = r * p.hist_len;
+    tau = p.reps[r].x;
+    gamma = p.reps[r].z;
+}
+
 // Joint score i and negative i as the bound sees them: TUBA subtracts the baseline.
 fn pos_at(i: u32) -> f32 {
     if (BOUND == TUBA) {
-        return scores[i] - baseline[i];
+        return scores[s0 + i] - baseline[b0 + i];
     }
-    return scores[i];
+    return scores[s0 + i];
 }
 
 fn neg_at(i: u32) -> f32 {
     if (BOUND == TUBA) {
-        return scores[p.k + i] - baseline[p.k + i];
+        return scores[s0 + p.k + i] - baseline[b0 + p.k + i];
     }
-    return scores[p.k + i];
+    return scores[s0 + p.k + i];
 }
 
 // sums: (Σ pos, Σ softplus(−pos), Σ softplus(neg), Σ neg); lses: (LSE(neg), LSE(clip(neg, ±τ)),
@@ -70,7 +100,11 @@ var<workgroup> lses: array<vec4<f32>, 256>;
 var<workgroup> mine_log_m: f32;
 
 @compute @workgroup_size(256)
-fn shuffled_bound(@builtin(local_invocation_id) lid: vec3<u32>) {
+fn shuffled_bound(
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(workgroup_id) wg: vec3<u32>,
+) {
+    enter(wg.z);
     let t = lid.x;
     let k = p.k;
     var s = vec4<f32>(0.0);
@@ -81,7 +115,7 @@ fn shuffled_bound(@builtin(local_invocation_id) lid: vec3<u32>) {
         let ng = neg_at(i);
         s += vec4<f32>(pos, num_softplus(-pos), num_softplus(ng), ng);
         neg = num_lse_push(neg, ng);
-        clipped = num_lse_push(clipped, select(clamp(ng, -p.tau, p.tau), pos, lautum()));
+        clipped = num_lse_push(clipped, select(clamp(ng, -tau, tau), pos, lautum()));
     }
     sums[t] = s;
     lses[t] = vec4<f32>(neg, clipped);
@@ -105,7 +139,7 @@ fn shuffled_bound(@builtin(local_invocation_id) lid: vec3<u32>) {
     let lme_clip = l.z + log(l.w) - log_k;
 
     if (t == 0u) {
-        let step = atomicLoad(&state[NUM_STATE_STEP]);
+        let step = atomicLoad(&state[st0 + NUM_STATE_STEP]);
         var value: f32;
         switch BOUND {
             // exp of a log-mean-exp: it overflows only when the bound really is −∞,
@@ -119,10 +153,10 @@ fn shuffled_bound(@builtin(local_invocation_id) lid: vec3<u32>) {
                 // first batch's Z: keyed on the device step counter, so training starts at 0.
                 var log_m = lme_neg;
                 if (step > 0u) {
-                    let prev = bitcast<f32>(atomicLoad(&state[NUM_STATE_MINE_LOG_EMA]));
-                    log_m = num_log_add_exp(log(p.gamma) + prev, log(1.0 - p.gamma) + lme_neg);
+                    let prev = bitcast<f32>(atomicLoad(&state[st0 + NUM_STATE_MINE_LOG_EMA]));
+                    log_m = num_log_add_exp(log(gamma) + prev, log(1.0 - gamma) + lme_neg);
                 }
-                atomicStore(&state[NUM_STATE_MINE_LOG_EMA], bitcast<u32>(log_m));
+                atomicStore(&state[st0 + NUM_STATE_MINE_LOG_EMA], bitcast<u32>(log_m));
                 mine_log_m = log_m;
             }
             // lme_clip is log mean exp(pos) here.
@@ -130,10 +164,10 @@ fn shuffled_bound(@builtin(local_invocation_id) lid: vec3<u32>) {
             case LAUTUM_NWJ: { value = total.w / kf - exp(lme_clip - 1.0); }
             case SMILE, default: { value = mean_pos - lme_clip; }
         }
-        hist[step % p.hist_len] = value;
+        hist[hist0 + step % p.hist_len] = value;
         if (!num_is_finite(value)) {
-            atomicOr(&state[NUM_STATE_FLAGS], NUM_FLAG_NONFINITE_VALUE);
-            atomicMin(&state[NUM_STATE_FIRST_BAD_STEP], step);
+            atomicOr(&state[st0 + NUM_STATE_FLAGS], NUM_FLAG_NONFINITE_VALUE);
+            atomicMin(&state[st0 + NUM_STATE_FIRST_BAD_STEP], step);
         }
     }
 
@@ -150,8 +184,8 @@ fn shuffled_bound(@builtin(local_invocation_id) lid: vec3<u32>) {
             case TUBA: {
                 d_neg = exp(min(ng - log_k, NUM_EXP_CLIP));
                 // The baseline enters as S − b: its gradient is the scores' negated.
-                dbaseline[i] = -d_pos;
-                dbaseline[k + i] = -d_neg;
+                dbaseline[db0 + i] = -d_pos;
+                dbaseline[db0 + k + i] = -d_neg;
             }
             // ∇Z/m_t with m_t held, Z = mean exp(neg).
             case MINE: { d_neg = exp(min(ng - log_k - log_m, NUM_EXP_CLIP)); }
@@ -169,7 +203,7 @@ fn shuffled_bound(@builtin(local_invocation_id) lid: vec3<u32>) {
                 d_neg = num_sigmoid(ng) / kf;
             }
         }
-        dscores[i] = d_pos;
-        dscores[k + i] = d_neg;
+        dscores[ds0 + i] = d_pos;
+        dscores[ds0 + k + i] = d_neg;
     }
 }

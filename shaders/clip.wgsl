@@ -9,9 +9,14 @@
 //
 // The scratch buffer `part` holds 2·groups partial values, then the norm, then the factor
 // the gradient is multiplied by.
+//
+// Replicas: the grid's z is the replica r (one for a solo run): replica r's gradient (n
+// elements), scratch and limit start *_rs elements after replica r − 1's, its norm history at
+// r · hist_len and its state at r · NUM_STATE_LEN. Each replica's norm is its own reduction,
+// in the same fixed order as a solo run's.
 
 struct ClipParams {
-    // Elements of the gradient.
+    // Elements of the gradient (of one replica).
     n: u32,
     // Workgroups of stage 1.
     groups: u32,
@@ -19,6 +24,11 @@ struct ClipParams {
     hist_len: u32,
     // 0: factor 1 (norm only); 1: max-norm clip to limit[0]; 2: adaptive, min(limit[0], ‖g‖)/‖g‖.
     mode: u32,
+    // Per-replica strides (elements) of grads, part and limit.
+    grads_rs: u32,
+    part_rs: u32,
+    limit_rs: u32,
+    _pad: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: ClipParams;
@@ -70,47 +80,61 @@ fn norm_partial(
     @builtin(local_invocation_id) lid: vec3<u32>,
 ) {
     let t = lid.x;
+    let g0 = wg.z * p.grads_rs;
+    let part0 = wg.z * p.part_rs;
     var acc = vec2<f32>(0.0, 0.0);
     for (var i = wg.x * WG + t; i < p.n; i += p.groups * WG) {
-        acc = combine(acc, lift(grads[i]));
+        acc = combine(acc, lift(grads[g0 + i]));
     }
     let total = tree(t, acc);
     if (t == 0u) {
-        part[2u * wg.x] = total.x;
-        part[2u * wg.x + 1u] = total.y;
+        part[part0 + 2u * wg.x] = total.x;
+        part[part0 + 2u * wg.x + 1u] = total.y;
     }
 }
 
 // Stage 2: the norm from the partials, and the factor the mode asks for.
 @compute @workgroup_size(256)
-fn norm_finish(@builtin(local_invocation_id) lid: vec3<u32>) {
+fn norm_finish(
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(workgroup_id) wg: vec3<u32>,
+) {
     let t = lid.x;
+    let part0 = wg.z * p.part_rs;
     var acc = vec2<f32>(0.0, 0.0);
     for (var i = t; i < p.groups; i += WG) {
-        acc = combine(acc, vec2<f32>(part[2u * i], part[2u * i + 1u]));
+        acc = combine(acc, vec2<f32>(part[part0 + 2u * i], part[part0 + 2u * i + 1u]));
     }
     let total = tree(t, acc);
     if (t == 0u) {
+        let lim = limit[wg.z * p.limit_rs];
         let norm = total.x * sqrt(total.y);
         var factor = 1.0;
         if (norm > 0.0) {
-            if (p.mode == 1u && norm > limit[0]) {
-                factor = limit[0] / norm;
+            if (p.mode == 1u && norm > lim) {
+                factor = lim / norm;
             }
             if (p.mode == 2u) {
-                factor = min(limit[0], norm) / norm;
+                factor = min(lim, norm) / norm;
             }
         }
-        part[2u * p.groups] = norm;
-        part[2u * p.groups + 1u] = factor;
+        part[part0 + 2u * p.groups] = norm;
+        part[part0 + 2u * p.groups + 1u] = factor;
     }
 }
 
-// The step's norm into the history, at the device step counter.
+// The step's norm into the history, at the device step counter. A non-finite norm raises the
+// state's flag before Adam runs, so Adam leaves the parameters of that step alone.
 @compute @workgroup_size(1)
-fn record_norm() {
-    let step = atomicLoad(&state[NUM_STATE_STEP]);
-    hist[step % p.hist_len] = part[2u * p.groups];
+fn record_norm(@builtin(workgroup_id) wg: vec3<u32>) {
+    let st = wg.z * NUM_STATE_LEN;
+    let step = atomicLoad(&state[st + NUM_STATE_STEP]);
+    let norm = part[wg.z * p.part_rs + 2u * p.groups];
+    hist[wg.z * p.hist_len + step % p.hist_len] = norm;
+    if (!num_is_finite(norm)) {
+        atomicOr(&state[st + NUM_STATE_FLAGS], NUM_FLAG_NONFINITE_GRAD);
+        atomicMin(&state[st + NUM_STATE_FIRST_BAD_STEP], step);
+    }
 }
 
 // g ← factor · g over a two-dimensional grid.
@@ -123,5 +147,6 @@ fn scale_grads(
     if (i >= p.n) {
         return;
     }
-    grads[i] = grads[i] * part[2u * p.groups + 1u];
+    let g = gid.z * p.grads_rs + i;
+    grads[g] = grads[g] * part[gid.z * p.part_rs + 2u * p.groups + 1u];
 }

@@ -8,6 +8,10 @@
 // outputs per invocation, register-blocked):
 //   gemm_tiled  — workgroup-memory tiles; what real GPUs reward.
 //   gemm_direct — no workgroup memory and no barriers; what CPU rasterisers (lavapipe) reward.
+//
+// Replicas: the grid's z is the replica r (one for a solo run); replica r's A, B, C, bias and
+// mask start *_rs elements after replica r − 1's (a stride 0 operand is shared by all). The
+// x/y grid covers one replica's C, so each replica's products are a solo run's, bit for bit.
 
 struct GemmParams {
     m: u32,
@@ -22,6 +26,15 @@ struct GemmParams {
     bias_off: u32,
     aux_off: u32,
     ldaux: u32,
+    // Per-replica strides (elements) of A, B, C, the bias and the mask.
+    a_rs: u32,
+    b_rs: u32,
+    c_rs: u32,
+    bias_rs: u32,
+    aux_rs: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 // 0: C = A·B; 1: C = A·B + bias; 2: C = relu(A·B + bias);
@@ -40,6 +53,21 @@ override ACCUMULATE: bool = false;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
 @group(0) @binding(5) var<storage, read> aux: array<f32>;
 
+// The invocation's replica's offsets into each operand (`enter`).
+var<private> a0: u32;
+var<private> b0: u32;
+var<private> c0: u32;
+var<private> bias0: u32;
+var<private> aux0: u32;
+
+fn enter(r: u32) {
+    a0 = p.a_off + r * p.a_rs;
+    b0 = p.b_off + r * p.b_rs;
+    c0 = p.c_off + r * p.c_rs;
+    bias0 = p.bias_off + r * p.bias_rs;
+    aux0 = p.aux_off + r * p.aux_rs;
+}
+
 const TILE: u32 = 64u;
 const BK: u32 = 16u;
 const THREADS: u32 = 256u;
@@ -49,9 +77,9 @@ fn load_a(i: u32, kk: u32) -> f32 {
         return 0.0;
     }
     if (TRANS_A) {
-        return a[p.a_off + kk * p.lda + i];
+        return a[a0 + kk * p.lda + i];
     }
-    return a[p.a_off + i * p.lda + kk];
+    return a[a0 + i * p.lda + kk];
 }
 
 fn load_b(kk: u32, j: u32) -> f32 {
@@ -59,9 +87,9 @@ fn load_b(kk: u32, j: u32) -> f32 {
         return 0.0;
     }
     if (TRANS_B) {
-        return b[p.b_off + j * p.ldb + kk];
+        return b[b0 + j * p.ldb + kk];
     }
-    return b[p.b_off + kk * p.ldb + j];
+    return b[b0 + kk * p.ldb + j];
 }
 
 fn store(i: u32, j: u32, acc: f32) {
@@ -70,18 +98,18 @@ fn store(i: u32, j: u32, acc: f32) {
     }
     var v = acc;
     if (ACCUMULATE) {
-        v += c[p.c_off + i * p.ldc + j];
+        v += c[c0 + i * p.ldc + j];
     }
     if (EPILOGUE == 1u || EPILOGUE == 2u) {
-        v += bias[p.bias_off + j];
+        v += bias[bias0 + j];
     }
     if (EPILOGUE == 2u) {
         v = max(v, 0.0);
     }
     if (EPILOGUE == 3u) {
-        v = select(0.0, v, aux[p.aux_off + i * p.ldaux + j] > 0.0);
+        v = select(0.0, v, aux[aux0 + i * p.ldaux + j] > 0.0);
     }
-    c[p.c_off + i * p.ldc + j] = v;
+    c[c0 + i * p.ldc + j] = v;
 }
 
 // k-major tiles: tile_a[kk * TILE + row], tile_b[kk * TILE + col].
@@ -93,6 +121,7 @@ fn gemm_tiled(
     @builtin(workgroup_id) wg: vec3<u32>,
     @builtin(local_invocation_id) lid: vec3<u32>,
 ) {
+    enter(wg.z);
     let row0 = wg.y * TILE;
     let col0 = wg.x * TILE;
     let t = lid.y * 16u + lid.x;
@@ -132,6 +161,7 @@ fn gemm_tiled(
 
 @compute @workgroup_size(16, 16)
 fn gemm_direct(@builtin(global_invocation_id) gid: vec3<u32>) {
+    enter(gid.z);
     let i0 = gid.y * 4u;
     let j0 = gid.x * 4u;
     if (i0 >= p.m || j0 >= p.n) {

@@ -39,21 +39,31 @@
 //   [3K, 3K + COL_LEN·K)    column j: the COL_* fields (α-InfoNCE only)
 //   then GLOBAL_LEN values  the off-diagonal log-sum-exp of S, MINE's log m_t
 
+//
+// Replicas: the grid's z is the replica r (one for a solo run); the x/y grid and the launches
+// are one replica's. Replica r's operands start *_rs elements after replica r − 1's (its S or
+// G, H, b, ∂S or dG/dH, db and scratch), its history at r · hist_len, its state at
+// r · NUM_STATE_LEN, and its τ, α and γ are reps[r].
+
 struct MatrixParams {
     k: u32,
     hist_len: u32,
-    // SMILE's clip.
-    tau: f32,
-    // α-InfoNCE's interpolation weight, in (0, 1).
-    alpha: f32,
-    // MINE's EMA decay, in (0, 1).
-    gamma: f32,
     // The embedding width e of the fused kernels (unused otherwise).
     e: u32,
     // row_stats, grad_rows and grad_cols sum over the other index in [j0, j1) only, carrying
     // their partial sums from one launch to the next (`GpuContext::bound_launches` says why).
     j0: u32,
     j1: u32,
+    // Per-replica strides (elements) of s, baseline, ds, db, scratch and h_emb.
+    s_rs: u32,
+    baseline_rs: u32,
+    ds_rs: u32,
+    db_rs: u32,
+    scratch_rs: u32,
+    h_rs: u32,
+    _pad0: u32,
+    // Each replica's (SMILE's clip τ, α-InfoNCE's α in (0, 1), MINE's EMA decay γ in (0, 1), 0).
+    reps: array<vec4<f32>, 1024>,
 }
 
 // `Bound::code` (a test in src/gpu/shaders.rs holds them to it).
@@ -95,6 +105,34 @@ override FUSED: u32 = 0u;
 
 const WG: u32 = 256u;
 
+// The invocation's replica's offsets into each operand and its parameters (`enter`).
+var<private> at_s: u32;
+var<private> at_b: u32;
+var<private> at_ds: u32;
+var<private> at_db: u32;
+var<private> at_scr: u32;
+var<private> at_h: u32;
+var<private> at_st: u32;
+var<private> at_hist: u32;
+var<private> tau: f32;
+var<private> alpha: f32;
+var<private> gamma: f32;
+
+fn enter(r: u32) {
+    at_s = r * p.s_rs;
+    at_b = r * p.baseline_rs;
+    at_ds = r * p.ds_rs;
+    at_db = r * p.db_rs;
+    at_scr = r * p.scratch_rs;
+    at_h = r * p.h_rs;
+    at_st = r * NUM_STATE_LEN;
+    at_hist = r * p.hist_len;
+    let reps = p.reps[r];
+    tau = reps.x;
+    alpha = reps.y;
+    gamma = reps.z;
+}
+
 // The per-column fields of α-InfoNCE. Row indices are stored as f32, exact below 2^24.
 const COL_LSE: u32 = 0u;        // C_j = log Σ_i e^(S_ij)
 const COL_TOP: u32 = 1u;        // r1: the row of the column's largest score (first on ties)
@@ -135,11 +173,11 @@ fn score(i: u32, j: u32) -> f32 {
         let e = p.e;
         var acc = 0.0;
         for (var c = 0u; c < e; c++) {
-            acc += s[i * e + c] * h_emb[j * e + c];
+            acc += s[at_s + i * e + c] * h_emb[at_h + j * e + c];
         }
         return acc;
     }
-    return s[i * p.k + j];
+    return s[at_s + i * p.k + j];
 }
 
 // ---- row_stats ---------------------------------------------------------------------------
@@ -148,10 +186,10 @@ fn score(i: u32, j: u32) -> f32 {
 // subtracts b_j.
 fn row_term(v: f32, j: u32) -> f32 {
     if (BOUND == SMILE) {
-        return clamp(v, -p.tau, p.tau);
+        return clamp(v, -tau, tau);
     }
     if (BOUND == TUBA) {
-        return v - baseline[j];
+        return v - baseline[at_b + j];
     }
     return v;
 }
@@ -163,6 +201,7 @@ fn row_term(v: f32, j: u32) -> f32 {
 // waits in the third slot until the last launch (j1 = K) turns them into the statistics.
 @compute @workgroup_size(64)
 fn row_stats(@builtin(global_invocation_id) gid: vec3<u32>) {
+    enter(gid.z);
     let i = gid.x;
     let k = p.k;
     if (i >= k) {
@@ -172,13 +211,13 @@ fn row_stats(@builtin(global_invocation_id) gid: vec3<u32>) {
     var m = NUM_LOWEST;
     var sum = 0.0;
     if (p.j0 > 0u) {
-        m = scratch[ROW_LEN * i];
-        sum = scratch[ROW_LEN * i + 1u];
+        m = scratch[at_scr + ROW_LEN * i];
+        sum = scratch[at_scr + ROW_LEN * i + 1u];
     }
     for (var j = p.j0; j < p.j1; j++) {
         let v = score(i, j);
         if (j == i) {
-            scratch[ROW_LEN * i + 2u] = v;
+            scratch[at_scr + ROW_LEN * i + 2u] = v;
         }
         if (lautum()) {
             if (j != i) {
@@ -196,14 +235,14 @@ fn row_stats(@builtin(global_invocation_id) gid: vec3<u32>) {
         }
     }
     if (p.j1 < k) {
-        scratch[ROW_LEN * i] = m;
-        scratch[ROW_LEN * i + 1u] = sum;
+        scratch[at_scr + ROW_LEN * i] = m;
+        scratch[at_scr + ROW_LEN * i + 1u] = sum;
         return;
     }
-    let d = scratch[ROW_LEN * i + 2u];
+    let d = scratch[at_scr + ROW_LEN * i + 2u];
     if (lautum()) {
-        scratch[ROW_LEN * i] = d;
-        scratch[ROW_LEN * i + 1u] = sum;
+        scratch[at_scr + ROW_LEN * i] = d;
+        scratch[at_scr + ROW_LEN * i + 1u] = sum;
         return;
     }
     let lse = m + log(sum);
@@ -212,10 +251,10 @@ fn row_stats(@builtin(global_invocation_id) gid: vec3<u32>) {
         // LOO's lse is over the row off its diagonal (whole_row is false).
         diag = d - lse;
     } else if (BOUND == TUBA) {
-        diag = d - baseline[i];
+        diag = d - baseline[at_b + i];
     }
-    scratch[ROW_LEN * i] = lse;
-    scratch[ROW_LEN * i + 1u] = diag;
+    scratch[at_scr + ROW_LEN * i] = lse;
+    scratch[at_scr + ROW_LEN * i + 1u] = diag;
 }
 
 // ---- α-InfoNCE's column statistics ---------------------------------------------------------
@@ -234,11 +273,12 @@ fn held_out(c: f32, top: u32, rest: f32, i: u32, v: f32) -> f32 {
 // interp_ij = log(α e^(loo_ij) + (1−α) e^(b_j)), with loo_ij = held_out − log(K−1).
 fn interp(held: f32, bj: f32) -> f32 {
     let kf = f32(p.k);
-    return num_log_add_exp(log(p.alpha) + held - log(kf - 1.0), log(1.0 - p.alpha) + bj);
+    return num_log_add_exp(log(alpha) + held - log(kf - 1.0), log(1.0 - alpha) + bj);
 }
 
 @compute @workgroup_size(64)
 fn col_stats(@builtin(global_invocation_id) gid: vec3<u32>) {
+    enter(gid.z);
     let j = gid.x;
     let k = p.k;
     if (j >= k) {
@@ -264,7 +304,7 @@ fn col_stats(@builtin(global_invocation_id) gid: vec3<u32>) {
     let c_rest = top.y + log(rest);
 
     // −interp_ij down the rows i ≠ j: the top two, then the same held-out sums, and the joint sum.
-    let bj = baseline[j];
+    let bj = baseline[at_b + j];
     let sjj = score(j, j);
     var qtop = vec3<f32>(NUM_LOWEST, NUM_LOWEST, 0.0);
     var joint = 0.0;
@@ -291,21 +331,21 @@ fn col_stats(@builtin(global_invocation_id) gid: vec3<u32>) {
     let held_jj = held_out(c, r1, c_rest, j, sjj);
     let interp_jj = interp(held_jj, bj);
     let base = col_base(j);
-    scratch[base + COL_LSE] = c;
-    scratch[base + COL_TOP] = f32(r1);
-    scratch[base + COL_LSE_REST] = c_rest;
-    scratch[base + COL_Q] = qtop.x + log(q_all);
-    scratch[base + COL_Q_TOP] = f32(q1);
+    scratch[at_scr + base + COL_LSE] = c;
+    scratch[at_scr + base + COL_TOP] = f32(r1);
+    scratch[at_scr + base + COL_LSE_REST] = c_rest;
+    scratch[at_scr + base + COL_Q] = qtop.x + log(q_all);
+    scratch[at_scr + base + COL_Q_TOP] = f32(q1);
     // With K = 2 only row q1 is off the diagonal: the rest is empty.
     var q_rest_lse = NUM_LOWEST;
     if (k > 2u) {
         q_rest_lse = qtop.y + log(q_rest);
     }
-    scratch[base + COL_Q_REST] = q_rest_lse;
-    scratch[base + COL_INTERP_DIAG] = interp_jj;
-    scratch[base + COL_JOINT] = joint;
+    scratch[at_scr + base + COL_Q_REST] = q_rest_lse;
+    scratch[at_scr + base + COL_INTERP_DIAG] = interp_jj;
+    scratch[at_scr + base + COL_JOINT] = joint;
     // interp_jj ≥ log α + held_jj − log(K−1): at most (K−1)/α.
-    scratch[base + COL_MARG] = exp(held_jj - interp_jj);
+    scratch[at_scr + base + COL_MARG] = exp(held_jj - interp_jj);
 }
 
 // ---- finalize ------------------------------------------------------------------------------
@@ -316,7 +356,11 @@ var<workgroup> lses: array<vec2<f32>, 256>;
 var<workgroup> sums: array<vec2<f32>, 256>;
 
 @compute @workgroup_size(256)
-fn finalize(@builtin(local_invocation_id) lid: vec3<u32>) {
+fn finalize(
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(workgroup_id) wg: vec3<u32>,
+) {
+    enter(wg.z);
     let t = lid.x;
     let k = p.k;
     var l = vec2<f32>(NUM_LOWEST, 0.0);
@@ -324,10 +368,10 @@ fn finalize(@builtin(local_invocation_id) lid: vec3<u32>) {
     for (var r = t; r < k; r += WG) {
         if (BOUND == ALPHA) {
             let base = col_base(r);
-            acc += vec2<f32>(scratch[base + COL_JOINT], scratch[base + COL_MARG]);
+            acc += vec2<f32>(scratch[at_scr + base + COL_JOINT], scratch[at_scr + base + COL_MARG]);
         } else {
-            l = num_lse_push(l, scratch[ROW_LEN * r]);
-            acc.x += scratch[ROW_LEN * r + 1u];
+            l = num_lse_push(l, scratch[at_scr + ROW_LEN * r]);
+            acc.x += scratch[at_scr + ROW_LEN * r + 1u];
         }
     }
     lses[t] = l;
@@ -350,7 +394,7 @@ fn finalize(@builtin(local_invocation_id) lid: vec3<u32>) {
     // log Σ_{i≠j} e^(S_ij) (of the clipped or baseline-shifted scores for SMILE and TUBA)
     let lse_off = lses[0].x + log(lses[0].y);
     let lme_off = lse_off - log(n);
-    let step = atomicLoad(&state[NUM_STATE_STEP]);
+    let step = atomicLoad(&state[at_st + NUM_STATE_STEP]);
     var value: f32;
     var log_m = 0.0;
     switch BOUND {
@@ -371,22 +415,22 @@ fn finalize(@builtin(local_invocation_id) lid: vec3<u32>) {
             // uses MINE must start at step 0.
             log_m = lme_off;
             if (step > 0u) {
-                let prev = bitcast<f32>(atomicLoad(&state[NUM_STATE_MINE_LOG_EMA]));
-                log_m = num_log_add_exp(log(p.gamma) + prev, log(1.0 - p.gamma) + lme_off);
+                let prev = bitcast<f32>(atomicLoad(&state[at_st + NUM_STATE_MINE_LOG_EMA]));
+                log_m = num_log_add_exp(log(gamma) + prev, log(1.0 - gamma) + lme_off);
             }
-            atomicStore(&state[NUM_STATE_MINE_LOG_EMA], bitcast<u32>(log_m));
+            atomicStore(&state[at_st + NUM_STATE_MINE_LOG_EMA], bitcast<u32>(log_m));
         }
         // SMILE's row log-sum-exps are of the clipped scores.
         case DV, SMILE, default: { value = mean_diag - lme_off; }
     }
-    hist[step % p.hist_len] = value;
+    hist[at_hist + step % p.hist_len] = value;
     if (!num_is_finite(value)) {
-        atomicOr(&state[NUM_STATE_FLAGS], NUM_FLAG_NONFINITE_VALUE);
-        atomicMin(&state[NUM_STATE_FIRST_BAD_STEP], step);
+        atomicOr(&state[at_st + NUM_STATE_FLAGS], NUM_FLAG_NONFINITE_VALUE);
+        atomicMin(&state[at_st + NUM_STATE_FIRST_BAD_STEP], step);
     }
     let g = global_base();
-    scratch[g + GLOBAL_LSE_OFF] = lse_off;
-    scratch[g + GLOBAL_MINE_LOG_M] = log_m;
+    scratch[at_scr + g + GLOBAL_LSE_OFF] = lse_off;
+    scratch[at_scr + g + GLOBAL_MINE_LOG_M] = log_m;
 }
 
 // ---- grad ----------------------------------------------------------------------------------
@@ -399,28 +443,28 @@ fn alpha_grad(i: u32, j: u32, v: f32) -> f32 {
     let kf = f32(p.k);
     let n = kf * (kf - 1.0);
     let base = col_base(j);
-    let q = scratch[base + COL_Q];
-    let scale = p.alpha / (n * (kf - 1.0));
+    let q = scratch[at_scr + base + COL_Q];
+    let scale = alpha / (n * (kf - 1.0));
     if (i == j) {
         return scale * exp(v + q) - 1.0 / kf;
     }
     var g: f32;
-    if (i == u32(scratch[base + COL_Q_TOP])) {
-        g = exp(v + scratch[base + COL_Q_REST]);
+    if (i == u32(scratch[at_scr + base + COL_Q_TOP])) {
+        g = exp(v + scratch[at_scr + base + COL_Q_REST]);
     } else {
         // Row i is not the largest term of Q, so e^(w − q) ≤ 1/2: removing it loses nothing.
         let held = held_out(
-            scratch[base + COL_LSE],
-            u32(scratch[base + COL_TOP]),
-            scratch[base + COL_LSE_REST],
+            scratch[at_scr + base + COL_LSE],
+            u32(scratch[at_scr + base + COL_TOP]),
+            scratch[at_scr + base + COL_LSE_REST],
             i,
             v,
         );
-        let w = -interp(held, baseline[j]);
+        let w = -interp(held, baseline[at_b + j]);
         g = exp(v + q + log(1.0 - exp(w - q)));
     }
-    let ijj = scratch[base + COL_INTERP_DIAG];
-    return scale * g + (1.0 - p.alpha) / n * exp(v + baseline[j] - 2.0 * ijj);
+    let ijj = scratch[at_scr + base + COL_INTERP_DIAG];
+    return scale * g + (1.0 - alpha) / n * exp(v + baseline[at_b + j] - 2.0 * ijj);
 }
 
 // ∂(−L)/∂S_ij from the score v = S_ij and the statistics in `scratch`.
@@ -431,13 +475,13 @@ fn dscore(i: u32, j: u32, v: f32) -> f32 {
     let log_n = log(n);
     var d: f32;
     if (BOUND == INFONCE) {
-        d = exp(v - scratch[ROW_LEN * i]) / kf - select(0.0, 1.0 / kf, i == j);
+        d = exp(v - scratch[at_scr + ROW_LEN * i]) / kf - select(0.0, 1.0 / kf, i == j);
     } else if (lautum()) {
         if (i != j) {
             d = -1.0 / n;
         } else if (BOUND == LAUTUM_DV) {
             // e^(S_ii − log Σ_l e^(S_ll)) ≤ 1
-            d = exp(v - scratch[global_base() + GLOBAL_LSE_OFF]);
+            d = exp(v - scratch[at_scr + global_base() + GLOBAL_LSE_OFF]);
         } else {
             d = exp(min(v - 1.0 - log(kf), NUM_EXP_CLIP));
         }
@@ -446,7 +490,7 @@ fn dscore(i: u32, j: u32, v: f32) -> f32 {
         if (i == j) {
             d = -1.0 / kf;
         } else {
-            d = exp(v - scratch[ROW_LEN * i]) / kf;
+            d = exp(v - scratch[at_scr + ROW_LEN * i]) / kf;
         }
     } else if (BOUND == ALPHA) {
         d = alpha_grad(i, j, v);
@@ -463,11 +507,11 @@ fn dscore(i: u32, j: u32, v: f32) -> f32 {
         let g = global_base();
         switch BOUND {
             case NWJ: { d = exp(min(v - 1.0 - log_n, NUM_EXP_CLIP)); }
-            case TUBA: { d = exp(min(v - baseline[j] - log_n, NUM_EXP_CLIP)); }
+            case TUBA: { d = exp(min(v - baseline[at_b + j] - log_n, NUM_EXP_CLIP)); }
             // e^(S_ij − log Σ_off e^S) ≤ 1
-            case DV: { d = exp(v - scratch[g + GLOBAL_LSE_OFF]); }
+            case DV: { d = exp(v - scratch[at_scr + g + GLOBAL_LSE_OFF]); }
             // MINE: ∇Z/m_t with m_t held, Z = mean_off e^S.
-            case MINE, default: { d = exp(min(v - log_n - scratch[g + GLOBAL_MINE_LOG_M], NUM_EXP_CLIP)); }
+            case MINE, default: { d = exp(min(v - log_n - scratch[at_scr + g + GLOBAL_MINE_LOG_M], NUM_EXP_CLIP)); }
         }
     }
     return d;
@@ -479,12 +523,13 @@ fn grad(
     @builtin(num_workgroups) groups: vec3<u32>,
 ) {
     // Two-dimensional grid, so matrices past 65 535 × 256 scores still fit one dispatch.
+    enter(gid.z);
     let e = num_flat_index(gid, groups, WG);
     let k = p.k;
     if (e >= k * k) {
         return;
     }
-    ds[e] = dscore(e / k, e % k, s[e]);
+    ds[at_ds + e] = dscore(e / k, e % k, s[at_s + e]);
 }
 
 // ---- grad_rows, grad_cols (fused) ----------------------------------------------------------
@@ -517,7 +562,7 @@ fn fused_line(a: u32, by_row: bool) {
             var acc: array<f32, E_TILE>;
             if (b0 > 0u) {
                 for (var c = 0u; c < nc; c++) {
-                    acc[c] = ds[a * e + c0 + c];
+                    acc[c] = ds[at_ds + a * e + c0 + c];
                 }
             }
             for (var t = 0u; t < nb; t++) {
@@ -525,14 +570,14 @@ fn fused_line(a: u32, by_row: bool) {
                 let wt = w[t];
                 for (var c = 0u; c < nc; c++) {
                     if (by_row) {
-                        acc[c] += wt * h_emb[base + c];
+                        acc[c] += wt * h_emb[at_h + base + c];
                     } else {
-                        acc[c] += wt * s[base + c];
+                        acc[c] += wt * s[at_s + base + c];
                     }
                 }
             }
             for (var c = 0u; c < nc; c++) {
-                ds[a * e + c0 + c] = acc[c];
+                ds[at_ds + a * e + c0 + c] = acc[c];
             }
         }
     }
@@ -543,6 +588,7 @@ fn grad_rows(
     @builtin(global_invocation_id) gid: vec3<u32>,
     @builtin(num_workgroups) groups: vec3<u32>,
 ) {
+    enter(gid.z);
     let i = num_flat_index(gid, groups, 64u);
     if (i < p.k) {
         fused_line(i, true);
@@ -554,6 +600,7 @@ fn grad_cols(
     @builtin(global_invocation_id) gid: vec3<u32>,
     @builtin(num_workgroups) groups: vec3<u32>,
 ) {
+    enter(gid.z);
     let j = num_flat_index(gid, groups, 64u);
     if (j < p.k) {
         fused_line(j, false);
@@ -564,6 +611,7 @@ fn grad_cols(
 
 @compute @workgroup_size(64)
 fn baseline_grad(@builtin(global_invocation_id) gid: vec3<u32>) {
+    enter(gid.z);
     let j = gid.x;
     let k = p.k;
     if (j >= k) {
@@ -571,14 +619,14 @@ fn baseline_grad(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     let kf = f32(k);
     let n = kf * (kf - 1.0);
-    let bj = baseline[j];
+    let bj = baseline[at_b + j];
     if (BOUND == ALPHA) {
         // (1−α)/N (Σ_{i≠j} e^(b_j − interp_ij) − Σ_{i≠j} e^(S_ij − interp_jj) e^(b_j − interp_jj));
         // each e^(b_j − interp) ≤ 1/(1−α).
         let base = col_base(j);
-        let ijj = scratch[base + COL_INTERP_DIAG];
-        db[j] = (1.0 - p.alpha) / n
-            * (exp(bj + scratch[base + COL_Q]) - scratch[base + COL_MARG] * exp(bj - ijj));
+        let ijj = scratch[at_scr + base + COL_INTERP_DIAG];
+        db[at_db + j] = (1.0 - alpha) / n
+            * (exp(bj + scratch[at_scr + base + COL_Q]) - scratch[at_scr + base + COL_MARG] * exp(bj - ijj));
         return;
     }
     // TUBA: 1/K − Σ_{i≠j} e^(S_ij − b_j) / N, the column's sum as one max-shifted exponent,
@@ -595,5 +643,5 @@ fn baseline_grad(@builtin(global_invocation_id) gid: vec3<u32>) {
             sum += exp(score(i, j) - bj - m);
         }
     }
-    db[j] = 1.0 / kf - exp(min(m + log(sum) - log(n), NUM_EXP_CLIP));
+    db[at_db + j] = 1.0 / kf - exp(min(m + log(sum) - log(n), NUM_EXP_CLIP));
 }

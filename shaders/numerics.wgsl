@@ -19,10 +19,25 @@ const NUM_STATE_FLAGS: u32 = 1u;
 const NUM_STATE_FIRST_BAD_STEP: u32 = 2u;
 // MINE's log m_t as f32 bits (written by the bound kernels, read at the next step).
 const NUM_STATE_MINE_LOG_EMA: u32 = 3u;
+// Words of one replica's state: replica r's state starts at r · NUM_STATE_LEN.
+const NUM_STATE_LEN: u32 = 4u;
 // A bound value was not finite.
 const NUM_FLAG_NONFINITE_VALUE: u32 = 1u;
-// A parameter or gradient was not finite.
+// A parameter or gradient was not finite (Adam's own check).
 const NUM_FLAG_NONFINITE_PARAM: u32 = 2u;
+// The gradient's global norm was not finite (recorded before Adam, so Adam skips that step).
+const NUM_FLAG_NONFINITE_GRAD: u32 = 4u;
+// The host froze the replica (early stopping): Adam leaves its parameters alone.
+const NUM_FLAG_FROZEN: u32 = 8u;
+// Set by `tick` at the end of a step that ended with any flag raised: the replica has stopped
+// and Adam leaves its parameters alone from the next step on.
+const NUM_FLAG_HALTED: u32 = 16u;
+
+// Whether Adam leaves replica's parameters alone this step: any flag but Adam's own (which
+// Adam raises while it runs, so reading it there would split one step's update).
+fn num_adam_skips(flags: u32) -> bool {
+    return (flags & ~NUM_FLAG_NONFINITE_PARAM) != 0u;
+}
 
 // log(1 + e^x), without overflow.
 fn num_softplus(x: f32) -> f32 {

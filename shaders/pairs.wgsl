@@ -7,12 +7,20 @@
 //              ROWS: out[i·w + c] = Σ_j src[(i·K + j)·w + c]   (dU)
 //              else: out[j·w + c] = Σ_i src[(i·K + j)·w + c]   (dV)
 // Each output is one invocation summing in index order: deterministic, no atomics.
+//
+// Replicas: the grid's z is the replica r (one for a solo run); replica r's U, V and out start
+// *_rs elements after replica r − 1's.
 
 struct PairParams {
     k: u32,
     width: u32,
+    // Per-replica strides (elements) of u (or src), v and out.
+    u_rs: u32,
+    v_rs: u32,
+    out_rs: u32,
     _pad0: u32,
     _pad1: u32,
+    _pad2: u32,
 }
 
 override ROWS: bool = true;
@@ -38,7 +46,9 @@ fn pair_expand(
     let pair = e / p.width;
     let i = pair / p.k;
     let j = pair % p.k;
-    out[e] = max(u[i * p.width + c] + v[j * p.width + c], 0.0);
+    let r = gid.z;
+    out[r * p.out_rs + e] =
+        max(u[r * p.u_rs + i * p.width + c] + v[r * p.v_rs + j * p.width + c], 0.0);
 }
 
 @compute @workgroup_size(WG)
@@ -51,11 +61,12 @@ fn pair_reduce(
         return;
     }
     let c = e % p.width;
-    let r = e / p.width;
+    let line = e / p.width;
+    let src0 = gid.z * p.u_rs;
     var s = 0.0;
     for (var t = 0u; t < p.k; t++) {
-        let pair = select(t * p.k + r, r * p.k + t, ROWS);
-        s += u[pair * p.width + c];
+        let pair = select(t * p.k + line, line * p.k + t, ROWS);
+        s += u[src0 + pair * p.width + c];
     }
-    out[e] = s;
+    out[gid.z * p.out_rs + e] = s;
 }

@@ -13,8 +13,10 @@ struct ReduceParams {
     out_off: u32,
     // Workgroups of the first stage.
     groups: u32,
-    _pad0: u32,
-    _pad1: u32,
+    // Per-replica strides (elements) of the input and output (column sums; the grid's z is
+    // the replica, one for a solo run).
+    in_rs: u32,
+    out_rs: u32,
 }
 
 // 0: sum, 1: max, 2: log-sum-exp (with a max shift; never a raw exp of a large value).
@@ -29,21 +31,23 @@ override ACCUMULATE: bool = false;
 
 const WG: u32 = 256u;
 
-// One column per invocation, rows in order.
+// One column per invocation, rows in order; replica gid.z's block of each operand.
 @compute @workgroup_size(64)
 fn column_sums(@builtin(global_invocation_id) gid: vec3<u32>) {
     let j = gid.x;
     if (j >= p.cols) {
         return;
     }
+    let in0 = p.in_off + gid.z * p.in_rs;
+    let out0 = p.out_off + gid.z * p.out_rs;
     var s = 0.0;
     if (ACCUMULATE) {
-        s = dst[p.out_off + j];
+        s = dst[out0 + j];
     }
     for (var i = 0u; i < p.n; i++) {
-        s += src[p.in_off + i * p.ld + j];
+        s += src[in0 + i * p.ld + j];
     }
-    dst[p.out_off + j] = s;
+    dst[out0 + j] = s;
 }
 
 // A partial result: (running max, sum) — max ignores the sum, sum ignores the max.

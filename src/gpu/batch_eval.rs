@@ -5,7 +5,7 @@
 use super::buffer::GpuBuffer;
 use super::context::GpuContext;
 use super::kernels::state;
-use super::trainer::{compile, Compiled};
+use super::trainer::{compile, Compiled, Inputs};
 use super::GpuError;
 use crate::math::spec::{eval_seed, Batches, SpecError, TrainData, TrainSpec};
 
@@ -32,13 +32,15 @@ impl<'c> BatchEvaluator<'c> {
             }
             .into());
         }
-        let program = spec.program(Batches::Data(data).source(), eval_seed(spec.seed), false);
+        let seed = eval_seed(spec.seed);
+        let program = spec.program(Batches::Data(data).source(), seed, false);
         let mut compiled = compile(
             ctx,
-            spec,
+            std::slice::from_ref(spec),
+            &[seed],
             &program,
             params,
-            (data.x, data.y, data.log_marginal),
+            &Inputs::shared(data.x, data.y, data.log_marginal),
             batches as usize,
         )?;
         compiled.dispatches.push(ctx.tick(&compiled.state)?);

@@ -132,6 +132,35 @@ impl GpuContext {
             })
     }
 
+    /// A uniform block of `header` followed by a per-replica `table`, zero-padded to
+    /// `table_bytes` (the fixed length the shader declares). `header`'s size must be a
+    /// multiple of 16 bytes, so the table starts where WGSL's layout puts it.
+    pub(crate) fn uniform_with_table<T: bytemuck::Pod, E: bytemuck::Pod>(
+        &self,
+        label: &str,
+        header: &T,
+        table: &[E],
+        table_bytes: usize,
+    ) -> wgpu::Buffer {
+        let head = bytemuck::bytes_of(header);
+        assert_eq!(head.len() % 16, 0, "a table's header fills whole vec4s");
+        let rows: &[u8] = bytemuck::cast_slice(table);
+        assert!(
+            rows.len() <= table_bytes,
+            "the table fits its declared length"
+        );
+        let mut contents = Vec::with_capacity(head.len() + table_bytes);
+        contents.extend_from_slice(head);
+        contents.extend_from_slice(rows);
+        contents.resize(head.len() + table_bytes, 0);
+        self.device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some(label),
+                contents: &contents,
+                usage: wgpu::BufferUsages::UNIFORM,
+            })
+    }
+
     /// Copies `buffer` back to the host (waits for all submitted work).
     pub fn read<T: bytemuck::Pod>(&self, buffer: &GpuBuffer) -> Result<Vec<T>, GpuError> {
         self.read_range(buffer, 0, buffer.len)

@@ -180,6 +180,59 @@ pub enum GpuError {
         /// The most it may be (`u64::MAX`: no upper limit).
         max: u64,
     },
+    /// A batched run of no replicas.
+    #[error("a batched run needs at least one replica")]
+    NoReplicas,
+    /// More replicas than one batched run takes.
+    #[error("{replicas} replicas in one batched run, past the {limit} its launches take; split them into several runs")]
+    TooManyReplicas {
+        /// Replicas asked for.
+        replicas: usize,
+        /// The most one run takes ([`crate::gpu::kernels::MAX_REPLICAS`]).
+        limit: usize,
+    },
+    /// A replica that cannot share a batched run with replica 0: replicas share the bound's
+    /// kind, the critic, the batch, the row count, the column widths and the optimiser's
+    /// settings other than the learning rate.
+    #[error("replica {replica} differs from replica 0 in its {what}; such replicas train in separate runs")]
+    ReplicaMismatch {
+        /// The replica's index.
+        replica: usize,
+        /// What differs.
+        what: &'static str,
+    },
+    /// A per-replica list whose length is not the replica count.
+    #[error("{given} {what} for {replicas} replicas: give one a replica")]
+    ReplicaCount {
+        /// What was listed (`batches`).
+        what: &'static str,
+        /// Entries given.
+        given: usize,
+        /// Replicas of the run.
+        replicas: usize,
+    },
+    /// A replica index past the run's replicas.
+    #[error("replica {replica} of a run of {replicas}")]
+    NoSuchReplica {
+        /// The index asked for.
+        replica: usize,
+        /// Replicas of the run.
+        replicas: usize,
+    },
+    /// A call for a run of one replica made on a replicated run.
+    #[error("{what} is for a run of one replica, not of {replicas} (train_replicas trains them)")]
+    SoloOnly {
+        /// The call.
+        what: &'static str,
+        /// Replicas of the run.
+        replicas: usize,
+    },
+    /// A program the replicated launches do not cover yet, asked for with more than one replica.
+    #[error("{what} are not built for replicated runs yet: train them one replica at a time")]
+    NotReplicated {
+        /// What is not covered.
+        what: &'static str,
+    },
     /// A bound's parameter outside its domain.
     #[error("invalid kernel argument: {what} must {rule}, not {value}")]
     Parameter {

@@ -131,6 +131,52 @@ fn library_source(name: &str) -> &'static str {
     }
 }
 
+/// Asserts that the per-replica table `table` (entries of `entry_bytes`) of the uniform
+/// struct `name` of `family` sits right after the host's header of `header` bytes, where
+/// `uniform_with_table` writes it, and holds [`crate::gpu::kernels::MAX_REPLICAS`] entries.
+#[cfg(test)]
+pub(crate) fn check_replica_table(
+    family: Family,
+    name: &str,
+    header: usize,
+    table: &str,
+    entry_bytes: usize,
+) {
+    let module = naga::front::wgsl::parse_str(&family.source()).expect("the source parses");
+    let mut layouter = naga::proc::Layouter::default();
+    layouter.update(module.to_ctx()).expect("the types lay out");
+    let (_, ty) = module
+        .types
+        .iter()
+        .find(|(_, t)| t.name.as_deref() == Some(name))
+        .unwrap_or_else(|| panic!("{name} in {}", family.file_name()));
+    let naga::TypeInner::Struct { members, span } = &ty.inner else {
+        panic!("{name} is not a struct");
+    };
+    let last = members.last().expect("members");
+    let size = layouter[last.ty].size as usize;
+    let max = crate::gpu::kernels::MAX_REPLICAS;
+    assert_eq!(
+        last.name.as_deref(),
+        Some(table),
+        "{name}: the table is the last member"
+    );
+    assert_eq!(
+        last.offset as usize, header,
+        "{name}: the table follows the header"
+    );
+    assert_eq!(
+        size,
+        max * entry_bytes,
+        "{name}: {max} entries of {entry_bytes} bytes"
+    );
+    assert_eq!(
+        *span as usize,
+        header + size,
+        "{name}: nothing after the table"
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::Family;
@@ -158,9 +204,13 @@ mod tests {
         assert_eq!(constant("NUM_STATE_FLAGS"), state::FLAGS);
         assert_eq!(constant("NUM_STATE_FIRST_BAD_STEP"), state::FIRST_BAD_STEP);
         assert_eq!(constant("NUM_STATE_MINE_LOG_EMA"), state::MINE_LOG_EMA);
+        assert_eq!(constant("NUM_STATE_LEN"), state::LEN);
         let flag = |name| u32_constant(&source, name).expect(name);
         assert_eq!(flag("NUM_FLAG_NONFINITE_VALUE"), state::NONFINITE_VALUE);
         assert_eq!(flag("NUM_FLAG_NONFINITE_PARAM"), state::NONFINITE_PARAM);
+        assert_eq!(flag("NUM_FLAG_NONFINITE_GRAD"), state::NONFINITE_GRAD);
+        assert_eq!(flag("NUM_FLAG_FROZEN"), state::FROZEN);
+        assert_eq!(flag("NUM_FLAG_HALTED"), state::HALTED);
     }
 
     /// Each bound family names the `BOUND` codes it handles; they must be `Bound::code`'s.

@@ -5,7 +5,7 @@
 use super::buffer::GpuBuffer;
 use super::context::GpuContext;
 use super::kernels::state;
-use super::trainer::{compile, Compiled};
+use super::trainer::{compile, Compiled, Inputs};
 use super::GpuError;
 use crate::math::bounds::Bound;
 use crate::math::critic::CriticForm;
@@ -59,15 +59,24 @@ impl<'c> SplitEvaluator<'c> {
         whole.check_data(&data)?;
         // One draw of all rows: a random order of the split, so that row blocks are random.
         // The separable critic only (`applies`): no known marginal travels with its rows.
+        let seed = eval_seed(spec.seed);
         let program = whole.program(
             Source::Data {
                 n: rows,
                 log_marginal: false,
             },
-            eval_seed(spec.seed),
+            seed,
             false,
         );
-        let compiled = compile(ctx, &whole, &program, params, (data.x, data.y, None), 1)?;
+        let compiled = compile(
+            ctx,
+            std::slice::from_ref(&whole),
+            &[seed],
+            &program,
+            params,
+            &Inputs::shared(data.x, data.y, None),
+            1,
+        )?;
         Ok(Self {
             ctx,
             spec: whole,

@@ -1,42 +1,66 @@
 //! The training loop on the device: data uploaded once, every step (draw, forward, bound,
 //! backward, Adam) recorded into one submission per chunk, values read back once a chunk.
+//!
+//! A trainer holds R ≥ 1 replicas of one program (see [`super::replicas`]): every buffer holds
+//! R blocks, every launch covers all R (the grid's z), and replica r takes exactly the steps,
+//! with exactly the bits, of the same spec trained alone. One replica is the solo trainer.
+
+use std::borrow::Cow;
 
 use super::batch_eval::BatchEvaluator;
 use super::buffer::GpuBuffer;
 use super::context::GpuContext;
 use super::dispatch::Dispatch;
-use super::kernels::{state, ClipMode, FusedBoundBuffers, MatrixBoundBuffers, PairAxis};
+use super::kernels::{check_replicas, state, ClipMode, Operands, PairAxis, ReplicaRows, Strided};
+use super::replicas::{ReplicaBatches, ReplicaRecord};
 use super::GpuError;
-use crate::math::program::{DrawLayout, Op, Program, GRADS, PARAMS, X, Y};
+use crate::math::bounds::Bound;
+use crate::math::program::{BufId, DrawLayout, Op, Program, GRADS, PARAMS, X, Y};
 use crate::math::spec::Source;
-use crate::math::spec::{Batches, Divergence, SpecError, TrainData, TrainSpec};
+use crate::math::spec::{Batches, SpecError, TrainData, TrainSpec};
 
-/// A compiled program: its buffers, state, value history and launches.
+/// A compiled program: its buffers, state, value history and launches, for R replicas.
 pub(super) struct Compiled {
     pub(super) buffers: Vec<GpuBuffer>,
+    /// R blocks of [`state::LEN`].
     pub(super) state: GpuBuffer,
+    /// The bound's value per step: replica r's slot step % slots at r · slots.
     pub(super) hist: GpuBuffer,
-    /// The gradient's norm per step, slot step % chunk (training programs).
+    /// The gradient's norm per step, laid out as `hist` (training programs).
     pub(super) norms: GpuBuffer,
+    /// History slots a replica (the steps one submission records).
+    pub(super) slots: usize,
+    /// Replicas R.
+    pub(super) replicas: usize,
     pub(super) dispatches: Vec<Dispatch>,
     /// The fused bound's scratch (its per-row statistics), when the program has one.
     pub(super) stats: Option<GpuBuffer>,
 }
 
-/// Trains a critic on one device. Holds its buffers and the prepared launches of one step,
-/// and of one evaluation batch when evaluation data were given.
+/// Trains critics on one device: R ≥ 1 replicas of one program in the same launches (one
+/// for [`GpuTrainer::new`], several for [`GpuTrainer::replicated`]). Holds their buffers and
+/// the prepared launches of one step, and of one evaluation batch when evaluation data were
+/// given.
 pub struct GpuTrainer<'c> {
-    ctx: &'c GpuContext,
-    train: Compiled,
-    eval: Option<BatchEvaluator<'c>>,
-    step: u64,
-    grad_norms: Vec<f32>,
+    pub(super) ctx: &'c GpuContext,
+    pub(super) train: Compiled,
+    pub(super) eval: Option<BatchEvaluator<'c>>,
+    /// Steps the run has taken (every replica's device step counter reads it).
+    pub(super) step: u64,
+    /// Replica 0's gradient norms since [`GpuTrainer::take_grad_norms`] (solo training).
+    pub(super) grad_norms: Vec<f32>,
+    /// Parameters a replica (P): replica r's are elements r · P .. (r + 1) · P.
+    pub(super) param_len: usize,
+    /// Each replica's steps and whether it stopped.
+    pub(super) records: Vec<ReplicaRecord>,
+    /// The state as last read back (R blocks of [`state::LEN`]).
+    pub(super) state_seen: Vec<u32>,
 }
 
 impl<'c> GpuTrainer<'c> {
     /// Uploads the data and the initial critic, and prepares one step's launches, and those of
     /// an evaluation over `eval = (data, batches)`. `chunk` is the most steps one submission
-    /// records.
+    /// records. The solo trainer: one replica of [`GpuTrainer::replicated`]'s program.
     pub fn new<'a>(
         ctx: &'c GpuContext,
         spec: &TrainSpec,
@@ -44,47 +68,73 @@ impl<'c> GpuTrainer<'c> {
         eval: Option<(TrainData<'_>, u32)>,
         chunk: u32,
     ) -> Result<Self, GpuError> {
-        let batches = batches.into();
-        spec.check_batches(&batches)?;
+        let batches = ReplicaBatches::Shared(batches.into());
+        let mut trainer = Self::build(ctx, std::slice::from_ref(spec), &batches, chunk)?;
+        if let Some((e, batches)) = eval {
+            let params = trainer.train.buffers[PARAMS].clone();
+            trainer.eval = Some(BatchEvaluator::new(ctx, spec, &params, e, batches)?);
+        }
+        Ok(trainer)
+    }
+
+    /// The trainer of `specs.len()` replicas (see [`GpuTrainer::replicated`]), without
+    /// evaluation data.
+    pub(super) fn build(
+        ctx: &'c GpuContext,
+        specs: &[TrainSpec],
+        batches: &ReplicaBatches<'_>,
+        chunk: u32,
+    ) -> Result<Self, GpuError> {
+        check_replicas(specs.len())?;
+        super::replicas::check_specs(specs)?;
+        let (source, inputs) = super::replicas::inputs(specs, batches)?;
         if chunk == 0 {
             return Err(SpecError::Zero {
                 what: "the steps per submission (chunk)",
             }
             .into());
         }
-        let params = ctx.upload("parameters", &spec.init())?;
-        let program = spec.program(batches.source(), spec.seed, true);
+        let spec = &specs[0];
+        let reps = specs.len();
+        let program = spec.program(source, spec.seed, true);
+        check_replicable(&program, reps)?;
+        let init: Vec<f32> = specs.iter().flat_map(|s| s.init()).collect();
+        let params = ctx.upload("parameters", &init)?;
+        let seeds: Vec<u64> = specs.iter().map(|s| s.seed).collect();
         let mut train = compile(
             ctx,
-            spec,
+            specs,
+            &seeds,
             &program,
             &params,
-            (
-                batches.inputs().0,
-                batches.inputs().1,
-                batches.log_marginal(),
-            ),
+            &inputs,
             chunk as usize,
         )?;
-        let np = params.len();
-        let m = ctx.zeros("adam m", np)?;
-        let v = ctx.zeros("adam v", np)?;
+        let np = spec.param_count();
+        let m = ctx.zeros("adam m", reps * np)?;
+        let v = ctx.zeros("adam v", reps * np)?;
         let grads = train.buffers[GRADS].clone();
+        let configs: Vec<_> = specs.iter().map(|s| s.adam).collect();
+        let each = |b| Strided::new(b, np);
+        train.dispatches.push(ctx.adam_replicated(
+            &configs,
+            np,
+            [each(&params), each(&grads), each(&m), each(&v)],
+            &train.state,
+        )?);
         train
             .dispatches
-            .push(ctx.adam(&spec.adam, &params, &grads, &m, &v, &train.state)?);
-        train.dispatches.push(ctx.tick(&train.state)?);
+            .push(ctx.tick_replicated(&train.state, reps)?);
         train.buffers.extend([m, v]);
-        let eval = match eval {
-            Some((e, batches)) => Some(BatchEvaluator::new(ctx, spec, &params, e, batches)?),
-            None => None,
-        };
         Ok(Self {
             ctx,
             train,
-            eval,
+            eval: None,
             step: 0,
             grad_norms: Vec::new(),
+            param_len: np,
+            records: vec![ReplicaRecord::default(); reps],
+            state_seen: (0..reps).flat_map(|_| state::initial(0)).collect(),
         })
     }
 
@@ -93,32 +143,96 @@ impl<'c> GpuTrainer<'c> {
         self.ctx
     }
 
-    /// Kernel launches recorded per training step.
+    /// Kernel launches recorded per training step (each covers every replica).
     pub fn dispatches_per_step(&self) -> usize {
         self.train.dispatches.len()
     }
 
-    /// The device buffer of the critic's parameters (updated in place by every step).
+    /// The device buffer of the critics' parameters (updated in place by every step): one
+    /// critic's for a solo trainer; R blocks of [`GpuTrainer::replica_parameter_count`] for a
+    /// replicated one, replica r's at r · P (see [`GpuTrainer::copy_replica_parameters`]).
     pub fn parameter_buffer(&self) -> &GpuBuffer {
         &self.train.buffers[PARAMS]
     }
 }
 
-/// Allocates a program's buffers (sharing `params`, uploading the data) and prepares its launches.
+/// What a compiled program's X and Y buffers hold: one block every replica reads, or each
+/// replica's own, concatenated in replica order (data rows, or the ρ schedules of the
+/// synthetic source).
+pub(super) struct Inputs<'a> {
+    /// X's contents (data x, or the ρ schedule).
+    pub(super) x: Cow<'a, [f32]>,
+    /// Y's contents.
+    pub(super) y: Cow<'a, [f32]>,
+    /// The data's per-row log p(y), if given (one replica only).
+    pub(super) log_marginal: Option<&'a [f32]>,
+    /// Each replica's own block (else one block all replicas share).
+    pub(super) each: bool,
+}
+
+impl<'a> Inputs<'a> {
+    /// One block, read by every replica.
+    pub(super) fn shared(x: &'a [f32], y: &'a [f32], log_marginal: Option<&'a [f32]>) -> Self {
+        Self {
+            x: Cow::Borrowed(x),
+            y: Cow::Borrowed(y),
+            log_marginal,
+            each: false,
+        }
+    }
+}
+
+/// Whether `op` is one of the known-density operations, which run for one replica only.
+fn known_density(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::GatherMarginal { .. }
+            | Op::BarberAgakov { .. }
+            | Op::Proposals { .. }
+            | Op::ProposalGrads { .. }
+            | Op::Multisample { .. }
+    )
+}
+
+/// Fails for a program of more than one replica that holds an operation the replicated
+/// launches do not cover yet (the known-density bounds).
+pub(super) fn check_replicable(program: &Program, replicas: usize) -> Result<(), GpuError> {
+    if replicas > 1 && program.ops.iter().any(known_density) {
+        return Err(GpuError::NotReplicated {
+            what: "known-density programs (Barber–Agakov, the multisample bound, a known \
+                   marginal)",
+        });
+    }
+    Ok(())
+}
+
+/// Allocates the buffers of `specs.len()` replicas of a program (every buffer R blocks of
+/// its length, but the parameters, shared, and the inputs, shared or each replica's),
+/// uploads the inputs and prepares its launches, each covering every replica. `program` is
+/// replica 0's (every replica's shapes are its); replica r draws with `draw_seeds[r]` and
+/// evaluates `specs[r].bound`.
 pub(super) fn compile(
     ctx: &GpuContext,
-    spec: &TrainSpec,
+    specs: &[TrainSpec],
+    draw_seeds: &[u64],
     program: &Program,
     params: &GpuBuffer,
-    (x, y, log_marginal): (&[f32], &[f32], Option<&[f32]>),
+    inputs: &Inputs<'_>,
     hist_len: usize,
 ) -> Result<Compiled, GpuError> {
-    // A software adapter that cannot run a bound's fused column passes runs it materialised.
+    let reps = specs.len();
+    check_replicas(reps)?;
+    check_replicable(program, reps)?;
+    let spec = &specs[0];
+    // A software adapter that cannot run a bound's fused column passes runs it materialised
+    // (a choice from one replica's shapes, so every replica runs the same launches).
     let program = &program
         .clone()
         .materialised(|bound, k, e| !ctx.fused_bound_runs(bound, k, e));
+    let blocks = if inputs.each { reps } else { 1 };
     // Data rows go up split over as many bindings as the adapter needs (the gathers read
-    // every part); the synthetic source keeps its ρ schedule in X.
+    // every part); each replica's own rows follow the replica before's. The synthetic source
+    // keeps its ρ schedule in X.
     let is_data = program.ops.iter().any(|op| {
         matches!(
             op,
@@ -129,63 +243,104 @@ pub(super) fn compile(
         )
     });
     let data = if is_data {
-        Some(ctx.upload_rows((x, spec.dx), (y, spec.dy))?)
+        Some(ctx.upload_rows((&inputs.x, spec.dx), (&inputs.y, spec.dy))?)
     } else {
         None
     };
-    let mut buffers = Vec::with_capacity(program.buffers.len());
+    let rows = data.as_ref().map(|(xr, yr)| {
+        let n = xr.rows() / blocks;
+        ReplicaRows {
+            x: xr,
+            y: yr,
+            n,
+            stride: if inputs.each { n } else { 0 },
+        }
+    });
+    let param_len = spec.param_count();
+    // Every buffer with its per-replica stride.
+    let mut buffers: Vec<(GpuBuffer, usize)> = Vec::with_capacity(program.buffers.len());
     // The buffer of the data's per-row log p(y), read by its gather.
     let lp_rows = program.ops.iter().find_map(|op| match op {
         Op::GatherMarginal { rows, .. } => Some(*rows),
         _ => None,
     });
+    let each_stride = |len: usize| if inputs.each { len / blocks } else { 0 };
     for (id, decl) in program.buffers.iter().enumerate() {
         if Some(id) == lp_rows {
-            let lp = log_marginal.ok_or(SpecError::MissingMarginal)?;
-            buffers.push(ctx.upload(decl.name, lp)?);
+            let lp = inputs.log_marginal.ok_or(SpecError::MissingMarginal)?;
+            buffers.push((ctx.upload(decl.name, lp)?, 0));
             continue;
         }
         buffers.push(match (id, &data) {
-            (PARAMS, _) => params.clone(),
-            (X, Some((xr, _))) => xr.parts()[0].clone(),
-            (Y, Some((_, yr))) => yr.parts()[0].clone(),
-            (X, None) => ctx.upload(decl.name, x)?,
-            (Y, None) => ctx.upload(decl.name, y)?,
-            _ => ctx.zeros(decl.name, decl.len)?,
+            (PARAMS, _) => (params.clone(), param_len),
+            (X, Some((xr, _))) => (xr.parts()[0].clone(), 0),
+            (Y, Some((_, yr))) => (yr.parts()[0].clone(), 0),
+            (X, None) => (
+                ctx.upload(decl.name, &inputs.x)?,
+                each_stride(inputs.x.len()),
+            ),
+            (Y, None) => (
+                ctx.upload(decl.name, &inputs.y)?,
+                each_stride(inputs.y.len()),
+            ),
+            _ => {
+                let len = decl.len.checked_mul(reps).ok_or(GpuError::Overflow {
+                    what: "a replicated buffer's elements",
+                    value: decl.len as u128 * reps as u128,
+                    limit: "usize",
+                })?;
+                (ctx.zeros(decl.name, len)?, decl.len)
+            }
         });
     }
-    let state_buf = ctx.upload("state", &state::initial(0))?;
-    let hist = ctx.filled("values", hist_len, f32::NAN)?;
-    let norms = ctx.filled("gradient norms", hist_len, f32::NAN)?;
+    let initial: Vec<u32> = (0..reps).flat_map(|_| state::initial(0)).collect();
+    let state_buf = ctx.upload("state", &initial)?;
+    let hist = ctx.filled("values", reps * hist_len, f32::NAN)?;
+    let norms = ctx.filled("gradient norms", reps * hist_len, f32::NAN)?;
     let b = &buffers;
+    let st = |id: BufId| Strided::new(&b[id].0, b[id].1);
+    let raw = |id: BufId| &b[id].0;
+    let bounds: Vec<Bound> = specs.iter().map(|s| s.bound).collect();
     let dx = spec.dx;
+    let direct = ctx.pipelines.prefer_direct_gemm;
     let mut scratches = Vec::new();
     let mut stats = None;
     let mut d = Vec::with_capacity(program.ops.len());
     for op in &program.ops {
         match op {
-            Op::Draw {
-                seed,
-                k,
-                source,
-                out,
-            } => {
-                let (seed, k) = (*seed, *k);
-                d.push(match (*source, *out, &data) {
-                    (Source::Data { .. }, DrawLayout::Shuffled(o), Some((xr, yr))) => {
-                        ctx.gather_shuffled_rows(seed, k, xr, yr, &b[o], &state_buf)?
+            Op::Draw { k, source, out, .. } => {
+                let k = *k;
+                let rho = (st(X), b[X].0.len() / blocks);
+                d.push(match (*source, *out, &rows) {
+                    (Source::Data { .. }, DrawLayout::Shuffled(o), Some(rows)) => {
+                        ctx.gather_shuffled_replicated(draw_seeds, k, rows, st(o), &state_buf)?
                     }
-                    (Source::Data { .. }, DrawLayout::Split(xb, yb), Some((xr, yr))) => {
-                        ctx.gather_batch_rows(seed, k, xr, yr, &b[xb], &b[yb], &state_buf)?
-                    }
+                    (Source::Data { .. }, DrawLayout::Split(xb, yb), Some(rows)) => ctx
+                        .gather_batch_replicated(
+                            draw_seeds,
+                            k,
+                            rows,
+                            [st(xb), st(yb)],
+                            &state_buf,
+                        )?,
                     (Source::Data { .. }, _, None) => unreachable!("data programs upload rows"),
                     (Source::Gaussian { transform, .. }, DrawLayout::Shuffled(o), _) => ctx
-                        .sample_gaussian_shuffled(
-                            seed, k, dx, transform, &b[X], &b[o], &state_buf,
+                        .sample_gaussian_shuffled_replicated(
+                            draw_seeds,
+                            (k, dx),
+                            transform,
+                            rho,
+                            st(o),
+                            &state_buf,
                         )?,
                     (Source::Gaussian { transform, .. }, DrawLayout::Split(xb, yb), _) => ctx
-                        .sample_gaussian_batch(
-                            seed, k, dx, transform, &b[X], &b[xb], &b[yb], &state_buf,
+                        .sample_gaussian_batch_replicated(
+                            draw_seeds,
+                            (k, dx),
+                            transform,
+                            rho,
+                            [st(xb), st(yb)],
+                            &state_buf,
                         )?,
                 })
             }
@@ -196,14 +351,16 @@ pub(super) fn compile(
                 c,
                 bias,
                 aux,
-            } => d.extend(ctx.gemm_launches(
+            } => d.extend(ctx.gemm_launches_replicated(
+                reps,
                 spec,
-                [&b[*a], &b[*bb], &b[*c]],
-                bias.map(|i| &b[i]),
-                aux.map(|i| &b[i]),
+                [st(*a), st(*bb), st(*c)],
+                bias.map(st),
+                aux.map(st),
+                direct,
             )?),
             Op::ColumnSums { spec, src, out } => {
-                d.extend(ctx.column_sum_launches(spec, &b[*src], &b[*out])?)
+                d.extend(ctx.column_sum_launches_replicated(reps, spec, st(*src), st(*out))?)
             }
             Op::PairExpand {
                 k,
@@ -211,7 +368,9 @@ pub(super) fn compile(
                 u,
                 v,
                 out,
-            } => d.push(ctx.pair_expand(*k, *width, &b[*u], &b[*v], &b[*out])?),
+            } => {
+                d.push(ctx.pair_expand_replicated(reps, *k, *width, [st(*u), st(*v), st(*out)])?)
+            }
             Op::PairReduce {
                 rows,
                 k,
@@ -224,45 +383,97 @@ pub(super) fn compile(
                 } else {
                     PairAxis::Cols
                 };
-                d.push(ctx.pair_reduce(axis, *k, *width, &b[*src], &b[*out])?)
+                d.push(ctx.pair_reduce_replicated(reps, axis, *k, *width, st(*src), st(*out))?)
             }
             Op::Bound {
-                bound,
                 k,
                 shuffled,
                 scores,
                 dscores,
                 baseline,
+                ..
             } => {
-                let bl = baseline.map(|(v, dv)| (&b[v], &b[dv]));
+                let bl = baseline.map(|(v, dv)| (st(v), st(dv)));
                 if *shuffled {
-                    d.push(ctx.shuffled_bound(
-                        *bound,
+                    d.push(ctx.shuffled_bound_replicated(
+                        &bounds,
                         *k,
-                        &b[*scores],
-                        &b[*dscores],
-                        &hist,
+                        [st(*scores), st(*dscores)],
+                        (&hist, hist_len),
                         &state_buf,
                         bl,
                     )?);
                 } else {
-                    let scratch =
-                        ctx.zeros("bound scratch", GpuContext::matrix_bound_scratch_len(*k))?;
-                    d.extend(ctx.matrix_bound(
-                        *bound,
+                    let len = GpuContext::matrix_bound_scratch_len(*k);
+                    let scratch = ctx.zeros("bound scratch", reps * len)?;
+                    d.extend(ctx.matrix_bound_replicated(
+                        &bounds,
                         *k,
-                        &MatrixBoundBuffers {
-                            s: &b[*scores],
+                        &Operands {
+                            s: st(*scores),
+                            h: None,
                             baseline: bl,
-                            ds: &b[*dscores],
-                            hist: &hist,
+                            grads: Some((st(*dscores), None)),
+                            hist: (&hist, hist_len),
                             state: &state_buf,
-                            scratch: &scratch,
+                            scratch: Strided::new(&scratch, len),
                         },
                     )?);
                     scratches.push(scratch);
                 }
             }
+            Op::FusedBound {
+                k,
+                e,
+                g,
+                h,
+                grads,
+                baseline,
+                ..
+            } => {
+                let len = GpuContext::matrix_bound_scratch_len(*k);
+                let scratch = ctx.zeros("bound scratch", reps * len)?;
+                d.extend(ctx.fused_bound_replicated(
+                    &bounds,
+                    *k,
+                    *e,
+                    &Operands {
+                        s: st(*g),
+                        h: Some(st(*h)),
+                        baseline: baseline.map(|(v, dv)| (st(v), st(dv))),
+                        grads: grads.map(|(dg, dh)| (st(dg), Some(st(dh)))),
+                        hist: (&hist, hist_len),
+                        state: &state_buf,
+                        scratch: Strided::new(&scratch, len),
+                    },
+                )?);
+                stats = Some(scratch.clone());
+                scratches.push(scratch);
+            }
+            Op::GradNorm { max_norm } => {
+                let n = param_len;
+                let len = GpuContext::clip_scratch_len(n);
+                let scratch = ctx.zeros("norm scratch", reps * len)?;
+                let limits: Vec<f32> = specs
+                    .iter()
+                    .map(|s| s.max_grad_norm.unwrap_or(f32::MAX))
+                    .collect();
+                let limit = ctx.upload("max gradient norm", &limits)?;
+                let mode = match max_norm {
+                    Some(_) => ClipMode::MaxNorm,
+                    None => ClipMode::NormOnly,
+                };
+                d.extend(ctx.grad_norm_replicated(
+                    reps,
+                    mode,
+                    (st(GRADS), n),
+                    Strided::new(&scratch, len),
+                    Strided::new(&limit, 1),
+                    Some(((&norms, hist_len), &state_buf)),
+                )?);
+                scratches.extend([scratch, limit]);
+            }
+            // The known-density operations: one replica (`check_replicable`).
             Op::GatherMarginal {
                 seed,
                 k,
@@ -270,16 +481,16 @@ pub(super) fn compile(
                 out,
                 scratch,
             } => {
-                let n = b[*rows].len();
-                let lp = (&b[*rows], 1);
+                let n = raw(*rows).len();
+                let lp = (raw(*rows), 1);
                 d.push(ctx.gather_batch(
                     *seed,
                     n,
                     *k,
                     lp,
                     lp,
-                    &b[*out],
-                    &b[*scratch],
+                    raw(*out),
+                    raw(*scratch),
                     &state_buf,
                 )?)
             }
@@ -293,10 +504,10 @@ pub(super) fn compile(
             } => d.push(ctx.barber_agakov(
                 *k,
                 *dy,
-                &b[*dec],
-                &b[*y],
-                log_marginal.map(|i| &b[i]),
-                &b[*dout],
+                raw(*dec),
+                raw(*y),
+                log_marginal.map(raw),
+                raw(*dout),
                 &hist,
                 &state_buf,
             )?),
@@ -313,10 +524,10 @@ pub(super) fn compile(
             } => d.push(ctx.ms_proposals(
                 *seed,
                 (*rows_b, *k, *dx, *dy),
-                &b[*x],
-                &b[*y],
-                &b[*dec],
-                &b[*rows],
+                raw(*x),
+                raw(*y),
+                raw(*dec),
+                raw(*rows),
                 &state_buf,
             )?),
             Op::ProposalGrads {
@@ -330,9 +541,9 @@ pub(super) fn compile(
             } => d.push(ctx.ms_proposal_grads(
                 *seed,
                 (*rows_b, *k, *dy),
-                &b[*dec],
-                &b[*dprop],
-                &b[*ddec],
+                raw(*dec),
+                raw(*dprop),
+                raw(*ddec),
                 &state_buf,
             )?),
             Op::Multisample {
@@ -341,59 +552,16 @@ pub(super) fn compile(
                 scores,
                 dscores,
                 ..
-            } => {
-                d.push(ctx.ms_term((*rows_b, *k), &b[*scores], &b[*dscores], &hist, &state_buf)?)
-            }
-            Op::FusedBound {
-                bound,
-                k,
-                e,
-                g,
-                h,
-                grads,
-                baseline,
-            } => {
-                let (k, e) = (*k, *e);
-                let scratch =
-                    ctx.zeros("bound scratch", GpuContext::matrix_bound_scratch_len(k))?;
-                let bl = baseline.map(|(v, dv)| (&b[v], &b[dv]));
-                d.extend(ctx.fused_bound(
-                    *bound,
-                    k,
-                    e,
-                    &FusedBoundBuffers {
-                        g: &b[*g],
-                        h: &b[*h],
-                        baseline: bl,
-                        grads: grads.map(|(dg, dh)| (&b[dg], &b[dh])),
-                        hist: &hist,
-                        state: &state_buf,
-                        scratch: &scratch,
-                    },
-                )?);
-                stats = Some(scratch.clone());
-                scratches.push(scratch);
-            }
-            Op::GradNorm { max_norm } => {
-                let grads = &b[GRADS];
-                let scratch =
-                    ctx.zeros("norm scratch", GpuContext::clip_scratch_len(grads.len()))?;
-                let limit = ctx.upload("max gradient norm", &[max_norm.unwrap_or(f32::MAX)])?;
-                let mode = match max_norm {
-                    Some(_) => ClipMode::MaxNorm,
-                    None => ClipMode::NormOnly,
-                };
-                d.extend(ctx.grad_norm(
-                    mode,
-                    grads,
-                    &scratch,
-                    &limit,
-                    Some((&norms, &state_buf)),
-                )?);
-                scratches.extend([scratch, limit]);
-            }
+            } => d.push(ctx.ms_term(
+                (*rows_b, *k),
+                raw(*scores),
+                raw(*dscores),
+                &hist,
+                &state_buf,
+            )?),
         }
     }
+    let mut buffers: Vec<GpuBuffer> = buffers.into_iter().map(|(b, _)| b).collect();
     buffers.extend(scratches);
     // Keep every part of the data alive with the launches that read it.
     if let Some((xr, yr)) = data {
@@ -405,6 +573,8 @@ pub(super) fn compile(
         state: state_buf,
         hist,
         norms,
+        slots: hist_len,
+        replicas: reps,
         dispatches: d,
         stats,
     })
@@ -412,41 +582,25 @@ pub(super) fn compile(
 
 impl GpuTrainer<'_> {
     /// Takes `steps` steps (in submissions of at most `chunk`); returns the bound's value at
-    /// each, or where the run diverged ([`GpuError::Diverged`]).
+    /// each, or where the run diverged ([`GpuError::Diverged`]). A solo trainer's; a
+    /// replicated one trains with [`GpuTrainer::train_replicas`].
     pub fn train(&mut self, steps: u32) -> Result<Vec<f32>, GpuError> {
-        let t = &self.train;
-        let chunk = t.hist.len() as u32;
-        let mut values = Vec::with_capacity(steps as usize);
-        let mut left = steps;
-        while left > 0 {
-            let now = left.min(chunk);
-            self.ctx.run(&t.dispatches, now)?;
-            let st: Vec<u32> = self.ctx.read(&t.state)?;
-            let hist: Vec<f32> = self.ctx.read(&t.hist)?;
-            let norms: Vec<f32> = self.ctx.read(&t.norms)?;
-            // Step s wrote its norm to slot s % chunk; a diverged chunk keeps those before it.
-            let good = if st[state::FLAGS] != 0 {
-                u64::from(st[state::FIRST_BAD_STEP]).clamp(self.step, self.step + u64::from(now))
-            } else {
-                self.step + u64::from(now)
-            };
-            for s in self.step..good {
-                self.grad_norms.push(norms[(s % u64::from(chunk)) as usize]);
-            }
-            if st[state::FLAGS] != 0 {
-                return Err(GpuError::Diverged(Divergence {
-                    step: u64::from(st[state::FIRST_BAD_STEP]),
-                    value: st[state::FLAGS] & state::NONFINITE_VALUE != 0,
-                }));
-            }
-            // Step s wrote its value to slot s % chunk.
-            for s in self.step..self.step + u64::from(now) {
-                values.push(hist[(s % u64::from(chunk)) as usize]);
-            }
-            self.step += u64::from(now);
-            left -= now;
+        if self.replicas() != 1 {
+            return Err(GpuError::SoloOnly {
+                what: "train",
+                replicas: self.replicas(),
+            });
         }
-        Ok(values)
+        if let Some(d) = &self.records[0].diverged {
+            return Err(GpuError::Diverged(d.clone()));
+        }
+        let mut done = self.train_replicas(steps)?;
+        let solo = done.swap_remove(0);
+        self.grad_norms.extend(solo.grad_norms);
+        match solo.diverged {
+            Some(d) => Err(GpuError::Diverged(d)),
+            None => Ok(solo.values),
+        }
     }
 
     /// The bound's value with the current critic on each evaluation batch (the same batches
@@ -456,17 +610,20 @@ impl GpuTrainer<'_> {
         e.evaluate()
     }
 
-    /// The current parameters (flat, in the spec's network order).
+    /// The current parameters (flat, in the spec's network order); for a replicated trainer,
+    /// every replica's in replica order ([`GpuTrainer::replica_parameters`] reads one).
     pub fn parameters(&self) -> Result<Vec<f32>, GpuError> {
         self.ctx.read(&self.train.buffers[PARAMS])
     }
 
-    /// The global gradient norm at every step trained since the last call, in order.
+    /// The global gradient norm at every step trained by [`GpuTrainer::train`] since the last
+    /// call, in order ([`GpuTrainer::train_replicas`] returns each replica's with its values).
     pub fn take_grad_norms(&mut self) -> Vec<f32> {
         std::mem::take(&mut self.grad_norms)
     }
 
-    /// Steps taken so far.
+    /// Steps the run has taken: every replica that still trains has taken these; a stopped
+    /// replica's own count is [`GpuTrainer::replica_step`].
     pub fn step(&self) -> u64 {
         self.step
     }

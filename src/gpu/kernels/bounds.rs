@@ -3,7 +3,10 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::{check_at_least, check_fits, state, to_u32};
+use super::{
+    check_at_least, check_fits, check_fits_rep, check_replicas, state, to_u32, Strided,
+    VEC4_TABLE_BYTES,
+};
 use crate::gpu::buffer::GpuBuffer;
 use crate::gpu::context::GpuContext;
 use crate::gpu::dispatch::Dispatch;
@@ -17,8 +20,45 @@ use crate::math::bounds::Bound;
 struct BoundParams {
     k: u32,
     hist_len: u32,
-    tau: f32,
-    gamma: f32,
+    scores_rs: u32,
+    dscores_rs: u32,
+    baseline_rs: u32,
+    dbaseline_rs: u32,
+    _pad: [u32; 2],
+}
+
+/// Each replica's bound parameters as the bound families' `reps` table holds them:
+/// (SMILE's τ, α-InfoNCE's α, MINE's γ, 0), with the defaults the kernels expect where a
+/// bound has no such parameter. Fails unless every bound is of replica 0's kind, and for a
+/// parameter outside its domain ([`check_bound`]).
+pub(super) fn bound_table(bounds: &[Bound], has_baseline: bool) -> Result<Vec<[f32; 4]>, GpuError> {
+    check_replicas(bounds.len())?;
+    let kind = bounds[0].code();
+    bounds
+        .iter()
+        .enumerate()
+        .map(|(r, &bound)| {
+            if bound.code() != kind {
+                return Err(GpuError::ReplicaMismatch {
+                    replica: r,
+                    what: "bound",
+                });
+            }
+            check_bound(bound, has_baseline)?;
+            Ok([
+                bound.tau(),
+                match bound {
+                    Bound::AlphaInfoNce { alpha } => alpha,
+                    _ => 0.5,
+                },
+                match bound {
+                    Bound::Mine { gamma } => gamma,
+                    _ => 0.5,
+                },
+                0.0,
+            ])
+        })
+        .collect()
 }
 
 /// Refuses a baseline where the bound takes none (or none where it needs one), and parameters
@@ -92,35 +132,65 @@ impl GpuContext {
         state_buf: &GpuBuffer,
         baseline: Option<(&GpuBuffer, &GpuBuffer)>,
     ) -> Result<Dispatch, GpuError> {
+        let solo = Strided::shared;
+        self.shuffled_bound_replicated(
+            &[bound],
+            k,
+            [solo(scores), solo(dscores)],
+            (hist, hist.len()),
+            state_buf,
+            baseline.map(|(b, db)| (solo(b), solo(db))),
+        )
+    }
+
+    /// [`Self::shuffled_bound`] of R = `bounds.len()` replicas (one kind, each its own
+    /// parameters) in one launch: replica r's scores, gradients and baseline at their
+    /// strides, its history the `slots` from r · `slots` of `hist`, its state at
+    /// r · [`state::LEN`].
+    pub(crate) fn shuffled_bound_replicated(
+        &self,
+        bounds: &[Bound],
+        k: usize,
+        [scores, dscores]: [Strided<'_>; 2],
+        (hist, slots): (&GpuBuffer, usize),
+        state_buf: &GpuBuffer,
+        baseline: Option<(Strided<'_>, Strided<'_>)>,
+    ) -> Result<Dispatch, GpuError> {
+        let bound = bounds.first().copied().ok_or(GpuError::NoReplicas)?;
+        let r = bounds.len();
         if !bound.supports_shuffled() {
             return Err(GpuError::Operand {
                 what: bound.name(),
                 rule: "needs the full score matrix, not shuffled negatives",
             });
         }
-        check_bound(bound, baseline.is_some())?;
+        let table = bound_table(bounds, baseline.is_some())?;
         check_at_least("a bound's batch K", k, 1)?;
-        check_at_least("a bound's history length", hist.len(), 1)?;
-        check_fits("scores", scores, 2 * k)?;
-        check_fits("score gradients", dscores, 2 * k)?;
-        check_fits("state", state_buf, state::LEN)?;
-        let mut inputs = vec![scores];
-        let mut outputs = vec![dscores, hist, state_buf];
+        check_at_least("a bound's history length", slots, 1)?;
+        check_fits_rep("scores", scores, 2 * k, r)?;
+        check_fits_rep("score gradients", dscores, 2 * k, r)?;
+        check_fits("history", hist, r * slots)?;
+        check_fits("state", state_buf, r * state::LEN)?;
+        let mut inputs = vec![scores.buffer];
+        let mut outputs = vec![dscores.buffer, hist, state_buf];
         if let Some((b, db)) = baseline {
-            check_fits("baseline", b, 2 * k)?;
-            check_fits("baseline gradients", db, 2 * k)?;
-            inputs.push(b);
-            outputs.push(db);
+            check_fits_rep("baseline", b, 2 * k, r)?;
+            check_fits_rep("baseline gradients", db, 2 * k, r)?;
+            inputs.push(b.buffer);
+            outputs.push(db.buffer);
         }
         check_outputs_distinct(&inputs, &outputs)?;
+        // The kernel declares TUBA's baseline for every bound; without one it is never touched,
+        // and the scores and their gradients stand in.
+        let (b, db) = baseline.unwrap_or((scores, dscores));
         let params = BoundParams {
             k: to_u32("batch", k)?,
-            hist_len: to_u32("history", hist.len())?,
-            tau: bound.tau(),
-            gamma: match bound {
-                Bound::Mine { gamma } => gamma,
-                _ => 0.5,
-            },
+            hist_len: to_u32("history", slots)?,
+            scores_rs: scores.stride_u32()?,
+            dscores_rs: dscores.stride_u32()?,
+            baseline_rs: b.stride_u32()?,
+            dbaseline_rs: db.stride_u32()?,
+            _pad: [0; 2],
         };
         let key = KernelKey {
             family: Family::Bounds,
@@ -136,22 +206,31 @@ impl GpuContext {
                 Binding::Write,
             ],
         };
-        let uniform = self.uniform("bound", &params);
-        // The kernel declares TUBA's baseline for every bound; without one it is never touched,
-        // and the scores and their gradients stand in.
-        let (b, db) = baseline.unwrap_or((scores, dscores));
+        let uniform = self.uniform_with_table("bound", &params, &table, VEC4_TABLE_BYTES);
+        let grid = self.with_replicas("bound", [1, 1, 1], r)?;
         Ok(self.bind(
             &key,
             &[
                 &uniform,
-                &scores.buffer,
-                &dscores.buffer,
+                scores.raw(),
+                dscores.raw(),
                 &hist.buffer,
                 &state_buf.buffer,
-                &b.buffer,
-                &db.buffer,
+                b.raw(),
+                db.raw(),
             ],
-            [1, 1, 1],
+            grid,
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::gpu::shaders::{check_replica_table, Family};
+
+    #[test]
+    fn the_replica_table_sits_where_the_host_writes_it() {
+        let header = std::mem::size_of::<super::BoundParams>();
+        check_replica_table(Family::Bounds, "BoundParams", header, "reps", 16);
     }
 }

@@ -2,7 +2,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::{check_at_least, check_fits, state, to_u32};
+use super::{check_at_least, check_fits, check_fits_rep, check_replicas, state, to_u32, Strided};
 use crate::gpu::buffer::GpuBuffer;
 use crate::gpu::context::GpuContext;
 use crate::gpu::dispatch::Dispatch;
@@ -32,6 +32,10 @@ struct ClipParams {
     groups: u32,
     hist_len: u32,
     mode: u32,
+    grads_rs: u32,
+    part_rs: u32,
+    limit_rs: u32,
+    _pad: u32,
 }
 
 impl GpuContext {
@@ -55,7 +59,8 @@ impl GpuContext {
     /// `scratch` at [`GpuContext::clip_norm_index`], then, as `mode` says, the rescaling of
     /// `grads` in place; `limit[0]` is the max norm or the main loss's gradient norm (read on
     /// the device, so it may be written by an earlier launch). With `record = (hist, state)`,
-    /// the norm also goes to hist[step % hist.len()] at the device step counter.
+    /// the norm also goes to hist[step % hist.len()] at the device step counter, and a
+    /// non-finite norm raises the state's [`state::NONFINITE_GRAD`] flag.
     pub fn grad_norm(
         &self,
         mode: ClipMode,
@@ -64,11 +69,38 @@ impl GpuContext {
         limit: &GpuBuffer,
         record: Option<(&GpuBuffer, &GpuBuffer)>,
     ) -> Result<Vec<Dispatch>, GpuError> {
-        let n = grads.len();
+        let solo = Strided::shared;
+        self.grad_norm_replicated(
+            1,
+            mode,
+            (solo(grads), grads.len()),
+            solo(scratch),
+            solo(limit),
+            record.map(|(hist, st)| ((hist, hist.len()), st)),
+        )
+    }
+
+    /// [`Self::grad_norm`] of `replicas` gradients of `n` elements each in the same launches:
+    /// replica r's gradient, scratch and limit at their strides (each replica's norm its own,
+    /// reduced in a solo run's order), its norm history the `slots` from r · `slots`, its
+    /// state at r · [`state::LEN`].
+    pub(crate) fn grad_norm_replicated(
+        &self,
+        replicas: usize,
+        mode: ClipMode,
+        (grads, n): (Strided<'_>, usize),
+        scratch: Strided<'_>,
+        limit: Strided<'_>,
+        record: Option<((&GpuBuffer, usize), &GpuBuffer)>,
+    ) -> Result<Vec<Dispatch>, GpuError> {
+        check_replicas(replicas)?;
         let groups = Self::clip_groups(n);
-        check_fits("norm scratch", scratch, Self::clip_scratch_len(n))?;
-        check_fits("clip limit", limit, 1)?;
-        if grads.buffer == scratch.buffer || grads.buffer == limit.buffer {
+        check_fits_rep("gradients", grads, n, replicas)?;
+        check_fits_rep("norm scratch", scratch, Self::clip_scratch_len(n), replicas)?;
+        check_fits_rep("clip limit", limit, 1, replicas)?;
+        if grads.buffer.buffer == scratch.buffer.buffer
+            || grads.buffer.buffer == limit.buffer.buffer
+        {
             return Err(GpuError::Aliased {
                 what: "the gradients",
                 other: "the norm's scratch or limit",
@@ -76,10 +108,11 @@ impl GpuContext {
         }
         self.check_loop_budget("gradient norm", n.div_ceil(groups * WORKGROUP) as u64)?;
         let hist_len = match record {
-            Some((hist, st)) => {
-                check_fits("state", st, state::LEN)?;
-                check_at_least("the norm history's slots", hist.len(), 1)?;
-                hist.len()
+            Some(((hist, slots), st)) => {
+                check_fits("state", st, replicas * state::LEN)?;
+                check_at_least("the norm history's slots", slots, 1)?;
+                check_fits("norm history", hist, replicas * slots)?;
+                slots
             }
             None => 0,
         };
@@ -92,6 +125,10 @@ impl GpuContext {
                 ClipMode::MaxNorm => 1,
                 ClipMode::Adaptive => 2,
             },
+            grads_rs: grads.stride_u32()?,
+            part_rs: scratch.stride_u32()?,
+            limit_rs: limit.stride_u32()?,
+            _pad: 0,
         };
         let uniform = self.uniform("clip", &params);
         let key = |entry, bindings: [Binding; 6]| KernelKey {
@@ -101,7 +138,8 @@ impl GpuContext {
             bindings: bindings.to_vec(),
         };
         use Binding::{Read, Uniform, Unused, Write};
-        let (g, s, l) = (&grads.buffer, &scratch.buffer, &limit.buffer);
+        let (g, s, l) = (grads.raw(), scratch.raw(), limit.raw());
+        let z = |groups: [u32; 3]| self.with_replicas("gradient norm", groups, replicas);
         let mut out = vec![
             self.bind(
                 &key(
@@ -109,7 +147,7 @@ impl GpuContext {
                     [Uniform, Write, Write, Unused, Unused, Unused],
                 ),
                 &[&uniform, g, s, s, s, s],
-                [groups as u32, 1, 1],
+                z([groups as u32, 1, 1])?,
             ),
             self.bind(
                 &key(
@@ -117,17 +155,17 @@ impl GpuContext {
                     [Uniform, Unused, Write, Unused, Unused, Read],
                 ),
                 &[&uniform, s, s, s, s, l],
-                [1, 1, 1],
+                z([1, 1, 1])?,
             ),
         ];
-        if let Some((hist, st)) = record {
+        if let Some(((hist, _), st)) = record {
             out.push(self.bind(
                 &key(
                     "record_norm",
                     [Uniform, Unused, Write, Write, Write, Unused],
                 ),
                 &[&uniform, s, s, &hist.buffer, &st.buffer, s],
-                [1, 1, 1],
+                z([1, 1, 1])?,
             ));
         }
         if mode != ClipMode::NormOnly {
@@ -137,7 +175,7 @@ impl GpuContext {
                     [Uniform, Write, Write, Unused, Unused, Unused],
                 ),
                 &[&uniform, g, s, s, s, s],
-                self.grid("gradient rescale", n, WORKGROUP)?,
+                z(self.grid("gradient rescale", n, WORKGROUP)?)?,
             ));
         }
         Ok(out)

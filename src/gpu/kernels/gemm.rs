@@ -2,7 +2,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::{check_fits, to_u32, SOFTWARE_LOOP_BUDGET};
+use super::{check_fits_rep, to_u32, Strided, SOFTWARE_LOOP_BUDGET};
 use crate::gpu::buffer::GpuBuffer;
 use crate::gpu::context::GpuContext;
 use crate::gpu::dispatch::Dispatch;
@@ -31,6 +31,12 @@ struct GemmParams {
     bias_off: u32,
     aux_off: u32,
     ldaux: u32,
+    a_rs: u32,
+    b_rs: u32,
+    c_rs: u32,
+    bias_rs: u32,
+    aux_rs: u32,
+    _pad: [u32; 3],
 }
 
 // Typed launches the trainers compile a step program into: internals, out of the
@@ -63,7 +69,16 @@ impl GpuContext {
         aux: Option<&GpuBuffer>,
         direct: bool,
     ) -> Result<Dispatch, GpuError> {
-        self.gemm_launch(spec, [a, b, c], bias, aux, direct, false)
+        let solo = Strided::shared;
+        self.gemm_launch(
+            1,
+            spec,
+            [solo(a), solo(b), solo(c)],
+            bias.map(solo),
+            aux.map(solo),
+            direct,
+            false,
+        )
     }
 
     /// Prepares C = epilogue(op(A)·op(B)) like [`GpuContext::gemm`], but where a software
@@ -96,6 +111,29 @@ impl GpuContext {
         aux: Option<&GpuBuffer>,
         direct: bool,
     ) -> Result<Vec<Dispatch>, GpuError> {
+        let solo = Strided::shared;
+        self.gemm_launches_replicated(
+            1,
+            spec,
+            [solo(a), solo(b), solo(c)],
+            bias.map(solo),
+            aux.map(solo),
+            direct,
+        )
+    }
+
+    /// [`GpuContext::gemm_launches_with`] for `replicas` products at once, replica r's
+    /// operands at their strides (the grid's z is the replica). The launches, their k ranges
+    /// and their grids are those of one replica, so each replica's C has a solo run's bits.
+    pub(crate) fn gemm_launches_replicated(
+        &self,
+        replicas: usize,
+        spec: &GemmSpec,
+        [a, b, c]: [Strided<'_>; 3],
+        bias: Option<Strided<'_>>,
+        aux: Option<Strided<'_>>,
+        direct: bool,
+    ) -> Result<Vec<Dispatch>, GpuError> {
         // The longest k one launch may loop over (see the loop count in `gemm_launch`).
         let max_k = if direct {
             SOFTWARE_LOOP_BUDGET
@@ -123,26 +161,29 @@ impl GpuContext {
                 if n != last {
                     s.epilogue = Epilogue::None;
                 }
-                self.gemm_launch(&s, [a, b, c], bias, aux, direct, n > 0)
+                self.gemm_launch(replicas, &s, [a, b, c], bias, aux, direct, n > 0)
             })
             .collect()
     }
 
-    /// One launch; with `accumulate` it adds op(A)·op(B) to what C holds before the epilogue.
+    /// One launch of `replicas` products; with `accumulate` it adds op(A)·op(B) to what C
+    /// holds before the epilogue.
+    #[allow(clippy::too_many_arguments)]
     fn gemm_launch(
         &self,
+        replicas: usize,
         spec: &GemmSpec,
-        [a, b, c]: [&GpuBuffer; 3],
-        bias: Option<&GpuBuffer>,
-        aux: Option<&GpuBuffer>,
+        [a, b, c]: [Strided<'_>; 3],
+        bias: Option<Strided<'_>>,
+        aux: Option<Strided<'_>>,
         direct: bool,
         accumulate: bool,
     ) -> Result<Dispatch, GpuError> {
         let s = spec;
         let (a_need, b_need, c_need) = s.extents();
-        check_fits("A", a, a_need)?;
-        check_fits("B", b, b_need)?;
-        check_fits("C", c, c_need)?;
+        check_fits_rep("A", a, a_need, replicas)?;
+        check_fits_rep("B", b, b_need, replicas)?;
+        check_fits_rep("C", c, c_need, replicas)?;
         let a_cols = if s.trans_a { s.m } else { s.k };
         let b_cols = if s.trans_b { s.k } else { s.n };
         for (what, ld, row) in [
@@ -165,7 +206,7 @@ impl GpuContext {
                     what: "the bias epilogue",
                     rule: "needs a bias buffer",
                 })?;
-                check_fits("bias", bias, s.bias_off + s.n)?;
+                check_fits_rep("bias", bias, s.bias_off + s.n, replicas)?;
                 bias
             }
             // Unused slots still need a read-only buffer; A is one.
@@ -177,7 +218,7 @@ impl GpuContext {
                     what: "the ReLU backward",
                     rule: "needs the forward output",
                 })?;
-                check_fits("mask", aux, extent(s.m, s.n, s.ldaux, s.aux_off))?;
+                check_fits_rep("mask", aux, extent(s.m, s.n, s.ldaux, s.aux_off), replicas)?;
                 aux
             }
             _ => a,
@@ -195,6 +236,12 @@ impl GpuContext {
             bias_off: to_u32("bias_off", s.bias_off)?,
             aux_off: to_u32("aux_off", s.aux_off)?,
             ldaux: to_u32("ldaux", s.ldaux)?,
+            a_rs: a.stride_u32()?,
+            b_rs: b.stride_u32()?,
+            c_rs: c.stride_u32()?,
+            bias_rs: bias.stride_u32()?,
+            aux_rs: aux.stride_u32()?,
+            _pad: [0; 3],
         };
         let gx = self.check_workgroups("gemm columns", s.n.div_ceil(64) as u64)?;
         let gy = self.check_workgroups("gemm rows", s.m.div_ceil(64) as u64)?;
@@ -225,7 +272,7 @@ impl GpuContext {
         };
         // wgpu forbids binding one buffer as both read-only and writable in a dispatch.
         for (name, other) in [("A", a), ("B", b), ("bias", bias), ("mask", aux)] {
-            if other.buffer == c.buffer {
+            if other.buffer.buffer == c.buffer.buffer {
                 return Err(GpuError::Aliased {
                     what: "C",
                     other: name,
@@ -233,17 +280,11 @@ impl GpuContext {
             }
         }
         let uniform = self.uniform("gemm", &params);
+        let grid = self.with_replicas("gemm", [gx.max(1), gy.max(1), 1], replicas)?;
         Ok(self.bind(
             &key,
-            &[
-                &uniform,
-                &a.buffer,
-                &b.buffer,
-                &c.buffer,
-                &bias.buffer,
-                &aux.buffer,
-            ],
-            [gx.max(1), gy.max(1), 1],
+            &[&uniform, a.raw(), b.raw(), c.raw(), bias.raw(), aux.raw()],
+            grid,
         ))
     }
 }

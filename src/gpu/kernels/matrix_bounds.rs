@@ -2,8 +2,8 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::bounds::{check_bound, check_outputs_distinct};
-use super::{check_at_least, check_fits, state, to_u32};
+use super::bounds::{bound_table, check_outputs_distinct};
+use super::{check_at_least, check_fits, check_fits_rep, state, to_u32, Strided, VEC4_TABLE_BYTES};
 use crate::gpu::buffer::GpuBuffer;
 use crate::gpu::context::GpuContext;
 use crate::gpu::dispatch::Dispatch;
@@ -18,12 +18,16 @@ use Binding::{Read as R, Uniform as U, Unused as N, Write as W};
 struct MatrixParams {
     k: u32,
     hist_len: u32,
-    tau: f32,
-    alpha: f32,
-    gamma: f32,
     e: u32,
     j0: u32,
     j1: u32,
+    s_rs: u32,
+    baseline_rs: u32,
+    ds_rs: u32,
+    db_rs: u32,
+    scratch_rs: u32,
+    h_rs: u32,
+    _pad: u32,
 }
 
 /// The buffers of one evaluation of a bound on the full score matrix
@@ -82,16 +86,18 @@ const GRAD_WORKGROUP: usize = 256;
 /// `grad_cols` included).
 const LINE_WORKGROUP: usize = 64;
 
-/// The operands of [`GpuContext::bound_launches`]: `s` is the K×K scores, or G when `h` holds
-/// H; `grads` is where ∂S goes (materialised), or where dG and dH go (fused).
-struct Operands<'a> {
-    s: &'a GpuBuffer,
-    h: Option<&'a GpuBuffer>,
-    baseline: Option<(&'a GpuBuffer, &'a GpuBuffer)>,
-    grads: Option<(&'a GpuBuffer, Option<&'a GpuBuffer>)>,
-    hist: &'a GpuBuffer,
-    state: &'a GpuBuffer,
-    scratch: &'a GpuBuffer,
+/// The operands of [`GpuContext::bound_launches`] for R replicas: `s` is the K×K scores, or
+/// G when `h` holds H; `grads` is where ∂S goes (materialised), or where dG and dH go
+/// (fused). Replica r's blocks are at the operands' strides, its history the `hist.1` slots
+/// from r · `hist.1`, its state at r · [`state::LEN`].
+pub(crate) struct Operands<'a> {
+    pub(crate) s: Strided<'a>,
+    pub(crate) h: Option<Strided<'a>>,
+    pub(crate) baseline: Option<(Strided<'a>, Strided<'a>)>,
+    pub(crate) grads: Option<(Strided<'a>, Option<Strided<'a>>)>,
+    pub(crate) hist: (&'a GpuBuffer, usize),
+    pub(crate) state: &'a GpuBuffer,
+    pub(crate) scratch: Strided<'a>,
 }
 
 /// Loop iterations the fused column passes of `bound` run in one invocation at K and e.
@@ -125,6 +131,30 @@ impl GpuContext {
         k: usize,
         io: &MatrixBoundBuffers,
     ) -> Result<Vec<Dispatch>, GpuError> {
+        let solo = Strided::shared;
+        self.matrix_bound_replicated(
+            &[bound],
+            k,
+            &Operands {
+                s: solo(io.s),
+                h: None,
+                baseline: io.baseline.map(|(b, db)| (solo(b), solo(db))),
+                grads: Some((solo(io.ds), None)),
+                hist: (io.hist, io.hist.len()),
+                state: io.state,
+                scratch: solo(io.scratch),
+            },
+        )
+    }
+
+    /// [`Self::matrix_bound`] of R = `bounds.len()` replicas (one kind, each its own
+    /// parameters) in the same launches: `io.s` the scores, `io.grads` = (∂S, None).
+    pub(crate) fn matrix_bound_replicated(
+        &self,
+        bounds: &[Bound],
+        k: usize,
+        io: &Operands,
+    ) -> Result<Vec<Dispatch>, GpuError> {
         check_k(k)?;
         let kk = k.checked_mul(k).ok_or(GpuError::Overflow {
             what: "K²",
@@ -132,22 +162,18 @@ impl GpuContext {
             limit: "usize",
         })?;
         to_u32("K²", kk)?;
-        check_fits("scores", io.s, kk)?;
-        check_fits("score gradients", io.ds, kk)?;
-        self.bound_launches(
-            bound,
-            k,
-            None,
-            &Operands {
-                s: io.s,
-                h: None,
-                baseline: io.baseline,
-                grads: Some((io.ds, None)),
-                hist: io.hist,
-                state: io.state,
-                scratch: io.scratch,
-            },
-        )
+        let r = bounds.len();
+        check_fits_rep("scores", io.s, kk, r)?;
+        match io.grads {
+            Some((ds, None)) => check_fits_rep("score gradients", ds, kk, r)?,
+            _ => {
+                return Err(GpuError::Operand {
+                    what: "a bound on the score matrix",
+                    rule: "needs one buffer for the score gradients",
+                })
+            }
+        }
+        self.bound_launches(bounds, k, None, io)
     }
 
     /// Prepares the launches that evaluate `bound` on the separable scores S = G·Hᵀ of
@@ -162,6 +188,32 @@ impl GpuContext {
         e: usize,
         io: &FusedBoundBuffers,
     ) -> Result<Vec<Dispatch>, GpuError> {
+        let solo = Strided::shared;
+        self.fused_bound_replicated(
+            &[bound],
+            k,
+            e,
+            &Operands {
+                s: solo(io.g),
+                h: Some(solo(io.h)),
+                baseline: io.baseline.map(|(b, db)| (solo(b), solo(db))),
+                grads: io.grads.map(|(dg, dh)| (solo(dg), Some(solo(dh)))),
+                hist: (io.hist, io.hist.len()),
+                state: io.state,
+                scratch: solo(io.scratch),
+            },
+        )
+    }
+
+    /// [`Self::fused_bound`] of R = `bounds.len()` replicas (one kind, each its own
+    /// parameters) in the same launches: `io.s` is G, `io.h` H, `io.grads` (dG, dH) if any.
+    pub(crate) fn fused_bound_replicated(
+        &self,
+        bounds: &[Bound],
+        k: usize,
+        e: usize,
+        io: &Operands,
+    ) -> Result<Vec<Dispatch>, GpuError> {
         check_k(k)?;
         check_at_least("the embedding width e", e, 1)?;
         let ke = k.checked_mul(e).ok_or(GpuError::Overflow {
@@ -171,87 +223,98 @@ impl GpuContext {
         })?;
         // Every index the kernels form is below K·e + e.
         to_u32("K·e", ke + e)?;
-        check_fits("G", io.g, ke)?;
-        check_fits("H", io.h, ke)?;
-        if let Some((dg, dh)) = io.grads {
-            check_fits("dG", dg, ke)?;
-            check_fits("dH", dh, ke)?;
+        let r = bounds.len();
+        let h = io.h.ok_or(GpuError::Operand {
+            what: "a fused bound",
+            rule: "needs H",
+        })?;
+        check_fits_rep("G", io.s, ke, r)?;
+        check_fits_rep("H", h, ke, r)?;
+        match io.grads {
+            Some((dg, Some(dh))) => {
+                check_fits_rep("dG", dg, ke, r)?;
+                check_fits_rep("dH", dh, ke, r)?;
+            }
+            Some((_, None)) => {
+                return Err(GpuError::Operand {
+                    what: "a fused bound",
+                    rule: "needs dG and dH, or no gradients",
+                })
+            }
+            None => {}
         }
-        self.bound_launches(
-            bound,
-            k,
-            Some(e),
-            &Operands {
-                s: io.g,
-                h: Some(io.h),
-                baseline: io.baseline,
-                grads: io.grads.map(|(dg, dh)| (dg, Some(dh))),
-                hist: io.hist,
-                state: io.state,
-                scratch: io.scratch,
-            },
-        )
+        self.bound_launches(bounds, k, Some(e), io)
     }
 
-    /// The launches of both forms; `e` is `Some` for the fused one (`ops.s` = G, `ops.h` = H).
+    /// The launches of both forms; `e` is `Some` for the fused one (`io.s` = G, `io.h` = H).
+    /// Every launch covers all R = `bounds.len()` replicas (the grid's z); its geometry and
+    /// the splits of its loops are one replica's.
     fn bound_launches(
         &self,
-        bound: Bound,
+        bounds: &[Bound],
         k: usize,
         e: Option<usize>,
         io: &Operands,
     ) -> Result<Vec<Dispatch>, GpuError> {
-        check_bound(bound, io.baseline.is_some())?;
-        check_at_least("a bound's history length", io.hist.len(), 1)?;
-        check_fits("state", io.state, state::LEN)?;
-        check_fits("scratch", io.scratch, Self::matrix_bound_scratch_len(k))?;
-        let mut outputs = vec![io.hist, io.state, io.scratch];
-        let mut inputs = vec![io.s];
-        inputs.extend(io.h);
+        let table = bound_table(bounds, io.baseline.is_some())?;
+        let bound = bounds[0];
+        let r = bounds.len();
+        let (hist, slots) = io.hist;
+        check_at_least("a bound's history length", slots, 1)?;
+        check_fits("history", hist, r * slots)?;
+        check_fits("state", io.state, r * state::LEN)?;
+        check_fits_rep("scratch", io.scratch, Self::matrix_bound_scratch_len(k), r)?;
+        let mut outputs = vec![hist, io.state, io.scratch.buffer];
+        let mut inputs = vec![io.s.buffer];
+        inputs.extend(io.h.map(|h| h.buffer));
         if let Some((first, second)) = io.grads {
-            outputs.push(first);
-            outputs.extend(second);
+            outputs.push(first.buffer);
+            outputs.extend(second.map(|s| s.buffer));
         }
         if let Some((b, db)) = io.baseline {
-            check_fits("baseline", b, k)?;
-            check_fits("baseline gradients", db, k)?;
-            inputs.push(b);
+            check_fits_rep("baseline", b, k, r)?;
+            check_fits_rep("baseline gradients", db, k, r)?;
+            inputs.push(b.buffer);
             if io.grads.is_some() {
-                outputs.push(db);
+                outputs.push(db.buffer);
             }
         }
         check_outputs_distinct(&inputs, &outputs)?;
 
-        let e_width = e.unwrap_or(0);
-        let params = |j0: usize, j1: usize| -> Result<wgpu::Buffer, GpuError> {
-            let params = MatrixParams {
-                k: to_u32("K", k)?,
-                hist_len: to_u32("history", io.hist.len())?,
-                tau: bound.tau(),
-                alpha: match bound {
-                    Bound::AlphaInfoNce { alpha } => alpha,
-                    _ => 0.5,
-                },
-                gamma: match bound {
-                    Bound::Mine { gamma } => gamma,
-                    _ => 0.5,
-                },
-                e: to_u32("e", e_width)?,
-                j0: j0 as u32,
-                j1: j1 as u32,
-            };
-            Ok(self.uniform("matrix bound", &params))
-        };
         // Unused operands are bound to a placeholder (the scores, or G): the entry points
         // declare them for the bounds and forms that read them, and never read them otherwise.
         let (baseline, db) = io.baseline.unwrap_or((io.s, io.s));
         let h = io.h.unwrap_or(io.s);
+        let e_width = e.unwrap_or(0);
+        // The strides of the outputs each launch binds where `ds` and `db` sit.
+        let params = |j0: usize, j1: usize, ds: Strided<'_>, db: Strided<'_>| {
+            let params = MatrixParams {
+                k: to_u32("K", k)?,
+                hist_len: to_u32("history", slots)?,
+                e: to_u32("e", e_width)?,
+                j0: j0 as u32,
+                j1: j1 as u32,
+                s_rs: io.s.stride_u32()?,
+                baseline_rs: baseline.stride_u32()?,
+                ds_rs: ds.stride_u32()?,
+                db_rs: db.stride_u32()?,
+                scratch_rs: io.scratch.stride_u32()?,
+                h_rs: h.stride_u32()?,
+                _pad: 0,
+            };
+            Ok::<_, GpuError>(self.uniform_with_table(
+                "matrix bound",
+                &params,
+                &table,
+                VEC4_TABLE_BYTES,
+            ))
+        };
         let fused = i64::from(e.is_some());
         let launch = |entry: &'static str,
                       uniform: &wgpu::Buffer,
                       bindings: [Binding; 9],
-                      out: &GpuBuffer,
-                      db: &GpuBuffer,
+                      out: Strided<'_>,
+                      db: Strided<'_>,
                       groups: [u32; 3]| {
             let key = KernelKey {
                 family: Family::MatrixBounds,
@@ -261,16 +324,17 @@ impl GpuContext {
             };
             let resources = [
                 uniform,
-                &io.s.buffer,
-                &baseline.buffer,
-                &out.buffer,
-                &db.buffer,
-                &io.hist.buffer,
+                io.s.raw(),
+                baseline.raw(),
+                out.raw(),
+                db.raw(),
+                &hist.buffer,
                 &io.state.buffer,
-                &io.scratch.buffer,
-                &h.buffer,
+                io.scratch.raw(),
+                h.raw(),
             ];
-            self.bind(&key, &resources, groups)
+            let groups = self.with_replicas(entry, groups, r)?;
+            Ok::<_, GpuError>(self.bind(&key, &resources, groups))
         };
         // The other index's range of one launch of the line kernels whose loop body costs
         // `per_j` iterations (one launch on hardware; see SOFTWARE_LOOP_BUDGET).
@@ -293,9 +357,9 @@ impl GpuContext {
                 limit: (SOFTWARE_LOOP_BUDGET * 2) as u64,
             });
         }
-        let whole = params(0, k)?;
-        let per_line = self.grid_1d("matrix bound", k, LINE_WORKGROUP)?;
         let s = io.s;
+        let whole = params(0, k, s, s)?;
+        let per_line = self.grid_1d("matrix bound", k, LINE_WORKGROUP)?;
 
         let mut d = Vec::new();
         if let Bound::AlphaInfoNce { .. } = bound {
@@ -306,10 +370,10 @@ impl GpuContext {
                 s,
                 s,
                 per_line,
-            ));
+            )?);
         } else {
             for (j0, j1) in splits(2 + e_width) {
-                let u = params(j0, j1)?;
+                let u = params(j0, j1, s, s)?;
                 d.push(launch(
                     "row_stats",
                     &u,
@@ -317,7 +381,7 @@ impl GpuContext {
                     s,
                     s,
                     per_line,
-                ));
+                )?);
             }
         }
         d.push(launch(
@@ -327,37 +391,41 @@ impl GpuContext {
             s,
             s,
             [1, 1, 1],
-        ));
+        )?);
         match io.grads {
             None => return Ok(d),
-            Some((ds, None)) => d.push(launch(
-                "grad",
-                &whole,
-                [U, R, R, W, N, N, N, W, N],
-                ds,
-                s,
-                self.grid("matrix bound grid", k * k, GRAD_WORKGROUP)?,
-            )),
+            Some((ds, None)) => {
+                let u = params(0, k, ds, s)?;
+                d.push(launch(
+                    "grad",
+                    &u,
+                    [U, R, R, W, N, N, N, W, N],
+                    ds,
+                    s,
+                    self.grid("matrix bound grid", k * k, GRAD_WORKGROUP)?,
+                )?)
+            }
             Some((dg, Some(dh))) => {
                 let lines = self.grid("fused bound lines", k, LINE_WORKGROUP)?;
                 let b = [U, R, R, W, N, N, N, W, R];
                 for (entry, out) in [("grad_rows", dg), ("grad_cols", dh)] {
                     for (j0, j1) in splits(3 + 3 * e_width) {
-                        let u = params(j0, j1)?;
-                        d.push(launch(entry, &u, b, out, s, lines));
+                        let u = params(j0, j1, out, s)?;
+                        d.push(launch(entry, &u, b, out, s, lines)?);
                     }
                 }
             }
         }
         if bound.needs_baseline() {
+            let u = params(0, k, s, db)?;
             d.push(launch(
                 "baseline_grad",
-                &whole,
+                &u,
                 [U, R, R, N, W, N, N, W, R],
                 s,
                 db,
                 per_line,
-            ));
+            )?);
         }
         Ok(d)
     }
@@ -373,5 +441,16 @@ impl GpuContext {
     /// Scratch elements [`GpuContext::matrix_bound`] needs for a K×K matrix.
     pub fn matrix_bound_scratch_len(k: usize) -> usize {
         (ROW_LEN + COL_LEN) * k + GLOBAL_LEN
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::gpu::shaders::{check_replica_table, Family};
+
+    #[test]
+    fn the_replica_table_sits_where_the_host_writes_it() {
+        let header = std::mem::size_of::<super::MatrixParams>();
+        check_replica_table(Family::MatrixBounds, "MatrixParams", header, "reps", 16);
     }
 }

@@ -18,10 +18,12 @@ mod sample;
 pub use adam::state;
 pub use clip::ClipMode;
 pub(crate) use contrastive::Elementwise;
+pub(crate) use matrix_bounds::Operands;
 pub use matrix_bounds::{FusedBoundBuffers, MatrixBoundBuffers};
 pub use pairs::PairAxis;
 pub use probe::{fma_probe_reference, FMA_FLOPS_PER_ITERATION};
 pub use reduce::ReduceOp;
+pub(crate) use sample::ReplicaRows;
 pub use sample::SampleFill;
 
 use std::ops::Range;
@@ -31,6 +33,82 @@ use super::context::GpuContext;
 use super::dispatch::Dispatch;
 use super::error::GpuError;
 use super::pipelines::{Binding, KernelKey};
+
+/// The most replicas one batched launch takes: the per-replica tables of the uniform blocks
+/// (`lrs` in `adam.wgsl`, `keys` in `sample.wgsl`, `reps` in the bound families) hold this
+/// many entries.
+pub const MAX_REPLICAS: usize = 1024;
+
+/// Bytes of a uniform block's per-replica table of one vec4 a replica
+/// ([`MAX_REPLICAS`] × 16).
+pub(crate) const VEC4_TABLE_BYTES: usize = MAX_REPLICAS * 16;
+
+/// An operand of a replicated launch: a buffer in which replica r's block starts
+/// `r · stride` elements in. Stride 0 is one block that every replica reads (data shared by
+/// all replicas); a solo launch (one replica) never reads the stride.
+#[derive(Clone, Copy, Debug)]
+pub struct Strided<'a> {
+    /// The buffer.
+    pub buffer: &'a GpuBuffer,
+    /// Elements from one replica's block to the next.
+    pub stride: usize,
+}
+
+impl<'a> Strided<'a> {
+    /// Replica r's block of `buffer` starts at r · `stride`.
+    pub fn new(buffer: &'a GpuBuffer, stride: usize) -> Self {
+        Self { buffer, stride }
+    }
+
+    /// One block all replicas read (stride 0), or a solo launch's operand.
+    pub fn shared(buffer: &'a GpuBuffer) -> Self {
+        Self::new(buffer, 0)
+    }
+
+    /// The underlying wgpu buffer.
+    pub(crate) fn raw(&self) -> &'a wgpu::Buffer {
+        &self.buffer.buffer
+    }
+
+    /// The stride as the kernels' uniform blocks hold it.
+    pub(crate) fn stride_u32(&self) -> Result<u32, GpuError> {
+        to_u32("a per-replica stride", self.stride)
+    }
+}
+
+/// Refuses an operand whose last replica's block of `needed` elements runs past its buffer,
+/// or whose element indices past it would not fit a u32.
+pub(crate) fn check_fits_rep(
+    what: &'static str,
+    op: Strided<'_>,
+    needed: usize,
+    replicas: usize,
+) -> Result<(), GpuError> {
+    let reach = (replicas.max(1) - 1)
+        .checked_mul(op.stride)
+        .and_then(|o| o.checked_add(needed))
+        .ok_or(GpuError::Overflow {
+            what,
+            value: (replicas as u128).saturating_mul(op.stride as u128),
+            limit: "usize",
+        })?;
+    check_fits(what, op.buffer, reach)?;
+    to_u32(what, reach).map(|_| ())
+}
+
+/// Refuses a replica count outside 1..=[`MAX_REPLICAS`].
+pub(crate) fn check_replicas(replicas: usize) -> Result<(), GpuError> {
+    if replicas == 0 {
+        return Err(GpuError::NoReplicas);
+    }
+    if replicas > MAX_REPLICAS {
+        return Err(GpuError::TooManyReplicas {
+            replicas,
+            limit: MAX_REPLICAS,
+        });
+    }
+    Ok(())
+}
 
 pub(crate) fn check_fits(
     what: &'static str,
@@ -139,6 +217,18 @@ impl GpuContext {
     ) -> Result<[u32; 3], GpuError> {
         let groups = (invocations.div_ceil(workgroup_size) as u64).max(1);
         Ok([self.check_workgroups(what, groups)?, 1, 1])
+    }
+
+    /// `groups` (one replica's grid) with the replica axis: z = `replicas`.
+    pub(crate) fn with_replicas(
+        &self,
+        what: &'static str,
+        groups: [u32; 3],
+        replicas: usize,
+    ) -> Result<[u32; 3], GpuError> {
+        check_replicas(replicas)?;
+        let z = self.check_workgroups(what, replicas as u64)?;
+        Ok([groups[0], groups[1], z])
     }
 
     pub(crate) fn bind(

@@ -2,7 +2,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::{check_fits, to_u32};
+use super::{check_fits_rep, to_u32, Strided};
 use crate::gpu::buffer::GpuBuffer;
 use crate::gpu::context::GpuContext;
 use crate::gpu::dispatch::Dispatch;
@@ -18,7 +18,10 @@ const WORKGROUP: usize = 64;
 struct PairParams {
     k: u32,
     width: u32,
-    _pad: [u32; 2],
+    u_rs: u32,
+    v_rs: u32,
+    out_rs: u32,
+    _pad: [u32; 3],
 }
 
 /// Which pair index a [`GpuContext::pair_reduce`] sums over.
@@ -43,10 +46,29 @@ impl GpuContext {
         v: &GpuBuffer,
         out: &GpuBuffer,
     ) -> Result<Dispatch, GpuError> {
-        check_fits("U", u, k * width)?;
-        check_fits("V", v, k * width)?;
-        check_fits("pair activations", out, k * k * width)?;
-        self.pair_launch("pair_expand", true, k, width, [u, v, out], k * k * width)
+        let solo = Strided::shared;
+        self.pair_expand_replicated(1, k, width, [solo(u), solo(v), solo(out)])
+    }
+
+    /// [`Self::pair_expand`] of `replicas` batches at once, replica r's U, V and out at their
+    /// strides.
+    pub(crate) fn pair_expand_replicated(
+        &self,
+        replicas: usize,
+        k: usize,
+        width: usize,
+        [u, v, out]: [Strided<'_>; 3],
+    ) -> Result<Dispatch, GpuError> {
+        check_fits_rep("U", u, k * width, replicas)?;
+        check_fits_rep("V", v, k * width, replicas)?;
+        check_fits_rep("pair activations", out, k * k * width, replicas)?;
+        self.pair_launch(
+            "pair_expand",
+            true,
+            (replicas, k, width),
+            [u, v, out],
+            k * k * width,
+        )
     }
 
     /// Prepares the sums of a K×K×w pair gradient over one pair index, into out (K×w).
@@ -58,14 +80,28 @@ impl GpuContext {
         src: &GpuBuffer,
         out: &GpuBuffer,
     ) -> Result<Dispatch, GpuError> {
-        check_fits("pair gradient", src, k * k * width)?;
-        check_fits("pair sums", out, k * width)?;
+        let solo = Strided::shared;
+        self.pair_reduce_replicated(1, axis, k, width, solo(src), solo(out))
+    }
+
+    /// [`Self::pair_reduce`] of `replicas` gradients at once, replica r's src and out at
+    /// their strides.
+    pub(crate) fn pair_reduce_replicated(
+        &self,
+        replicas: usize,
+        axis: PairAxis,
+        k: usize,
+        width: usize,
+        src: Strided<'_>,
+        out: Strided<'_>,
+    ) -> Result<Dispatch, GpuError> {
+        check_fits_rep("pair gradient", src, k * k * width, replicas)?;
+        check_fits_rep("pair sums", out, k * width, replicas)?;
         self.check_loop_budget("pair sums", k as u64)?;
         self.pair_launch(
             "pair_reduce",
             axis == PairAxis::Rows,
-            k,
-            width,
+            (replicas, k, width),
             [src, src, out],
             k * width,
         )
@@ -75,15 +111,17 @@ impl GpuContext {
         &self,
         entry: &'static str,
         rows: bool,
-        k: usize,
-        width: usize,
-        [a, b, out]: [&GpuBuffer; 3],
+        (replicas, k, width): (usize, usize, usize),
+        [a, b, out]: [Strided<'_>; 3],
         invocations: usize,
     ) -> Result<Dispatch, GpuError> {
         let params = PairParams {
             k: to_u32("batch", k)?,
             width: to_u32("width", width)?,
-            _pad: [0; 2],
+            u_rs: a.stride_u32()?,
+            v_rs: b.stride_u32()?,
+            out_rs: out.stride_u32()?,
+            _pad: [0; 3],
         };
         to_u32("pair elements", k * k * width)?;
         let key = KernelKey {
@@ -98,7 +136,8 @@ impl GpuContext {
             ],
         };
         let uniform = self.uniform(entry, &params);
-        let grid = self.grid(entry, invocations, WORKGROUP)?;
-        Ok(self.bind(&key, &[&uniform, &a.buffer, &b.buffer, &out.buffer], grid))
+        let grid =
+            self.with_replicas(entry, self.grid(entry, invocations, WORKGROUP)?, replicas)?;
+        Ok(self.bind(&key, &[&uniform, a.raw(), b.raw(), out.raw()], grid))
     }
 }

@@ -2,7 +2,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::{check_fits, to_u32, SOFTWARE_LOOP_BUDGET};
+use super::{check_fits, check_fits_rep, to_u32, Strided, SOFTWARE_LOOP_BUDGET};
 use crate::gpu::buffer::GpuBuffer;
 use crate::gpu::context::GpuContext;
 use crate::gpu::dispatch::Dispatch;
@@ -35,7 +35,8 @@ struct ReduceParams {
     in_off: u32,
     out_off: u32,
     groups: u32,
-    _pad: [u32; 2],
+    in_rs: u32,
+    out_rs: u32,
 }
 
 // Typed launches the trainers compile a step program into: internals, out of the
@@ -49,7 +50,7 @@ impl GpuContext {
         src: &GpuBuffer,
         out: &GpuBuffer,
     ) -> Result<Dispatch, GpuError> {
-        self.column_sum_launch(spec, src, out, false)
+        self.column_sum_launch(1, spec, Strided::shared(src), Strided::shared(out), false)
     }
 
     /// Prepares the column sums of `spec` like [`GpuContext::column_sums`], but where a
@@ -63,6 +64,18 @@ impl GpuContext {
         src: &GpuBuffer,
         out: &GpuBuffer,
     ) -> Result<Vec<Dispatch>, GpuError> {
+        self.column_sum_launches_replicated(1, spec, Strided::shared(src), Strided::shared(out))
+    }
+
+    /// [`Self::column_sum_launches`] of `replicas` inputs at once, replica r's blocks of
+    /// `src` and `out` at their strides; the launches are one replica's.
+    pub(crate) fn column_sum_launches_replicated(
+        &self,
+        replicas: usize,
+        spec: &ColumnSumSpec,
+        src: Strided<'_>,
+        out: Strided<'_>,
+    ) -> Result<Vec<Dispatch>, GpuError> {
         self.loop_chunks(spec.rows, SOFTWARE_LOOP_BUDGET as usize)
             .into_iter()
             .map(|r| {
@@ -71,17 +84,19 @@ impl GpuContext {
                     in_off: spec.in_off + r.start * spec.ld,
                     ..*spec
                 };
-                self.column_sum_launch(&chunk, src, out, r.start > 0)
+                self.column_sum_launch(replicas, &chunk, src, out, r.start > 0)
             })
             .collect()
     }
 
-    /// One launch; with `accumulate` the sums start from what `out` holds.
+    /// One launch of `replicas` column sums; with `accumulate` the sums start from what `out`
+    /// holds.
     fn column_sum_launch(
         &self,
+        replicas: usize,
         spec: &ColumnSumSpec,
-        src: &GpuBuffer,
-        out: &GpuBuffer,
+        src: Strided<'_>,
+        out: Strided<'_>,
         accumulate: bool,
     ) -> Result<Dispatch, GpuError> {
         let &ColumnSumSpec {
@@ -91,8 +106,13 @@ impl GpuContext {
             in_off,
             out_off,
         } = spec;
-        check_fits("column-sum input", src, extent(rows, cols, ld, in_off))?;
-        check_fits("column-sum output", out, out_off + cols)?;
+        check_fits_rep(
+            "column-sum input",
+            src,
+            extent(rows, cols, ld, in_off),
+            replicas,
+        )?;
+        check_fits_rep("column-sum output", out, out_off + cols, replicas)?;
         self.check_loop_budget("column sums", rows as u64)?;
         let params = ReduceParams {
             n: to_u32("rows", rows)?,
@@ -101,9 +121,14 @@ impl GpuContext {
             in_off: to_u32("in_off", in_off)?,
             out_off: to_u32("out_off", out_off)?,
             groups: 0,
-            _pad: [0; 2],
+            in_rs: src.stride_u32()?,
+            out_rs: out.stride_u32()?,
         };
-        let groups = self.grid_1d("column sums", cols, COLUMN_SUMS_WORKGROUP)?;
+        let groups = self.with_replicas(
+            "column sums",
+            self.grid_1d("column sums", cols, COLUMN_SUMS_WORKGROUP)?,
+            replicas,
+        )?;
         let key = KernelKey {
             family: Family::Reduce,
             entry: "column_sums",
@@ -111,7 +136,7 @@ impl GpuContext {
             bindings: vec![Binding::Uniform, Binding::Read, Binding::Write],
         };
         let uniform = self.uniform("column_sums", &params);
-        Ok(self.bind(&key, &[&uniform, &src.buffer, &out.buffer], groups))
+        Ok(self.bind(&key, &[&uniform, src.raw(), out.raw()], groups))
     }
 
     /// Prepares a deterministic two-stage reduction of src[0..n] into out[0]; `scratch` must
@@ -151,7 +176,8 @@ impl GpuContext {
             in_off: 0,
             out_off: 0,
             groups: groups as u32,
-            _pad: [0; 2],
+            in_rs: 0,
+            out_rs: 0,
         };
         let uniform = self.uniform("reduce", &params);
         Ok([

@@ -4,7 +4,10 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::{check_at_least, check_fits, state, to_u32};
+use super::{
+    check_at_least, check_fits, check_fits_rep, check_replicas, state, to_u32, Strided,
+    MAX_REPLICAS,
+};
 use crate::gpu::buffer::GpuBuffer;
 use crate::gpu::context::GpuContext;
 use crate::gpu::dispatch::Dispatch;
@@ -22,13 +25,27 @@ struct SampleParams {
     k: u32,
     dx: u32,
     dy: u32,
-    key: [u32; 2],
     ld: u32,
     purpose: u32,
     step: u32,
     rows_per_part: u32,
-    _pad: [u32; 2],
+    out_rs: u32,
+    out_y_rs: u32,
+    rows_rs: u32,
+    rho_rs: u32,
 }
+
+impl SampleParams {
+    /// The uniform block of a launch of `seeds.len()` replicas: these parameters, then each
+    /// replica's key.
+    fn uniform(&self, ctx: &GpuContext, label: &str, seeds: &[u64]) -> wgpu::Buffer {
+        let keys: Vec<[u32; 2]> = seeds.iter().map(|&s| seed_key(s)).collect();
+        ctx.uniform_with_table(label, self, &keys, KEY_TABLE_BYTES)
+    }
+}
+
+/// Bytes of `sample.wgsl`'s key table (`keys`: two a vec4).
+const KEY_TABLE_BYTES: usize = MAX_REPLICAS * 8;
 
 /// The workgroup size of every `sample.wgsl` entry point, one invocation a row or element.
 const WORKGROUP: usize = 64;
@@ -77,6 +94,31 @@ fn gather_resources<'a>(
     r.extend((1..MAX_PARTS).map(|p| x.binding(p)));
     r.extend((1..MAX_PARTS).map(|p| y.binding(p)));
     r
+}
+
+/// The data rows the replicas of a gather draw from: replica r's n rows are rows
+/// r · `stride` .. r · `stride` + n of `x` and `y` (stride 0: every replica draws from the same
+/// rows; stride n: each replica's own data, concatenated).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ReplicaRows<'a> {
+    pub(crate) x: &'a DeviceRows,
+    pub(crate) y: &'a DeviceRows,
+    /// Rows a replica draws from.
+    pub(crate) n: usize,
+    /// Rows from one replica's first row to the next's.
+    pub(crate) stride: usize,
+}
+
+impl<'a> ReplicaRows<'a> {
+    /// Every row of `x` and `y`, for every replica.
+    pub(crate) fn shared(x: &'a DeviceRows, y: &'a DeviceRows) -> Self {
+        Self {
+            x,
+            y,
+            n: x.rows(),
+            stride: 0,
+        }
+    }
 }
 
 /// The largest K·d of a synthetic batch: x's draws take normal indices below 2³¹ and the
@@ -141,19 +183,38 @@ impl GpuContext {
         out: &GpuBuffer,
         state_buf: &GpuBuffer,
     ) -> Result<Dispatch, GpuError> {
-        let mut params = Self::gather_params(seed, k, 2, x, y, state_buf)?;
+        let rows = ReplicaRows::shared(x, y);
+        self.gather_shuffled_replicated(&[seed], k, &rows, Strided::shared(out), state_buf)
+    }
+
+    /// [`Self::gather_shuffled_rows`] of R = `seeds.len()` replicas in one launch: replica r
+    /// draws from its rows of `rows` with seed `seeds[r]` and its state (at r ·
+    /// [`state::LEN`]) into its block of `out`.
+    pub(crate) fn gather_shuffled_replicated(
+        &self,
+        seeds: &[u64],
+        k: usize,
+        rows: &ReplicaRows<'_>,
+        out: Strided<'_>,
+        state_buf: &GpuBuffer,
+    ) -> Result<Dispatch, GpuError> {
+        let replicas = seeds.len();
+        let mut params = Self::gather_params(replicas, k, 2, rows, state_buf)?;
+        let (x, y) = (rows.x, rows.y);
         let (dx, dy) = (x.cols(), y.cols());
-        check_fits("batch", out, 2 * k * (dx + dy))?;
+        check_fits_rep("batch", out, 2 * k * (dx + dy), replicas)?;
         params.ld = to_u32("dx + dy", dx + dy)?;
-        let groups = self.grid("gather", 2 * k, WORKGROUP)?;
+        params.out_rs = out.stride_u32()?;
+        let groups =
+            self.with_replicas("gather", self.grid("gather", 2 * k, WORKGROUP)?, replicas)?;
         let key = KernelKey {
             family: Family::Sample,
             entry: "gather_shuffled",
             overrides: vec![],
             bindings: gather_bindings(false),
         };
-        let uniform = self.uniform("gather", &params);
-        let o = &out.buffer;
+        let uniform = params.uniform(self, "gather", seeds);
+        let o = out.raw();
         let resources = gather_resources(&uniform, x, y, o, &state_buf.buffer, o);
         Ok(self.bind(&key, &resources, groups))
     }
@@ -197,22 +258,46 @@ impl GpuContext {
         yb: &GpuBuffer,
         state_buf: &GpuBuffer,
     ) -> Result<Dispatch, GpuError> {
-        let params = Self::gather_params(seed, k, 1, x, y, state_buf)?;
+        let rows = ReplicaRows::shared(x, y);
+        let solo = Strided::shared;
+        self.gather_batch_replicated(&[seed], k, &rows, [solo(xb), solo(yb)], state_buf)
+    }
+
+    /// [`Self::gather_batch_rows`] of R = `seeds.len()` replicas in one launch: replica r
+    /// draws from its rows of `rows` with seed `seeds[r]` and its state into its blocks of
+    /// `xb` and `yb`.
+    pub(crate) fn gather_batch_replicated(
+        &self,
+        seeds: &[u64],
+        k: usize,
+        rows: &ReplicaRows<'_>,
+        [xb, yb]: [Strided<'_>; 2],
+        state_buf: &GpuBuffer,
+    ) -> Result<Dispatch, GpuError> {
+        let replicas = seeds.len();
+        let mut params = Self::gather_params(replicas, k, 1, rows, state_buf)?;
+        let (x, y) = (rows.x, rows.y);
         let (dx, dy) = (x.cols(), y.cols());
         check_at_least("x's columns", dx, 1)?;
         check_at_least("y's columns", dy, 1)?;
-        check_fits("x batch", xb, k * dx)?;
-        check_fits("y batch", yb, k * dy)?;
-        check_distinct(xb, yb)?;
-        let groups = self.grid("gather_batch", k, WORKGROUP)?;
+        check_fits_rep("x batch", xb, k * dx, replicas)?;
+        check_fits_rep("y batch", yb, k * dy, replicas)?;
+        check_distinct(xb.buffer, yb.buffer)?;
+        params.out_rs = xb.stride_u32()?;
+        params.out_y_rs = yb.stride_u32()?;
+        let groups = self.with_replicas(
+            "gather_batch",
+            self.grid("gather_batch", k, WORKGROUP)?,
+            replicas,
+        )?;
         let key = KernelKey {
             family: Family::Sample,
             entry: "gather_batch",
             overrides: vec![],
             bindings: gather_bindings(true),
         };
-        let uniform = self.uniform("gather_batch", &params);
-        let resources = gather_resources(&uniform, x, y, &xb.buffer, &state_buf.buffer, &yb.buffer);
+        let uniform = params.uniform(self, "gather_batch", seeds);
+        let resources = gather_resources(&uniform, x, y, xb.raw(), &state_buf.buffer, yb.raw());
         Ok(self.bind(&key, &resources, groups))
     }
 
@@ -237,12 +322,38 @@ impl GpuContext {
         yb: &GpuBuffer,
         state_buf: &GpuBuffer,
     ) -> Result<Dispatch, GpuError> {
-        let params = self.synthetic_params(seed, k, d, 1, rho, state_buf)?;
-        check_fits("x batch", xb, k * d)?;
-        check_fits("y batch", yb, k * d)?;
-        check_distinct(xb, yb)?;
+        let solo = Strided::shared;
+        self.sample_gaussian_batch_replicated(
+            &[seed],
+            (k, d),
+            transform,
+            (solo(rho), rho.len()),
+            [solo(xb), solo(yb)],
+            state_buf,
+        )
+    }
+
+    /// [`Self::sample_gaussian_batch`] of R = `seeds.len()` replicas in one launch: replica r
+    /// draws with seed `seeds[r]` and its state, reads its schedule of `rho.1` entries at
+    /// `rho.0`'s stride, and writes its blocks of `xb` and `yb`.
+    pub(crate) fn sample_gaussian_batch_replicated(
+        &self,
+        seeds: &[u64],
+        (k, d): (usize, usize),
+        transform: Transform,
+        rho: (Strided<'_>, usize),
+        [xb, yb]: [Strided<'_>; 2],
+        state_buf: &GpuBuffer,
+    ) -> Result<Dispatch, GpuError> {
+        let replicas = seeds.len();
+        let mut params = self.synthetic_params(replicas, k, d, 1, rho, state_buf)?;
+        check_fits_rep("x batch", xb, k * d, replicas)?;
+        check_fits_rep("y batch", yb, k * d, replicas)?;
+        check_distinct(xb.buffer, yb.buffer)?;
+        params.out_rs = xb.stride_u32()?;
+        params.out_y_rs = yb.stride_u32()?;
         let entry = "sample_gaussian_batch";
-        let groups = self.grid(entry, k * d, WORKGROUP)?;
+        let groups = self.with_replicas(entry, self.grid(entry, k * d, WORKGROUP)?, replicas)?;
         let mut bindings = SPLIT_BINDINGS.to_vec();
         bindings[1] = Binding::Unused;
         bindings[2] = Binding::Unused;
@@ -253,11 +364,11 @@ impl GpuContext {
             overrides: vec![("TRANSFORM", transform.shader_code())],
             bindings,
         };
-        let uniform = self.uniform(entry, &params);
-        let (xo, yo) = (&xb.buffer, &yb.buffer);
+        let uniform = params.uniform(self, entry, seeds);
+        let (xo, yo) = (xb.raw(), yb.raw());
         Ok(self.bind(
             &key,
-            &[&uniform, xo, xo, xo, &state_buf.buffer, yo, &rho.buffer],
+            &[&uniform, xo, xo, xo, &state_buf.buffer, yo, rho.0.raw()],
             groups,
         ))
     }
@@ -281,10 +392,35 @@ impl GpuContext {
         out: &GpuBuffer,
         state_buf: &GpuBuffer,
     ) -> Result<Dispatch, GpuError> {
-        let params = self.synthetic_params(seed, k, d, 2, rho, state_buf)?;
-        check_fits("batch", out, 4 * k * d)?;
+        let solo = Strided::shared;
+        self.sample_gaussian_shuffled_replicated(
+            &[seed],
+            (k, d),
+            transform,
+            (solo(rho), rho.len()),
+            solo(out),
+            state_buf,
+        )
+    }
+
+    /// [`Self::sample_gaussian_shuffled`] of R = `seeds.len()` replicas in one launch (see
+    /// [`Self::sample_gaussian_batch_replicated`]).
+    pub(crate) fn sample_gaussian_shuffled_replicated(
+        &self,
+        seeds: &[u64],
+        (k, d): (usize, usize),
+        transform: Transform,
+        rho: (Strided<'_>, usize),
+        out: Strided<'_>,
+        state_buf: &GpuBuffer,
+    ) -> Result<Dispatch, GpuError> {
+        let replicas = seeds.len();
+        let mut params = self.synthetic_params(replicas, k, d, 2, rho, state_buf)?;
+        check_fits_rep("batch", out, 4 * k * d, replicas)?;
+        params.out_rs = out.stride_u32()?;
         let entry = "sample_gaussian_shuffled";
-        let groups = self.grid(entry, 4 * k * d, WORKGROUP)?;
+        let groups =
+            self.with_replicas(entry, self.grid(entry, 4 * k * d, WORKGROUP)?, replicas)?;
         let key = KernelKey {
             family: Family::Sample,
             entry,
@@ -299,31 +435,33 @@ impl GpuContext {
                 Binding::Read,
             ],
         };
-        let uniform = self.uniform(entry, &params);
-        let o = &out.buffer;
+        let uniform = params.uniform(self, entry, seeds);
+        let o = out.raw();
         Ok(self.bind(
             &key,
-            &[&uniform, o, o, o, &state_buf.buffer, o, &rho.buffer],
+            &[&uniform, o, o, o, &state_buf.buffer, o, rho.0.raw()],
             groups,
         ))
     }
 
     /// Validates the operands shared by the gathers from data (`min_k` is 2 where a
-    /// derangement is drawn) and fills their uniform block (`ld` left 0).
+    /// derangement is drawn) and fills their uniform block (`ld` and the output strides
+    /// left 0).
     fn gather_params(
-        seed: u64,
+        replicas: usize,
         k: usize,
         min_k: usize,
-        x: &DeviceRows,
-        y: &DeviceRows,
+        rows: &ReplicaRows<'_>,
         state_buf: &GpuBuffer,
     ) -> Result<SampleParams, GpuError> {
-        let n = x.rows();
-        if y.rows() != n {
+        check_replicas(replicas)?;
+        let (x, y) = (rows.x, rows.y);
+        let n = rows.n;
+        if y.rows() != x.rows() {
             return Err(GpuError::Shape {
                 what: "y (as many rows as x)",
                 len: y.rows() * y.cols(),
-                rows: n,
+                rows: x.rows(),
                 cols: y.cols(),
             });
         }
@@ -335,6 +473,18 @@ impl GpuContext {
                 max: x.rows_per_part() as u64,
             });
         }
+        // Every replica's rows lie in the data.
+        let reach = (replicas - 1)
+            .checked_mul(rows.stride)
+            .and_then(|o| o.checked_add(n));
+        if reach.is_none_or(|r| r > x.rows()) {
+            return Err(GpuError::Range {
+                what: "the replicas' data rows (at most the rows uploaded)",
+                value: reach.unwrap_or(usize::MAX) as u64,
+                min: 0,
+                max: x.rows() as u64,
+            });
+        }
         if k < min_k || k > n {
             return Err(GpuError::Range {
                 what: "the batch K (at most the rows)",
@@ -343,32 +493,35 @@ impl GpuContext {
                 max: n as u64,
             });
         }
-        check_fits("state", state_buf, state::LEN)?;
+        check_fits("state", state_buf, replicas * state::LEN)?;
         Ok(SampleParams {
             n: to_u32("rows", n)?,
             k: to_u32("batch", k)?,
             dx: to_u32("dx", x.cols())?,
             dy: to_u32("dy", y.cols())?,
-            key: seed_key(seed),
             ld: 0,
             purpose: 0,
             step: 0,
             rows_per_part: to_u32("rows per part", x.rows_per_part())?,
-            _pad: [0; 2],
+            out_rs: 0,
+            out_y_rs: 0,
+            rows_rs: to_u32("rows a replica", rows.stride)?,
+            rho_rs: 0,
         })
     }
 
     /// Validates the operands shared by the synthetic-batch kernels (`min_k` is 2 where a
-    /// derangement is drawn) and fills their uniform block.
+    /// derangement is drawn) and fills their uniform block (the output strides left 0).
     fn synthetic_params(
         &self,
-        seed: u64,
+        replicas: usize,
         k: usize,
         d: usize,
         min_k: usize,
-        rho: &GpuBuffer,
+        (rho, rho_len): (Strided<'_>, usize),
         state_buf: &GpuBuffer,
     ) -> Result<SampleParams, GpuError> {
+        check_replicas(replicas)?;
         check_at_least("a synthetic batch K", k, min_k)?;
         check_at_least("a synthetic batch's width d", d, 1)?;
         if k.checked_mul(d).is_none_or(|e| e > MAX_SYNTHETIC_ELEMENTS) {
@@ -378,19 +531,22 @@ impl GpuContext {
                 limit: "2^31 elements",
             });
         }
-        check_at_least("the ρ schedule's length", rho.len(), 1)?;
-        check_fits("state", state_buf, state::LEN)?;
+        check_at_least("the ρ schedule's length", rho_len, 1)?;
+        check_fits_rep("the ρ schedule", rho, rho_len, replicas)?;
+        check_fits("state", state_buf, replicas * state::LEN)?;
         Ok(SampleParams {
-            n: to_u32("ρ schedule length", rho.len())?,
+            n: to_u32("ρ schedule length", rho_len)?,
             k: to_u32("batch", k)?,
             dx: to_u32("d", d)?,
             dy: to_u32("d", d)?,
-            key: seed_key(seed),
             ld: to_u32("2d", 2 * d)?,
             purpose: Purpose::Gaussian as u32,
             step: 0,
             rows_per_part: 0,
-            _pad: [0; 2],
+            out_rs: 0,
+            out_y_rs: 0,
+            rows_rs: 0,
+            rho_rs: rho.stride_u32()?,
         })
     }
 
@@ -418,12 +574,14 @@ impl GpuContext {
             k: 0,
             dx: 0,
             dy: 0,
-            key: seed_key(seed),
             ld: 0,
             purpose: purpose as u32,
             step,
             rows_per_part: 0,
-            _pad: [0; 2],
+            out_rs: 0,
+            out_y_rs: 0,
+            rows_rs: 0,
+            rho_rs: 0,
         };
         let groups = self.grid(entry, n, WORKGROUP)?;
         let key = KernelKey {
@@ -438,8 +596,19 @@ impl GpuContext {
                 Binding::Unused,
             ],
         };
-        let uniform = self.uniform(entry, &params);
+        let uniform = params.uniform(self, entry, &[seed]);
         let o = &out.buffer;
         Ok(self.bind(&key, &[&uniform, o, o, o, o], groups))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::gpu::shaders::{check_replica_table, Family};
+
+    #[test]
+    fn the_replica_table_sits_where_the_host_writes_it() {
+        let header = std::mem::size_of::<super::SampleParams>();
+        check_replica_table(Family::Sample, "SampleParams", header, "keys", 8);
     }
 }
