@@ -287,22 +287,39 @@ fn an_mi_matrix_of_a_block_gaussian_matches_the_closed_form() {
 #[test]
 fn a_sweep_over_learning_rates_and_tau_gives_each_variant_its_solo_bits() {
     let (x, y) = correlated_gaussian(2, 0.7, 260, 6);
-    let (x, y) = (Matrix::new(&x, 260, 2).unwrap(), Matrix::new(&y, 260, 2).unwrap());
+    let (x, y) = (
+        Matrix::new(&x, 260, 2).unwrap(),
+        Matrix::new(&y, 260, 2).unwrap(),
+    );
     for device in devices() {
         let base = small(device);
         let variants = [
             base.clone(),
             base.clone().with_lr(3e-3),
-            base.clone().with_bound(Bound::Smile { tau: 1.0 }).with_seed(3),
+            base.clone()
+                .with_bound(Bound::Smile { tau: 1.0 })
+                .with_seed(3),
             base.clone().with_batch(9),
         ];
         let reports = Estimator::sweep(&variants, x, y);
         for (i, (r, v)) in reports.iter().zip(&variants).enumerate() {
             let r = r.as_ref().unwrap();
-            assert_eq!(bits(r), bits(&v.estimate(x, y).unwrap()), "{device} variant {i}");
+            assert_eq!(
+                bits(r),
+                bits(&v.estimate(x, y).unwrap()),
+                "{device} variant {i}"
+            );
         }
         let place = |i: usize| reports[i].as_ref().unwrap().batched.clone().unwrap();
-        assert!(place(2).contains("replica 3 of 3 in batched run 1 of 2"), "{}", place(2));
-        assert!(place(3).contains("replica 1 of 1 in batched run 2 of 2"), "{}", place(3));
+        assert!(
+            place(2).contains("replica 3 of 3 in batched run 1 of 2"),
+            "{}",
+            place(2)
+        );
+        assert!(
+            place(3).contains("replica 1 of 1 in batched run 2 of 2"),
+            "{}",
+            place(3)
+        );
     }
 }

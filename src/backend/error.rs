@@ -29,6 +29,12 @@ pub enum BackendError {
         /// The held-out rows.
         rows: usize,
     },
+    /// A batched run failed as a whole (the device), stopping every replica in it.
+    #[error("the batched run failed: {reason}")]
+    RunFailed {
+        /// What the device said.
+        reason: String,
+    },
     /// A batched run of no replicas.
     #[error("a batched run needs at least one replica")]
     NoReplicas,

@@ -187,3 +187,70 @@ pub(super) fn train_one(
     *stopped = r.is_err();
     r
 }
+
+/// Several batched runs of one request, as one: replica r is replica r mod `size` of run
+/// r / `size` (a request too large for one run of the device).
+pub(super) struct Split<'a> {
+    runs: Vec<Box<dyn Replicated + 'a>>,
+    size: usize,
+    note: String,
+}
+
+impl<'a> Split<'a> {
+    /// `runs` of `size` replicas each (the last may hold fewer); `note` says why.
+    pub(super) fn new(runs: Vec<Box<dyn Replicated + 'a>>, size: usize, note: String) -> Self {
+        Self { runs, size, note }
+    }
+
+    fn at(&self, r: usize) -> (usize, usize) {
+        (r / self.size, r % self.size)
+    }
+}
+
+impl Replicated for Split<'_> {
+    fn replicas(&self) -> usize {
+        self.runs.iter().map(|r| r.replicas()).sum()
+    }
+
+    fn train(&mut self, steps: u32) -> Vec<Result<Vec<f32>, BackendError>> {
+        self.runs.iter_mut().flat_map(|r| r.train(steps)).collect()
+    }
+
+    fn evaluate(&mut self, r: usize) -> Result<HeldOutValues, BackendError> {
+        let (run, i) = self.at(r);
+        self.runs[run].evaluate(i)
+    }
+
+    fn read_out(&mut self, r: usize, params: &[f32]) -> Result<ReadOut, BackendError> {
+        let (run, i) = self.at(r);
+        self.runs[run].read_out(i, params)
+    }
+
+    fn parameters(&self, r: usize) -> Result<Vec<f32>, BackendError> {
+        let (run, i) = self.at(r);
+        self.runs[run].parameters(i)
+    }
+
+    fn take_grad_norms(&mut self, r: usize) -> Vec<f32> {
+        let (run, i) = self.at(r);
+        self.runs[run].take_grad_norms(i)
+    }
+
+    fn freeze(&mut self, r: usize) {
+        let (run, i) = self.at(r);
+        self.runs[run].freeze(i);
+    }
+
+    fn step(&self, r: usize) -> u64 {
+        let (run, i) = self.at(r);
+        self.runs[run].step(i)
+    }
+
+    fn device_name(&self) -> String {
+        let one = self
+            .runs
+            .first()
+            .map_or_else(String::new, |r| r.device_name());
+        format!("{one}; {}", self.note)
+    }
+}
