@@ -40,7 +40,8 @@ def test_one_replica_is_the_plain_estimate(xy):
 
 @pytest.mark.parametrize("replicas", [0, -1])
 def test_replicas_below_one_are_refused(xy, replicas):
-    with pytest.raises(ValueError, match=f"invalid input: replicas must be positive, not {replicas}"):
+    message = f"invalid input: replicas must be positive, not {replicas}"
+    with pytest.raises(ValueError, match=message):
         infobound.estimate(*xy, replicas=replicas, **FAST)
 
 
