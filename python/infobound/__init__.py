@@ -3,7 +3,9 @@ in hand-written WGSL kernels (wgpu: Vulkan, Metal, DX12) or on every CPU core in
 f64 CPU reference backend.
 
 Every estimate is in nats (``Report.bits`` converts). Training releases the GIL; Ctrl-C stops
-a run within about a second and raises ``KeyboardInterrupt``.
+a run within about a second and raises ``KeyboardInterrupt``. :func:`estimate_many` and
+:func:`mi_matrix` train many estimates side by side in batched runs, each with the bits it
+gets alone; ``infobound.ray`` spreads them over a Ray cluster.
 
 >>> import numpy as np, infobound
 >>> x = np.random.default_rng(0).normal(size=(4000, 1))

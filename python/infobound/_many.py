@@ -205,7 +205,7 @@ def estimate_many(
 
     ``ray=True`` spreads the pairs over a Ray cluster instead, with
     :func:`infobound.ray.estimate_many`'s defaults (``pip install "infobound[ray]"``; use that
-    function for its options).
+    function for its options); ``progress`` then counts finished tasks.
     """
     check_errors(errors)
     if ray:
@@ -436,7 +436,8 @@ def mi_matrix(
     ``MiMatrix.failed``), and the call warns (``RuntimeWarning``); nothing is raised for it.
 
     ``progress`` as in :func:`estimate_many`. ``ray=True`` spreads the pairs over a Ray
-    cluster (:func:`infobound.ray.mi_matrix` with its defaults).
+    cluster (:func:`infobound.ray.mi_matrix` with its defaults; ``progress`` then counts
+    finished tasks).
     """
     s = settings(
         bound=bound,
