@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import infobound
-from conftest import FAST, gaussian
+from conftest import FAST, gaussian, gpu_required
 
 
 def same_bits(a, b):
@@ -221,6 +221,21 @@ def test_shards_split_batched_runs_and_reproduce_the_whole(mixed):
     for shard in infobound.shards(pairs[:6], pairs_per_task=1):
         (r,) = infobound.estimate_many([pairs[i] for i in shard], **FAST)
         same_bits(r, whole[shard[0]])
+
+
+def test_on_the_gpu_each_pair_and_seed_gets_its_solo_bits():
+    if not infobound.devices():
+        if gpu_required():
+            pytest.fail("INFOBOUND_REQUIRE_GPU=1 but no adapter")
+        pytest.skip("no GPU adapter")
+    x, y = gaussian(n=1000)
+    gpu = dict(device="gpu", hidden=[16], embed=8, steps=100, batch=64)
+    pairs = [(x, y), (y, x**3)]
+    many = infobound.estimate_many(pairs, **gpu)
+    for (a, b), r in zip(pairs, many):
+        same_bits(r, infobound.estimate(a, b, **gpu))
+    ensemble = infobound.estimate(x, y, replicas=2, **gpu).ensemble
+    assert ensemble["estimates"] == [infobound.estimate(x, y, seed=s, **gpu).mi for s in (0, 1)]
 
 
 def test_importing_infobound_does_not_import_ray():
