@@ -3,7 +3,9 @@ in hand-written WGSL kernels (wgpu: Vulkan, Metal, DX12) or on every CPU core in
 f64 CPU reference backend.
 
 Every estimate is in nats (``Report.bits`` converts). Training releases the GIL; Ctrl-C stops
-a run within about a second and raises ``KeyboardInterrupt``.
+a run within about a second and raises ``KeyboardInterrupt``. :func:`estimate_many` and
+:func:`mi_matrix` train many estimates side by side in batched runs, each with the bits it
+gets alone; ``infobound.ray`` spreads them over a Ray cluster.
 
 >>> import numpy as np, infobound
 >>> x = np.random.default_rng(0).normal(size=(4000, 1))
@@ -20,32 +22,38 @@ import numpy as np
 from . import _infobound as _native
 from ._infobound import EstimationError
 from ._inputs import as_rows
+from ._many import (
+    MiMatrix,
+    estimate_many,
+    mi_matrix,
+    plan_many,
+    shards,
+)
+from ._many import widths as _widths
+from ._progress import BatchProgress
 from ._progress import callback as _callback
 from ._report import Report
 
 __version__: str = _native.__version__
 __all__ = [
+    "BatchProgress",
     "EstimationError",
+    "MiMatrix",
     "Report",
     "bound_names",
     "contrastive_loss",
     "devices",
     "estimate",
+    "estimate_many",
+    "mi_matrix",
     "mine_demo",
+    "plan_many",
     "sandwich",
+    "shards",
     "staircase",
 ]
 
 Widths = Union[int, Sequence[int], None]
-
-
-def _widths(hidden: Widths) -> Optional[List[int]]:
-    """Hidden widths as a list (one int is one layer)."""
-    if hidden is None:
-        return None
-    if isinstance(hidden, int):
-        return [hidden]
-    return [int(w) for w in hidden]
 
 
 def estimate(
@@ -63,6 +71,7 @@ def estimate(
     device: str = "auto",
     transform: Optional[str] = None,
     test_fraction: Optional[float] = None,
+    replicas: int = 1,
     progress: Union[None, bool, Callable[[int, float, Optional[float]], None]] = None,
 ) -> Report:
     """Estimates the mutual information I(X; Y), in nats, from paired rows of ``x`` and ``y``.
@@ -80,6 +89,16 @@ def estimate(
     reference)), ``transform`` ("rank-gauss" (default),
     "standardize", "none"), ``test_fraction`` (held out, default 0.2). None keeps the
     library's default.
+
+    ``replicas`` r > 1: a seed ensemble. The estimate is trained under seeds ``seed``,
+    ``seed + 1``, …, ``seed + r - 1`` (wrapping at 2⁶⁴), side by side in one batched run;
+    ``estimate(..., seed=seed + i)`` alone gives seed i's bits on the same device. ``mi`` is
+    then the mean of the seeds that finished and the curves are the first one's;
+    ``Report.ensemble`` has each seed's estimate, standard error (nats) and error, their
+    mean and their standard deviation ``sd`` (the optimisation's spread, which the sampling
+    error does not show). ``std_err`` is the mean's: the seeds' sampling error and ``sd`` / √r
+    in quadrature. A seed that fails is left out with a warning; the call fails only if every
+    seed does. r must be at least 1 (``ValueError`` otherwise).
 
     ``progress``: True draws a bar (tqdm if installed, else a line on stderr); a callable gets
     ``(step, steps_per_second, latest_mi)``, ``latest_mi`` the latest held-out estimate in
@@ -106,6 +125,7 @@ def estimate(
             device=device,
             transform=transform,
             test_fraction=test_fraction,
+            replicas=replicas,
             progress=relay,
         )
     finally:

@@ -1,7 +1,7 @@
 """Type stubs of the native module (PyO3). Use the functions of ``infobound`` instead: they
 check inputs and build the ``Report``."""
 
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
@@ -25,6 +25,7 @@ def estimate(
     device: str = "auto",
     transform: Optional[str] = None,
     test_fraction: Optional[float] = None,
+    replicas: int = 1,
     progress: Optional[Callable[[int, int, float, Optional[float]], None]] = None,
 ) -> Dict[str, Any]: ...
 def devices() -> List[Dict[str, Any]]: ...
@@ -71,4 +72,31 @@ def mine_demo(
     alpha: Optional[float] = None,
     seed: int = 0,
     device: str = "auto",
+) -> Dict[str, Any]: ...
+def estimate_many(
+    pairs: List[Tuple[np.ndarray, np.ndarray]],
+    settings: Dict[str, Any],
+    progress: Optional[
+        Callable[[int, int, int, int, float, int, int, Optional[float]], None]
+    ] = None,
+) -> List[Union[Dict[str, Any], Exception]]: ...
+def estimate_column_pairs(
+    x: np.ndarray,
+    groups: List[List[int]],
+    pairs: List[Tuple[int, int]],
+    settings: Dict[str, Any],
+    progress: Optional[
+        Callable[[int, int, int, int, float, int, int, Optional[float]], None]
+    ] = None,
+) -> List[Union[Dict[str, Any], Exception]]: ...
+def plan_many(
+    shapes: List[Tuple[Tuple[int, int], Tuple[int, int]]], settings: Dict[str, Any]
+) -> List[Dict[str, Any]]: ...
+def mi_matrix(
+    x: np.ndarray,
+    groups: List[List[int]],
+    settings: Dict[str, Any],
+    progress: Optional[
+        Callable[[int, int, int, int, float, int, int, Optional[float]], None]
+    ] = None,
 ) -> Dict[str, Any]: ...

@@ -8,7 +8,7 @@ is still held.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable, List, Tuple
 
 import numpy as np
 
@@ -59,3 +59,23 @@ def as_rows(a: Any, name: str) -> np.ndarray:
             f"invalid input: {name} is {arr.ndim}-D; pass 1-D (one column) or 2-D (rows × columns)"
         )
     return arr
+
+
+def as_pairs(pairs: Any) -> List[Tuple[np.ndarray, np.ndarray]]:
+    """``pairs`` (an iterable of (x, y) array-likes) as 2-D float ndarrays, each checked as
+    :func:`as_rows` checks it and named in errors by its place (``pairs[3][0]`` is the x of
+    the fourth pair). No data are copied here (see the module's docstring)."""
+    if isinstance(pairs, (str, bytes)) or not isinstance(pairs, Iterable):
+        raise TypeError(
+            f"pairs must be a sequence of (x, y) pairs of arrays, not {type(pairs).__name__}"
+        )
+    out = []
+    for i, pair in enumerate(pairs):
+        try:
+            x, y = pair
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"pairs[{i}] must be an (x, y) pair of arrays, not {type(pair).__name__}"
+            ) from None
+        out.append((as_rows(x, f"pairs[{i}][0]"), as_rows(y, f"pairs[{i}][1]")))
+    return out

@@ -12,13 +12,14 @@ use crate::run::run_cancellable;
 use crate::settings::EstimateSettings;
 
 /// Estimates I(X; Y) in nats from paired rows of `x` and `y` (2-D float32/float64 arrays);
-/// returns the report's fields as a dict (the Python `Report` is built from it).
+/// returns the report's fields as a dict (the Python `Report` is built from it). With
+/// `replicas` r > 1, a seed ensemble: seeds seed … seed + r − 1 trained side by side.
 /// `progress(step, total, steps_per_second, latest_mi_or_None)` is called after every block of
 /// training steps.
 #[pyfunction]
 #[pyo3(signature = (x, y, *, bound="smile", critic="separable", hidden=None, embed=None,
     steps=None, batch=None, lr=None, seed=0, device="auto", transform=None,
-    test_fraction=None, progress=None))]
+    test_fraction=None, replicas=1, progress=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn estimate<'py>(
     py: Python<'py>,
@@ -35,6 +36,7 @@ pub fn estimate<'py>(
     device: &str,
     transform: Option<&str>,
     test_fraction: Option<f64>,
+    replicas: i64,
     progress: Option<Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let est = EstimateSettings {
@@ -49,6 +51,7 @@ pub fn estimate<'py>(
         device,
         transform,
         test_fraction,
+        replicas,
     }
     .estimator()?;
     // The one copy of each input, made while the GIL is held.

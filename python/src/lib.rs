@@ -9,6 +9,7 @@ mod devices;
 mod errors;
 mod estimate;
 mod losses;
+mod many;
 mod report;
 mod run;
 mod settings;
@@ -25,6 +26,10 @@ fn bound_names() -> Vec<&'static str> {
 #[pymodule]
 fn _infobound(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(estimate::estimate, m)?)?;
+    m.add_function(wrap_pyfunction!(many::estimate_many, m)?)?;
+    m.add_function(wrap_pyfunction!(many::estimate_column_pairs, m)?)?;
+    m.add_function(wrap_pyfunction!(many::plan_many, m)?)?;
+    m.add_function(wrap_pyfunction!(many::mi_matrix, m)?)?;
     m.add_function(wrap_pyfunction!(devices::devices, m)?)?;
     m.add_function(wrap_pyfunction!(losses::sandwich, m)?)?;
     m.add_function(wrap_pyfunction!(losses::contrastive_loss, m)?)?;

@@ -7,7 +7,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
-use infobound::{CancelToken, Error, Progress};
+use infobound::{CancelToken, Error};
 use pyo3::prelude::*;
 
 use crate::errors::{panic_to_py, to_py};
@@ -16,17 +16,18 @@ use crate::errors::{panic_to_py, to_py};
 /// this, plus the time to the next submission boundary.
 const POLL: Duration = Duration::from_millis(100);
 
-/// Runs `work` on a worker thread with the GIL released. `work` gets a sender for progress
-/// events and the token it must stop on; every event reaches `on_progress` on this thread,
-/// with the GIL held. An error raised by `on_progress` or a signal cancels the run and is
-/// raised once the worker has stopped.
-pub fn run_cancellable<T: Send>(
+/// Runs `work` on a worker thread with the GIL released; `token` is the one its estimator
+/// stops on. `work` gets a sender for progress events (a library [`infobound::Progress`], or
+/// one tagged with its batched run); every event reaches `on_progress` on this thread, with
+/// the GIL held. An error raised by `on_progress` or a signal cancels the run and is raised
+/// once the worker has stopped.
+pub fn run_cancellable<T: Send, E: Send>(
     py: Python<'_>,
     token: CancelToken,
-    work: impl FnOnce(&mpsc::Sender<Progress>) -> Result<T, Error> + Send,
-    mut on_progress: impl FnMut(&Progress) -> PyResult<()>,
+    work: impl FnOnce(&mpsc::Sender<E>) -> Result<T, Error> + Send,
+    mut on_progress: impl FnMut(&E) -> PyResult<()>,
 ) -> PyResult<T> {
-    let (tx, rx) = mpsc::channel::<Progress>();
+    let (tx, rx) = mpsc::channel::<E>();
     std::thread::scope(|s| {
         let worker = s.spawn(move || {
             // A panic on the worker is caught here, never unwound into Python.

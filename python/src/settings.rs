@@ -3,10 +3,10 @@
 
 use infobound::math::bounds::Bound;
 use infobound::math::critic::CriticForm;
-use infobound::{DeviceChoice, Estimator, MarginalTransform};
-use pyo3::PyResult;
+use infobound::{DeviceChoice, Error, Estimator, InputError, MarginalTransform, Matrix};
+use pyo3::{FromPyObject, PyResult};
 
-use crate::errors::value_error;
+use crate::errors::{to_py, value_error};
 
 /// The critic forms `critic=` takes (the command line's `--critic` names).
 const CRITICS: [&str; 5] = [
@@ -94,6 +94,8 @@ pub struct EstimateSettings<'a> {
     pub device: &'a str,
     pub transform: Option<&'a str>,
     pub test_fraction: Option<f64>,
+    /// Seeds in the ensemble (`Estimator::with_replicas`); a Python int, checked here.
+    pub replicas: i64,
 }
 
 impl EstimateSettings<'_> {
@@ -103,7 +105,8 @@ impl EstimateSettings<'_> {
             .with_bound(bound(self.bound)?)
             .with_critic(critic(self.critic, self.hidden, self.embed)?)
             .with_device(device(self.device)?)
-            .with_seed(self.seed);
+            .with_seed(self.seed)
+            .with_replicas(replicas(self.replicas)?);
         if let Some(steps) = self.steps {
             est = est.with_steps(steps);
         }
@@ -122,6 +125,78 @@ impl EstimateSettings<'_> {
         if let Some(f) = self.test_fraction {
             est = est.with_test_fraction(f);
         }
+        Ok(est)
+    }
+}
+
+/// A replica count as the library takes it. 0 is passed on, for the library's own message; a
+/// negative or oversized int gets the same wording (the library's count is a `u32`).
+fn replicas(n: i64) -> PyResult<u32> {
+    u32::try_from(n).map_err(|_| {
+        let expected = match n < 0 {
+            true => "positive".to_string(),
+            false => format!("at most {}", u32::MAX),
+        };
+        value_error(format!(
+            "invalid input: replicas must be {expected}, not {n}"
+        ))
+    })
+}
+
+/// Refuses `est`'s settings before any data is copied, with the library's own errors: a
+/// one-row probe that the library checks (shapes, values, then every setting) and refuses
+/// for its size, never trained. Used where a bad setting would otherwise fail every pair of a
+/// batch alike.
+pub fn check_settings(est: &Estimator) -> PyResult<()> {
+    let one = [0.0f32];
+    let probe = Matrix::new(&one, 1, 1).map_err(to_py)?;
+    match est.estimate(probe, probe) {
+        // The settings passed; one row is always too few for a batch (K ≥ 2).
+        Err(Error::Input(InputError::TooFewRows { .. })) => Ok(()),
+        Err(e) => Err(to_py(e)),
+        // Unreachable (K ≥ 2 rows are needed): nothing to refuse.
+        Ok(_) => Ok(()),
+    }
+}
+
+/// The settings of a batched call (`estimate_many`, `mi_matrix`), read from the dict the
+/// Python layer builds from its keywords (every key present; None keeps the default).
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+pub struct Settings {
+    pub bound: String,
+    pub critic: String,
+    pub hidden: Option<Vec<usize>>,
+    pub embed: Option<usize>,
+    pub steps: Option<u32>,
+    pub batch: Option<usize>,
+    pub lr: Option<f32>,
+    pub seed: u64,
+    pub device: String,
+    pub transform: Option<String>,
+    pub test_fraction: Option<f64>,
+    pub replicas: i64,
+}
+
+impl Settings {
+    /// The estimator, its settings checked ([`check_settings`]).
+    pub fn estimator(&self) -> PyResult<Estimator> {
+        let est = EstimateSettings {
+            bound: &self.bound,
+            critic: &self.critic,
+            hidden: self.hidden.clone(),
+            embed: self.embed,
+            steps: self.steps,
+            batch: self.batch,
+            lr: self.lr,
+            seed: self.seed,
+            device: &self.device,
+            transform: self.transform.as_deref(),
+            test_fraction: self.test_fraction,
+            replicas: self.replicas,
+        }
+        .estimator()?;
+        check_settings(&est)?;
         Ok(est)
     }
 }

@@ -16,7 +16,7 @@ rng = np.random.default_rng(0)
 x = rng.normal(size=(20000, 4)); y = x + rng.normal(size=(20000, 4))
 print("started", flush=True)
 try:
-    infobound.estimate(x, y, device="cpu", hidden=[64, 64], steps=10**6)
+    CALL
 except KeyboardInterrupt:
     print("interrupted", time.monotonic(), flush=True)
 small = infobound.estimate(x[:2000], y[:2000], device="cpu", hidden=[16], steps=100)
@@ -24,11 +24,23 @@ print("after", small.steps, flush=True)
 """
 
 
+#: The long runs interrupted: one estimate, a batched request of two runs, an MI matrix.
+CALLS = {
+    "estimate": 'infobound.estimate(x, y, device="cpu", hidden=[64, 64], steps=10**6)',
+    "estimate_many": (
+        'infobound.estimate_many([(x, y), (y, x), (x[:, :2], y)], device="cpu", '
+        "hidden=[64, 64], steps=10**6)"
+    ),
+    "mi_matrix": 'infobound.mi_matrix(x, device="cpu", hidden=[64, 64], steps=10**6)',
+}
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT is POSIX")
-def test_sigint_raises_keyboard_interrupt_within_a_second():
+@pytest.mark.parametrize("call", list(CALLS))
+def test_sigint_raises_keyboard_interrupt_within_a_second(call):
     p = subprocess.Popen(
-        [sys.executable, "-c", SCRIPT], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True,
+        [sys.executable, "-c", SCRIPT.replace("CALL", CALLS[call])],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
         assert p.stdout.readline().strip() == "started"
