@@ -227,12 +227,6 @@ pub enum GpuError {
         /// Replicas of the run.
         replicas: usize,
     },
-    /// A program the replicated launches do not cover yet, asked for with more than one replica.
-    #[error("{what} are not built for replicated runs yet: train them one replica at a time")]
-    NotReplicated {
-        /// What is not covered.
-        what: &'static str,
-    },
     /// A bound's parameter outside its domain.
     #[error("invalid kernel argument: {what} must {rule}, not {value}")]
     Parameter {

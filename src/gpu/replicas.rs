@@ -16,10 +16,6 @@
 //! Stopping: a replica whose step raised a divergence flag, or that the caller froze
 //! ([`GpuTrainer::freeze`]), is frozen exactly. Adam reads the replica's flags and leaves
 //! its parameters and moments as they are from that step on; the others go on unchanged.
-//!
-//! Not replicated yet: the known-density operations (Barber–Agakov, the multisample bound,
-//! a known marginal); a replicated program with them fails with
-//! [`GpuError::NotReplicated`].
 
 use std::borrow::Cow;
 
@@ -175,7 +171,12 @@ pub(super) fn inputs<'a>(
                 Inputs {
                     x: Cow::Owned(x),
                     y: Cow::Owned(y),
-                    log_marginal: each[0].log_marginal(),
+                    log_marginal: each[0].log_marginal().map(|_| {
+                        each.iter()
+                            .flat_map(|b| b.log_marginal().unwrap_or_default())
+                            .copied()
+                            .collect()
+                    }),
                     each: true,
                 },
             ))
@@ -193,8 +194,7 @@ impl<'c> GpuTrainer<'c> {
     /// rate, the bound's parameters (SMILE's τ, α-InfoNCE's α, MINE's γ), their max gradient
     /// norm and, with [`ReplicaBatches::Each`], their data. Everything else must be replica
     /// 0's ([`GpuError::ReplicaMismatch`] names what differs). At most
-    /// [`crate::gpu::kernels::MAX_REPLICAS`] replicas; the known-density bounds train one
-    /// replica at a time ([`GpuError::NotReplicated`]).
+    /// [`crate::gpu::kernels::MAX_REPLICAS`] replicas.
     pub fn replicated(
         ctx: &'c GpuContext,
         specs: &[TrainSpec],
