@@ -15,11 +15,20 @@
 // One workgroup: each invocation folds a fixed strided subset of rows, then a fixed tree
 // combines them, so the value is deterministic (no float atomics). 1/σ = e^(−log σ) is clipped
 // at NUM_EXP_CLIP (numerics.wgsl, prepended).
+//
+// Replicas: the grid's z is the replica r (one workgroup each; one for a solo run); replica
+// r's dec, y, dout and lp start *_rs elements after replica r − 1's, its history at
+// r · hist_len, its state at r · NUM_STATE_LEN.
 
 struct DecoderParams {
     k: u32,
     dy: u32,
     hist_len: u32,
+    // Per-replica strides (elements) of dec, y, dout and lp.
+    dec_rs: u32,
+    y_rs: u32,
+    dout_rs: u32,
+    lp_rs: u32,
     pad: u32,
 }
 
@@ -42,7 +51,15 @@ const WG: u32 = 256u;
 var<workgroup> sums: array<f32, 256>;
 
 @compute @workgroup_size(256)
-fn barber_agakov(@builtin(local_invocation_id) lid: vec3<u32>) {
+fn barber_agakov(
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(workgroup_id) wg: vec3<u32>,
+) {
+    let r = wg.z;
+    let dec0 = r * p.dec_rs;
+    let y0 = r * p.y_rs;
+    let dout0 = r * p.dout_rs;
+    let st = r * NUM_STATE_LEN;
     let t = lid.x;
     let k = p.k;
     let dy = p.dy;
@@ -51,9 +68,9 @@ fn barber_agakov(@builtin(local_invocation_id) lid: vec3<u32>) {
     for (var i = t; i < k; i += WG) {
         for (var c = 0u; c < dy; c++) {
             let at = i * 2u * dy + c;
-            let mu = dec[at];
-            let log_s = dec[at + dy];
-            let yv = y[i * dy + c];
+            let mu = dec[dec0 + at];
+            let log_s = dec[dec0 + at + dy];
+            let yv = y[y0 + i * dy + c];
             let inv_s = exp(min(-log_s, NUM_EXP_CLIP));
             let z = (yv - mu) * inv_s;
             if (KNOWN_MARGINAL == 1u) {
@@ -61,11 +78,11 @@ fn barber_agakov(@builtin(local_invocation_id) lid: vec3<u32>) {
             } else {
                 acc += -0.5 * z * z - log_s + 0.5 * yv * yv;
             }
-            dout[at] = -z * inv_s / kf;
-            dout[at + dy] = (1.0 - z * z) / kf;
+            dout[dout0 + at] = -z * inv_s / kf;
+            dout[dout0 + at + dy] = (1.0 - z * z) / kf;
         }
         if (KNOWN_MARGINAL == 1u) {
-            acc -= lp[i];
+            acc -= lp[r * p.lp_rs + i];
         }
     }
     sums[t] = acc;
@@ -77,12 +94,12 @@ fn barber_agakov(@builtin(local_invocation_id) lid: vec3<u32>) {
         workgroupBarrier();
     }
     if (t == 0u) {
-        let step = atomicLoad(&state[NUM_STATE_STEP]);
+        let step = atomicLoad(&state[st + NUM_STATE_STEP]);
         let value = sums[0] / kf;
-        hist[step % p.hist_len] = value;
+        hist[r * p.hist_len + step % p.hist_len] = value;
         if (!num_is_finite(value)) {
-            atomicOr(&state[NUM_STATE_FLAGS], NUM_FLAG_NONFINITE_VALUE);
-            atomicMin(&state[NUM_STATE_FIRST_BAD_STEP], step);
+            atomicOr(&state[st + NUM_STATE_FLAGS], NUM_FLAG_NONFINITE_VALUE);
+            atomicMin(&state[st + NUM_STATE_FIRST_BAD_STEP], step);
         }
     }
 }

@@ -17,6 +17,10 @@
 //
 // ε_ik,c is the normal of index (i·K + k − 1)·dy + c of the step's RNG_PROPOSAL stream
 // (rng.wgsl, prepended; twin: src/cpu/sample.rs). Every exp is max-shifted or clipped.
+//
+// Replicas: the grid's z is the replica r (one for a solo run). Replica r draws with its own
+// key (keys, below) and state (at r · NUM_STATE_LEN); its operands start *_rs elements after
+// replica r − 1's, its history at r · hist_len.
 
 struct MsParams {
     // Rows of the batch (B), proposals a row (K), columns of x and y.
@@ -24,9 +28,22 @@ struct MsParams {
     k: u32,
     dx: u32,
     dy: u32,
-    key: vec2<u32>,
     hist_len: u32,
-    pad: u32,
+    // Per-replica strides (elements) of each storage operand.
+    xb_rs: u32,
+    yb_rs: u32,
+    dec_rs: u32,
+    rows_rs: u32,
+    scores_rs: u32,
+    dscores_rs: u32,
+    dprop_rs: u32,
+    ddec_rs: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
+    // Each replica's key, two a vector: replica r's is keys[r / 2].xy for even r, .zw for odd
+    // r (`kernels::MAX_REPLICAS` in all).
+    keys: array<vec4<u32>, 512>,
 }
 
 @group(0) @binding(0) var<uniform> p: MsParams;
@@ -47,28 +64,40 @@ struct MsParams {
 
 const WG: u32 = 256u;
 
+// Replica r's key.
+fn replica_key(r: u32) -> vec2<u32> {
+    let pair = p.keys[r / 2u];
+    return select(pair.xy, pair.zw, (r & 1u) == 1u);
+}
+
 @compute @workgroup_size(64)
 fn proposals(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let r = gid.x;
+    let row = gid.x;
     let kk = p.k + 1u;
-    if (r >= p.b * kk) {
+    if (row >= p.b * kk) {
         return;
     }
-    let i = r / kk;
-    let k = r % kk;
+    let r = gid.z;
+    let key = replica_key(r);
+    let xb0 = r * p.xb_rs;
+    let yb0 = r * p.yb_rs;
+    let dec0 = r * p.dec_rs;
+    let rows0 = r * p.rows_rs;
+    let i = row / kk;
+    let k = row % kk;
     let ld = p.dx + p.dy;
-    let step = atomicLoad(&state[NUM_STATE_STEP]);
+    let step = atomicLoad(&state[r * NUM_STATE_LEN + NUM_STATE_STEP]);
     for (var c = 0u; c < p.dx; c++) {
-        rows[r * ld + c] = xb[i * p.dx + c];
+        rows[rows0 + row * ld + c] = xb[xb0 + i * p.dx + c];
     }
     for (var c = 0u; c < p.dy; c++) {
-        var v = yb[i * p.dy + c];
+        var v = yb[yb0 + i * p.dy + c];
         if (k > 0u) {
-            let at = i * 2u * p.dy + c;
-            let eps = rng_normal(p.key, RNG_PROPOSAL, step, (i * p.k + k - 1u) * p.dy + c);
+            let at = dec0 + i * 2u * p.dy + c;
+            let eps = rng_normal(key, RNG_PROPOSAL, step, (i * p.k + k - 1u) * p.dy + c);
             v = dec[at] + exp(min(dec[at + p.dy], NUM_EXP_CLIP)) * eps;
         }
-        rows[r * ld + p.dx + c] = v;
+        rows[rows0 + row * ld + p.dx + c] = v;
     }
 }
 
@@ -78,38 +107,50 @@ fn proposal_grads(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (e >= p.b * p.dy) {
         return;
     }
+    let r = gid.z;
+    let key = replica_key(r);
     let i = e / p.dy;
     let c = e % p.dy;
     let kk = p.k + 1u;
     let at = i * 2u * p.dy + c;
-    let log_s = dec[at + p.dy];
+    let dprop0 = r * p.dprop_rs;
+    let ddec0 = r * p.ddec_rs;
+    let log_s = dec[r * p.dec_rs + at + p.dy];
     let s = exp(min(log_s, NUM_EXP_CLIP));
-    let step = atomicLoad(&state[NUM_STATE_STEP]);
+    let step = atomicLoad(&state[r * NUM_STATE_LEN + NUM_STATE_STEP]);
     var gm = 0.0;
     var gs = 0.0;
     for (var k = 1u; k < kk; k++) {
-        let g = dprop[(i * kk + k) * p.dy + c];
-        let eps = rng_normal(p.key, RNG_PROPOSAL, step, (i * p.k + k - 1u) * p.dy + c);
+        let g = dprop[dprop0 + (i * kk + k) * p.dy + c];
+        let eps = rng_normal(key, RNG_PROPOSAL, step, (i * p.k + k - 1u) * p.dy + c);
         gm += g;
         gs += g * eps;
     }
-    ddec[at] += gm;
+    ddec[ddec0 + at] += gm;
     // σ = e^min(log σ, clip): no gradient flows where the clip holds.
     if (log_s < NUM_EXP_CLIP) {
-        ddec[at + p.dy] += gs * s;
+        ddec[ddec0 + at + p.dy] += gs * s;
     }
 }
 
 var<workgroup> sums: array<f32, 256>;
 
 @compute @workgroup_size(256)
-fn multisample(@builtin(local_invocation_id) lid: vec3<u32>) {
+fn multisample(
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(workgroup_id) wg: vec3<u32>,
+) {
+    let r = wg.z;
+    let scores0 = r * p.scores_rs;
+    let dscores0 = r * p.dscores_rs;
+    let st = r * NUM_STATE_LEN;
     let t = lid.x;
     let kk = p.k + 1u;
     let bf = f32(p.b);
     var acc = 0.0;
     for (var i = t; i < p.b; i += WG) {
-        let base = i * kk;
+        let base = scores0 + i * kk;
+        let dbase = dscores0 + i * kk;
         var m = NUM_LOWEST;
         for (var k = 0u; k < kk; k++) {
             m = max(m, scores[base + k]);
@@ -122,7 +163,7 @@ fn multisample(@builtin(local_invocation_id) lid: vec3<u32>) {
         acc += scores[base] - lse + log(f32(kk));
         for (var k = 0u; k < kk; k++) {
             // e^(f_ik − LSE_i) ≤ 1
-            dscores[base + k] = (exp(scores[base + k] - lse) - select(0.0, 1.0, k == 0u)) / bf;
+            dscores[dbase + k] = (exp(scores[base + k] - lse) - select(0.0, 1.0, k == 0u)) / bf;
         }
     }
     sums[t] = acc;
@@ -134,13 +175,13 @@ fn multisample(@builtin(local_invocation_id) lid: vec3<u32>) {
         workgroupBarrier();
     }
     if (t == 0u) {
-        let step = atomicLoad(&state[NUM_STATE_STEP]);
-        let slot = step % p.hist_len;
+        let step = atomicLoad(&state[st + NUM_STATE_STEP]);
+        let slot = r * p.hist_len + step % p.hist_len;
         let value = hist[slot] + sums[0] / bf;
         hist[slot] = value;
         if (!num_is_finite(value)) {
-            atomicOr(&state[NUM_STATE_FLAGS], NUM_FLAG_NONFINITE_VALUE);
-            atomicMin(&state[NUM_STATE_FIRST_BAD_STEP], step);
+            atomicOr(&state[st + NUM_STATE_FLAGS], NUM_FLAG_NONFINITE_VALUE);
+            atomicMin(&state[st + NUM_STATE_FIRST_BAD_STEP], step);
         }
     }
 }

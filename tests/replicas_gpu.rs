@@ -541,17 +541,73 @@ fn replicas_that_cannot_share_a_run_are_refused() {
         refused(&many, shared()),
         GpuError::TooManyReplicas { .. }
     ));
-    // The known-density bounds train one replica at a time for now.
-    let ba = TrainSpec::new(
-        dx,
-        dy,
-        CriticForm::Decoder { hidden: vec![5] },
-        Bound::BarberAgakov,
-        K,
-    );
-    assert!(matches!(
-        refused(&[ba.clone(), ba.clone().with_seed(1)], shared()),
-        GpuError::NotReplicated { .. }
-    ));
-    assert!(GpuTrainer::replicated(&ctx, &[ba], shared(), CHUNK).is_ok());
+}
+
+#[test]
+fn known_density_replicas_give_their_solo_bits() {
+    let ctx = gpu().expect("an adapter");
+    let (dx, dy) = (2, 3);
+    let sets: Vec<(Vec<f32>, Vec<f32>)> = (0..3).map(|r| data(N, dx, dy, 30 + r)).collect();
+    // A known marginal's log p(y) a row: any finite values do for the arithmetic.
+    let lps: Vec<Vec<f32>> = (0..3)
+        .map(|r| common::values(N, 40 + r).iter().map(|v| v - 2.0).collect())
+        .collect();
+    let each = |marginal: bool| -> Vec<TrainData> {
+        sets.iter()
+            .zip(&lps)
+            .map(|((x, y), lp)| TrainData {
+                log_marginal: marginal.then_some(lp.as_slice()),
+                ..train_data(x, y, dx, dy)
+            })
+            .collect()
+    };
+    let cases = [
+        (
+            CriticForm::Decoder { hidden: vec![5] },
+            Bound::BarberAgakov,
+            false,
+        ),
+        (
+            CriticForm::DecoderCritic { hidden: vec![5] },
+            Bound::Multisample { proposals: 3 },
+            false,
+        ),
+        (
+            CriticForm::DecoderCritic { hidden: vec![5, 3] },
+            Bound::Multisample { proposals: 4 },
+            true,
+        ),
+    ];
+    for (critic, bound, reparameterised) in cases {
+        for marginal in [false, true] {
+            let specs: Vec<TrainSpec> = (0..3)
+                .map(|r| {
+                    spec(dx, dy, critic.clone(), bound, 70 + r)
+                        .with_reparameterised(reparameterised)
+                        .with_adam(AdamConfig::default().with_lr([1e-2, 3e-3, 2e-2][r as usize]))
+                })
+                .collect();
+            let what = format!("{bound:?} reparameterised {reparameterised} marginal {marginal}");
+            let data = each(marginal);
+            // Shared data (replica 0's), then each replica's own.
+            let shared = batched(
+                &ctx,
+                &specs,
+                ReplicaBatches::Shared(data[0].into()),
+                &[2, 3],
+            );
+            let own = batched(
+                &ctx,
+                &specs,
+                ReplicaBatches::Each(data.iter().map(|&d| d.into()).collect()),
+                &[5],
+            );
+            for r in 0..3 {
+                let alone = solo(&ctx, &specs[r], data[0].into(), &[2, 3]);
+                shared[r].assert_bits(&alone, &format!("{what}, shared data, replica {r}"));
+                let alone = solo(&ctx, &specs[r], data[r].into(), &[5]);
+                own[r].assert_bits(&alone, &format!("{what}, own data, replica {r}"));
+            }
+        }
+    }
 }

@@ -4,22 +4,25 @@
 //! How the launches see replicas: every buffer of the step program holds R blocks, replica r's
 //! at r × the buffer's solo length (data shared by all replicas has stride 0); every kernel of
 //! the step takes the replica from its grid's z (dispatch z = R) and offsets each operand by
-//! r × its stride, passed in the launch's uniform block. The per-replica scalars (each
-//! replica's draw key, learning rate and the bound's τ, α, γ) sit in fixed tables at the end
-//! of the uniform blocks ([`crate::gpu::kernels::MAX_REPLICAS`] entries). The state buffer
-//! holds one block of [`state::LEN`] a replica: its step counter, divergence flags, first bad
-//! step and MINE's average. Tile sizes, the x/y grid, workgroup sizes and the software
+//! r × its stride, passed in the launch's uniform block. Each replica's own data (or ρ
+//! schedule, or known marginal) follows the replica before's, and the gathers add the
+//! replica's first row before they map a row to its part of the upload. The per-replica
+//! scalars (each replica's draw key, learning rate and the bound's τ, α, γ) sit in fixed
+//! tables at the end of the uniform blocks ([`crate::gpu::kernels::MAX_REPLICAS`] entries);
+//! each replica's max gradient norm is its element of the clip's limit buffer. The state
+//! buffer holds one block of [`state::LEN`] a replica: its step counter, divergence flags,
+//! first bad step and MINE's average. Reductions (the bound's statistics, the gradient's
+//! global norm) are each replica's own, in a solo run's fixed order. Tile sizes, the x/y grid, workgroup sizes and the software
 //! adapter's loop splits depend only on one replica's shapes, never on R, so **replica r of a
 //! batched run computes exactly the bits of the same spec trained alone** (same seed, same
 //! adapter); one replica is the solo trainer, not a second code path.
 //!
-//! Stopping: a replica whose step raised a divergence flag, or that the caller froze
-//! ([`GpuTrainer::freeze`]), is frozen exactly. Adam reads the replica's flags and leaves
-//! its parameters and moments as they are from that step on; the others go on unchanged.
-//!
-//! Not replicated yet: the known-density operations (Barber–Agakov, the multisample bound,
-//! a known marginal); a replicated program with them fails with
-//! [`GpuError::NotReplicated`].
+//! Stopping: a replica whose step raised a divergence flag (a non-finite bound value or
+//! gradient norm, both raised before Adam runs), or that the caller froze
+//! ([`GpuTrainer::freeze`], which sets [`state::FROZEN`]), is frozen exactly: Adam reads the
+//! replica's flags and leaves its parameters and moments as they are from that step on (the
+//! end-of-step tick marks a flagged replica [`state::HALTED`], so a flag Adam raises itself
+//! stops it from the next step); the others go on unchanged.
 
 use std::borrow::Cow;
 
@@ -175,7 +178,12 @@ pub(super) fn inputs<'a>(
                 Inputs {
                     x: Cow::Owned(x),
                     y: Cow::Owned(y),
-                    log_marginal: each[0].log_marginal(),
+                    log_marginal: each[0].log_marginal().map(|_| {
+                        each.iter()
+                            .flat_map(|b| b.log_marginal().unwrap_or_default())
+                            .copied()
+                            .collect()
+                    }),
                     each: true,
                 },
             ))
@@ -193,8 +201,7 @@ impl<'c> GpuTrainer<'c> {
     /// rate, the bound's parameters (SMILE's τ, α-InfoNCE's α, MINE's γ), their max gradient
     /// norm and, with [`ReplicaBatches::Each`], their data. Everything else must be replica
     /// 0's ([`GpuError::ReplicaMismatch`] names what differs). At most
-    /// [`crate::gpu::kernels::MAX_REPLICAS`] replicas; the known-density bounds train one
-    /// replica at a time ([`GpuError::NotReplicated`]).
+    /// [`crate::gpu::kernels::MAX_REPLICAS`] replicas.
     pub fn replicated(
         ctx: &'c GpuContext,
         specs: &[TrainSpec],

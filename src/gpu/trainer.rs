@@ -13,6 +13,7 @@ use super::context::GpuContext;
 use super::dispatch::Dispatch;
 use super::kernels::{check_replicas, state, ClipMode, Operands, PairAxis, ReplicaRows, Strided};
 use super::replicas::{ReplicaBatches, ReplicaRecord};
+use super::rows::DeviceRows;
 use super::GpuError;
 use crate::math::bounds::Bound;
 use crate::math::program::{BufId, DrawLayout, Op, Program, GRADS, PARAMS, X, Y};
@@ -97,7 +98,6 @@ impl<'c> GpuTrainer<'c> {
         let spec = &specs[0];
         let reps = specs.len();
         let program = spec.program(source, spec.seed, true);
-        check_replicable(&program, reps)?;
         let init: Vec<f32> = specs.iter().flat_map(|s| s.init()).collect();
         let params = ctx.upload("parameters", &init)?;
         let seeds: Vec<u64> = specs.iter().map(|s| s.seed).collect();
@@ -164,8 +164,8 @@ pub(super) struct Inputs<'a> {
     pub(super) x: Cow<'a, [f32]>,
     /// Y's contents.
     pub(super) y: Cow<'a, [f32]>,
-    /// The data's per-row log p(y), if given (one replica only).
-    pub(super) log_marginal: Option<&'a [f32]>,
+    /// The data's per-row log p(y), if given.
+    pub(super) log_marginal: Option<Cow<'a, [f32]>>,
     /// Each replica's own block (else one block all replicas share).
     pub(super) each: bool,
 }
@@ -176,34 +176,10 @@ impl<'a> Inputs<'a> {
         Self {
             x: Cow::Borrowed(x),
             y: Cow::Borrowed(y),
-            log_marginal,
+            log_marginal: log_marginal.map(Cow::Borrowed),
             each: false,
         }
     }
-}
-
-/// Whether `op` is one of the known-density operations, which run for one replica only.
-fn known_density(op: &Op) -> bool {
-    matches!(
-        op,
-        Op::GatherMarginal { .. }
-            | Op::BarberAgakov { .. }
-            | Op::Proposals { .. }
-            | Op::ProposalGrads { .. }
-            | Op::Multisample { .. }
-    )
-}
-
-/// Fails for a program of more than one replica that holds an operation the replicated
-/// launches do not cover yet (the known-density bounds).
-pub(super) fn check_replicable(program: &Program, replicas: usize) -> Result<(), GpuError> {
-    if replicas > 1 && program.ops.iter().any(known_density) {
-        return Err(GpuError::NotReplicated {
-            what: "known-density programs (Barber–Agakov, the multisample bound, a known \
-                   marginal)",
-        });
-    }
-    Ok(())
 }
 
 /// Allocates the buffers of `specs.len()` replicas of a program (every buffer R blocks of
@@ -222,7 +198,6 @@ pub(super) fn compile(
 ) -> Result<Compiled, GpuError> {
     let reps = specs.len();
     check_replicas(reps)?;
-    check_replicable(program, reps)?;
     let spec = &specs[0];
     // A software adapter that cannot run a bound's fused column passes runs it materialised
     // (a choice from one replica's shapes, so every replica runs the same launches).
@@ -267,8 +242,11 @@ pub(super) fn compile(
     let each_stride = |len: usize| if inputs.each { len / blocks } else { 0 };
     for (id, decl) in program.buffers.iter().enumerate() {
         if Some(id) == lp_rows {
-            let lp = inputs.log_marginal.ok_or(SpecError::MissingMarginal)?;
-            buffers.push((ctx.upload(decl.name, lp)?, 0));
+            let lp = inputs
+                .log_marginal
+                .as_deref()
+                .ok_or(SpecError::MissingMarginal)?;
+            buffers.push((ctx.upload(decl.name, lp)?, each_stride(lp.len())));
             continue;
         }
         buffers.push(match (id, &data) {
@@ -473,24 +451,29 @@ pub(super) fn compile(
                 )?);
                 scratches.extend([scratch, limit]);
             }
-            // The known-density operations: one replica (`check_replicable`).
             Op::GatherMarginal {
-                seed,
                 k,
-                rows,
+                rows: lp,
                 out,
                 scratch,
+                ..
             } => {
-                let n = raw(*rows).len();
-                let lp = (raw(*rows), 1);
-                d.push(ctx.gather_batch(
-                    *seed,
+                // The data's log p(y) as an n × 1 matrix (each replica's own, or shared),
+                // gathered with the rows of the step's draw.
+                let total = raw(*lp).len();
+                let lp_rows = DeviceRows::whole(raw(*lp), total, 1)?;
+                let n = total / blocks;
+                let rows = ReplicaRows {
+                    x: &lp_rows,
+                    y: &lp_rows,
                     n,
+                    stride: if inputs.each { n } else { 0 },
+                };
+                d.push(ctx.gather_batch_replicated(
+                    draw_seeds,
                     *k,
-                    lp,
-                    lp,
-                    raw(*out),
-                    raw(*scratch),
+                    &rows,
+                    [st(*out), st(*scratch)],
                     &state_buf,
                 )?)
             }
@@ -501,18 +484,15 @@ pub(super) fn compile(
                 y,
                 log_marginal,
                 dout,
-            } => d.push(ctx.barber_agakov(
-                *k,
-                *dy,
-                raw(*dec),
-                raw(*y),
-                log_marginal.map(raw),
-                raw(*dout),
-                &hist,
+            } => d.push(ctx.barber_agakov_replicated(
+                reps,
+                (*k, *dy),
+                [st(*dec), st(*y), st(*dout)],
+                log_marginal.map(st),
+                (&hist, hist_len),
                 &state_buf,
             )?),
             Op::Proposals {
-                seed,
                 b: rows_b,
                 k,
                 dx,
@@ -521,29 +501,25 @@ pub(super) fn compile(
                 y,
                 dec,
                 rows,
-            } => d.push(ctx.ms_proposals(
-                *seed,
+                ..
+            } => d.push(ctx.ms_proposals_replicated(
+                draw_seeds,
                 (*rows_b, *k, *dx, *dy),
-                raw(*x),
-                raw(*y),
-                raw(*dec),
-                raw(*rows),
+                [st(*x), st(*y), st(*dec), st(*rows)],
                 &state_buf,
             )?),
             Op::ProposalGrads {
-                seed,
                 b: rows_b,
                 k,
                 dy,
                 dec,
                 dprop,
                 ddec,
-            } => d.push(ctx.ms_proposal_grads(
-                *seed,
+                ..
+            } => d.push(ctx.ms_proposal_grads_replicated(
+                draw_seeds,
                 (*rows_b, *k, *dy),
-                raw(*dec),
-                raw(*dprop),
-                raw(*ddec),
+                [st(*dec), st(*dprop), st(*ddec)],
                 &state_buf,
             )?),
             Op::Multisample {
@@ -552,11 +528,11 @@ pub(super) fn compile(
                 scores,
                 dscores,
                 ..
-            } => d.push(ctx.ms_term(
+            } => d.push(ctx.ms_term_replicated(
+                reps,
                 (*rows_b, *k),
-                raw(*scores),
-                raw(*dscores),
-                &hist,
+                [st(*scores), st(*dscores)],
+                (&hist, hist_len),
                 &state_buf,
             )?),
         }

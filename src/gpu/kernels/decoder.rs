@@ -4,7 +4,7 @@
 use bytemuck::{Pod, Zeroable};
 
 use super::bounds::check_outputs_distinct;
-use super::{check_at_least, check_fits, state, to_u32};
+use super::{check_at_least, check_fits, check_fits_rep, check_replicas, state, to_u32, Strided};
 use crate::gpu::buffer::GpuBuffer;
 use crate::gpu::context::GpuContext;
 use crate::gpu::dispatch::Dispatch;
@@ -18,6 +18,10 @@ struct DecoderParams {
     k: u32,
     dy: u32,
     hist_len: u32,
+    dec_rs: u32,
+    y_rs: u32,
+    dout_rs: u32,
+    lp_rs: u32,
     pad: u32,
 }
 
@@ -46,10 +50,34 @@ impl GpuContext {
         hist: &GpuBuffer,
         state_buf: &GpuBuffer,
     ) -> Result<Dispatch, GpuError> {
+        let solo = Strided::shared;
+        self.barber_agakov_replicated(
+            1,
+            (k, dy),
+            [solo(dec), solo(y), solo(dout)],
+            log_marginal.map(solo),
+            (hist, hist.len()),
+            state_buf,
+        )
+    }
+
+    /// [`Self::barber_agakov`] of `replicas` batches in one launch: replica r's decoder
+    /// output, y, gradient and log p(y) at their strides, its history the `hist.1` slots from
+    /// r · `hist.1`, its state at r · [`state::LEN`].
+    pub(crate) fn barber_agakov_replicated(
+        &self,
+        replicas: usize,
+        (k, dy): (usize, usize),
+        [dec, y, dout]: [Strided<'_>; 3],
+        log_marginal: Option<Strided<'_>>,
+        (hist, slots): (&GpuBuffer, usize),
+        state_buf: &GpuBuffer,
+    ) -> Result<Dispatch, GpuError> {
+        check_replicas(replicas)?;
         for (what, n) in [
             ("Barber–Agakov's batch K", k),
             ("Barber–Agakov's y width dy", dy),
-            ("Barber–Agakov's history length", hist.len()),
+            ("Barber–Agakov's history length", slots),
         ] {
             check_at_least(what, n, 1)?;
         }
@@ -59,20 +87,27 @@ impl GpuContext {
             limit: "usize",
         })?;
         to_u32("K·2dy", out_len)?;
-        check_fits("decoder output", dec, out_len)?;
-        check_fits("decoder gradient", dout, out_len)?;
-        check_fits("y", y, k * dy)?;
-        check_fits("state", state_buf, state::LEN)?;
-        check_outputs_distinct(&[dec, y], &[dout, hist, state_buf])?;
+        check_fits_rep("decoder output", dec, out_len, replicas)?;
+        check_fits_rep("decoder gradient", dout, out_len, replicas)?;
+        check_fits_rep("y", y, k * dy, replicas)?;
+        check_fits("history", hist, replicas * slots)?;
+        check_fits("state", state_buf, replicas * state::LEN)?;
+        check_outputs_distinct(&[dec.buffer, y.buffer], &[dout.buffer, hist, state_buf])?;
         if let Some(lp) = log_marginal {
-            check_fits("log p(y)", lp, k)?;
-            check_outputs_distinct(&[lp], &[dout, hist, state_buf])?;
+            check_fits_rep("log p(y)", lp, k, replicas)?;
+            check_outputs_distinct(&[lp.buffer], &[dout.buffer, hist, state_buf])?;
         }
         self.check_loop_budget("Barber–Agakov", (k.div_ceil(WORKGROUP) * dy) as u64)?;
+        // Without a marginal the kernel never reads binding 6: y stands in.
+        let lp = log_marginal.unwrap_or(y);
         let params = DecoderParams {
             k: to_u32("batch", k)?,
             dy: to_u32("dy", dy)?,
-            hist_len: to_u32("history", hist.len())?,
+            hist_len: to_u32("history", slots)?,
+            dec_rs: dec.stride_u32()?,
+            y_rs: y.stride_u32()?,
+            dout_rs: dout.stride_u32()?,
+            lp_rs: lp.stride_u32()?,
             pad: 0,
         };
         let key = KernelKey {
@@ -90,19 +125,19 @@ impl GpuContext {
             ],
         };
         let uniform = self.uniform("barber–agakov", &params);
+        let grid = self.with_replicas("Barber–Agakov", [1, 1, 1], replicas)?;
         Ok(self.bind(
             &key,
             &[
                 &uniform,
-                &dec.buffer,
-                &y.buffer,
-                &dout.buffer,
+                dec.raw(),
+                y.raw(),
+                dout.raw(),
                 &hist.buffer,
                 &state_buf.buffer,
-                // Without a marginal the kernel never reads binding 6: y stands in.
-                &log_marginal.unwrap_or(y).buffer,
+                lp.raw(),
             ],
-            [1, 1, 1],
+            grid,
         ))
     }
 }
