@@ -4,7 +4,7 @@
 use super::replicated::Split;
 use super::{
     check_replicas, Backend, BackendError, GpuContext, HeldOut, HeldOutParts, HeldOutValues,
-    Lockstep, ReadOut, Replica, Replicated, RunOptions, Trainer,
+    ReadOut, Replica, Replicated, RunOptions, Trainer,
 };
 use crate::gpu::kernels::MAX_REPLICAS;
 use crate::gpu::{BatchEvaluator, GpuBuffer, GpuError, GpuTrainer, ReplicaBatches, SplitEvaluator};
@@ -64,8 +64,7 @@ impl Backend for GpuBackend {
 
     /// The replicas in the same launches ([`GpuTrainer::replicated`]), in as many batched
     /// runs as the adapter's limits need (a run too large for them is halved until it fits,
-    /// and the device's name says so); programs the replicated kernels do not cover yet (the
-    /// known-density bounds) train one replica after another.
+    /// and the device's name says so).
     fn replicated<'a>(
         &'a self,
         replicas: &[Replica<'_>],
@@ -94,9 +93,6 @@ impl Backend for GpuBackend {
                         runs.len()
                     );
                     return Ok(Box::new(Split::new(runs, size, note)));
-                }
-                Err(GpuError::NotReplicated { .. }) => {
-                    return Ok(Box::new(Lockstep::new(self, replicas, options)?));
                 }
                 Err(e) if size > 1 && too_large(&e) => size = size.div_ceil(2),
                 Err(e) => return Err(e.into()),

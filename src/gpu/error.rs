@@ -227,15 +227,6 @@ pub enum GpuError {
         /// Replicas of the run.
         replicas: usize,
     },
-    /// An operation of a step program that the replicated launches do not cover, asked for
-    /// with more than one replica. No program raises it at present (every operation of the
-    /// step program runs replicated, the known-density ones included); it is kept for callers
-    /// that fall back to one replica at a time, and for operations added later.
-    #[error("{what} are not built for replicated runs yet: train them one replica at a time")]
-    NotReplicated {
-        /// What is not covered.
-        what: &'static str,
-    },
     /// A bound's parameter outside its domain.
     #[error("invalid kernel argument: {what} must {rule}, not {value}")]
     Parameter {
