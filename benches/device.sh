@@ -5,7 +5,7 @@
 #   there:  bash benches/device.sh           # carry bench-bin (and .gl: the Vulkan loader
 #                                            # packages, see the device notes) with the run
 # There it writes under $OUT (or bench-out/): devices.txt, nvidia-smi.csv, kernels.md, fused.md,
-# bench.json and bench.md (its rows with the cost model), and prints the tables last. The peers (PyTorch, JAX) need a venv of several GB and
+# bench.json and bench.md (its rows with the cost model), replicas.md (bench --replicas), and prints the tables last. The peers (PyTorch, JAX) need a venv of several GB and
 # PyPI, so they run where those are reachable (benches/peers/run.sh), not here.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -37,9 +37,12 @@ nvidia-smi --query-gpu=name,clocks.sm,clocks.mem,temperature.gpu,power.draw --fo
 timeout 200 bench-bin/kernels > "$out/kernels.md" 2>&1
 timeout 90 bench-bin/fused 1024 4096 16384 > "$out/fused.md" 2>&1
 timeout 200 bench-bin/infobound bench --json > "$out/bench.json" 2> "$out/bench.err"
+# Replicas side by side against sequential runs: where the device fills up.
+timeout 150 bench-bin/infobound bench --replicas 1,4,16,64,256 --seconds 1 --repeats 3 \
+    > "$out/replicas.md" 2> "$out/replicas.err"
 if [ -s "$out/bench.json" ]; then
     python3 benches/peers/compare.py "$out/bench.json" -- > "$out/bench.md" 2>&1
 else
     { echo "infobound bench wrote nothing (timed out?):"; cat "$out/bench.err"; } > "$out/bench.md"
 fi
-tail -n +1 "$out/kernels.md" "$out/fused.md" "$out/bench.md"
+tail -n +1 "$out/kernels.md" "$out/fused.md" "$out/bench.md" "$out/replicas.md"
