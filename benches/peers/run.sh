@@ -9,6 +9,9 @@
 #   BMI_STEPS=N      bmi configuration: steps of both sides before the estimate (default 2000)
 #   OUT=dir          where the JSON goes (default target/bench-peers)
 #   TORCH_THREADS=N  CPU threads of the PyTorch peer (default: torch's choice)
+#   PYTHON_PEERS=1   also the Python packages side by side (python_peers.py: infobound.estimate,
+#                    bmi's InfoNCE, torch-mist's estimate_mi on bmi's tasks; then estimate_many
+#                    on a local Ray cluster), markdown to $OUT/python-peers.md
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -44,3 +47,10 @@ echo "== PyTorch peer" >&2
 echo "== bmi (JAX) peer" >&2
 "$py" "$here/bmi_peer.py" "${bmi[@]}" >> "$out/peers.jsonl"
 "$py" "$here/compare.py" "${files[@]}" -- "$out/peers.jsonl"
+if [ "${PYTHON_PEERS:-0}" = 1 ]; then
+    echo "== Python packages side by side, then estimate_many on Ray" >&2
+    ray_py="${PEERS_RAY_VENV:-${PEERS_VENV:-$here/.venv}/ray}/bin/python"
+    { "$py" "$here/python_peers.py" --json "$out/python-peers.jsonl"; "$ray_py" "$here/python_peers.py" --ray; } \
+        > "$out/python-peers.md"
+    cat "$out/python-peers.md"
+fi
