@@ -116,6 +116,16 @@ pub fn measure_replicas(
     rows
 }
 
+/// A rate with three significant figures at least (a batched run of many replicas takes
+/// well under one step a second on a software adapter).
+fn rate(v: f64) -> String {
+    match v {
+        v if v >= 100.0 => format!("{v:.1}"),
+        v if v >= 1.0 => format!("{v:.2}"),
+        v => format!("{v:.3}"),
+    }
+}
+
 /// The Markdown table of `rows`.
 pub fn replica_markdown(rows: &[ReplicaRow]) -> String {
     let mut out = String::from(
@@ -129,11 +139,11 @@ pub fn replica_markdown(rows: &[ReplicaRow]) -> String {
                 r.config, r.batch, r.replicas, r.device
             )),
             None => out.push_str(&format!(
-                "| {} | {} | {} | {:.1} | {:.1} | {} | {:.2} | {} |\n",
+                "| {} | {} | {} | {} | {:.1} | {} | {:.2} | {} |\n",
                 r.config,
                 r.batch,
                 r.replicas,
-                r.steps_per_s,
+                rate(r.steps_per_s),
                 r.replica_steps_per_s,
                 r.speedup.map_or("-".into(), |s| format!("{s:.2}×")),
                 r.estimates_per_min,
