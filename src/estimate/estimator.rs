@@ -210,24 +210,10 @@ impl Estimator {
         y: Matrix<'_>,
         progress: impl FnMut(&Progress),
     ) -> Result<Report, Error> {
-        let seeds = self.replica_seeds();
-        let data = self.prepare(x, y, self.seed)?;
-        // Replica r's split is drawn under its own seed, as a solo run with that seed draws it.
-        let others = seeds[1..]
-            .iter()
-            .map(|&s| self.prepare(x, y, s))
-            .collect::<Result<Vec<_>, _>>()?;
-        let (dx, dy) = (x.cols(), y.cols());
-        let jobs: Vec<_> = std::iter::once(&data)
-            .chain(&others)
-            .zip(&seeds)
-            .map(|(d, &s)| (d, self.train_spec(dx, dy).with_seed(s)))
-            .collect();
+        let prepared = self.prepare_seeds(x, y)?;
+        let jobs: Vec<_> = prepared.iter().map(|(d, spec)| (d, spec.clone())).collect();
         let reports = self.run_batched(&jobs, progress)?;
-        match reports.len() {
-            1 => reports.into_iter().next().expect("one job, one report"),
-            _ => Report::of_ensemble(&seeds, reports),
-        }
+        Report::of_seeds(&self.replica_seeds(), reports)
     }
 
     /// The seeds of [`Self::replicas`]: replica r runs with `seed + r` (wrapping), so

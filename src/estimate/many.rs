@@ -6,8 +6,10 @@ use std::sync::Arc;
 
 use crate::estimate::data::Matrix;
 use crate::estimate::estimator::Estimator;
+use crate::estimate::prepared::Prepared;
 use crate::estimate::report::{Progress, Report};
 use crate::math::bounds::Bound;
+use crate::math::spec::TrainSpec;
 use crate::Error;
 
 /// The most replicas one batched run trains; a larger request is split into several runs.
@@ -92,68 +94,21 @@ impl Estimator {
         mut progress: impl FnMut(usize, &Progress),
     ) -> Vec<Result<Report, Error>> {
         let plan = self.plan_many(pairs);
-        let seeds = self.replica_seeds();
         let mut out: Vec<Option<Result<Report, Error>>> = (0..pairs.len()).map(|_| None).collect();
         for (g, run) in plan.iter().enumerate() {
-            // Each pair's data split under each seed; a pair that fails to prepare fails alone.
-            let mut prepared = Vec::new();
-            for &i in &run.pairs {
-                let (x, y) = pairs[i];
-                match seeds
-                    .iter()
-                    .map(|&s| self.prepare(x, y, s).map(|p| (p, s)))
-                    .collect::<Result<Vec<_>, _>>()
-                {
-                    Ok(p) => prepared.push((i, p)),
-                    Err(e) => out[i] = Some(Err(e)),
-                }
-            }
-            let jobs: Vec<_> = prepared
+            let members = run
+                .pairs
                 .iter()
-                .flat_map(|(_, p)| {
-                    p.iter()
-                        .map(|(d, s)| (d, self.train_spec(d.dims.0, d.dims.1).with_seed(*s)))
-                })
-                .collect();
-            if jobs.is_empty() {
-                continue;
-            }
-            let replicas = jobs.len();
-            let results = match self.run_batched(&jobs, |p| progress(g, p)) {
-                Ok(r) => r,
-                Err(e) => {
-                    let shared = Arc::new(e);
-                    for (i, _) in &prepared {
-                        out[*i] = Some(Err(Error::Shared(Arc::clone(&shared))));
-                    }
-                    continue;
-                }
-            };
-            let mut results = results.into_iter();
-            for (slot, (i, _)) in prepared.iter().enumerate() {
-                let reports: Vec<_> = results.by_ref().take(seeds.len()).collect();
-                let report = match reports.len() {
-                    1 => reports.into_iter().next().expect("one seed, one report"),
-                    _ => Report::of_ensemble(&seeds, reports),
-                };
-                let first = slot * seeds.len() + 1;
-                let last = first + seeds.len() - 1;
-                let place = match seeds.len() {
-                    1 => format!("replica {first} of {replicas}"),
-                    _ => format!("replicas {first}–{last} of {replicas}"),
-                };
-                out[*i] = Some(report.map(|mut r| {
-                    r.batched = Some(format!(
-                        "{place} in batched run {} of {} ({} × {} columns, {} rows)",
-                        g + 1,
-                        plan.len(),
-                        run.dims.0,
-                        run.dims.1,
-                        run.rows
-                    ));
-                    r
-                }));
-            }
+                .map(|&i| (i, self.prepare_seeds(pairs[i].0, pairs[i].1)));
+            let label = format!(
+                "batched run {} of {} ({} × {} columns, {} rows)",
+                g + 1,
+                plan.len(),
+                run.dims.0,
+                run.dims.1,
+                run.rows
+            );
+            self.run_group(members, &label, |p| progress(g, p), &mut out);
         }
         out.into_iter()
             .map(|r| r.expect("every pair is in one run"))
@@ -180,76 +135,72 @@ impl Estimator {
                 None => groups.push((key, vec![i])),
             }
         }
-        let (dx, dy) = (x.cols(), y.cols());
         let mut out: Vec<Option<Result<Report, Error>>> =
             (0..variants.len()).map(|_| None).collect();
         for (g, (_, members)) in groups.iter().enumerate() {
-            let base = &variants[members[0]];
-            let mut prepared = Vec::new();
-            for &i in members {
-                let v = &variants[i];
-                match v
-                    .replica_seeds()
-                    .into_iter()
-                    .map(|s| {
-                        let spec = v.train_spec(dx, dy).with_seed(s);
-                        v.prepare(x, y, s).map(|p| (p, spec))
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-                {
-                    Ok(p) => prepared.push((i, p)),
-                    Err(e) => out[i] = Some(Err(e)),
-                }
-            }
-            let jobs: Vec<_> = prepared
+            let prepared = members
                 .iter()
-                .flat_map(|(_, p)| p.iter().map(|(d, spec)| (d, spec.clone())))
-                .collect();
-            if jobs.is_empty() {
-                continue;
-            }
-            let replicas = jobs.len();
-            let results = match base.run_batched(&jobs, |_| {}) {
-                Ok(r) => r,
-                Err(e) => {
-                    let shared = Arc::new(e);
-                    for (i, _) in &prepared {
-                        out[*i] = Some(Err(Error::Shared(Arc::clone(&shared))));
-                    }
-                    continue;
-                }
-            };
-            let mut results = results.into_iter();
-            let mut first = 1;
-            for (i, p) in &prepared {
-                let seeds: Vec<u64> = p.iter().map(|(_, spec)| spec.seed).collect();
-                let reports: Vec<_> = results.by_ref().take(seeds.len()).collect();
-                let report = match reports.len() {
-                    1 => reports.into_iter().next().expect("one seed, one report"),
-                    _ => Report::of_ensemble(&seeds, reports),
-                };
-                let last = first + seeds.len() - 1;
-                let place = format!(
-                    "replica{} {first}{} of {replicas} in batched run {} of {} (a sweep)",
-                    if seeds.len() > 1 { "s" } else { "" },
-                    if seeds.len() > 1 {
-                        format!("–{last}")
-                    } else {
-                        String::new()
-                    },
-                    g + 1,
-                    groups.len()
-                );
-                first = last + 1;
-                out[*i] = Some(report.map(|mut r| {
-                    r.batched = Some(place);
-                    r
-                }));
-            }
+                .map(|&i| (i, variants[i].prepare_seeds(x, y)));
+            let label = format!("batched run {} of {} (a sweep)", g + 1, groups.len());
+            variants[members[0]].run_group(prepared, &label, |_| {}, &mut out);
         }
         out.into_iter()
             .map(|r| r.expect("every variant is in one run"))
             .collect()
+    }
+
+    /// Trains `members` (a request's index, and its jobs or why they could not be prepared)
+    /// as one batched run with this estimator's shared settings, and puts each member's
+    /// report (an ensemble's for several seeds) or error at its index in `out`, with
+    /// [`Report::batched`] naming its replicas and `label` (the run). A member that failed to
+    /// prepare fails alone; a run that cannot start gives every member its error.
+    fn run_group(
+        &self,
+        members: impl Iterator<Item = (usize, Result<Vec<(Prepared, TrainSpec)>, Error>)>,
+        label: &str,
+        progress: impl FnMut(&Progress),
+        out: &mut [Option<Result<Report, Error>>],
+    ) {
+        let mut prepared = Vec::new();
+        for (i, jobs) in members {
+            match jobs {
+                Ok(jobs) => prepared.push((i, jobs)),
+                Err(e) => out[i] = Some(Err(e)),
+            }
+        }
+        let jobs: Vec<_> = prepared
+            .iter()
+            .flat_map(|(_, p)| p.iter().map(|(d, spec)| (d, spec.clone())))
+            .collect();
+        if jobs.is_empty() {
+            return;
+        }
+        let replicas = jobs.len();
+        let mut results = match self.run_batched(&jobs, progress) {
+            Ok(r) => r.into_iter(),
+            Err(e) => {
+                let shared = Arc::new(e);
+                for (i, _) in &prepared {
+                    out[*i] = Some(Err(Error::Shared(Arc::clone(&shared))));
+                }
+                return;
+            }
+        };
+        let mut first = 1;
+        for (i, p) in &prepared {
+            let seeds: Vec<u64> = p.iter().map(|(_, spec)| spec.seed).collect();
+            let reports: Vec<_> = results.by_ref().take(seeds.len()).collect();
+            let last = first + seeds.len() - 1;
+            let place = match seeds.len() {
+                1 => format!("replica {first} of {replicas} in {label}"),
+                _ => format!("replicas {first}–{last} of {replicas} in {label}"),
+            };
+            first = last + 1;
+            out[*i] = Some(Report::of_seeds(&seeds, reports).map(|mut r| {
+                r.batched = Some(place);
+                r
+            }));
+        }
     }
 
     /// This estimator with what a batched run lets replicas differ in (learning rate, seed,

@@ -7,7 +7,7 @@ use crate::estimate::data::Matrix;
 use crate::estimate::estimator::Estimator;
 use crate::estimate::marginal::FittedMarginals;
 use crate::estimate::split::Rows;
-use crate::math::spec::TrainData;
+use crate::math::spec::{TrainData, TrainSpec};
 use crate::Error;
 
 /// One part of the rows, transformed: x and y row-major, and log p(y) for the known-density
@@ -112,5 +112,22 @@ impl Estimator {
             report: part(&rows.report, lp_report.map(|(_, p)| p)),
             warnings,
         })
+    }
+
+    /// The pair prepared under each of [`Self::replica_seeds`], with the training spec of that
+    /// seed: the jobs of this estimator's replicas. Replica r's split is drawn under its own
+    /// seed, as a solo run with that seed draws it.
+    pub(crate) fn prepare_seeds(
+        &self,
+        x: Matrix<'_>,
+        y: Matrix<'_>,
+    ) -> Result<Vec<(Prepared, TrainSpec)>, Error> {
+        self.replica_seeds()
+            .into_iter()
+            .map(|s| {
+                let spec = self.train_spec(x.cols(), y.cols()).with_seed(s);
+                self.prepare(x, y, s).map(|p| (p, spec))
+            })
+            .collect()
     }
 }

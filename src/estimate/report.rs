@@ -147,6 +147,18 @@ impl Ensemble {
 }
 
 impl Report {
+    /// The report of one job's replicas (one a seed, in order): the report itself for one
+    /// seed, else [`Self::of_ensemble`].
+    pub(crate) fn of_seeds(
+        seeds: &[u64],
+        mut reports: Vec<Result<Report, crate::Error>>,
+    ) -> Result<Report, crate::Error> {
+        match reports.len() {
+            1 => reports.pop().expect("one seed, one report"),
+            _ => Report::of_ensemble(seeds, reports),
+        }
+    }
+
     /// One report for a seed ensemble: the first finished seed's report with `mi` the mean
     /// over the finished seeds and `std_err` that mean's error: the seeds' sampling error
     /// (their root mean square: the seeds share the data, so it does not average away) and
