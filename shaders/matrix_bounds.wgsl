@@ -166,18 +166,125 @@ fn top2_push(acc: vec3<f32>, v: f32, row: u32) -> vec3<f32> {
     return vec3<f32>(acc.x, max(acc.y, v), acc.z);
 }
 
-// S_ij: read from the matrix, or recomputed from the embeddings in index order (the same bits
-// every time it is recomputed, so the statistics and the gradients see the same scores).
+// S_ij: read from the matrix, or recomputed from the embeddings as one fma chain over c
+// ascending, the same chain `block_scores` runs, so every kernel sees the same bits for a score
+// whatever the geometry.
 fn score(i: u32, j: u32) -> f32 {
     if (FUSED != 0u) {
         let e = p.e;
         var acc = 0.0;
         for (var c = 0u; c < e; c++) {
-            acc += s[at_s + i * e + c] * h_emb[at_h + j * e + c];
+            acc = fma(s[at_s + i * e + c], h_emb[at_h + j * e + c], acc);
         }
         return acc;
     }
     return s[at_s + i * p.k + j];
+}
+
+// ---- the line kernels' geometry ------------------------------------------------------------
+
+// row_stats, grad_rows and grad_cols own lines (rows, or columns for grad_cols) and walk the
+// other index. Their geometry is prepended by the host as constants (`FusedGeometry` in
+// src/gpu/geometry.rs, part of the pipeline key), since a per-invocation array cannot be sized
+// by an override:
+//   FB_ROWS    lines an invocation owns (consecutive)
+//   FB_COLS    lines of the other index a block: the FB_ROWS × FB_COLS scores stay in registers
+//   FB_WG      invocations a workgroup
+//   FB_SHARED  1: the workgroup stages each block of the other side's embeddings in workgroup
+//              memory, FB_CHUNK entries of e at a time (what GPUs reward); 0: every invocation
+//              reads them itself, no barrier (what CPU rasterisers reward)
+// A score is the same fma chain over c ascending in every geometry, and every sum runs over the
+// other index ascending, so all geometries give the same bits.
+const FB_BLOCK: u32 = FB_ROWS * FB_COLS;
+
+var<workgroup> fb_tile: array<f32, FB_COLS * FB_CHUNK>;
+
+// Stages entries [c0, c0 + FB_CHUNK) of the other side's lines b0 .. b0 + FB_COLS (lines past
+// K, and entries past e, as 0). Every invocation of the workgroup calls it in the same order.
+fn stage_other(other_is_h: bool, b0: u32, c0: u32, lid: u32) {
+    let e = p.e;
+    workgroupBarrier();
+    for (var x = lid; x < FB_COLS * FB_CHUNK; x += FB_WG) {
+        let b = b0 + x / FB_CHUNK;
+        let c = c0 + x % FB_CHUNK;
+        var v = 0.0;
+        if (b < p.k && c < e) {
+            if (other_is_h) {
+                v = h_emb[at_h + b * e + c];
+            } else {
+                v = s[at_s + b * e + c];
+            }
+        }
+        fb_tile[x] = v;
+    }
+    workgroupBarrier();
+}
+
+// Entry c of the other side's line b0 + t: from the staged tile (chunk starting at c0) or
+// from memory.
+fn other_at(other_is_h: bool, b0: u32, t: u32, c0: u32, c: u32) -> f32 {
+    if (FB_SHARED != 0u) {
+        return fb_tile[t * FB_CHUNK + c - c0];
+    }
+    let b = min(b0 + t, p.k - 1u);
+    if (other_is_h) {
+        return h_emb[at_h + b * p.e + c];
+    }
+    return s[at_s + b * p.e + c];
+}
+
+// The FB_ROWS × FB_COLS scores of lines a0 + u (rows when `by_row`, else columns) against the
+// other index's lines b0 + t, at [u * FB_COLS + t]. Lines past K are clamped: their scores are
+// formed and never used.
+fn block_scores(a0: u32, b0: u32, by_row: bool, lid: u32) -> array<f32, FB_BLOCK> {
+    let k = p.k;
+    var acc: array<f32, FB_BLOCK>;
+    if (FUSED == 0u) {
+        for (var u = 0u; u < FB_ROWS; u++) {
+            for (var t = 0u; t < FB_COLS; t++) {
+                let a = min(a0 + u, k - 1u);
+                let b = min(b0 + t, k - 1u);
+                acc[u * FB_COLS + t] = select(s[at_s + b * k + a], s[at_s + a * k + b], by_row);
+            }
+        }
+        return acc;
+    }
+    let e = p.e;
+    // The own side is G for rows (in `s`), H for columns; the other side the other one.
+    let other_is_h = by_row;
+    var own: array<u32, FB_ROWS>;
+    for (var u = 0u; u < FB_ROWS; u++) {
+        own[u] = min(a0 + u, k - 1u) * e;
+    }
+    for (var c0 = 0u; c0 < e; c0 += FB_CHUNK) {
+        if (FB_SHARED != 0u) {
+            stage_other(other_is_h, b0, c0, lid);
+        }
+        let c1 = min(c0 + FB_CHUNK, e);
+        for (var c = c0; c < c1; c++) {
+            var o: array<f32, FB_COLS>;
+            for (var t = 0u; t < FB_COLS; t++) {
+                o[t] = other_at(other_is_h, b0, t, c0, c);
+            }
+            for (var u = 0u; u < FB_ROWS; u++) {
+                var g: f32;
+                if (by_row) {
+                    g = s[at_s + own[u] + c];
+                } else {
+                    g = h_emb[at_h + own[u] + c];
+                }
+                for (var t = 0u; t < FB_COLS; t++) {
+                    acc[u * FB_COLS + t] = fma(g, o[t], acc[u * FB_COLS + t]);
+                }
+            }
+        }
+    }
+    return acc;
+}
+
+// The first line of the invocation's block: invocations own FB_ROWS consecutive lines each.
+fn first_line(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
+    return num_flat_index(gid, groups, FB_WG) * FB_ROWS;
 }
 
 // ---- row_stats ---------------------------------------------------------------------------
@@ -196,45 +303,76 @@ fn row_term(v: f32, j: u32) -> f32 {
 
 // Row i's log-sum-exp (over the whole row for InfoNCE, off the diagonal otherwise) and its
 // diagonal term: S_ii − LSE_row(i) for InfoNCE, S_ii − b_i for TUBA, S_ii for the others.
-// One pass over columns [j0, j1), each score formed once (the fused form pays a dot product
-// for it); between launches the row's slots hold the running (max, Σ e^(t − max)), and S_ii
-// waits in the third slot until the last launch (j1 = K) turns them into the statistics.
-@compute @workgroup_size(64)
-fn row_stats(@builtin(global_invocation_id) gid: vec3<u32>) {
+// One pass over columns [j0, j1) in blocks of FB_COLS, each score formed once (the fused form
+// pays a dot product for it); between launches the row's slots hold the running
+// (max, Σ e^(t − max)), and S_ii waits in the third slot until the last launch (j1 = K) turns
+// them into the statistics.
+@compute @workgroup_size(FB_WG)
+fn row_stats(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
     enter(gid.z);
-    let i = gid.x;
+    let i0 = first_line(gid, groups);
     let k = p.k;
-    if (i >= k) {
-        return;
-    }
     let whole_row = BOUND == INFONCE;
-    var m = NUM_LOWEST;
-    var sum = 0.0;
-    if (p.j0 > 0u) {
-        m = scratch[at_scr + ROW_LEN * i];
-        sum = scratch[at_scr + ROW_LEN * i + 1u];
-    }
-    for (var j = p.j0; j < p.j1; j++) {
-        let v = score(i, j);
-        if (j == i) {
-            scratch[at_scr + ROW_LEN * i + 2u] = v;
-        }
-        if (lautum()) {
-            if (j != i) {
-                sum += v;
-            }
-        } else if (j != i || whole_row) {
-            let t = row_term(v, j);
-            // Online log-sum-exp with one exp an entry: the sum is rescaled when the max moves.
-            if (t > m) {
-                sum = sum * exp(m - t) + 1.0;
-                m = t;
-            } else {
-                sum += exp(t - m);
-            }
+    var m: array<f32, FB_ROWS>;
+    var sum: array<f32, FB_ROWS>;
+    for (var u = 0u; u < FB_ROWS; u++) {
+        m[u] = NUM_LOWEST;
+        sum[u] = 0.0;
+        let i = i0 + u;
+        if (p.j0 > 0u && i < k) {
+            m[u] = scratch[at_scr + ROW_LEN * i];
+            sum[u] = scratch[at_scr + ROW_LEN * i + 1u];
         }
     }
-    if (p.j1 < k) {
+    // No invocation returns early: with FB_SHARED the whole workgroup stages every block.
+    for (var j0 = p.j0; j0 < p.j1; j0 += FB_COLS) {
+        let sc = block_scores(i0, j0, true, lid);
+        let nb = min(FB_COLS, p.j1 - j0);
+        for (var u = 0u; u < FB_ROWS; u++) {
+            let i = i0 + u;
+            for (var t = 0u; t < FB_COLS; t++) {
+                let j = j0 + t;
+                let v = sc[u * FB_COLS + t];
+                if (t >= nb || i >= k) {
+                    continue;
+                }
+                if (j == i) {
+                    scratch[at_scr + ROW_LEN * i + 2u] = v;
+                }
+                if (lautum()) {
+                    if (j != i) {
+                        sum[u] += v;
+                    }
+                } else if (j != i || whole_row) {
+                    let x = row_term(v, j);
+                    // Online log-sum-exp with one exp an entry: the sum is rescaled when the max
+                    // moves.
+                    if (x > m[u]) {
+                        sum[u] = sum[u] * exp(m[u] - x) + 1.0;
+                        m[u] = x;
+                    } else {
+                        sum[u] += exp(x - m[u]);
+                    }
+                }
+            }
+        }
+    }
+    for (var u = 0u; u < FB_ROWS; u++) {
+        let i = i0 + u;
+        if (i < k) {
+            finish_row(i, m[u], sum[u]);
+        }
+    }
+}
+
+// Row i's slots after a launch: the running (max, sum) when more launches follow, else its
+// statistics.
+fn finish_row(i: u32, m: f32, sum: f32) {
+    if (p.j1 < p.k) {
         scratch[at_scr + ROW_LEN * i] = m;
         scratch[at_scr + ROW_LEN * i + 1u] = sum;
         return;
@@ -534,77 +672,81 @@ fn grad(
 
 // ---- grad_rows, grad_cols (fused) ----------------------------------------------------------
 
-// Scores whose gradients are held in registers at once (one block of the sum over the other
-// index), and the embedding entries accumulated at once: any e works, registers stay fixed,
-// and the running sums go through the output row once per block of J_BLOCK scores.
-const J_BLOCK: u32 = 16u;
-const E_TILE: u32 = 8u;
-
-// out[a·e + c] = Σ_b ∂S_ab · other[b·e + c] for the invocation's line a, b ascending over
-// [j0, j1): rows (a = i, other = H) when `by_row`, else columns (a = j, other = G). The sum
-// runs in blocks of J_BLOCK lines b, each added to the partial sum kept in `ds` (the output),
-// in index order; j0 is a multiple of J_BLOCK, so the launches split it without changing it.
-fn fused_line(a: u32, by_row: bool) {
+// out[a·e + c] = Σ_b ∂S_ab · other[b·e + c] for the invocation's lines a = a0 .. a0 + FB_ROWS,
+// b ascending over [j0, j1): rows (a = i, other = H) when `by_row`, else columns (a = j,
+// other = G). A block of FB_COLS lines b at a time: their scores and gradients in registers,
+// then each output entry continued by one fma chain over the block, kept in `ds` (the output)
+// between blocks and launches, so the sum runs over b ascending whatever the geometry.
+fn fused_lines(a0: u32, by_row: bool, lid: u32) {
     let e = p.e;
-    for (var b0 = p.j0; b0 < p.j1; b0 += J_BLOCK) {
-        let nb = min(J_BLOCK, p.j1 - b0);
-        var w: array<f32, J_BLOCK>;
-        for (var t = 0u; t < nb; t++) {
-            let b = b0 + t;
-            if (by_row) {
-                w[t] = dscore(a, b, score(a, b));
-            } else {
-                w[t] = dscore(b, a, score(b, a));
+    let k = p.k;
+    for (var b0 = p.j0; b0 < p.j1; b0 += FB_COLS) {
+        let sc = block_scores(a0, b0, by_row, lid);
+        let nb = min(FB_COLS, p.j1 - b0);
+        var w: array<f32, FB_BLOCK>;
+        for (var u = 0u; u < FB_ROWS; u++) {
+            let a = min(a0 + u, k - 1u);
+            for (var t = 0u; t < FB_COLS; t++) {
+                let b = b0 + t;
+                let v = sc[u * FB_COLS + t];
+                var d = 0.0;
+                if (t < nb) {
+                    d = select(dscore(b, a, v), dscore(a, b, v), by_row);
+                }
+                w[u * FB_COLS + t] = d;
             }
         }
-        for (var c0 = 0u; c0 < e; c0 += E_TILE) {
-            let nc = min(E_TILE, e - c0);
-            var acc: array<f32, E_TILE>;
-            if (b0 > 0u) {
-                for (var c = 0u; c < nc; c++) {
-                    acc[c] = ds[at_ds + a * e + c0 + c];
-                }
+        // The other side of `block_scores`: H for rows, G for columns.
+        for (var c0 = 0u; c0 < e; c0 += FB_CHUNK) {
+            if (FB_SHARED != 0u) {
+                stage_other(by_row, b0, c0, lid);
             }
-            for (var t = 0u; t < nb; t++) {
-                let base = (b0 + t) * e + c0;
-                let wt = w[t];
-                for (var c = 0u; c < nc; c++) {
-                    if (by_row) {
-                        acc[c] += wt * h_emb[at_h + base + c];
-                    } else {
-                        acc[c] += wt * s[at_s + base + c];
+            let c1 = min(c0 + FB_CHUNK, e);
+            for (var c = c0; c < c1; c++) {
+                var o: array<f32, FB_COLS>;
+                for (var t = 0u; t < FB_COLS; t++) {
+                    o[t] = other_at(by_row, b0, t, c0, c);
+                }
+                for (var u = 0u; u < FB_ROWS; u++) {
+                    let a = a0 + u;
+                    if (a >= k) {
+                        continue;
                     }
+                    let at = at_ds + a * e + c;
+                    var acc = 0.0;
+                    if (b0 > 0u) {
+                        acc = ds[at];
+                    }
+                    for (var t = 0u; t < FB_COLS; t++) {
+                        if (t < nb) {
+                            acc = fma(w[u * FB_COLS + t], o[t], acc);
+                        }
+                    }
+                    ds[at] = acc;
                 }
-            }
-            for (var c = 0u; c < nc; c++) {
-                ds[at_ds + a * e + c0 + c] = acc[c];
             }
         }
     }
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(FB_WG)
 fn grad_rows(
     @builtin(global_invocation_id) gid: vec3<u32>,
     @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
 ) {
     enter(gid.z);
-    let i = num_flat_index(gid, groups, 64u);
-    if (i < p.k) {
-        fused_line(i, true);
-    }
+    fused_lines(first_line(gid, groups), true, lid);
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(FB_WG)
 fn grad_cols(
     @builtin(global_invocation_id) gid: vec3<u32>,
     @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
 ) {
     enter(gid.z);
-    let j = num_flat_index(gid, groups, 64u);
-    if (j < p.k) {
-        fused_line(j, false);
-    }
+    fused_lines(first_line(gid, groups), false, lid);
 }
 
 // ---- baseline_grad -------------------------------------------------------------------------

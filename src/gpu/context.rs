@@ -159,6 +159,8 @@ pub struct GpuContext {
     /// A small storage buffer bound where a kernel's layout declares an operand that this
     /// launch does not read (one binding layout a family, whatever the variant).
     placeholder: std::sync::OnceLock<wgpu::Buffer>,
+    /// How kernel geometries are picked, the tuning cache and what was used (`tune.rs`).
+    pub(crate) geometry: std::sync::Mutex<super::tune::GeometryState>,
 }
 
 impl GpuContext {
@@ -258,6 +260,7 @@ impl GpuContext {
             limits,
             sink,
             placeholder: std::sync::OnceLock::new(),
+            geometry: std::sync::Mutex::default(),
         }
     }
 

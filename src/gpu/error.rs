@@ -237,6 +237,24 @@ pub enum GpuError {
         /// The rule (`lie in (0, 1)`).
         rule: &'static str,
     },
+    /// A kernel geometry outside its template's ranges or the adapter's limits.
+    #[error("invalid kernel geometry: {what} is {value}, must be {rule}")]
+    Geometry {
+        /// Which field (`fused rows`).
+        what: &'static str,
+        /// Its value.
+        value: u64,
+        /// The rule (`1 to 8`).
+        rule: &'static str,
+    },
+    /// A geometry file that cannot be read or parsed.
+    #[error("geometry file {path}: {reason}")]
+    GeometryFile {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        reason: String,
+    },
 }
 
 impl GpuError {
@@ -252,6 +270,7 @@ impl GpuError {
                 | GpuError::Operand { .. }
                 | GpuError::Range { .. }
                 | GpuError::Parameter { .. }
+                | GpuError::Geometry { .. }
         )
     }
 }

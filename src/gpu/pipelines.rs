@@ -25,6 +25,9 @@ pub(crate) struct KernelKey {
     pub entry: &'static str,
     /// Pipeline-overridable constants, by name; integer-valued so the key can hash.
     pub overrides: Vec<(&'static str, i64)>,
+    /// Template constants written into the module's source ([`Family::source_with`]): what an
+    /// override cannot do, such as sizing a per-invocation array. Empty for most families.
+    pub template: Vec<(&'static str, u32)>,
     /// Bindings 0.. of group 0, in order.
     pub bindings: Vec<Binding>,
 }
@@ -35,10 +38,13 @@ pub(crate) struct Kernel {
     pub layout: wgpu::BindGroupLayout,
 }
 
+/// A module: its family and its template constants.
+type ModuleKey = (Family, Vec<(&'static str, u32)>);
+
 /// The pipeline cache of one context. Shader modules are compiled once per family and
 /// pipelines once per key; lookups after the first are a hash-map hit.
 pub(crate) struct PipelineCache {
-    modules: Mutex<HashMap<Family, Arc<wgpu::ShaderModule>>>,
+    modules: Mutex<HashMap<ModuleKey, Arc<wgpu::ShaderModule>>>,
     kernels: Mutex<HashMap<KernelKey, Arc<Kernel>>>,
     /// Software adapters prefer the barrier-free matrix product (see `gemm.wgsl`).
     pub prefer_direct_gemm: bool,
@@ -53,14 +59,23 @@ impl PipelineCache {
         }
     }
 
-    fn module(&self, device: &wgpu::Device, family: Family) -> Arc<wgpu::ShaderModule> {
+    fn module(
+        &self,
+        device: &wgpu::Device,
+        family: Family,
+        template: &[(&'static str, u32)],
+    ) -> Arc<wgpu::ShaderModule> {
         let mut modules = self.modules.lock().unwrap_or_else(|p| p.into_inner());
-        Arc::clone(modules.entry(family).or_insert_with(|| {
-            Arc::new(device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some(family.file_name()),
-                source: wgpu::ShaderSource::Wgsl(family.source().into()),
-            }))
-        }))
+        Arc::clone(
+            modules
+                .entry((family, template.to_vec()))
+                .or_insert_with(|| {
+                    Arc::new(device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                        label: Some(family.file_name()),
+                        source: wgpu::ShaderSource::Wgsl(family.source_with(template).into()),
+                    }))
+                }),
+        )
     }
 
     /// The pipeline for `key`, compiling it on first use.
@@ -73,7 +88,7 @@ impl PipelineCache {
         {
             return Arc::clone(k);
         }
-        let module = self.module(device, key.family);
+        let module = self.module(device, key.family, &key.template);
         let entries: Vec<wgpu::BindGroupLayoutEntry> = key
             .bindings
             .iter()

@@ -1,5 +1,7 @@
 //! The WGSL sources, one kernel family a file, embedded at compile time.
 
+use super::geometry::FusedGeometry;
+
 /// Numerical helpers, the device state layout and the 2-D grid index, shared by every family
 /// that uses them.
 const NUMERICS: &str = include_str!("../../shaders/numerics.wgsl");
@@ -90,9 +92,25 @@ impl Family {
         }
     }
 
-    /// The complete module source: the family's file with its [`Family::libraries`] prepended
-    /// (WGSL has no `#include`).
+    /// The complete module source with the family's default template constants
+    /// ([`Family::source_with`]).
     pub fn source(self) -> String {
+        self.source_with(&self.default_template())
+    }
+
+    /// The template constants a family's file expects the host to define (the rule geometry
+    /// of a software adapter; [`crate::gpu::geometry`]). Empty for families without a template.
+    pub fn default_template(self) -> Vec<(&'static str, u32)> {
+        match self {
+            Family::MatrixBounds => FusedGeometry::rule(true).constants(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The complete module source: `template` as `const NAME: u32 = VALUE;` lines, then the
+    /// family's [`Family::libraries`], then its file (WGSL has neither `#include` nor
+    /// array sizes set by overrides).
+    pub fn source_with(self, template: &[(&str, u32)]) -> String {
         let own = match self {
             Family::Gemm => include_str!("../../shaders/gemm.wgsl"),
             Family::Reduce => include_str!("../../shaders/reduce.wgsl"),
@@ -108,6 +126,9 @@ impl Family {
             Family::Multisample => include_str!("../../shaders/multisample.wgsl"),
         };
         let mut source = String::new();
+        for (name, value) in template {
+            source.push_str(&format!("const {name}: u32 = {value}u;\n"));
+        }
         for library in self.libraries() {
             source.push_str(library_source(library));
             source.push('\n');

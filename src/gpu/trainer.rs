@@ -280,7 +280,7 @@ pub(super) fn compile(
     let raw = |id: BufId| &b[id].0;
     let bounds: Vec<Bound> = specs.iter().map(|s| s.bound).collect();
     let dx = spec.dx;
-    let direct = ctx.pipelines.prefer_direct_gemm;
+    let direct = ctx.gemm_direct();
     let mut scratches = Vec::new();
     let mut stats = None;
     let mut d = Vec::with_capacity(program.ops.len());

@@ -2,7 +2,7 @@
 //! bytes read + written) and FMA throughput (independent FMA chains), each sized up until one
 //! run lasts long enough to time.
 
-use super::timing::{GpuTimer, Timing};
+use crate::gpu::timing::{GpuTimer, Timing};
 use crate::gpu::kernels::FMA_FLOPS_PER_ITERATION;
 use crate::gpu::{GpuContext, GpuError};
 

@@ -145,6 +145,7 @@ impl GpuContext {
             family: Family::Adam,
             entry: "adam_step",
             overrides: vec![],
+            template: Vec::new(),
             bindings: vec![
                 Binding::Uniform,
                 Binding::Write,
@@ -187,6 +188,7 @@ impl GpuContext {
             family: Family::Adam,
             entry: "tick",
             overrides: vec![],
+            template: Vec::new(),
             bindings: vec![
                 Binding::Unused,
                 Binding::Unused,

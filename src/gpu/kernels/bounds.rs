@@ -196,6 +196,7 @@ impl GpuContext {
             family: Family::Bounds,
             entry: "shuffled_bound",
             overrides: vec![("BOUND", bound.code())],
+            template: Vec::new(),
             bindings: vec![
                 Binding::Uniform,
                 Binding::Read,

@@ -135,6 +135,7 @@ impl GpuContext {
             family: Family::Clip,
             entry,
             overrides: vec![],
+            template: Vec::new(),
             bindings: bindings.to_vec(),
         };
         use Binding::{Read, Uniform, Unused, Write};

@@ -73,6 +73,7 @@ impl GpuContext {
             family: Family::Contrastive,
             entry: "elementwise",
             overrides: vec![("OP", form)],
+            template: Vec::new(),
             bindings: vec![U, R, N, W],
         };
         let uniform = self.uniform("elementwise", &params);
@@ -102,6 +103,7 @@ impl GpuContext {
             family: Family::Contrastive,
             entry: "loss",
             overrides: vec![],
+            template: Vec::new(),
             bindings: vec![U, R, R, W],
         };
         let uniform = self.uniform("loss", &Params { n: 1, a, b, c });

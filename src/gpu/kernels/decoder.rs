@@ -114,6 +114,7 @@ impl GpuContext {
             family: Family::Decoder,
             entry: "barber_agakov",
             overrides: vec![("KNOWN_MARGINAL", u32::from(log_marginal.is_some()).into())],
+            template: Vec::new(),
             bindings: vec![
                 Binding::Uniform,
                 Binding::Read,

@@ -54,7 +54,7 @@ impl GpuContext {
         bias: Option<&GpuBuffer>,
         aux: Option<&GpuBuffer>,
     ) -> Result<Dispatch, GpuError> {
-        self.gemm_with(spec, a, b, c, bias, aux, self.pipelines.prefer_direct_gemm)
+        self.gemm_with(spec, a, b, c, bias, aux, self.gemm_direct())
     }
 
     /// [`GpuContext::gemm`] with the geometry chosen by the caller (`direct`: no workgroup memory).
@@ -98,7 +98,7 @@ impl GpuContext {
             [a, b, c],
             bias,
             aux,
-            self.pipelines.prefer_direct_gemm,
+            self.gemm_direct(),
         )
     }
 
@@ -261,6 +261,7 @@ impl GpuContext {
                 ("TRANS_B", s.trans_b as i64),
                 ("ACCUMULATE", accumulate as i64),
             ],
+            template: Vec::new(),
             bindings: vec![
                 Binding::Uniform,
                 Binding::Read,

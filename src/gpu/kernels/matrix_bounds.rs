@@ -7,7 +7,9 @@ use super::{check_at_least, check_fits, check_fits_rep, state, to_u32, Strided, 
 use crate::gpu::buffer::GpuBuffer;
 use crate::gpu::context::GpuContext;
 use crate::gpu::dispatch::Dispatch;
+use crate::gpu::tune::FusedPass;
 use crate::gpu::error::GpuError;
+use crate::gpu::geometry::FusedGeometry;
 use crate::gpu::pipelines::{Binding, KernelKey};
 use crate::gpu::shaders::Family;
 use crate::math::bounds::Bound;
@@ -77,13 +79,12 @@ const GLOBAL_LEN: usize = 2;
 /// rasteriser ([`super::SOFTWARE_LOOP_BUDGET`]): the line kernels split the other index over
 /// launches that each stay below it.
 const SOFTWARE_LOOP_BUDGET: usize = super::SOFTWARE_LOOP_BUDGET as usize;
-/// `J_BLOCK` in `matrix_bounds.wgsl`: the column splits are multiples of it.
-const J_BLOCK: usize = 16;
 
 /// `grad`'s workgroup size (`WG` in `matrix_bounds.wgsl`).
 const GRAD_WORKGROUP: usize = 256;
-/// The workgroup size of the kernels with one invocation a row or column (`grad_rows` and
-/// `grad_cols` included).
+/// The workgroup size of the column kernels (`col_stats`, `baseline_grad`), one invocation a
+/// column; the line kernels (`row_stats`, `grad_rows`, `grad_cols`) take theirs from their
+/// [`FusedGeometry`].
 const LINE_WORKGROUP: usize = 64;
 
 /// The operands of [`GpuContext::bound_launches`] for R replicas: `s` is the K×K scores, or
@@ -173,7 +174,8 @@ impl GpuContext {
                 })
             }
         }
-        self.bound_launches(bounds, k, None, io)
+        let forward = self.fused_geometry(FusedPass::Forward, k, 0)?;
+        self.bound_launches(bounds, k, None, io, (forward, forward))
     }
 
     /// Prepares the launches that evaluate `bound` on the separable scores S = G·Hᵀ of
@@ -243,19 +245,32 @@ impl GpuContext {
             }
             None => {}
         }
-        self.bound_launches(bounds, k, Some(e), io)
+        let geometry = (
+            self.fused_geometry(FusedPass::Forward, k, e)?,
+            self.fused_geometry(FusedPass::Backward, k, e)?,
+        );
+        self.bound_launches(bounds, k, Some(e), io, geometry)
     }
 
     /// The launches of both forms; `e` is `Some` for the fused one (`io.s` = G, `io.h` = H).
     /// Every launch covers all R = `bounds.len()` replicas (the grid's z); its geometry and
-    /// the splits of its loops are one replica's.
-    fn bound_launches(
+    /// the splits of its loops are one replica's. `geometry` is the (statistics, gradients)
+    /// passes' line geometry; the other kernels are compiled in the statistics' module.
+    pub(crate) fn bound_launches(
         &self,
         bounds: &[Bound],
         k: usize,
         e: Option<usize>,
         io: &Operands,
+        (forward, backward): (FusedGeometry, FusedGeometry),
     ) -> Result<Vec<Dispatch>, GpuError> {
+        let limits = self.limits();
+        for g in [forward, backward] {
+            g.validate(
+                limits.max_compute_invocations_per_workgroup,
+                limits.max_compute_workgroup_storage_size,
+            )?;
+        }
         let table = bound_table(bounds, io.baseline.is_some())?;
         let bound = bounds[0];
         let r = bounds.len();
@@ -311,6 +326,7 @@ impl GpuContext {
         };
         let fused = i64::from(e.is_some());
         let launch = |entry: &'static str,
+                      geometry: &FusedGeometry,
                       uniform: &wgpu::Buffer,
                       bindings: [Binding; 9],
                       out: Strided<'_>,
@@ -320,6 +336,7 @@ impl GpuContext {
                 family: Family::MatrixBounds,
                 entry,
                 overrides: vec![("BOUND", bound.code()), ("FUSED", fused)],
+                template: geometry.constants(),
                 bindings: bindings.to_vec(),
             };
             let resources = [
@@ -336,12 +353,13 @@ impl GpuContext {
             let groups = self.with_replicas(entry, groups, r)?;
             Ok::<_, GpuError>(self.bind(&key, &resources, groups))
         };
-        // The other index's range of one launch of the line kernels whose loop body costs
-        // `per_j` iterations (one launch on hardware; see SOFTWARE_LOOP_BUDGET).
+        // The other index's range of one launch of a line kernel whose blocks of `g.cols`
+        // lines cost `per_block` loop iterations (one launch on hardware; see
+        // SOFTWARE_LOOP_BUDGET).
         let software = self.adapter().is_software;
-        let splits = |per_j: usize| -> Vec<(usize, usize)> {
+        let splits = |g: &FusedGeometry, per_block: usize| -> Vec<(usize, usize)> {
             let len = if software {
-                (SOFTWARE_LOOP_BUDGET / per_j / J_BLOCK).max(1) * J_BLOCK
+                (SOFTWARE_LOOP_BUDGET / per_block).max(1) * g.cols as usize
             } else {
                 k
             };
@@ -360,11 +378,21 @@ impl GpuContext {
         let s = io.s;
         let whole = params(0, k, s, s)?;
         let per_line = self.grid_1d("matrix bound", k, LINE_WORKGROUP)?;
+        // Invocations of FB_ROWS lines each, in workgroups of the geometry's size.
+        let line_grid = |g: &FusedGeometry| {
+            self.grid(
+                "matrix bound lines",
+                k.div_ceil(g.rows as usize),
+                g.workgroup as usize,
+            )
+        };
+        let f = &forward;
 
         let mut d = Vec::new();
         if let Bound::AlphaInfoNce { .. } = bound {
             d.push(launch(
                 "col_stats",
+                f,
                 &whole,
                 [U, R, R, N, N, N, N, W, R],
                 s,
@@ -372,20 +400,23 @@ impl GpuContext {
                 per_line,
             )?);
         } else {
-            for (j0, j1) in splits(2 + e_width) {
+            let grid = line_grid(f)?;
+            for (j0, j1) in splits(f, f.loops_per_block(e_width, 1)) {
                 let u = params(j0, j1, s, s)?;
                 d.push(launch(
                     "row_stats",
+                    f,
                     &u,
                     [U, R, R, N, N, N, N, W, R],
                     s,
                     s,
-                    per_line,
+                    grid,
                 )?);
             }
         }
         d.push(launch(
             "finalize",
+            f,
             &whole,
             [U, N, N, N, N, W, W, W, N],
             s,
@@ -398,6 +429,7 @@ impl GpuContext {
                 let u = params(0, k, ds, s)?;
                 d.push(launch(
                     "grad",
+                    f,
                     &u,
                     [U, R, R, W, N, N, N, W, N],
                     ds,
@@ -406,12 +438,13 @@ impl GpuContext {
                 )?)
             }
             Some((dg, Some(dh))) => {
-                let lines = self.grid("fused bound lines", k, LINE_WORKGROUP)?;
+                let g = &backward;
+                let lines = line_grid(g)?;
                 let b = [U, R, R, W, N, N, N, W, R];
                 for (entry, out) in [("grad_rows", dg), ("grad_cols", dh)] {
-                    for (j0, j1) in splits(3 + 3 * e_width) {
+                    for (j0, j1) in splits(g, g.loops_per_block(e_width, 2)) {
                         let u = params(j0, j1, out, s)?;
-                        d.push(launch(entry, &u, b, out, s, lines)?);
+                        d.push(launch(entry, g, &u, b, out, s, lines)?);
                     }
                 }
             }
@@ -420,6 +453,7 @@ impl GpuContext {
             let u = params(0, k, s, db)?;
             d.push(launch(
                 "baseline_grad",
+                f,
                 &u,
                 [U, R, R, N, W, N, N, W, R],
                 s,

@@ -158,6 +158,7 @@ impl GpuContext {
             family: Family::Multisample,
             entry: "proposals",
             overrides: vec![],
+            template: Vec::new(),
             bindings: vec![U, R, R, R, W, W, N, N, N],
         };
         let grid = self.with_replicas(
@@ -233,6 +234,7 @@ impl GpuContext {
             family: Family::Multisample,
             entry: "multisample",
             overrides: vec![],
+            template: Vec::new(),
             bindings: vec![U, N, N, N, N, W, R, W, W],
         };
         let s = scores.raw();
@@ -305,6 +307,7 @@ impl GpuContext {
             family: Family::Multisample,
             entry: "proposal_grads",
             overrides: vec![],
+            template: Vec::new(),
             bindings: vec![U, N, N, R, N, W, N, N, N, R, W],
         };
         let d = dec.raw();

@@ -128,6 +128,7 @@ impl GpuContext {
             family: Family::Pairs,
             entry,
             overrides: vec![("ROWS", rows as i64)],
+            template: Vec::new(),
             bindings: vec![
                 Binding::Uniform,
                 Binding::Read,

@@ -58,6 +58,7 @@ impl GpuContext {
             family: Family::Probe,
             entry: "copy",
             overrides: vec![],
+            template: Vec::new(),
             bindings: vec![Binding::Uniform, Binding::Read, Binding::Write],
         };
         let grid = self.grid("copy probe", vecs, WORKGROUP)?;
@@ -85,6 +86,7 @@ impl GpuContext {
             family: Family::Probe,
             entry: "fma_chains",
             overrides: vec![],
+            template: Vec::new(),
             bindings: vec![Binding::Uniform, Binding::Unused, Binding::Write],
         };
         let grid = self.grid("FMA probe", invocations, WORKGROUP)?;

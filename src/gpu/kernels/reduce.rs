@@ -133,6 +133,7 @@ impl GpuContext {
             family: Family::Reduce,
             entry: "column_sums",
             overrides: vec![("ACCUMULATE", accumulate as i64)],
+            template: Vec::new(),
             bindings: vec![Binding::Uniform, Binding::Read, Binding::Write],
         };
         let uniform = self.uniform("column_sums", &params);
@@ -163,6 +164,7 @@ impl GpuContext {
             family: Family::Reduce,
             entry: "reduce_partial",
             overrides: vec![("OP", code)],
+            template: Vec::new(),
             bindings: bindings.clone(),
         };
         let finish = KernelKey {
@@ -205,3 +207,4 @@ impl GpuContext {
         2 * Self::reduce_groups(n)
     }
 }
+

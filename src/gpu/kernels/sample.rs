@@ -211,6 +211,7 @@ impl GpuContext {
             family: Family::Sample,
             entry: "gather_shuffled",
             overrides: vec![],
+            template: Vec::new(),
             bindings: gather_bindings(false),
         };
         let uniform = params.uniform(self, "gather", seeds);
@@ -294,6 +295,7 @@ impl GpuContext {
             family: Family::Sample,
             entry: "gather_batch",
             overrides: vec![],
+            template: Vec::new(),
             bindings: gather_bindings(true),
         };
         let uniform = params.uniform(self, "gather_batch", seeds);
@@ -362,6 +364,7 @@ impl GpuContext {
             family: Family::Sample,
             entry,
             overrides: vec![("TRANSFORM", transform.shader_code())],
+            template: Vec::new(),
             bindings,
         };
         let uniform = params.uniform(self, entry, seeds);
@@ -425,6 +428,7 @@ impl GpuContext {
             family: Family::Sample,
             entry,
             overrides: vec![("TRANSFORM", transform.shader_code())],
+            template: Vec::new(),
             bindings: vec![
                 Binding::Uniform,
                 Binding::Unused,
@@ -588,6 +592,7 @@ impl GpuContext {
             family: Family::Sample,
             entry,
             overrides: vec![],
+            template: Vec::new(),
             bindings: vec![
                 Binding::Uniform,
                 Binding::Unused,

@@ -12,12 +12,8 @@ use super::{
     ContrastiveOutput,
 };
 use crate::gpu::kernels::{state, Elementwise, FusedBoundBuffers};
-use crate::gpu::{Dispatch, GpuBuffer, GpuContext};
+use crate::gpu::{Dispatch, FusedPass, GpuBuffer, GpuContext};
 use crate::math::bounds::Bound;
-
-/// `J_BLOCK` of `matrix_bounds.wgsl`: one launch of the fused gradient passes loops at least
-/// this many columns of 3 + 3e iterations each.
-const J_BLOCK: u64 = 16;
 
 /// A contrastive loss at fixed K and e on one device, with its working space (O(K·e)):
 /// prepare it once, then compute it on any number of embedding pairs of that shape.
@@ -49,10 +45,11 @@ impl<'c> ContrastiveLoss<'c> {
     ) -> Result<Self, ContrastiveError> {
         config.validate()?;
         let ke = check_shape(k, e)?;
-        // Every fused launch loops over at least J_BLOCK columns of 3 + 3e iterations.
+        // Every fused gradient launch loops over at least one block of its geometry.
+        let backward = ctx.fused_geometry(FusedPass::Backward, k, e)?;
         ctx.check_loop_budget(
             "the fused contrastive gradient",
-            J_BLOCK * (3 + 3 * e as u64),
+            backward.loops_per_block(e, 2) as u64,
         )?;
         let second = match config.form {
             ContrastiveForm::Symmetric => Some((

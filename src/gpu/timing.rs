@@ -1,8 +1,9 @@
 //! Timing device work: timestamp queries around one compute pass where the adapter offers
 //! them, else the host clock around a submission and a full queue sync. Warm-up first, then
-//! the median (and spread) of repeats.
+//! the median (and spread) of repeats. The kernel tuner ([`super::tune`]) and the benchmarks
+//! (`infobound::experiments::bench`) both time with it.
 
-use crate::gpu::{Dispatch, GpuContext, GpuError};
+use super::{Dispatch, GpuContext, GpuError};
 
 /// How a [`Timing`] was measured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,18 +92,18 @@ impl<'c> GpuTimer<'c> {
             .contains(wgpu::Features::TIMESTAMP_QUERY)
             .then(|| Queries {
                 set: device.create_query_set(&wgpu::QuerySetDescriptor {
-                    label: Some("bench timestamps"),
+                    label: Some("timer timestamps"),
                     ty: wgpu::QueryType::Timestamp,
                     count: 2,
                 }),
                 resolve: device.create_buffer(&wgpu::BufferDescriptor {
-                    label: Some("bench timestamps resolve"),
+                    label: Some("timer timestamps resolve"),
                     size: 16,
                     usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
                     mapped_at_creation: false,
                 }),
                 readback: device.create_buffer(&wgpu::BufferDescriptor {
-                    label: Some("bench timestamps read-back"),
+                    label: Some("timer timestamps read-back"),
                     size: 16,
                     usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
                     mapped_at_creation: false,
@@ -160,7 +161,7 @@ impl<'c> GpuTimer<'c> {
             self.ctx
                 .device()
                 .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                    label: Some("bench"),
+                    label: Some("timer"),
                 });
         {
             let timestamp_writes =
@@ -172,7 +173,7 @@ impl<'c> GpuTimer<'c> {
                         end_of_pass_write_index: Some(1),
                     });
             let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("bench"),
+                label: Some("timer"),
                 timestamp_writes,
             });
             for _ in 0..repeat {

@@ -1,0 +1,296 @@
+//! Kernel geometries: how a kernel family cuts its work into invocations and workgroups, the
+//! candidates the tuner times ([`super::tune`]) and the file that pins one (`--geometry`).
+//!
+//! A geometry never changes what a kernel computes, only how fast: the fused line kernels form
+//! every score as one fma chain over the embedding and sum over the other index in order, so
+//! all [`FusedGeometry`] candidates give the same bits. The matrix product's two geometries
+//! split long products differently on a software adapter, so there the bits depend on
+//! [`GemmGeometry`]: the same seed on the same adapter with the same geometry gives the same
+//! bits.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::error::GpuError;
+
+/// The matrix product's geometry (`gemm.wgsl`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum GemmGeometry {
+    /// Workgroup-memory tiles: a 64×64 block of C a 16×16 workgroup, 4×4 outputs an invocation.
+    Tiled,
+    /// The same blocks from memory, without workgroup memory or barriers.
+    Direct,
+}
+
+/// The geometry of the fused score kernels' line passes (`row_stats`, `grad_rows`,
+/// `grad_cols` in `matrix_bounds.wgsl`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FusedGeometry {
+    /// Lines (rows, or columns) one invocation owns.
+    pub rows: u32,
+    /// Lines of the other index a block: an invocation keeps rows × cols scores in registers.
+    pub cols: u32,
+    /// Invocations a workgroup.
+    pub workgroup: u32,
+    /// Whether the workgroup stages each block of the other side's embeddings in workgroup
+    /// memory (what GPUs reward); otherwise every invocation reads them itself (what CPU
+    /// rasterisers reward).
+    pub shared: bool,
+    /// Embedding entries a stage holds (the embedding loop's step without `shared`).
+    pub chunk: u32,
+}
+
+/// The largest register block (rows × cols scores) a candidate may hold.
+const MAX_BLOCK: u32 = 64;
+
+impl FusedGeometry {
+    /// A geometry; [`Self::validate`] says whether an adapter can run it.
+    pub const fn new(rows: u32, cols: u32, workgroup: u32, shared: bool, chunk: u32) -> Self {
+        Self {
+            rows,
+            cols,
+            workgroup,
+            shared,
+            chunk,
+        }
+    }
+
+    /// The rule without tuning: on a CPU rasteriser one row an invocation against blocks of
+    /// 16 columns read in place (the other side's loads are uniform across a SIMD batch, the
+    /// own side's are gathers, so a long block amortises them); on a GPU 4×16 blocks staged
+    /// through workgroup memory.
+    pub const fn rule(software: bool) -> Self {
+        if software {
+            Self::new(1, 16, 64, false, 64)
+        } else {
+            Self::new(4, 16, 64, true, 16)
+        }
+    }
+
+    /// The candidates the tuner times: register blocks read in place, and blocks staged
+    /// through workgroup memory.
+    pub fn candidates() -> Vec<Self> {
+        vec![
+            Self::new(1, 8, 64, false, 64),
+            Self::new(1, 16, 64, false, 64),
+            Self::new(1, 32, 64, false, 64),
+            Self::new(2, 16, 64, false, 64),
+            Self::new(4, 4, 64, false, 64),
+            Self::new(4, 8, 64, false, 64),
+            Self::new(2, 16, 128, true, 16),
+            Self::new(4, 16, 64, true, 16),
+            Self::new(4, 8, 128, true, 32),
+            Self::new(8, 8, 64, true, 16),
+        ]
+    }
+
+    /// Refuses a geometry outside the template's ranges or past `max_workgroup` invocations
+    /// and `max_shared_bytes` of workgroup memory.
+    pub fn validate(&self, max_workgroup: u32, max_shared_bytes: u32) -> Result<(), GpuError> {
+        let bad = |what: &'static str, value: u32, rule: &'static str| GpuError::Geometry {
+            what,
+            value: u64::from(value),
+            rule,
+        };
+        if !(1..=8).contains(&self.rows) {
+            return Err(bad("fused rows", self.rows, "1 to 8"));
+        }
+        if !(1..=32).contains(&self.cols) {
+            return Err(bad("fused cols", self.cols, "1 to 32"));
+        }
+        if self.rows * self.cols > MAX_BLOCK {
+            return Err(bad(
+                "fused rows × cols",
+                self.rows * self.cols,
+                "at most 64 scores an invocation",
+            ));
+        }
+        if !self.workgroup.is_power_of_two() || !(32..=256).contains(&self.workgroup) {
+            return Err(bad("fused workgroup", self.workgroup, "32, 64, 128 or 256"));
+        }
+        if self.workgroup > max_workgroup {
+            return Err(bad(
+                "fused workgroup",
+                self.workgroup,
+                "at most the adapter's invocations a workgroup",
+            ));
+        }
+        if !(1..=64).contains(&self.chunk) {
+            return Err(bad("fused chunk", self.chunk, "1 to 64"));
+        }
+        if self.shared && self.cols * self.chunk * 4 > max_shared_bytes {
+            return Err(bad(
+                "fused cols × chunk",
+                self.cols * self.chunk,
+                "its tile must fit the adapter's workgroup memory",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The template constants of `matrix_bounds.wgsl` (part of the pipeline key).
+    pub(crate) fn constants(&self) -> Vec<(&'static str, u32)> {
+        vec![
+            ("FB_ROWS", self.rows),
+            ("FB_COLS", self.cols),
+            ("FB_WG", self.workgroup),
+            ("FB_SHARED", u32::from(self.shared)),
+            ("FB_CHUNK", self.chunk),
+        ]
+    }
+
+    /// Loop iterations an invocation runs per block of `cols` lines when the block makes
+    /// `passes` passes over an embedding of width e (the constant-trip loops over the register
+    /// block are unrolled and not counted, as in `gemm_direct`).
+    pub(crate) fn loops_per_block(&self, e: usize, passes: usize) -> usize {
+        let chunks = e.div_ceil(self.chunk as usize);
+        let stage = if self.shared {
+            (self.cols * self.chunk).div_ceil(self.workgroup) as usize
+        } else {
+            0
+        };
+        1 + passes * (e + chunks * (1 + stage))
+    }
+
+    /// A short name for tables: "1×16 wg64" or "4×16 wg64 shared/16".
+    pub fn name(&self) -> String {
+        let mut s = format!("{}×{} wg{}", self.rows, self.cols, self.workgroup);
+        if self.shared {
+            s.push_str(&format!(" shared/{}", self.chunk));
+        }
+        s
+    }
+}
+
+/// One geometry for every kernel family that has a choice: what `--geometry FILE` pins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct KernelGeometry {
+    /// The matrix products.
+    pub gemm: GemmGeometry,
+    /// The fused statistics pass (`row_stats`).
+    pub fused_forward: FusedGeometry,
+    /// The fused gradient passes (`grad_rows`, `grad_cols`).
+    pub fused_backward: FusedGeometry,
+}
+
+impl KernelGeometry {
+    /// The rule without tuning for a software adapter or a GPU.
+    pub const fn rule(software: bool) -> Self {
+        Self {
+            gemm: if software {
+                GemmGeometry::Direct
+            } else {
+                GemmGeometry::Tiled
+            },
+            fused_forward: FusedGeometry::rule(software),
+            fused_backward: FusedGeometry::rule(software),
+        }
+    }
+
+    /// Reads a geometry file (JSON, as [`Self::save`] writes it).
+    pub fn load(path: &Path) -> Result<Self, GpuError> {
+        let text = std::fs::read_to_string(path).map_err(|e| GpuError::GeometryFile {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        serde_json::from_str(&text).map_err(|e| GpuError::GeometryFile {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// Writes the geometry as JSON.
+    pub fn save(&self, path: &Path) -> Result<(), GpuError> {
+        let text = serde_json::to_string_pretty(self).expect("a geometry serialises");
+        std::fs::write(path, text + "\n").map_err(|e| GpuError::GeometryFile {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// A one-line description for reports.
+    pub fn describe(&self) -> String {
+        format!(
+            "gemm {}; fused forward {}; fused backward {}",
+            match self.gemm {
+                GemmGeometry::Tiled => "tiled",
+                GemmGeometry::Direct => "direct",
+            },
+            self.fused_forward.name(),
+            self.fused_backward.name()
+        )
+    }
+}
+
+/// How a context picks its kernels' geometry.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum GeometryChoice {
+    /// Tuned on this adapter at first use and cached on disk (`INFOBOUND_TUNE=off` turns the
+    /// tuning off, `INFOBOUND_TUNE_CACHE` moves the cache; see [`super::tune`]); the rule where
+    /// tuning is off.
+    #[default]
+    Auto,
+    /// The rule for the adapter ([`KernelGeometry::rule`]), never tuned.
+    Rule,
+    /// This geometry, for every shape (a result reproduces across machines).
+    Pinned(KernelGeometry),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_candidate_and_rule_is_valid_within_webgpu_limits() {
+        for g in FusedGeometry::candidates()
+            .into_iter()
+            .chain([FusedGeometry::rule(true), FusedGeometry::rule(false)])
+        {
+            g.validate(256, 16 << 10).unwrap_or_else(|e| panic!("{g:?}: {e}"));
+        }
+    }
+
+    #[test]
+    fn out_of_range_geometries_are_refused() {
+        for g in [
+            FusedGeometry::new(0, 4, 64, false, 16),
+            FusedGeometry::new(9, 4, 64, false, 16),
+            FusedGeometry::new(4, 33, 64, false, 16),
+            FusedGeometry::new(8, 16, 64, false, 16),
+            FusedGeometry::new(4, 4, 48, false, 16),
+            FusedGeometry::new(4, 4, 512, false, 16),
+            FusedGeometry::new(4, 4, 64, false, 0),
+        ] {
+            assert!(g.validate(1024, 32 << 10).is_err(), "{g:?}");
+        }
+        assert!(FusedGeometry::new(4, 4, 256, false, 16)
+            .validate(128, 32 << 10)
+            .is_err());
+        assert!(FusedGeometry::new(32, 1, 64, true, 64)
+            .validate(256, 32 << 10)
+            .is_err());
+        assert!(FusedGeometry::new(1, 32, 64, true, 64)
+            .validate(256, 4 << 10)
+            .is_err());
+    }
+
+    #[test]
+    fn a_geometry_file_round_trips() {
+        let g = KernelGeometry::rule(false);
+        let path = std::env::temp_dir().join(format!("geometry-{}.json", std::process::id()));
+        g.save(&path).unwrap();
+        assert_eq!(KernelGeometry::load(&path).unwrap(), g);
+        std::fs::write(&path, "{ not json").unwrap();
+        assert!(matches!(
+            KernelGeometry::load(&path),
+            Err(GpuError::GeometryFile { .. })
+        ));
+        std::fs::remove_file(&path).ok();
+    }
+}
