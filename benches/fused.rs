@@ -55,6 +55,7 @@ fn main() {
     let forward_only = std::env::var("INFOBOUND_BENCH_FORWARD_ONLY").is_ok_and(|v| v == "1");
     let bound = Bound::Smile { tau: 5.0 };
     println!("adapter: {}", ctx.adapter());
+    // The geometry is the adapter's rule unless INFOBOUND_TUNE allows tuning; printed below.
     println!("bound {}, e = {E}, median of {repeats}", bound.name());
     println!("|      K | path         | pass     |  time (ms) | GFLOP/s | memory MiB |");
     println!("|--------|--------------|----------|------------|---------|------------|");
@@ -135,6 +136,9 @@ fn main() {
         let t_fwd = median_secs(&ctx, &fwd, repeats);
         let t_all = median_secs(&ctx, &all, repeats);
         let mem = base + 2 * kk_bytes as usize;
+        for line in ctx.geometry_summary() {
+            println!("geometry {line}");
+        }
         row(k, "materialised", "forward", t_fwd, 1.0, mem);
         row(
             k,

@@ -61,7 +61,14 @@ struct MatrixParams {
     db_rs: u32,
     scratch_rs: u32,
     h_rs: u32,
+    // The stored scores (FUSED = 0) are columns [jbase, jbase + ld) of S, ld a row: all of S
+    // (ld = K, jbase = 0), or one tile of columns when the fused form stages S through the
+    // matrix products (`FusedGeometry::staged`).
+    ld: u32,
+    jbase: u32,
     _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
     // Each replica's (SMILE's clip τ, α-InfoNCE's α in (0, 1), MINE's EMA decay γ in (0, 1), 0).
     reps: array<vec4<f32>, 1024>,
 }
@@ -178,7 +185,7 @@ fn score(i: u32, j: u32) -> f32 {
         }
         return acc;
     }
-    return s[at_s + i * p.k + j];
+    return s[at_s + i * p.ld + j - p.jbase];
 }
 
 // ---- the line kernels' geometry ------------------------------------------------------------
@@ -242,9 +249,10 @@ fn block_scores(a0: u32, b0: u32, by_row: bool, lid: u32) -> array<f32, FB_BLOCK
     if (FUSED == 0u) {
         for (var u = 0u; u < FB_ROWS; u++) {
             for (var t = 0u; t < FB_COLS; t++) {
+                // Stored columns are [jbase, j1) (rows only: grad_cols is fused only).
                 let a = min(a0 + u, k - 1u);
-                let b = min(b0 + t, k - 1u);
-                acc[u * FB_COLS + t] = select(s[at_s + b * k + a], s[at_s + a * k + b], by_row);
+                let b = min(b0 + t, p.j1 - 1u);
+                acc[u * FB_COLS + t] = s[at_s + a * p.ld + b - p.jbase];
             }
         }
         return acc;
@@ -664,10 +672,10 @@ fn grad(
     enter(gid.z);
     let e = num_flat_index(gid, groups, WG);
     let k = p.k;
-    if (e >= k * k) {
+    if (e >= k * p.ld) {
         return;
     }
-    ds[at_ds + e] = dscore(e / k, e % k, s[at_s + e]);
+    ds[at_ds + e] = dscore(e / p.ld, p.jbase + e % p.ld, s[at_s + e]);
 }
 
 // ---- grad_rows, grad_cols (fused) ----------------------------------------------------------
@@ -691,7 +699,11 @@ fn fused_lines(a0: u32, by_row: bool, lid: u32) {
                 let v = sc[u * FB_COLS + t];
                 var d = 0.0;
                 if (t < nb) {
-                    d = select(dscore(b, a, v), dscore(a, b, v), by_row);
+                    if (by_row) {
+                        d = dscore(a, b, v);
+                    } else {
+                        d = dscore(b, a, v);
+                    }
                 }
                 w[u * FB_COLS + t] = d;
             }

@@ -16,7 +16,7 @@ use infobound::cpu::CpuTrainer;
 use infobound::experiments::tasks::correlated_gaussian;
 use infobound::gpu::kernels::{state, FusedBoundBuffers, MatrixBoundBuffers};
 use infobound::gpu::GpuTrainer;
-use infobound::gpu::{GpuBuffer, GpuContext};
+use infobound::gpu::{FusedGeometry, GeometryChoice, GpuBuffer, GpuContext, KernelGeometry};
 use infobound::math::bounds::{log_sum_exp, matrix_eval, Bound};
 use infobound::math::critic::CriticForm;
 use infobound::math::linalg::GemmSpec;
@@ -261,6 +261,57 @@ fn fused_matches_materialised_and_cpu_for_every_bound_k_and_e() {
         "worst relative error: fused vs CPU {:.2e}, fused vs materialised {:.2e}",
         worst[0], worst[1]
     );
+}
+
+/// Every geometry the tuner may pick, pinned in turn, against the CPU reference on shapes that
+/// are no multiple of any block (K of 3, 17, 65; e of 1, 5, 33), one bound a geometry,
+/// rotating through all eight (each pair of geometry and bound compiles its own pipelines,
+/// which costs more than the arithmetic on a CPU rasteriser). The line geometries (all but the staged ones) must also give
+/// the rule geometry's bits exactly: every score is the same fma chain and every sum runs over
+/// the other index in order, whatever the blocks.
+#[test]
+fn every_geometry_matches_the_cpu_and_line_geometries_share_their_bits() {
+    let Some(ctx) = gpu() else { return };
+    let rule = KernelGeometry::rule(ctx.adapter().is_software);
+    let shapes = [(3usize, 5usize), (17, 1), (65, 33)];
+    let bits = |o: &Out| {
+        let f = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        (o.value.to_bits(), f(&o.dg), f(&o.dh), f(&o.db))
+    };
+    let mut checked = 0;
+    for (ci, cand) in FusedGeometry::candidates().into_iter().enumerate() {
+        let mut pinned = rule;
+        pinned.fused_forward = cand;
+        pinned.fused_backward = cand;
+        if ctx.set_geometry(GeometryChoice::Pinned(pinned)).is_err() {
+            eprintln!("{} refused by this adapter", cand.name());
+            continue;
+        }
+        for bound in [ALL[ci % ALL.len()]] {
+            for &(k, e) in &shapes {
+                let (g, h) = embeddings(k, e, (31 * k + e) as u64);
+                let b: Vec<f32> = values(k, 5 + k as u64).iter().map(|v| v * 0.5).collect();
+                let base = bound.needs_baseline().then_some(&b[..]);
+                let what = format!("{} {bound:?} K={k} e={e}", cand.name());
+                let dev = Device::new(&ctx, k, e, (&g, &h), base);
+                let got = run_fused(&ctx, &dev, bound, k, e, 0);
+                compare(&what, &got, &cpu(bound, k, e, (&g, &h), base, None));
+                if cand.staged == 0 {
+                    ctx.set_geometry(GeometryChoice::Pinned(rule)).unwrap();
+                    let dev = Device::new(&ctx, k, e, (&g, &h), base);
+                    let want = run_fused(&ctx, &dev, bound, k, e, 0);
+                    assert!(bits(&got) == bits(&want), "{what}: bits differ from the rule's");
+                    ctx.set_geometry(GeometryChoice::Pinned(pinned)).unwrap();
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 30, "only {checked} geometry checks ran");
+    assert!(ctx
+        .geometry_summary()
+        .iter()
+        .any(|l| l.contains("(pinned)")));
 }
 
 /// MINE's moving average: step 0 starts it, step 1 mixes a fresh batch in, as unfused.

@@ -13,6 +13,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::error::GpuError;
+use super::tune::FusedPass;
 
 /// The matrix product's geometry (`gemm.wgsl`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -42,6 +43,12 @@ pub struct FusedGeometry {
     pub shared: bool,
     /// Embedding entries a stage holds (the embedding loop's step without `shared`).
     pub chunk: u32,
+    /// 0: the line kernels recompute every score from the embeddings. n > 0: the pass is
+    /// staged through the matrix products a tile of n columns at a time (S_t = G·H_tᵀ, then
+    /// the statistics, or ∂S_t and dG += ∂S_t·H_t, dH_t = ∂S_tᵀ·G), in O(K·n) memory; what a
+    /// CPU rasteriser rewards, where the products are its best kernels.
+    #[serde(default)]
+    pub staged: u32,
 }
 
 /// The largest register block (rows × cols scores) a candidate may hold.
@@ -56,18 +63,24 @@ impl FusedGeometry {
             workgroup,
             shared,
             chunk,
+            staged: 0,
         }
     }
 
-    /// The rule without tuning: on a CPU rasteriser one row an invocation against blocks of
-    /// 16 columns read in place (the other side's loads are uniform across a SIMD batch, the
-    /// own side's are gathers, so a long block amortises them); on a GPU 4×16 blocks staged
-    /// through workgroup memory.
-    pub const fn rule(software: bool) -> Self {
-        if software {
-            Self::new(1, 16, 64, false, 64)
-        } else {
-            Self::new(4, 16, 64, true, 16)
+    /// The same geometry staged through the products in tiles of `width` columns.
+    pub const fn staged(mut self, width: u32) -> Self {
+        self.staged = width;
+        self
+    }
+
+    /// The rule without tuning for `pass`: on a CPU rasteriser register blocks read in place,
+    /// 4×4 for the statistics and 4×8 for the gradients (the fastest there in `infobound
+    /// tune`, BENCHMARKS.md); on a GPU 4×16 blocks staged through workgroup memory.
+    pub const fn rule(software: bool, pass: FusedPass) -> Self {
+        match (software, pass) {
+            (true, FusedPass::Forward) => Self::new(4, 4, 64, false, 64),
+            (true, FusedPass::Backward) => Self::new(4, 8, 64, false, 64),
+            (false, _) => Self::new(4, 16, 64, true, 16),
         }
     }
 
@@ -85,6 +98,9 @@ impl FusedGeometry {
             Self::new(4, 16, 64, true, 16),
             Self::new(4, 8, 128, true, 32),
             Self::new(8, 8, 64, true, 16),
+            Self::new(4, 4, 64, false, 64).staged(256),
+            Self::new(4, 4, 64, false, 64).staged(1024),
+            Self::new(4, 4, 64, false, 64).staged(4096),
         ]
     }
 
@@ -121,6 +137,13 @@ impl FusedGeometry {
         }
         if !(1..=64).contains(&self.chunk) {
             return Err(bad("fused chunk", self.chunk, "1 to 64"));
+        }
+        if self.staged != 0 && (!(16..=4096).contains(&self.staged) || self.staged % 16 != 0) {
+            return Err(bad(
+                "fused staged tile",
+                self.staged,
+                "0, or a multiple of 16 from 16 to 4096",
+            ));
         }
         if self.shared && self.cols * self.chunk * 4 > max_shared_bytes {
             return Err(bad(
@@ -162,6 +185,9 @@ impl FusedGeometry {
         if self.shared {
             s.push_str(&format!(" shared/{}", self.chunk));
         }
+        if self.staged > 0 {
+            s.push_str(&format!(" staged/{}", self.staged));
+        }
         s
     }
 }
@@ -187,8 +213,8 @@ impl KernelGeometry {
             } else {
                 GemmGeometry::Tiled
             },
-            fused_forward: FusedGeometry::rule(software),
-            fused_backward: FusedGeometry::rule(software),
+            fused_forward: FusedGeometry::rule(software, FusedPass::Forward),
+            fused_backward: FusedGeometry::rule(software, FusedPass::Backward),
         }
     }
 
@@ -250,7 +276,9 @@ mod tests {
     fn every_candidate_and_rule_is_valid_within_webgpu_limits() {
         for g in FusedGeometry::candidates()
             .into_iter()
-            .chain([FusedGeometry::rule(true), FusedGeometry::rule(false)])
+            .chain([true, false].into_iter().flat_map(|soft| {
+                [FusedPass::Forward, FusedPass::Backward].map(|p| FusedGeometry::rule(soft, p))
+            }))
         {
             g.validate(256, 16 << 10).unwrap_or_else(|e| panic!("{g:?}: {e}"));
         }

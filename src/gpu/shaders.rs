@@ -1,6 +1,7 @@
 //! The WGSL sources, one kernel family a file, embedded at compile time.
 
 use super::geometry::FusedGeometry;
+use super::tune::FusedPass;
 
 /// Numerical helpers, the device state layout and the 2-D grid index, shared by every family
 /// that uses them.
@@ -102,7 +103,7 @@ impl Family {
     /// of a software adapter; [`crate::gpu::geometry`]). Empty for families without a template.
     pub fn default_template(self) -> Vec<(&'static str, u32)> {
         match self {
-            Family::MatrixBounds => FusedGeometry::rule(true).constants(),
+            Family::MatrixBounds => FusedGeometry::rule(true, FusedPass::Forward).constants(),
             _ => Vec::new(),
         }
     }

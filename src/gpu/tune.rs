@@ -271,10 +271,10 @@ impl GpuContext {
                     lock(&self.geometry)
                         .notes
                         .push(format!("tuning failed ({err}); the rule geometry is used"));
-                    (FusedGeometry::rule(software), "rule")
+                    (FusedGeometry::rule(software, pass), "rule")
                 }
             },
-            _ => (FusedGeometry::rule(software), "rule"),
+            _ => (FusedGeometry::rule(software, pass), "rule"),
         };
         lock(&self.geometry)
             .used
@@ -317,6 +317,19 @@ impl GpuContext {
                 return Ok(g);
             }
         }
+        let table = self.tune_and_cache(kc, e)?;
+        Ok(match pass {
+            FusedPass::Forward => table.chosen.0,
+            FusedPass::Backward => table.chosen.1,
+        })
+    }
+
+    /// Tunes K (its class: rounded up to a power of two, at most 4 096) and e now, whatever
+    /// the cache holds, and caches the choice for this adapter (`infobound tune`).
+    pub fn tune_and_cache(&self, k: usize, e: usize) -> Result<TuneTable, GpuError> {
+        let kc = k_class(k);
+        let adapter = self.adapter().clone();
+        let version = env!("CARGO_PKG_VERSION");
         let table = self.tune_fused(kc, e)?;
         let seconds = |p: FusedPass, g: FusedGeometry| {
             table
@@ -342,17 +355,21 @@ impl GpuContext {
             seconds: seconds(p, g),
         })
         .collect();
+        let same = |a: &TunedEntry, b: &TunedEntry| a.pass == b.pass && a.k == b.k && a.e == b.e;
         let mut st = lock(&self.geometry);
-        st.cache.get_or_insert_with(Vec::new).extend(new.clone());
-        if let Some(path) = path {
+        let cache = st.cache.get_or_insert_with(Vec::new);
+        cache.retain(|t| !new.iter().any(|n| same(n, t)));
+        cache.extend(new.clone());
+        if let Some(path) = cache_path() {
             // Merge with what is on disk now (another process may have tuned other shapes),
-            // dropping this adapter's entries of other library versions.
+            // dropping this adapter's entries of other library versions and of these shapes.
             let mut notes = Vec::new();
             let mut file = read_cache(&path, &mut notes);
             file.format = FORMAT;
             file.entries.retain(|t| {
-                !(t.adapter == adapter.name && t.driver == adapter.driver)
-                    || (t.library == version && !new.iter().any(|n| n.pass == t.pass && n.k == t.k && n.e == t.e))
+                t.adapter != adapter.name
+                    || t.driver != adapter.driver
+                    || (t.library == version && !new.iter().any(|n| same(n, t)))
             });
             file.entries.extend(new);
             if let Err(err) = write_cache(&path, &file) {
@@ -362,11 +379,7 @@ impl GpuContext {
                 ));
             }
         }
-        let chosen = match pass {
-            FusedPass::Forward => table.chosen.0,
-            FusedPass::Backward => table.chosen.1,
-        };
-        Ok(chosen)
+        Ok(table)
     }
 
     /// Times every fused candidate this adapter can run at K = `k`, e = `e` (InfoNCE, one
@@ -397,7 +410,7 @@ impl GpuContext {
         };
         let limits = self.limits();
         let timer = GpuTimer::new(self);
-        let rule = FusedGeometry::rule(self.adapter().is_software);
+        let rule = FusedGeometry::rule(self.adapter().is_software, FusedPass::Forward);
         let mut rows = Vec::new();
         let mut best: [Option<(f64, FusedGeometry)>; 2] = [None, None];
         for pass in [FusedPass::Forward, FusedPass::Backward] {
@@ -422,8 +435,9 @@ impl GpuContext {
                 };
                 let launches =
                     self.bound_launches(&[Bound::InfoNce], k, Some(e), &io(pass == FusedPass::Backward), pair)?;
-                // One run first: a candidate far behind the best is not timed further.
-                let first = timer.time(&launches, 1, 0, 1)?.median;
+                // A warm-up (the pipelines compile at their first dispatch), then one run: a
+                // candidate far behind the best is not timed further.
+                let first = timer.time(&launches, 1, 1, 1)?.median;
                 if let Some((b, _)) = best[slot] {
                     if first > 4.0 * b {
                         rows.push(TuneRow {
@@ -447,12 +461,15 @@ impl GpuContext {
                 });
             }
         }
-        let pick = |slot: usize| best[slot].map_or(rule, |(_, g)| g);
+        let software = self.adapter().is_software;
+        let pick = |slot: usize, pass| {
+            best[slot].map_or(FusedGeometry::rule(software, pass), |(_, g)| g)
+        };
         Ok(TuneTable {
             k,
             e,
             rows,
-            chosen: (pick(0), pick(1)),
+            chosen: (pick(0, FusedPass::Forward), pick(1, FusedPass::Backward)),
         })
     }
 }

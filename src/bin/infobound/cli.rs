@@ -13,6 +13,7 @@ use crate::mine_demo::MineDemoArgs;
 use crate::sandwich::SandwichArgs;
 use crate::staircase::StaircaseArgs;
 use crate::suite::SuiteArgs;
+use crate::tune::TuneArgs;
 
 /// What `--help` adds under every command's options.
 pub const AFTER_HELP: &str = "\
@@ -52,6 +53,8 @@ pub enum Command {
     Consistency(Box<ConsistencyArgs>),
     /// Training throughput (steps/s) beside the cost model and this adapter's measured limits
     Bench(BenchArgs),
+    /// Time every fused-kernel geometry on this adapter, print the table and cache the choice
+    Tune(TuneArgs),
     /// List every adapter wgpu sees (gpu:N), and what `--device auto` chooses and why
     Devices,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout

@@ -33,6 +33,7 @@ mod sigpipe;
 mod staircase;
 mod staircase_files;
 mod suite;
+mod tune;
 mod summary;
 mod units;
 
@@ -58,6 +59,7 @@ fn run() -> Result<(), Failure> {
         Some(Command::Suite(a)) => suite::suite(a),
         Some(Command::Consistency(a)) => consistency::consistency(a),
         Some(Command::Bench(a)) => bench::bench(a),
+        Some(Command::Tune(a)) => tune::tune(a),
         Some(Command::Devices) => devices::devices(),
         Some(Command::Completions(a)) => completions::completions(a),
         None => {

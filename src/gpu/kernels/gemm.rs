@@ -169,7 +169,7 @@ impl GpuContext {
     /// One launch of `replicas` products; with `accumulate` it adds op(A)·op(B) to what C
     /// holds before the epilogue.
     #[allow(clippy::too_many_arguments)]
-    fn gemm_launch(
+    pub(super) fn gemm_launch(
         &self,
         replicas: usize,
         spec: &GemmSpec,

@@ -13,6 +13,7 @@ use crate::gpu::geometry::FusedGeometry;
 use crate::gpu::pipelines::{Binding, KernelKey};
 use crate::gpu::shaders::Family;
 use crate::math::bounds::Bound;
+use crate::math::linalg::GemmSpec;
 use Binding::{Read as R, Uniform as U, Unused as N, Write as W};
 
 #[repr(C)]
@@ -29,7 +30,9 @@ struct MatrixParams {
     db_rs: u32,
     scratch_rs: u32,
     h_rs: u32,
-    _pad: u32,
+    ld: u32,
+    jbase: u32,
+    _pad: [u32; 3],
 }
 
 /// The buffers of one evaluation of a bound on the full score matrix
@@ -302,7 +305,14 @@ impl GpuContext {
         let h = io.h.unwrap_or(io.s);
         let e_width = e.unwrap_or(0);
         // The strides of the outputs each launch binds where `ds` and `db` sit.
-        let params = |j0: usize, j1: usize, ds: Strided<'_>, db: Strided<'_>| {
+        // A launch's parameters: the other index's range [j0, j1), the stored scores' columns
+        // [jbase, jbase + ld) (all of S unless staged), and the strides of the outputs it binds
+        // where `ds` and `db` sit.
+        let params_at = |j0: usize,
+                         j1: usize,
+                         (ld, jbase): (usize, usize),
+                         ds: Strided<'_>,
+                         db: Strided<'_>| {
             let params = MatrixParams {
                 k: to_u32("K", k)?,
                 hist_len: to_u32("history", slots)?,
@@ -315,7 +325,9 @@ impl GpuContext {
                 db_rs: db.stride_u32()?,
                 scratch_rs: io.scratch.stride_u32()?,
                 h_rs: h.stride_u32()?,
-                _pad: 0,
+                ld: to_u32("a score tile's width", ld)?,
+                jbase: to_u32("a score tile's first column", jbase)?,
+                _pad: [0; 3],
             };
             Ok::<_, GpuError>(self.uniform_with_table(
                 "matrix bound",
@@ -324,14 +336,20 @@ impl GpuContext {
                 VEC4_TABLE_BYTES,
             ))
         };
+        let params = |j0: usize, j1: usize, ds: Strided<'_>, db: Strided<'_>| {
+            params_at(j0, j1, (k, 0), ds, db)
+        };
         let fused = i64::from(e.is_some());
-        let launch = |entry: &'static str,
-                      geometry: &FusedGeometry,
-                      uniform: &wgpu::Buffer,
-                      bindings: [Binding; 9],
-                      out: Strided<'_>,
-                      db: Strided<'_>,
-                      groups: [u32; 3]| {
+        // `tile`: the launch reads a staged tile of scores (FUSED = 0) instead of `io.s`.
+        let launch_as = |entry: &'static str,
+                         tile: Option<Strided<'_>>,
+                         geometry: &FusedGeometry,
+                         uniform: &wgpu::Buffer,
+                         bindings: [Binding; 9],
+                         out: Strided<'_>,
+                         db: Strided<'_>,
+                         groups: [u32; 3]| {
+            let fused = if tile.is_some() { 0 } else { fused };
             let key = KernelKey {
                 family: Family::MatrixBounds,
                 entry,
@@ -341,7 +359,7 @@ impl GpuContext {
             };
             let resources = [
                 uniform,
-                io.s.raw(),
+                tile.unwrap_or(io.s).raw(),
                 baseline.raw(),
                 out.raw(),
                 db.raw(),
@@ -352,6 +370,15 @@ impl GpuContext {
             ];
             let groups = self.with_replicas(entry, groups, r)?;
             Ok::<_, GpuError>(self.bind(&key, &resources, groups))
+        };
+        let launch = |entry: &'static str,
+                      geometry: &FusedGeometry,
+                      uniform: &wgpu::Buffer,
+                      bindings: [Binding; 9],
+                      out: Strided<'_>,
+                      db: Strided<'_>,
+                      groups: [u32; 3]| {
+            launch_as(entry, None, geometry, uniform, bindings, out, db, groups)
         };
         // The other index's range of one launch of a line kernel whose blocks of `g.cols`
         // lines cost `per_block` loop iterations (one launch on hardware; see
@@ -388,6 +415,18 @@ impl GpuContext {
         };
         let f = &forward;
 
+        // The staged form (FusedGeometry::staged > 0) keeps one tile of columns of S and ∂S.
+        let direct = self.gemm_direct();
+        let staged = match e {
+            Some(_) if forward.staged > 0 => Some(Tiles::new(self, r, k, forward.staged, direct)?),
+            _ => None,
+        };
+        let staged_backward = match (e, io.grads) {
+            (Some(_), Some((_, Some(_)))) if backward.staged > 0 => {
+                Some(Tiles::new(self, r, k, backward.staged, direct)?)
+            }
+            _ => None,
+        };
         let mut d = Vec::new();
         if let Bound::AlphaInfoNce { .. } = bound {
             d.push(launch(
@@ -399,6 +438,23 @@ impl GpuContext {
                 s,
                 per_line,
             )?);
+        } else if let (Some(e), Some(tiles)) = (e, staged.as_ref()) {
+            // Staged: each tile of columns formed by a product, then the statistics read it.
+            let grid = line_grid(f)?;
+            for (t, (j0, j1)) in tiles.ranges.iter().copied().enumerate() {
+                d.push(tiles.scores(self, r, k, e, io.s, h, t)?);
+                let u = params_at(j0, j1, (j1 - j0, j0), s, s)?;
+                d.push(launch_as(
+                    "row_stats",
+                    Some(tiles.s()),
+                    f,
+                    &u,
+                    [U, R, R, N, N, N, N, W, R],
+                    s,
+                    s,
+                    grid,
+                )?);
+            }
         } else {
             let grid = line_grid(f)?;
             for (j0, j1) in splits(f, f.loops_per_block(e_width, 1)) {
@@ -437,6 +493,28 @@ impl GpuContext {
                     self.grid("matrix bound grid", k * k, GRAD_WORKGROUP)?,
                 )?)
             }
+            Some((dg, Some(dh))) if staged_backward.is_some() => {
+                // Staged: per tile of columns, S_t by a product, ∂S_t by `grad`, then
+                // dG += ∂S_t·H_t and dH_t = ∂S_tᵀ·G by products.
+                let tiles = staged_backward.as_ref().expect("staged");
+                let e = e_width;
+                for (t, (j0, j1)) in tiles.ranges.iter().copied().enumerate() {
+                    let w = j1 - j0;
+                    d.push(tiles.scores(self, r, k, e, io.s, h, t)?);
+                    let u = params_at(j0, j1, (w, j0), tiles.ds(), s)?;
+                    d.push(launch_as(
+                        "grad",
+                        Some(tiles.s()),
+                        f,
+                        &u,
+                        [U, R, R, W, N, N, N, W, N],
+                        tiles.ds(),
+                        s,
+                        self.grid("matrix bound grid", k * w, GRAD_WORKGROUP)?,
+                    )?);
+                    d.extend(tiles.products(self, r, k, e, io.s, h, (dg, dh), t)?);
+                }
+            }
             Some((dg, Some(dh))) => {
                 let g = &backward;
                 let lines = line_grid(g)?;
@@ -464,6 +542,109 @@ impl GpuContext {
         Ok(d)
     }
 
+}
+
+/// The column tiles of the staged fused form: S_t and ∂S_t (K × width each, a pair a replica)
+/// and the products that fill and use them.
+struct Tiles {
+    ranges: Vec<(usize, usize)>,
+    s: GpuBuffer,
+    ds: GpuBuffer,
+    stride: usize,
+    direct: bool,
+}
+
+impl Tiles {
+    fn new(
+        ctx: &GpuContext,
+        replicas: usize,
+        k: usize,
+        width: u32,
+        direct: bool,
+    ) -> Result<Self, GpuError> {
+        let width = (width as usize).min(k);
+        let stride = k * width;
+        let ranges = (0..k)
+            .step_by(width)
+            .map(|j0| (j0, (j0 + width).min(k)))
+            .collect();
+        Ok(Self {
+            ranges,
+            s: ctx.zeros("staged score tile", replicas * stride)?,
+            ds: ctx.zeros("staged score-gradient tile", replicas * stride)?,
+            stride,
+            direct,
+        })
+    }
+
+    fn s(&self) -> Strided<'_> {
+        Strided::new(&self.s, self.stride)
+    }
+
+    fn ds(&self) -> Strided<'_> {
+        Strided::new(&self.ds, self.stride)
+    }
+
+    /// S_t = G·H_tᵀ for tile t.
+    #[allow(clippy::too_many_arguments)]
+    fn scores(
+        &self,
+        ctx: &GpuContext,
+        replicas: usize,
+        k: usize,
+        e: usize,
+        g: Strided<'_>,
+        h: Strided<'_>,
+        t: usize,
+    ) -> Result<Dispatch, GpuError> {
+        let (j0, j1) = self.ranges[t];
+        let mut spec = GemmSpec::dense(k, j1 - j0, e, false, true);
+        spec.b_off = j0 * e;
+        ctx.gemm_launch(replicas, &spec, [g, h, self.s()], None, None, self.direct, false)
+    }
+
+    /// dG += ∂S_t·H_t (dG = for the first tile) and dH_t = ∂S_tᵀ·G.
+    #[allow(clippy::too_many_arguments)]
+    fn products(
+        &self,
+        ctx: &GpuContext,
+        replicas: usize,
+        k: usize,
+        e: usize,
+        g: Strided<'_>,
+        h: Strided<'_>,
+        (dg, dh): (Strided<'_>, Strided<'_>),
+        t: usize,
+    ) -> Result<Vec<Dispatch>, GpuError> {
+        let (j0, j1) = self.ranges[t];
+        let w = j1 - j0;
+        let mut rows = GemmSpec::dense(k, e, w, false, false);
+        rows.b_off = j0 * e;
+        let mut d = vec![ctx.gemm_launch(
+            replicas,
+            &rows,
+            [self.ds(), h, dg],
+            None,
+            None,
+            self.direct,
+            t > 0,
+        )?];
+        let mut cols = GemmSpec::dense(w, e, k, true, false);
+        cols.c_off = j0 * e;
+        d.extend(ctx.gemm_launches_replicated(
+            replicas,
+            &cols,
+            [self.ds(), g, dh],
+            None,
+            None,
+            self.direct,
+        )?);
+        Ok(d)
+    }
+}
+
+#[doc(hidden)]
+impl GpuContext {
     /// Whether [`GpuContext::fused_bound`] can run `bound` at K, e on this adapter: always on
     /// hardware; on a software rasteriser the column passes of α-InfoNCE (four) and of TUBA's
     /// baseline gradient (two), which are not split over launches, must stay under its loop
