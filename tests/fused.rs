@@ -300,7 +300,10 @@ fn every_geometry_matches_the_cpu_and_line_geometries_share_their_bits() {
                     ctx.set_geometry(GeometryChoice::Pinned(rule)).unwrap();
                     let dev = Device::new(&ctx, k, e, (&g, &h), base);
                     let want = run_fused(&ctx, &dev, bound, k, e, 0);
-                    assert!(bits(&got) == bits(&want), "{what}: bits differ from the rule's");
+                    assert!(
+                        bits(&got) == bits(&want),
+                        "{what}: bits differ from the rule's"
+                    );
                     ctx.set_geometry(GeometryChoice::Pinned(pinned)).unwrap();
                 }
                 checked += 1;

@@ -96,6 +96,8 @@ class Report:
     warnings: List[str] = field(default_factory=list)
     #: What the curves say (still rising, fallen from its best, overfitting).
     diagnostics: List[str] = field(default_factory=list)
+    #: On a GPU, the kernel geometry each family used and why (empty on the CPU).
+    geometry: List[str] = field(default_factory=list)
     #: The critic's gradient L2 norm at every training step (float32).
     grad_norms: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     #: The bound's value at every training step, nats (float32).
@@ -156,6 +158,7 @@ class Report:
             ],
             "transform": self.transform,
             "device_reason": self.device_reason,
+            "geometry": list(self.geometry),
             "diagnostics": list(self.diagnostics),
             "n_report": self.n_report,
             "selection": self.selection,

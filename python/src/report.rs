@@ -25,6 +25,7 @@ pub fn report_dict<'py>(py: Python<'py>, r: &Report, batch: usize) -> PyResult<B
     d.set_item("transform", r.transform.name())?;
     d.set_item("device", &r.device)?;
     d.set_item("device_reason", &r.device_reason)?;
+    d.set_item("geometry", r.geometry.clone())?;
     d.set_item("seconds", r.seconds)?;
     d.set_item("steps_per_second", r.steps_per_second)?;
     d.set_item("runaway_step", r.runaway.map(|w| w.step))?;

@@ -15,7 +15,7 @@ CLI_KEYS = [
     "mi", "std_err", "ceiling", "unit", "bound", "critic", "n", "n_test", "evaluation",
     "dim_x", "dim_y", "batch", "steps", "seconds", "steps_per_second", "adapter",
     "grad_norm_max", "grad_norm_final", "runaway_step", "warnings", "evaluations",
-    "transform", "device_reason", "diagnostics", "n_report", "selection", "chosen_step",
+    "transform", "device_reason", "geometry", "diagnostics", "n_report", "selection", "chosen_step",
     "std_err_sampling", "std_err_optimisation", "cross_check", "cross_check_note", "seed",
     "ensemble", "batched",
 ]

@@ -45,6 +45,7 @@ impl Backend for GpuBackend {
         options: &RunOptions,
     ) -> Result<Box<dyn Trainer + 'a>, BackendError> {
         let ctx = &self.ctx;
+        ctx.set_geometry(options.geometry)?;
         let trainer = GpuTrainer::new(ctx, spec, batches, None, options.chunk)?;
         let parts = match held_out {
             None => None,
@@ -71,6 +72,7 @@ impl Backend for GpuBackend {
         options: &RunOptions,
     ) -> Result<Box<dyn Replicated + 'a>, BackendError> {
         check_replicas(replicas)?;
+        self.ctx.set_geometry(options.geometry)?;
         let mut size = replicas.len().min(MAX_REPLICAS);
         loop {
             let built: Result<Vec<Box<dyn Replicated + 'a>>, GpuError> = replicas

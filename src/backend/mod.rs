@@ -21,8 +21,10 @@ use std::fmt;
 use std::str::FromStr;
 
 pub use crate::gpu::{AdapterSummary, GpuContext, GpuError};
+/// How a GPU picks its kernels' geometry ([`RunOptions::geometry`]).
+pub use crate::gpu::{GeometryChoice, KernelGeometry};
 pub use error::BackendError;
-pub use options::{CancelToken, Geometry, RunOptions};
+pub use options::{CancelToken, RunOptions};
 pub use replicated::{check_replicas, Lockstep, Replica, Replicated};
 
 use crate::math::spec::{Batches, TrainData, TrainSpec};

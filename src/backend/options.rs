@@ -4,6 +4,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use crate::gpu::GeometryChoice;
+
 /// A flag another thread sets to stop a run between submissions. Cloning shares the flag.
 #[derive(Clone, Debug, Default)]
 pub struct CancelToken(Arc<AtomicBool>);
@@ -25,15 +27,6 @@ impl CancelToken {
     }
 }
 
-/// The kernel geometry (workgroup tiles, register blocks) a backend uses.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Geometry {
-    /// The backend's rule for its adapter (today: tiled on hardware, direct on software).
-    #[default]
-    Auto,
-}
-
 /// A run's options: `Default` plus `with_*` setters.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
@@ -41,8 +34,8 @@ pub struct RunOptions {
     /// Most steps one GPU submission records; values are read back once a chunk, and a
     /// cancellation is seen between chunks.
     pub chunk: u32,
-    /// The kernel geometry.
-    pub geometry: Geometry,
+    /// How the GPU picks its kernels' geometry (the CPU backends ignore it).
+    pub geometry: GeometryChoice,
     /// Stops the run between submissions when cancelled.
     pub cancel: Option<CancelToken>,
     /// Threads of the fast CPU backend (0, the default: one a core). The GPU and the CPU
@@ -60,7 +53,7 @@ impl Default for RunOptions {
     fn default() -> Self {
         Self {
             chunk: 250,
-            geometry: Geometry::Auto,
+            geometry: GeometryChoice::Auto,
             cancel: None,
             threads: 0,
         }
@@ -71,7 +64,7 @@ impl RunOptions {
     setter!(/// Sets the steps per submission.
         with_chunk, chunk: u32);
     setter!(/// Sets the kernel geometry.
-        with_geometry, geometry: Geometry);
+        with_geometry, geometry: GeometryChoice);
     setter!(/// Sets the cancellation token.
         with_cancel, cancel: Option<CancelToken>);
     setter!(/// Sets the fast CPU backend's threads (0: one a core).

@@ -1,6 +1,6 @@
 //! The public estimator: validate, transform the marginals, train on the best device, report.
 
-use crate::backend::{CancelToken, DeviceChoice};
+use crate::backend::{CancelToken, DeviceChoice, GeometryChoice};
 use crate::estimate::data::Matrix;
 use crate::estimate::marginal::MarginalTransform;
 pub use crate::estimate::report::{mean_and_batch_se, Ensemble, Evaluation, Progress, Report};
@@ -84,6 +84,9 @@ pub struct Estimator {
     /// Stops the run between submissions when cancelled (from another thread); the estimate
     /// then fails with [`Error::Cancelled`].
     pub cancel: Option<CancelToken>,
+    /// How a GPU picks its kernels' geometry: tuned at first use and cached (the default),
+    /// the adapter's rule, or pinned ([`GeometryChoice`]). The CPU backends ignore it.
+    pub geometry: GeometryChoice,
     /// Seeds in the ensemble: with r > 1, the estimate is trained under seeds seed, seed + 1,
     /// …, side by side in one batched run, and the report carries their spread
     /// ([`Report::ensemble`]).
@@ -116,6 +119,7 @@ impl Default for Estimator {
             reparameterised: false,
             transform: MarginalTransform::default(),
             cancel: None,
+            geometry: GeometryChoice::Auto,
             replicas: 1,
         }
     }
@@ -164,6 +168,9 @@ impl Estimator {
         with_cancel, cancel: Option<CancelToken>);
     setter!(/// Sets the seeds in the ensemble (1: a single estimate).
         with_replicas, replicas: u32);
+    setter!(/// Sets how a GPU picks its kernels' geometry (pin one to reproduce bits across
+        /// machines).
+        with_geometry, geometry: GeometryChoice);
 
     /// Sets Adam's learning rate.
     pub fn with_lr(mut self, lr: f32) -> Self {

@@ -25,6 +25,7 @@ struct RunContext {
     evaluation: String,
     device_reason: String,
     device_warnings: Vec<String>,
+    geometry: Vec<String>,
 }
 
 /// One replica's protocol state.
@@ -107,7 +108,8 @@ impl Estimator {
             .collect();
         let options = RunOptions::default()
             .with_chunk(self.chunk)
-            .with_cancel(self.cancel.clone());
+            .with_cancel(self.cancel.clone())
+            .with_geometry(self.geometry);
         let mut trainer = device.replicated(&replicas, &options)?;
         let ctx = RunContext {
             held,
@@ -122,6 +124,11 @@ impl Estimator {
             },
             evaluation: self.evaluation_text(held, whole, n_report, k_eval),
             device_reason: opened.reason,
+            // Chosen while the trainer and its evaluators were built.
+            geometry: device
+                .gpu()
+                .map(|c| c.geometry_summary())
+                .unwrap_or_default(),
             device_warnings: opened.warnings,
         };
         let start = Instant::now();
@@ -377,6 +384,7 @@ impl Estimator {
             steps,
             device: trainer.device_name(),
             device_reason: ctx.device_reason.clone(),
+            geometry: ctx.geometry.clone(),
             seconds,
             steps_per_second: steps as f64 / seconds.max(1e-9),
             train_curve: run.curve,

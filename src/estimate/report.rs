@@ -94,6 +94,10 @@ pub struct Report {
     pub device: String,
     /// Why that device: the rule of [`DeviceChoice::Auto`] or the explicit choice.
     pub device_reason: String,
+    /// On a GPU, the kernel geometry each family used and why ("fused forward: 4×4 wg64
+    /// (tuned)"; [`crate::gpu::geometry`]); empty on the CPU. The same seed on the same adapter
+    /// with the same geometry gives the same bits.
+    pub geometry: Vec<String>,
     /// Wall time of training and evaluation, seconds.
     pub seconds: f64,
     /// Training steps per second.

@@ -280,7 +280,8 @@ mod tests {
                 [FusedPass::Forward, FusedPass::Backward].map(|p| FusedGeometry::rule(soft, p))
             }))
         {
-            g.validate(256, 16 << 10).unwrap_or_else(|e| panic!("{g:?}: {e}"));
+            g.validate(256, 16 << 10)
+                .unwrap_or_else(|e| panic!("{g:?}: {e}"));
         }
     }
 

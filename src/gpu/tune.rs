@@ -276,9 +276,10 @@ impl GpuContext {
             },
             _ => (FusedGeometry::rule(software, pass), "rule"),
         };
-        lock(&self.geometry)
-            .used
-            .insert(format!("fused {}", pass.name()), format!("{} ({source})", g.name()));
+        lock(&self.geometry).used.insert(
+            format!("fused {}", pass.name()),
+            format!("{} ({source})", g.name()),
+        );
         Ok(g)
     }
 
@@ -307,7 +308,9 @@ impl GpuContext {
                     .entries
                     .into_iter()
                     .filter(|t| {
-                        t.adapter == adapter.name && t.driver == adapter.driver && t.library == version
+                        t.adapter == adapter.name
+                            && t.driver == adapter.driver
+                            && t.library == version
                     })
                     .collect();
                 st.notes.extend(notes);
@@ -433,8 +436,13 @@ impl GpuContext {
                     FusedPass::Forward => (cand, cand),
                     FusedPass::Backward => (rule, cand),
                 };
-                let launches =
-                    self.bound_launches(&[Bound::InfoNce], k, Some(e), &io(pass == FusedPass::Backward), pair)?;
+                let launches = self.bound_launches(
+                    &[Bound::InfoNce],
+                    k,
+                    Some(e),
+                    &io(pass == FusedPass::Backward),
+                    pair,
+                )?;
                 // A warm-up (the pipelines compile at their first dispatch), then one run: a
                 // candidate far behind the best is not timed further.
                 let first = timer.time(&launches, 1, 1, 1)?.median;
@@ -462,9 +470,8 @@ impl GpuContext {
             }
         }
         let software = self.adapter().is_software;
-        let pick = |slot: usize, pass| {
-            best[slot].map_or(FusedGeometry::rule(software, pass), |(_, g)| g)
-        };
+        let pick =
+            |slot: usize, pass| best[slot].map_or(FusedGeometry::rule(software, pass), |(_, g)| g);
         Ok(TuneTable {
             k,
             e,

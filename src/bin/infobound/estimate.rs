@@ -1,5 +1,6 @@
 //! `infobound estimate`: the mutual information between the rows of two files.
 
+use infobound::backend::{GeometryChoice, KernelGeometry};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -96,6 +97,10 @@ pub struct EstimateArgs {
     /// Where to train
     #[arg(long, value_name = "DEVICE", default_value = "auto", value_parser = device_parser())]
     device: DeviceChoice,
+    /// On a GPU, pin the kernels' geometry to this file (`infobound tune --save`), so the bits
+    /// reproduce across machines [default: tuned at first use and cached]
+    #[arg(long, value_name = "FILE")]
+    geometry: Option<PathBuf>,
     /// Draw the training curve, the held-out evaluations and the gradient norm (.png or .svg)
     #[arg(long, value_name = "FILE")]
     plot: Option<PathBuf>,
@@ -202,6 +207,10 @@ fn estimator(args: &EstimateArgs) -> Result<Estimator, Failure> {
         .with_transform(args.transform);
     if let Some(m) = args.max_grad_norm {
         est = est.with_max_grad_norm(Some(m));
+    }
+    if let Some(path) = &args.geometry {
+        let g = KernelGeometry::load(path).map_err(|e| usage(format!("--geometry: {e}")))?;
+        est = est.with_geometry(GeometryChoice::Pinned(g));
     }
     Ok(est)
 }

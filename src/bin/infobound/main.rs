@@ -33,8 +33,8 @@ mod sigpipe;
 mod staircase;
 mod staircase_files;
 mod suite;
-mod tune;
 mod summary;
+mod tune;
 mod units;
 
 use std::process::ExitCode;

@@ -54,4 +54,7 @@ pub fn print_summary(r: &Report, bits: bool) {
         r.steps, r.seconds, r.steps_per_second
     );
     println!("device    {} ({})", r.device, r.device_reason);
+    if !r.geometry.is_empty() {
+        println!("geometry  {}", r.geometry.join("; "));
+    }
 }

@@ -31,10 +31,20 @@ pub struct TuneArgs {
     device: DeviceChoice,
     /// Batch sizes K, comma-separated (each tuned at K rounded up to a power of two, at most
     /// 4096)
-    #[arg(long, value_name = "KS", value_delimiter = ',', default_value = "1024,4096")]
+    #[arg(
+        long,
+        value_name = "KS",
+        value_delimiter = ',',
+        default_value = "1024,4096"
+    )]
     ks: Vec<usize>,
     /// Embedding widths e, comma-separated
-    #[arg(long, value_name = "ES", value_delimiter = ',', default_value = "32,128")]
+    #[arg(
+        long,
+        value_name = "ES",
+        value_delimiter = ',',
+        default_value = "32,128"
+    )]
     es: Vec<usize>,
     /// Also write the choice at the last K and e as a geometry file for `--geometry`
     #[arg(long, value_name = "FILE")]
@@ -58,7 +68,14 @@ pub fn tune(args: &TuneArgs) -> Result<(), Failure> {
     };
     let adapter = ctx.adapter();
     println!("adapter: {adapter}");
-    println!("driver: {}", if adapter.driver.is_empty() { "?" } else { &adapter.driver });
+    println!(
+        "driver: {}",
+        if adapter.driver.is_empty() {
+            "?"
+        } else {
+            &adapter.driver
+        }
+    );
     match tune::cache_path() {
         Some(p) => println!("cache: {}", p.display()),
         None => println!("cache: none (no home directory; set {})", tune::CACHE_ENV),

@@ -8,7 +8,7 @@ pub mod cost;
 pub mod peaks;
 pub mod probe;
 
+pub use crate::gpu::timing::{GpuTimer, Timing, TimingMethod};
 pub use cost::StepCost;
 pub use peaks::{published_peak, PublishedPeak};
 pub use probe::{measure as measure_probes, ProbeConfig, Probes};
-pub use crate::gpu::timing::{GpuTimer, Timing, TimingMethod};

@@ -2,8 +2,8 @@
 //! bytes read + written) and FMA throughput (independent FMA chains), each sized up until one
 //! run lasts long enough to time.
 
-use crate::gpu::timing::{GpuTimer, Timing};
 use crate::gpu::kernels::FMA_FLOPS_PER_ITERATION;
+use crate::gpu::timing::{GpuTimer, Timing};
 use crate::gpu::{GpuContext, GpuError};
 
 /// How large the probes may grow and how long one run should last.

@@ -93,13 +93,7 @@ impl GpuContext {
         bias: Option<&GpuBuffer>,
         aux: Option<&GpuBuffer>,
     ) -> Result<Vec<Dispatch>, GpuError> {
-        self.gemm_launches_with(
-            spec,
-            [a, b, c],
-            bias,
-            aux,
-            self.gemm_direct(),
-        )
+        self.gemm_launches_with(spec, [a, b, c], bias, aux, self.gemm_direct())
     }
 
     /// [`GpuContext::gemm_launches`] with the geometry chosen by the caller.

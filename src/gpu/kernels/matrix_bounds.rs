@@ -7,11 +7,11 @@ use super::{check_at_least, check_fits, check_fits_rep, state, to_u32, Strided, 
 use crate::gpu::buffer::GpuBuffer;
 use crate::gpu::context::GpuContext;
 use crate::gpu::dispatch::Dispatch;
-use crate::gpu::tune::FusedPass;
 use crate::gpu::error::GpuError;
 use crate::gpu::geometry::FusedGeometry;
 use crate::gpu::pipelines::{Binding, KernelKey};
 use crate::gpu::shaders::Family;
+use crate::gpu::tune::FusedPass;
 use crate::math::bounds::Bound;
 use crate::math::linalg::GemmSpec;
 use Binding::{Read as R, Uniform as U, Unused as N, Write as W};
@@ -541,7 +541,6 @@ impl GpuContext {
         }
         Ok(d)
     }
-
 }
 
 /// The column tiles of the staged fused form: S_t and ∂S_t (K × width each, a pair a replica)
@@ -600,7 +599,15 @@ impl Tiles {
         let (j0, j1) = self.ranges[t];
         let mut spec = GemmSpec::dense(k, j1 - j0, e, false, true);
         spec.b_off = j0 * e;
-        ctx.gemm_launch(replicas, &spec, [g, h, self.s()], None, None, self.direct, false)
+        ctx.gemm_launch(
+            replicas,
+            &spec,
+            [g, h, self.s()],
+            None,
+            None,
+            self.direct,
+            false,
+        )
     }
 
     /// dG += ∂S_t·H_t (dG = for the first tile) and dH_t = ∂S_tᵀ·G.

@@ -207,4 +207,3 @@ impl GpuContext {
         2 * Self::reduce_groups(n)
     }
 }
-
