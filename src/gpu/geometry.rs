@@ -138,7 +138,9 @@ impl FusedGeometry {
         if !(1..=64).contains(&self.chunk) {
             return Err(bad("fused chunk", self.chunk, "1 to 64"));
         }
-        if self.staged != 0 && (!(16..=4096).contains(&self.staged) || self.staged % 16 != 0) {
+        if self.staged != 0
+            && (!(16..=4096).contains(&self.staged) || !self.staged.is_multiple_of(16))
+        {
             return Err(bad(
                 "fused staged tile",
                 self.staged,
