@@ -1,28 +1,42 @@
 #!/usr/bin/env bash
-# The Rust side of the benchmarks on a lent GPU machine (no network, no toolchain there), as one
-# prepared run. Two steps:
-#   here:   benches/device.sh --stage        # release build; copies the binaries to bench-bin/
-#   there:  bash benches/device.sh           # carry bench-bin (and .gl: the Vulkan loader
-#                                            # packages, see the device notes) with the run
-# There it writes under $OUT (or bench-out/): devices.txt, nvidia-smi.csv, kernels.md, fused.md,
-# bench.json and bench.md (its rows with the cost model), replicas.md (bench --replicas), and prints the tables last. The peers (PyTorch, JAX) need a venv of several GB and
-# PyPI, so they run where those are reachable (benches/peers/run.sh), not here.
+# The benchmarks on a lent GPU machine (no network, no toolchain there), in two prepared parts
+# of at most 5 minutes each, so that either can be rerun within a short rental:
+#   here:   bash benches/device.sh --stage      # release build; copies the binaries and the
+#                                               # bmi wheel to bench-bin/
+#   there:  bash benches/device.sh kernels      # part 1: tune, then gemm and the fused kernels
+#                                               # against the datasheet peak and the probes
+#           bash benches/device.sh training     # part 2: the standard and bmi training steps
+#                                               # against PyTorch (eager, CUDA graphs,
+#                                               # torch.compile) and bmi's JAX estimator on the
+#                                               # same GPU, and the replicas curve
+# Carry bench-bin (and .gl, the Vulkan loader packages; see the device notes) with the run.
+# Each part writes its tables under $OUT (or bench-out/) and prints them last.
+# SMALL=1 runs both at small sizes (seconds on lavapipe): the check that the script works.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-if [ "${1:-}" = --stage ]; then
+part="${1:-}"
+if [ "$part" = --stage ]; then
     set -e
     cargo build --release --bins
     cargo bench --no-run --bench kernels --bench fused
-    mkdir -p bench-bin
+    mkdir -p bench-bin/wheels
     cp target/release/infobound bench-bin/
     for b in kernels fused; do
         cp "$(ls -t target/release/deps/$b-* | grep -v '\.d$' | head -1)" "bench-bin/$b"
     done
-    ls -la bench-bin
+    # bmi is not on the device image: its wheel travels (no dependencies; the image has JAX).
+    pip download -q --no-deps --dest bench-bin/wheels "benchmark-mi==0.1.3" \
+        || echo "could not download bmi's wheel: part 2 will run without it" >&2
+    ls -la bench-bin bench-bin/wheels
     exit 0
 fi
+case "$part" in
+    kernels | training) ;;
+    *) echo "usage: $0 --stage | kernels | training   (SMALL=1 for small sizes)" >&2; exit 2 ;;
+esac
 out="${OUT:-bench-out}"
 mkdir -p "$out"
+bin="${BENCH_BIN:-bench-bin}"
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
 if [ -d .gl ]; then
     for f in .gl/*.deb; do dpkg -x "$f" /; done
@@ -31,18 +45,62 @@ fi
 icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 if [ -e "$icd" ] && [ -z "${VK_DRIVER_FILES:-}" ]; then export VK_DRIVER_FILES="$icd"; fi
 export INFOBOUND_REQUIRE_GPU=1
-bench-bin/infobound devices > "$out/devices.txt" 2>&1; cat "$out/devices.txt"
-nvidia-smi --query-gpu=name,clocks.sm,clocks.mem,temperature.gpu,power.draw --format=csv > "$out/nvidia-smi.csv" 2>&1
-# Well under the 600 s a device command may run, with the machine's start on top.
-timeout 200 bench-bin/kernels > "$out/kernels.md" 2>&1
-timeout 90 bench-bin/fused 1024 4096 16384 > "$out/fused.md" 2>&1
-timeout 200 bench-bin/infobound bench --json > "$out/bench.json" 2> "$out/bench.err"
-# Replicas side by side against sequential runs: where the device fills up.
-timeout 150 bench-bin/infobound bench --replicas 1,4,16,64,256 --seconds 1 --repeats 3 \
+# Tuning on, its cache beside the tables: part 2 uses what part 1 tuned (and tunes what it
+# still needs at first use).
+export INFOBOUND_TUNE=on INFOBOUND_TUNE_CACHE="$out/geometry-cache.json"
+py="${PYTHON:-python3}"
+small="${SMALL:-0}"
+
+if [ "$part" = kernels ]; then
+    "$bin/infobound" devices > "$out/devices.txt" 2>&1; cat "$out/devices.txt"
+    nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,temperature.gpu,power.draw \
+        --format=csv > "$out/nvidia-smi.csv" 2>&1
+    if [ "$small" = 1 ]; then
+        ks=256; fused_ks="256 1024"; smoke=(--smoke)
+    else
+        ks=1024,4096,16384; fused_ks="1024 4096 16384"; smoke=()
+    fi
+    timeout 100 "$bin/infobound" tune --ks "$ks" --es 32,128 --save "$out/geometry.json" \
+        > "$out/tune.md" 2>&1
+    timeout 80 "$bin/kernels" "${smoke[@]}" > "$out/kernels.md" 2>&1
+    timeout 90 "$bin/fused" $fused_ks > "$out/fused.md" 2>&1
+    tail -n +1 "$out/tune.md" "$out/kernels.md" "$out/fused.md"
+    exit 0
+fi
+
+# Part 2: training steps, ours and the peers', on the same GPU.
+if [ "$small" = 1 ]; then
+    ours=(--smoke); peer=(--ks 64,256 --seconds 0.2 --repeats 2 --warmup 1); bmi=(--steps 300 --warm-steps 100 --n 2000)
+    replicas=1,4,16; bmi_steps=300
+else
+    ours=(); peer=(--ks 64,256,1024,4096); bmi=(--steps 2000 --warm-steps 250); replicas=1,4,16,64,256
+    bmi_steps=2000
+fi
+timeout 100 "$bin/infobound" bench --json "${ours[@]}" --train-steps "$bmi_steps" > "$out/bench.json" 2> "$out/bench.err"
+timeout 60 "$bin/infobound" bench --replicas "$replicas" --seconds 1 --repeats 3 \
     > "$out/replicas.md" 2> "$out/replicas.err"
+: > "$out/peers.jsonl"
+if "$py" -c "import torch" 2> /dev/null; then
+    timeout 60 "$py" benches/peers/torch_step.py --configs standard "${peer[@]}" >> "$out/peers.jsonl" 2> "$out/torch.err"
+    timeout 30 "$py" benches/peers/torch_step.py --configs bmi --train-steps "$bmi_steps" \
+        $( [ "$small" = 1 ] && echo --seconds 0.2 --repeats 2 --warmup 1 ) >> "$out/peers.jsonl" 2>> "$out/torch.err"
+else
+    echo "no PyTorch in $py: its peer is left out" > "$out/torch.err"
+fi
+# bmi from its wheel (bench-bin/wheels), on the image's JAX.
+site="$out/bmi-site"
+if ls "$bin"/wheels/*.whl > /dev/null 2>&1; then
+    "$py" -m pip install -q --no-deps --no-index --target "$site" "$bin"/wheels/*.whl > "$out/bmi.err" 2>&1
+fi
+if PYTHONPATH="$site:${PYTHONPATH:-}" "$py" -c "import jax, bmi" 2>> "$out/bmi.err"; then
+    PYTHONPATH="$site:${PYTHONPATH:-}" timeout 60 "$py" benches/peers/bmi_peer.py "${bmi[@]}" \
+        >> "$out/peers.jsonl" 2>> "$out/bmi.err"
+else
+    echo "no bmi (or JAX) importable: its peer is left out" >> "$out/bmi.err"
+fi
 if [ -s "$out/bench.json" ]; then
-    python3 benches/peers/compare.py "$out/bench.json" -- > "$out/bench.md" 2>&1
+    "$py" benches/peers/compare.py "$out/bench.json" -- "$out/peers.jsonl" > "$out/bench.md" 2>&1
 else
     { echo "infobound bench wrote nothing (timed out?):"; cat "$out/bench.err"; } > "$out/bench.md"
 fi
-tail -n +1 "$out/kernels.md" "$out/fused.md" "$out/bench.md" "$out/replicas.md"
+tail -n +1 "$out/bench.md" "$out/replicas.md" "$out/torch.err" "$out/bmi.err"

@@ -9,6 +9,14 @@
 //   gemm_tiled  — workgroup-memory tiles; what real GPUs reward.
 //   gemm_direct — no workgroup memory and no barriers; what CPU rasterisers (lavapipe) reward.
 //
+// Split-K (SPLIT = true): the grid's y holds P = ceil(k / k_chunk) copies of the row tiles;
+// copy q sums k in [q·k_chunk, (q+1)·k_chunk) and writes its raw partial product to slice q of
+// C (P slices of m×n, no epilogue); `gemm_reduce` then adds the slices in order q = 0, 1, …
+// (no float atomics) and applies the epilogue. The long reductions (the concat critic's
+// weight gradients over K² pair rows) so run in parallel workgroups, and a software adapter's
+// loop limit is one more reason to split: P·m·n partials, the same bits as a chain of
+// launches adding into C in order.
+//
 // Replicas: the grid's z is the replica r (one for a solo run); replica r's A, B, C, bias and
 // mask start *_rs elements after replica r − 1's (a stride 0 operand is shared by all). The
 // x/y grid covers one replica's C, so each replica's products are a solo run's, bit for bit.
@@ -32,9 +40,10 @@ struct GemmParams {
     c_rs: u32,
     bias_rs: u32,
     aux_rs: u32,
+    // k per partial product (split-K), and the row tiles of one copy of the grid.
+    k_chunk: u32,
+    row_tiles: u32,
     _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
 }
 
 // 0: C = A·B; 1: C = A·B + bias; 2: C = relu(A·B + bias);
@@ -45,6 +54,7 @@ override TRANS_B: bool = false;
 // Add the product to what C holds (before the epilogue): the later launches of a product split
 // along k, so no invocation loops past a software adapter's limit (kernels/gemm.rs).
 override ACCUMULATE: bool = false;
+override SPLIT: bool = false;
 
 @group(0) @binding(0) var<uniform> p: GemmParams;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
@@ -53,14 +63,22 @@ override ACCUMULATE: bool = false;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
 @group(0) @binding(5) var<storage, read> aux: array<f32>;
 
-// The invocation's replica's offsets into each operand (`enter`).
+// The invocation's replica's offsets into each operand, its split's k range and slice
+// (`enter`).
+var<private> k_lo: u32;
+var<private> k_hi: u32;
+var<private> slice: u32;
 var<private> a0: u32;
 var<private> b0: u32;
 var<private> c0: u32;
 var<private> bias0: u32;
 var<private> aux0: u32;
 
-fn enter(r: u32) {
+// `part`: the copy of the row tiles the workgroup's y falls in (0 without a split).
+fn enter(r: u32, part: u32) {
+    k_lo = part * p.k_chunk;
+    k_hi = min(p.k, k_lo + p.k_chunk);
+    slice = part * p.m * p.n;
     a0 = p.a_off + r * p.a_rs;
     b0 = p.b_off + r * p.b_rs;
     c0 = p.c_off + r * p.c_rs;
@@ -73,7 +91,7 @@ const BK: u32 = 16u;
 const THREADS: u32 = 256u;
 
 fn load_a(i: u32, kk: u32) -> f32 {
-    if (i >= p.m || kk >= p.k) {
+    if (i >= p.m || kk >= k_hi) {
         return 0.0;
     }
     if (TRANS_A) {
@@ -83,7 +101,7 @@ fn load_a(i: u32, kk: u32) -> f32 {
 }
 
 fn load_b(kk: u32, j: u32) -> f32 {
-    if (kk >= p.k || j >= p.n) {
+    if (kk >= k_hi || j >= p.n) {
         return 0.0;
     }
     if (TRANS_B) {
@@ -96,6 +114,15 @@ fn store(i: u32, j: u32, acc: f32) {
     if (i >= p.m || j >= p.n) {
         return;
     }
+    if (SPLIT) {
+        c[c0 + slice + i * p.n + j] = acc;
+        return;
+    }
+    finish(i, j, acc);
+}
+
+// C_ij from the product's value: added to C (ACCUMULATE), then the epilogue.
+fn finish(i: u32, j: u32, acc: f32) {
     var v = acc;
     if (ACCUMULATE) {
         v += c[c0 + i * p.ldc + j];
@@ -121,12 +148,12 @@ fn gemm_tiled(
     @builtin(workgroup_id) wg: vec3<u32>,
     @builtin(local_invocation_id) lid: vec3<u32>,
 ) {
-    enter(wg.z);
-    let row0 = wg.y * TILE;
+    enter(wg.z, wg.y / p.row_tiles);
+    let row0 = (wg.y % p.row_tiles) * TILE;
     let col0 = wg.x * TILE;
     let t = lid.y * 16u + lid.x;
     var acc: array<f32, 16>;
-    for (var k0 = 0u; k0 < p.k; k0 += BK) {
+    for (var k0 = k_lo; k0 < k_hi; k0 += BK) {
         for (var r = 0u; r < 4u; r++) {
             let e = t + r * THREADS;
             let ka = e % BK;
@@ -160,15 +187,19 @@ fn gemm_tiled(
 }
 
 @compute @workgroup_size(16, 16)
-fn gemm_direct(@builtin(global_invocation_id) gid: vec3<u32>) {
-    enter(gid.z);
-    let i0 = gid.y * 4u;
+fn gemm_direct(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(workgroup_id) wg: vec3<u32>,
+) {
+    let part = wg.y / p.row_tiles;
+    enter(gid.z, part);
+    let i0 = (gid.y - part * p.row_tiles * 16u) * 4u;
     let j0 = gid.x * 4u;
     if (i0 >= p.m || j0 >= p.n) {
         return;
     }
     var acc: array<f32, 16>;
-    for (var kk = 0u; kk < p.k; kk++) {
+    for (var kk = k_lo; kk < k_hi; kk++) {
         var av: array<f32, 4>;
         var bv: array<f32, 4>;
         for (var r = 0u; r < 4u; r++) {
@@ -186,4 +217,32 @@ fn gemm_direct(@builtin(global_invocation_id) gid: vec3<u32>) {
             store(i0 + i, j0 + j, acc[i * 4u + j]);
         }
     }
+}
+
+// Split-K's second pass: C_ij = epilogue(Σ_q slice q of the partials, q ascending). The
+// partials are bound as A (a_rs their per-replica stride); one invocation an output, on the
+// two-dimensional grid of `num_flat_index`.
+@compute @workgroup_size(256)
+fn gemm_reduce(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    enter(gid.z, 0u);
+    let x = gid.x + gid.y * groups.x * 256u;
+    let mn = p.m * p.n;
+    if (x >= mn) {
+        return;
+    }
+    let parts = (p.k + p.k_chunk - 1u) / p.k_chunk;
+    let base = r_partials(gid.z);
+    var acc = a[base + x];
+    for (var q = 1u; q < parts; q++) {
+        acc += a[base + q * mn + x];
+    }
+    finish(x / p.n, x % p.n, acc);
+}
+
+// Replica r's partials (bound as A).
+fn r_partials(r: u32) -> u32 {
+    return r * p.a_rs;
 }

@@ -10,7 +10,7 @@ mod common;
 use common::{gemm_block, gpu, rel_err, values};
 use infobound::cpu::{ops, CpuTrainer};
 use infobound::experiments::tasks::correlated_gaussian;
-use infobound::gpu::GpuTrainer;
+use infobound::gpu::{GeometryChoice, GpuTrainer, KernelGeometry};
 use infobound::math::bounds::Bound;
 use infobound::math::critic::CriticForm;
 use infobound::math::linalg::{ColumnSumSpec, Epilogue, GemmSpec};
@@ -18,6 +18,66 @@ use infobound::math::optim::AdamConfig;
 use infobound::math::spec::TrainSpec;
 
 const TOL: f64 = 1e-4;
+
+/// A pinned split-K geometry on shapes that are no multiple of the chunk or the tiles: every
+/// transpose form and epilogue against the CPU, in both geometries, with the bits the same on
+/// a repeat (the partials are added in order, no float atomics).
+#[test]
+fn split_k_products_match_cpu_and_repeat_bit_for_bit() {
+    let Some(ctx) = gpu() else { return };
+    let mut pinned = KernelGeometry::rule(ctx.adapter().is_software);
+    pinned.gemm_split_k = 64;
+    ctx.set_geometry(GeometryChoice::Pinned(pinned)).unwrap();
+    let shapes = [
+        (1usize, 1usize, 129usize),
+        (17, 5, 300),
+        (65, 3, 1000),
+        (4, 70, 65),
+    ];
+    let forms = [
+        (false, false, Epilogue::None),
+        (false, true, Epilogue::Bias),
+        (true, false, Epilogue::BiasRelu),
+        (true, true, Epilogue::ReluBackward),
+    ];
+    for (case, (&(m, n, k), (ta, tb, ep))) in shapes.iter().zip(forms).enumerate() {
+        for direct in [false, true] {
+            let spec = GemmSpec::dense(m, n, k, ta, tb).with_epilogue(ep);
+            let (na, nb, nc) = spec.extents();
+            let salt = 10 * case as u64 + u64::from(direct);
+            let a = values(na, salt);
+            let b = values(nb, salt + 1);
+            let bias = values(n, salt + 2);
+            let aux = values(m * n, salt + 3);
+            let mut want = vec![f32::NAN; nc];
+            ops::gemm(&spec, &a, &b, &mut want, Some(&bias), Some(&aux));
+            let ga = ctx.upload("a", &a).unwrap();
+            let gb = ctx.upload("b", &b).unwrap();
+            let gbias = ctx.upload("bias", &bias).unwrap();
+            let gaux = ctx.upload("aux", &aux).unwrap();
+            let run = || {
+                let gc = ctx.filled("c", nc, f32::NAN).unwrap();
+                let launches = ctx
+                    .gemm_launches_with(&spec, [&ga, &gb, &gc], Some(&gbias), Some(&gaux), direct)
+                    .unwrap();
+                assert_eq!(launches.len(), 2, "k = {k} past the pinned 64 must split");
+                ctx.run(&launches, 1).unwrap();
+                ctx.read::<f32>(&gc).unwrap()
+            };
+            let got = run();
+            let err = rel_err(&got, &want, 1.0);
+            let what = format!("{m}×{n}×{k} ta={ta} tb={tb} {ep:?} direct={direct}");
+            assert!(err <= TOL, "{what}: rel err {err}");
+            let again = run();
+            assert!(
+                got.iter()
+                    .zip(&again)
+                    .all(|(x, y)| x.to_bits() == y.to_bits()),
+                "{what}: not deterministic"
+            );
+        }
+    }
+}
 
 #[test]
 fn split_products_past_the_loop_budget_match_cpu() {
@@ -63,11 +123,9 @@ fn split_products_past_the_loop_budget_match_cpu() {
             let launches = ctx
                 .gemm_launches_with(&spec, [&ga, &gb, &gc], Some(&gbias), Some(&gaux), direct)
                 .unwrap();
-            if ctx.adapter().is_software {
-                assert!(launches.len() > 1, "k = {k} must be split here");
-            } else {
-                assert_eq!(launches.len(), 1, "hardware keeps one launch");
-            }
+            // Split-K on every adapter: a software one must split k = 70 001, and the rule on
+            // hardware splits past 4 096: the partial products, then their sum in order.
+            assert_eq!(launches.len(), 2, "k = {k} must be split");
             ctx.run(&launches, 1).unwrap();
             let got: Vec<f32> = ctx.read(&gc).unwrap();
             // Compare C's rows only: the padding between them stays NaN in both.

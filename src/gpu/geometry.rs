@@ -200,6 +200,12 @@ impl FusedGeometry {
 pub struct KernelGeometry {
     /// The matrix products.
     pub gemm: GemmGeometry,
+    /// The k one workgroup of a product sums at most: a longer product (the concat critic's
+    /// weight gradients over K² pair rows) splits into partial products over k in parallel
+    /// workgroups, added in order by a second pass (0: only as a software adapter's loop
+    /// limit needs).
+    #[serde(default)]
+    pub gemm_split_k: u32,
     /// The fused statistics pass (`row_stats`).
     pub fused_forward: FusedGeometry,
     /// The fused gradient passes (`grad_rows`, `grad_cols`).
@@ -215,6 +221,7 @@ impl KernelGeometry {
             } else {
                 GemmGeometry::Tiled
             },
+            gemm_split_k: if software { 0 } else { 4096 },
             fused_forward: FusedGeometry::rule(software, FusedPass::Forward),
             fused_backward: FusedGeometry::rule(software, FusedPass::Backward),
         }
@@ -244,11 +251,12 @@ impl KernelGeometry {
     /// A one-line description for reports.
     pub fn describe(&self) -> String {
         format!(
-            "gemm {}; fused forward {}; fused backward {}",
+            "gemm {} (split-K {}); fused forward {}; fused backward {}",
             match self.gemm {
                 GemmGeometry::Tiled => "tiled",
                 GemmGeometry::Direct => "direct",
             },
+            self.gemm_split_k,
             self.fused_forward.name(),
             self.fused_backward.name()
         )

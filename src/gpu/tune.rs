@@ -235,10 +235,21 @@ impl GpuContext {
             GemmGeometry::Tiled => "tiled",
             GemmGeometry::Direct => "direct",
         };
+        let split = match st.choice {
+            GeometryChoice::Pinned(p) => p.gemm_split_k,
+            _ => KernelGeometry::rule(self.pipelines.prefer_direct_gemm).gemm_split_k,
+        };
         st.used
-            .entry("gemm".into())
-            .or_insert_with(|| format!("{name} ({source})"));
+            .insert("gemm".into(), format!("{name}, split-K {split} ({source})"));
         g
+    }
+
+    /// The k past which a matrix product splits (0: only as the loop limit needs).
+    pub(crate) fn gemm_split_k(&self) -> u32 {
+        match lock(&self.geometry).choice {
+            GeometryChoice::Pinned(g) => g.gemm_split_k,
+            _ => KernelGeometry::rule(self.pipelines.prefer_direct_gemm).gemm_split_k,
+        }
     }
 
     /// Whether the matrix products use the direct geometry ([`Self::gemm_geometry`]).

@@ -36,7 +36,20 @@ struct GemmParams {
     c_rs: u32,
     bias_rs: u32,
     aux_rs: u32,
-    _pad: [u32; 3],
+    k_chunk: u32,
+    row_tiles: u32,
+    _pad: u32,
+}
+
+/// What one launch of `gemm.wgsl` does.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    /// C = epilogue(op(A)·op(B)) (added to C first with `accumulate`).
+    Whole { accumulate: bool },
+    /// Split-K's first pass: `parts` partial products of `chunk` k each, into C's slices.
+    Partials { chunk: usize, parts: usize },
+    /// Split-K's second pass: C = epilogue(Σ partials in order), the partials bound as A.
+    Reduce { chunk: usize },
 }
 
 // Typed launches the trainers compile a step program into: internals, out of the
@@ -128,36 +141,62 @@ impl GpuContext {
         aux: Option<Strided<'_>>,
         direct: bool,
     ) -> Result<Vec<Dispatch>, GpuError> {
-        // The longest k one launch may loop over (see the loop count in `gemm_launch`).
+        // The longest k one partial product may loop over on a software adapter (see the loop
+        // count in `gemm_pass`), and the geometry's split.
         let max_k = if direct {
             SOFTWARE_LOOP_BUDGET
         } else {
             SOFTWARE_LOOP_BUDGET / TILED_LOOPS_PER_TILE * TILE_K
+        } as usize;
+        let mut chunk = if self.adapter().is_software {
+            max_k
+        } else {
+            usize::MAX
         };
-        let chunks = self.loop_chunks(spec.k, max_k as usize);
-        let last = chunks.len() - 1;
-        chunks
-            .into_iter()
-            .enumerate()
-            .map(|(n, r)| {
-                let mut s = *spec;
-                s.k = r.len();
-                s.a_off += if spec.trans_a {
-                    r.start * spec.lda
-                } else {
-                    r.start
-                };
-                s.b_off += if spec.trans_b {
-                    r.start
-                } else {
-                    r.start * spec.ldb
-                };
-                if n != last {
-                    s.epilogue = Epilogue::None;
-                }
-                self.gemm_launch(replicas, &s, [a, b, c], bias, aux, direct, n > 0)
-            })
-            .collect()
+        let split_k = self.gemm_split_k();
+        if split_k > 0 {
+            chunk = chunk.min(split_k as usize);
+        }
+        if spec.k <= chunk {
+            return Ok(vec![self.gemm_launch(
+                replicas,
+                spec,
+                [a, b, c],
+                bias,
+                aux,
+                direct,
+                false,
+            )?]);
+        }
+        // Split-K: the partial products side by side, then their fixed-order sum.
+        let parts = spec.k.div_ceil(chunk);
+        let per_replica = parts * spec.m * spec.n;
+        let partials = self.zeros("split-K partial products", replicas * per_replica)?;
+        let slices = Strided::new(&partials, per_replica);
+        let mut partial_spec = *spec;
+        partial_spec.ldc = spec.n;
+        partial_spec.c_off = 0;
+        partial_spec.epilogue = Epilogue::None;
+        Ok(vec![
+            self.gemm_pass(
+                replicas,
+                &partial_spec,
+                [a, b, slices],
+                None,
+                None,
+                direct,
+                Pass::Partials { chunk, parts },
+            )?,
+            self.gemm_pass(
+                replicas,
+                spec,
+                [slices, b, c],
+                bias,
+                aux,
+                direct,
+                Pass::Reduce { chunk },
+            )?,
+        ])
     }
 
     /// One launch of `replicas` products; with `accumulate` it adds op(A)·op(B) to what C
@@ -167,16 +206,39 @@ impl GpuContext {
         &self,
         replicas: usize,
         spec: &GemmSpec,
-        [a, b, c]: [Strided<'_>; 3],
+        ops: [Strided<'_>; 3],
         bias: Option<Strided<'_>>,
         aux: Option<Strided<'_>>,
         direct: bool,
         accumulate: bool,
     ) -> Result<Dispatch, GpuError> {
+        let pass = Pass::Whole { accumulate };
+        self.gemm_pass(replicas, spec, ops, bias, aux, direct, pass)
+    }
+
+    /// One launch of `pass` (in `Reduce`, `a` holds the partials).
+    #[allow(clippy::too_many_arguments)]
+    fn gemm_pass(
+        &self,
+        replicas: usize,
+        spec: &GemmSpec,
+        [a, b, c]: [Strided<'_>; 3],
+        bias: Option<Strided<'_>>,
+        aux: Option<Strided<'_>>,
+        direct: bool,
+        pass: Pass,
+    ) -> Result<Dispatch, GpuError> {
         let s = spec;
         let (a_need, b_need, c_need) = s.extents();
-        check_fits_rep("A", a, a_need, replicas)?;
-        check_fits_rep("B", b, b_need, replicas)?;
+        match pass {
+            Pass::Reduce { chunk } => {
+                check_fits_rep("partials", a, s.k.div_ceil(chunk) * s.m * s.n, replicas)?
+            }
+            _ => {
+                check_fits_rep("A", a, a_need, replicas)?;
+                check_fits_rep("B", b, b_need, replicas)?;
+            }
+        }
         check_fits_rep("C", c, c_need, replicas)?;
         let a_cols = if s.trans_a { s.m } else { s.k };
         let b_cols = if s.trans_b { s.k } else { s.n };
@@ -217,6 +279,14 @@ impl GpuContext {
             }
             _ => a,
         };
+        let (chunk, parts) = match pass {
+            Pass::Whole { .. } => (s.k.max(1), 1),
+            Pass::Partials { chunk, parts } => (chunk, parts),
+            Pass::Reduce { chunk } => (chunk, s.k.div_ceil(chunk)),
+        };
+        let gx = self.check_workgroups("gemm columns", s.n.div_ceil(64) as u64)?;
+        let row_tiles = s.m.div_ceil(64);
+        let gy = self.check_workgroups("gemm rows", (row_tiles * parts) as u64)?;
         let params = GemmParams {
             m: to_u32("m", s.m)?,
             n: to_u32("n", s.n)?,
@@ -235,25 +305,34 @@ impl GpuContext {
             c_rs: c.stride_u32()?,
             bias_rs: bias.stride_u32()?,
             aux_rs: aux.stride_u32()?,
-            _pad: [0; 3],
+            k_chunk: to_u32("k per partial product", chunk)?,
+            row_tiles: row_tiles.max(1) as u32,
+            _pad: 0,
         };
-        let gx = self.check_workgroups("gemm columns", s.n.div_ceil(64) as u64)?;
-        let gy = self.check_workgroups("gemm rows", s.m.div_ceil(64) as u64)?;
-        // The direct form loops over k; the tiled one over k/16 tiles of 4 loads and 16 steps.
-        let loops = if direct {
-            s.k as u64
-        } else {
-            (s.k as u64).div_ceil(TILE_K) * TILED_LOOPS_PER_TILE
+        // The direct form loops over k; the tiled one over k/16 tiles of 4 loads and 16 steps;
+        // the reduction over the partials.
+        let loops = match pass {
+            Pass::Reduce { .. } => parts as u64,
+            _ if direct => chunk.min(s.k) as u64,
+            _ => (chunk.min(s.k) as u64).div_ceil(TILE_K) * TILED_LOOPS_PER_TILE,
         };
         self.check_loop_budget("a matrix product", loops)?;
+        let (entry, accumulate, split) = match pass {
+            Pass::Whole { accumulate } if direct => ("gemm_direct", accumulate, false),
+            Pass::Whole { accumulate } => ("gemm_tiled", accumulate, false),
+            Pass::Partials { .. } if direct => ("gemm_direct", false, true),
+            Pass::Partials { .. } => ("gemm_tiled", false, true),
+            Pass::Reduce { .. } => ("gemm_reduce", false, false),
+        };
         let key = KernelKey {
             family: Family::Gemm,
-            entry: if direct { "gemm_direct" } else { "gemm_tiled" },
+            entry,
             overrides: vec![
                 ("EPILOGUE", s.epilogue.code()),
                 ("TRANS_A", s.trans_a as i64),
                 ("TRANS_B", s.trans_b as i64),
                 ("ACCUMULATE", accumulate as i64),
+                ("SPLIT", split as i64),
             ],
             template: Vec::new(),
             bindings: vec![
@@ -275,7 +354,11 @@ impl GpuContext {
             }
         }
         let uniform = self.uniform("gemm", &params);
-        let grid = self.with_replicas("gemm", [gx.max(1), gy.max(1), 1], replicas)?;
+        let grid = match pass {
+            Pass::Reduce { .. } => self.grid("gemm reduce", s.m * s.n, 256)?,
+            _ => [gx.max(1), gy.max(1), 1],
+        };
+        let grid = self.with_replicas("gemm", grid, replicas)?;
         Ok(self.bind(
             &key,
             &[&uniform, a.raw(), b.raw(), c.raw(), bias.raw(), aux.raw()],
