@@ -1,6 +1,6 @@
 // Deterministic reductions: column sums (bias gradients) and a two-stage sum / max /
 // log-sum-exp over a long vector. Every element has a fixed place in a fixed tree: no float
-// atomics, so the same input gives the same bits on the same adapter.
+// atomics, so the same input gives the same bits on the same adapter and geometry.
 
 struct ReduceParams {
     // Rows (column sums) or elements (vector reductions).
@@ -87,17 +87,10 @@ fn result(x: vec2<f32>) -> f32 {
 
 var<workgroup> scratch: array<vec2<f32>, 256>;
 
-fn tree(t: u32, mine: vec2<f32>) -> vec2<f32> {
-    scratch[t] = mine;
-    workgroupBarrier();
-    for (var s = WG / 2u; s > 0u; s = s / 2u) {
-        if (t < s) {
-            scratch[t] = combine(scratch[t], scratch[t + s]);
-        }
-        workgroupBarrier();
-    }
-    return scratch[0];
-}
+// `fn tree(t, mine) -> vec2<f32>`, every invocation's partial folded into the workgroup's, is
+// one of two fragments the host appends (the geometry's choice, `Family::source_with`):
+// reduce_tree.wgsl, a fixed tree in workgroup memory, or reduce_subgroup.wgsl, subgroup
+// operations where the device has them.
 
 // Stage 1: workgroup g folds elements g·WG + t + r·groups·WG, then its tree; writes a pair.
 @compute @workgroup_size(256)

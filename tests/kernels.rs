@@ -7,6 +7,7 @@ mod common;
 use common::{gemm_block, gpu, rel_err, values};
 use infobound::cpu::ops;
 use infobound::gpu::kernels::{state, ReduceOp};
+use infobound::gpu::{GeometryChoice, KernelGeometry};
 use infobound::math::bounds::{shuffled_value_and_grad, Bound};
 use infobound::math::linalg::{ColumnSumSpec, Epilogue, GemmSpec};
 use infobound::math::optim::AdamConfig;
@@ -125,6 +126,33 @@ fn column_sums_match_cpu() {
 #[test]
 fn two_stage_reductions_match_cpu_and_repeat_bit_for_bit() {
     let Some(ctx) = gpu() else { return };
+    // Both trees: the workgroup-memory one, and subgroup operations where the device has them
+    // (lavapipe does, size 8: there they must run).
+    if ctx.adapter().name.contains("llvmpipe") {
+        assert!(ctx.has_subgroups(), "lavapipe offers subgroups");
+    }
+    let mut variants = vec![false];
+    if ctx.has_subgroups() {
+        variants.push(true);
+    } else {
+        eprintln!("this adapter offers no subgroups: the workgroup tree alone is tested");
+    }
+    for subgroups in variants {
+        let mut g = KernelGeometry::rule(ctx.adapter().is_software);
+        g.reduce_subgroups = subgroups;
+        ctx.set_geometry(GeometryChoice::Pinned(g)).unwrap();
+        two_stage_reductions(&ctx, subgroups);
+        let used = ctx.geometry_summary().join("; ");
+        let name = if subgroups {
+            "reductions: subgroups"
+        } else {
+            "reductions: workgroup tree"
+        };
+        assert!(used.contains(name), "{used}");
+    }
+}
+
+fn two_stage_reductions(ctx: &infobound::gpu::GpuContext, subgroups: bool) {
     for &n in &[1usize, 3, 17, 257, 4099, 70_001] {
         // Spread wide enough that a log-sum-exp without a max shift would overflow.
         let x: Vec<f32> = values(n, n as u64).iter().map(|v| v * 120.0).collect();
@@ -146,7 +174,7 @@ fn two_stage_reductions_match_cpu_and_repeat_bit_for_bit() {
             assert_eq!(
                 first[0].to_bits(),
                 second[0].to_bits(),
-                "{op:?} n={n} not deterministic"
+                "{op:?} n={n} subgroups={subgroups} not deterministic"
             );
             // A sum's error scales with Σ|x|, not with the (possibly cancelling) result.
             let scale = match op {
@@ -154,7 +182,11 @@ fn two_stage_reductions_match_cpu_and_repeat_bit_for_bit() {
                 _ => want.abs().max(1.0),
             };
             let err = (f64::from(first[0]) - want).abs() / scale;
-            assert!(err <= TOL, "{op:?} n={n}: got {} want {want}", first[0]);
+            assert!(
+                err <= TOL,
+                "{op:?} n={n} subgroups={subgroups}: got {} want {want}",
+                first[0]
+            );
         }
     }
 }

@@ -3,7 +3,7 @@
 //! to what a library may hold. (The constants the shaders share with the host are checked in
 //! `src/gpu/shaders.rs`, where the crate's private codes are visible.)
 
-use infobound::gpu::shaders::{Family, LIBRARIES};
+use infobound::gpu::shaders::{Family, LIBRARIES, SUBGROUPS};
 
 /// The name prefixes of each library: everything it defines carries one, and no family
 /// defines a name that does.
@@ -68,6 +68,14 @@ fn every_family_parses_and_validates() {
             family.file_name()
         );
     }
+}
+
+/// The reduction family's subgroup tree, which the default source leaves out.
+#[test]
+fn the_subgroup_reductions_parse_and_validate() {
+    let source = Family::Reduce.source_with(&[(SUBGROUPS, 1)]);
+    assert!(source.contains("subgroupAdd"));
+    parse_and_validate("reduce.wgsl + reduce_subgroup.wgsl", &source);
 }
 
 #[test]

@@ -209,8 +209,10 @@ impl GpuContext {
         let limits = adapter.limits();
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("infobound"),
-            // Timestamps where offered, for benchmarks (`infobound::experiments::bench`); nothing else.
-            required_features: adapter.features() & wgpu::Features::TIMESTAMP_QUERY,
+            // Timestamps where offered, for the tuner and the benchmarks; subgroups where
+            // offered, for the reductions that may use them (a geometry choice).
+            required_features: adapter.features()
+                & (wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::SUBGROUP),
             required_limits: limits.clone(),
             ..Default::default()
         }))

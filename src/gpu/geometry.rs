@@ -206,6 +206,10 @@ pub struct KernelGeometry {
     /// limit needs).
     #[serde(default)]
     pub gemm_split_k: u32,
+    /// Whether the two-stage reductions fold each subgroup with subgroup operations (where
+    /// the device has them) instead of a workgroup-memory tree; their bits depend on it.
+    #[serde(default)]
+    pub reduce_subgroups: bool,
     /// The fused statistics pass (`row_stats`).
     pub fused_forward: FusedGeometry,
     /// The fused gradient passes (`grad_rows`, `grad_cols`).
@@ -222,6 +226,7 @@ impl KernelGeometry {
                 GemmGeometry::Tiled
             },
             gemm_split_k: if software { 0 } else { 4096 },
+            reduce_subgroups: false,
             fused_forward: FusedGeometry::rule(software, FusedPass::Forward),
             fused_backward: FusedGeometry::rule(software, FusedPass::Backward),
         }
@@ -251,14 +256,19 @@ impl KernelGeometry {
     /// A one-line description for reports.
     pub fn describe(&self) -> String {
         format!(
-            "gemm {} (split-K {}); fused forward {}; fused backward {}",
+            "gemm {} (split-K {}); fused forward {}; fused backward {}; reductions {}",
             match self.gemm {
                 GemmGeometry::Tiled => "tiled",
                 GemmGeometry::Direct => "direct",
             },
             self.gemm_split_k,
             self.fused_forward.name(),
-            self.fused_backward.name()
+            self.fused_backward.name(),
+            if self.reduce_subgroups {
+                "subgroups"
+            } else {
+                "tree"
+            }
         )
     }
 }

@@ -104,6 +104,7 @@ impl Family {
     pub fn default_template(self) -> Vec<(&'static str, u32)> {
         match self {
             Family::MatrixBounds => FusedGeometry::rule(true, FusedPass::Forward).constants(),
+            Family::Reduce => vec![(SUBGROUPS, 0)],
             _ => Vec::new(),
         }
     }
@@ -127,6 +128,9 @@ impl Family {
             Family::Multisample => include_str!("../../shaders/multisample.wgsl"),
         };
         let mut source = String::new();
+        // Naga (wgpu 30) takes the subgroup builtins without WGSL's `enable subgroups;`, which
+        // it refuses as not yet supported; the device's SUBGROUP feature admits them.
+        let subgroups = template.contains(&(SUBGROUPS, 1));
         for (name, value) in template {
             source.push_str(&format!("const {name}: u32 = {value}u;\n"));
         }
@@ -135,9 +139,22 @@ impl Family {
             source.push('\n');
         }
         source.push_str(own);
+        if self == Family::Reduce {
+            source.push('\n');
+            source.push_str(if subgroups {
+                include_str!("../../shaders/reduce_subgroup.wgsl")
+            } else {
+                include_str!("../../shaders/reduce_tree.wgsl")
+            });
+        }
         source
     }
 }
+
+/// The template constant that picks the reduction family's tree: 1 for subgroup operations
+/// (`reduce_subgroup.wgsl`; the device needs the SUBGROUP feature), 0 for the workgroup-memory tree
+/// (`reduce_tree.wgsl`).
+pub const SUBGROUPS: &str = "SUBGROUPS";
 
 /// Files under `shaders/` that are libraries prepended to families rather than families.
 /// Each defines no entry point and no binding, and names everything with its own prefix

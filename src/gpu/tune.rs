@@ -189,6 +189,13 @@ impl GpuContext {
     /// validated against the adapter's limits first).
     pub fn set_geometry(&self, choice: GeometryChoice) -> Result<(), GpuError> {
         if let GeometryChoice::Pinned(g) = choice {
+            if g.reduce_subgroups && !self.device().features().contains(wgpu::Features::SUBGROUP) {
+                return Err(GpuError::Geometry {
+                    what: "reduce_subgroups",
+                    value: 1,
+                    rule: "false on a device without subgroup operations",
+                });
+            }
             let limits = self.limits();
             for f in [g.fused_forward, g.fused_backward] {
                 f.validate(
@@ -242,6 +249,27 @@ impl GpuContext {
         st.used
             .insert("gemm".into(), format!("{name}, split-K {split} ({source})"));
         g
+    }
+
+    /// Whether this device has subgroup operations (requested wherever the adapter offers
+    /// them).
+    pub fn has_subgroups(&self) -> bool {
+        self.device().features().contains(wgpu::Features::SUBGROUP)
+    }
+
+    /// Whether the two-stage reductions use subgroup operations: pinned, else where the device
+    /// has them (the rule).
+    pub(crate) fn reduce_subgroups(&self) -> bool {
+        let offered = self.device().features().contains(wgpu::Features::SUBGROUP);
+        let (on, source) = match lock(&self.geometry).choice {
+            GeometryChoice::Pinned(g) => (g.reduce_subgroups && offered, "pinned"),
+            _ => (offered, "rule"),
+        };
+        let name = if on { "subgroups" } else { "workgroup tree" };
+        lock(&self.geometry)
+            .used
+            .insert("reductions".into(), format!("{name} ({source})"));
+        on
     }
 
     /// The k past which a matrix product splits (0: only as the loop limit needs).

@@ -97,6 +97,7 @@ pub fn tune(args: &TuneArgs) -> Result<(), Failure> {
         let mut g = KernelGeometry::rule(adapter.is_software);
         g.fused_forward = table.chosen.0;
         g.fused_backward = table.chosen.1;
+        g.reduce_subgroups = ctx.has_subgroups();
         g.save(path).map_err(|e| runtime(e.to_string()))?;
         let gemm = match g.gemm {
             GemmGeometry::Tiled => "tiled",

@@ -8,7 +8,7 @@ use crate::gpu::context::GpuContext;
 use crate::gpu::dispatch::Dispatch;
 use crate::gpu::error::GpuError;
 use crate::gpu::pipelines::{Binding, KernelKey};
-use crate::gpu::shaders::Family;
+use crate::gpu::shaders::{Family, SUBGROUPS};
 use crate::math::linalg::{extent, ColumnSumSpec};
 
 /// Which two-stage reduction.
@@ -133,7 +133,7 @@ impl GpuContext {
             family: Family::Reduce,
             entry: "column_sums",
             overrides: vec![("ACCUMULATE", accumulate as i64)],
-            template: Vec::new(),
+            template: Family::Reduce.default_template(),
             bindings: vec![Binding::Uniform, Binding::Read, Binding::Write],
         };
         let uniform = self.uniform("column_sums", &params);
@@ -164,7 +164,7 @@ impl GpuContext {
             family: Family::Reduce,
             entry: "reduce_partial",
             overrides: vec![("OP", code)],
-            template: Vec::new(),
+            template: vec![(SUBGROUPS, u32::from(self.reduce_subgroups()))],
             bindings: bindings.clone(),
         };
         let finish = KernelKey {
