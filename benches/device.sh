@@ -56,7 +56,7 @@ if [ "$part" = kernels ]; then
     nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,temperature.gpu,power.draw \
         --format=csv > "$out/nvidia-smi.csv" 2>&1
     if [ "$small" = 1 ]; then
-        ks=256; fused_ks="256 1024"; smoke=(--smoke)
+        ks=256; fused_ks="256 512"; smoke=(--smoke)
     else
         ks=1024,4096,16384; fused_ks="1024 4096 16384"; smoke=()
     fi
@@ -69,21 +69,24 @@ if [ "$part" = kernels ]; then
 fi
 
 # Part 2: training steps, ours and the peers', on the same GPU.
+# Timeouts: 80 + 60 + 50 + 40 + 50 s, under the part's 5 minutes.
 if [ "$small" = 1 ]; then
-    ours=(--smoke); peer=(--ks 64,256 --seconds 0.2 --repeats 2 --warmup 1); bmi=(--steps 300 --warm-steps 100 --n 2000)
-    replicas=1,4,16; bmi_steps=300
+    ours=(--smoke); timing=(--seconds 0.2 --repeats 2 --warmup 1); ks=64,256
+    bmi=(--steps 300 --warm-steps 100 --n 2000); replicas=1,4,16; train_steps=20
 else
-    ours=(); peer=(--ks 64,256,1024,4096); bmi=(--steps 2000 --warm-steps 250); replicas=1,4,16,64,256
-    bmi_steps=2000
+    ours=(); timing=(); ks=64,256,1024,4096
+    bmi=(--steps 2000 --warm-steps 250); replicas=1,4,16,64,256; train_steps=2000
 fi
-timeout 100 "$bin/infobound" bench --json "${ours[@]}" --train-steps "$bmi_steps" > "$out/bench.json" 2> "$out/bench.err"
+timeout 80 "$bin/infobound" bench --json "${ours[@]}" --train-steps "$train_steps" > "$out/bench.json" 2> "$out/bench.err"
 timeout 60 "$bin/infobound" bench --replicas "$replicas" --seconds 1 --repeats 3 \
     > "$out/replicas.md" 2> "$out/replicas.err"
 : > "$out/peers.jsonl"
 if "$py" -c "import torch" 2> /dev/null; then
-    timeout 60 "$py" benches/peers/torch_step.py --configs standard "${peer[@]}" >> "$out/peers.jsonl" 2> "$out/torch.err"
-    timeout 30 "$py" benches/peers/torch_step.py --configs bmi --train-steps "$bmi_steps" \
-        $( [ "$small" = 1 ] && echo --seconds 0.2 --repeats 2 --warmup 1 ) >> "$out/peers.jsonl" 2>> "$out/torch.err"
+    # Eager, CUDA graphs and torch.compile on CUDA (torch_step.py's default there).
+    timeout 50 "$py" benches/peers/torch_step.py --configs standard --ks "$ks" "${timing[@]}" \
+        >> "$out/peers.jsonl" 2> "$out/torch.err"
+    timeout 40 "$py" benches/peers/torch_step.py --configs bmi --train-steps "$train_steps" "${timing[@]}" \
+        >> "$out/peers.jsonl" 2>> "$out/torch.err"
 else
     echo "no PyTorch in $py: its peer is left out" > "$out/torch.err"
 fi
@@ -93,7 +96,7 @@ if ls "$bin"/wheels/*.whl > /dev/null 2>&1; then
     "$py" -m pip install -q --no-deps --no-index --target "$site" "$bin"/wheels/*.whl > "$out/bmi.err" 2>&1
 fi
 if PYTHONPATH="$site:${PYTHONPATH:-}" "$py" -c "import jax, bmi" 2>> "$out/bmi.err"; then
-    PYTHONPATH="$site:${PYTHONPATH:-}" timeout 60 "$py" benches/peers/bmi_peer.py "${bmi[@]}" \
+    PYTHONPATH="$site:${PYTHONPATH:-}" timeout 50 "$py" benches/peers/bmi_peer.py "${bmi[@]}" \
         >> "$out/peers.jsonl" 2>> "$out/bmi.err"
 else
     echo "no bmi (or JAX) importable: its peer is left out" >> "$out/bmi.err"

@@ -315,10 +315,15 @@ impl GpuContext {
             },
             _ => (FusedGeometry::rule(software, pass), "rule"),
         };
-        lock(&self.geometry).used.insert(
-            format!("fused {}", pass.name()),
-            format!("{} ({source})", g.name()),
-        );
+        // e = 0 is the materialised form's statistics pass, named apart.
+        let family = if e > 0 {
+            format!("fused {}", pass.name())
+        } else {
+            "materialised rows".into()
+        };
+        lock(&self.geometry)
+            .used
+            .insert(family, format!("{} ({source})", g.name()));
         Ok(g)
     }
 
