@@ -393,13 +393,21 @@ impl FastWorkspace {
                 g,
                 h,
                 grads,
-                baseline: _,
+                baseline,
             } => {
-                // Only bounds without a baseline stay fused (`fused_supported`).
                 let mut dgh = grads.map(|(dg, dh)| {
                     let a = std::mem::take(&mut self.buffers[dg]);
                     let b = std::mem::take(&mut self.buffers[dh]);
                     (a, b)
+                });
+                // The baseline's gradient only where a step trains it: an evaluation skips
+                // the column statistics it costs.
+                let mut db = baseline
+                    .filter(|_| grads.is_some())
+                    .map(|(_, d)| std::mem::take(&mut self.buffers[d]));
+                let bl = baseline.map(|(v, _)| ops::FusedBaseline {
+                    values: &self.buffers[v],
+                    grad: db.as_deref_mut(),
                 });
                 let out = ops::fused_bound(
                     pool,
@@ -409,11 +417,15 @@ impl FastWorkspace {
                     &self.buffers[g],
                     &self.buffers[h],
                     dgh.as_mut().map(|(a, b)| (&mut a[..], &mut b[..])),
+                    bl,
                     self.log_ema,
                 );
                 if let (Some((dg, dh)), Some((a, b))) = (grads, dgh) {
                     self.buffers[dg] = a;
                     self.buffers[dh] = b;
+                }
+                if let (Some((_, d)), Some(db)) = (baseline, db) {
+                    self.buffers[d] = db;
                 }
                 if matches!(bound, crate::math::bounds::Bound::Mine { .. }) {
                     self.log_ema = Some(out.log_ema);

@@ -3,7 +3,8 @@
 //!
 //! InfoNCE and the joint-against-negatives bounds (NWJ, TUBA, DV, MINE, JS, SMILE and the two
 //! Lautum bounds) run in f32 over fixed row blocks, e^x vectorised, the statistics combined
-//! in f64 in row order. α-InfoNCE and the leave-one-out statistic, and every shuffled batch
+//! in f64 in row order. α-InfoNCE and the leave-one-out statistic on a stored S (the concat
+//! critic's; the separable critic's α-InfoNCE runs in `fused`), and every shuffled batch
 //! (2K scores, no cost worth a kernel), use the f64 reference and store its result in f32.
 
 use crate::cpu::fast::exp::{exp, sigmoid, softplus};
@@ -342,7 +343,6 @@ pub(super) fn finish(
     let kp = k as f64;
     let kn = kp * (kp - 1.0);
     let ln_kn = kn.ln();
-    let inv_kn = (1.0 / kn) as f32;
     let mean_pos = pos.iter().sum::<f64>() / kp;
     let lse_neg = lse_of(want.m, neg.exp);
     let lme_neg = lse_neg - ln_kn;
@@ -371,21 +371,15 @@ pub(super) fn finish(
         Bound::Mine { .. } => mean_pos - (lme_neg - log_ema).exp(),
         _ => value,
     };
-    let ln_kn32 = ln_kn as f32;
-    let dneg = match bound {
-        Bound::Nwj => Dneg::Exp {
-            shift: 1.0 + ln_kn32,
-        },
-        Bound::Tuba => Dneg::Exp { shift: ln_kn32 },
+    let dneg = match Dneg::before_sums(bound, k) {
+        Some(dneg) => dneg,
         // DV's exponent is at most 0: no clip binds.
-        Bound::Dv => Dneg::Exp {
+        None if bound == Bound::Dv => Dneg::Exp {
             shift: lse_neg as f32,
         },
-        Bound::Mine { .. } => Dneg::Exp {
+        None => Dneg::Exp {
             shift: (ln_kn + log_ema) as f32,
         },
-        Bound::LautumDv | Bound::LautumNwj => Dneg::Constant(-inv_kn),
-        _ => Dneg::Sigmoid { scale: inv_kn },
     };
     let out = BoundValue {
         value,
@@ -534,6 +528,24 @@ pub(super) enum Dneg {
     Constant(f32),
     /// sigmoid(n) · scale.
     Sigmoid { scale: f32 },
+}
+
+impl Dneg {
+    /// The rule of `bound`'s negatives' gradient when it needs none of their sums (every
+    /// joint-against-negatives bound but DV and MINE, whose shifts are the sums' log), so
+    /// that a sweep can write the gradient while it adds the sums.
+    pub(super) fn before_sums(bound: Bound, k: usize) -> Option<Self> {
+        let kn = k as f64 * (k as f64 - 1.0);
+        let ln_kn = kn.ln() as f32;
+        let inv_kn = (1.0 / kn) as f32;
+        match bound {
+            Bound::Nwj => Some(Dneg::Exp { shift: 1.0 + ln_kn }),
+            Bound::Tuba => Some(Dneg::Exp { shift: ln_kn }),
+            Bound::LautumDv | Bound::LautumNwj => Some(Dneg::Constant(-inv_kn)),
+            Bound::Js | Bound::Smile { .. } => Some(Dneg::Sigmoid { scale: inv_kn }),
+            _ => None,
+        }
+    }
 }
 
 multiversion!(
