@@ -14,6 +14,7 @@
 
 mod draw;
 mod exp;
+mod kernels;
 mod lanes;
 pub mod ops;
 mod pair_net;

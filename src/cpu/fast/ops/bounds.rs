@@ -7,28 +7,17 @@
 //! critic's; the separable critic's α-InfoNCE runs in `fused`), and every shuffled batch
 //! (2K scores, no cost worth a kernel), use the f64 reference and store its result in f32.
 
+pub use crate::cpu::interp::BoundValue;
+
 use crate::cpu::fast::exp::{exp, sigmoid, softplus};
 use crate::cpu::fast::lanes::{max2, sum2};
 use crate::cpu::fast::pool::{blocks, Pool};
 use crate::cpu::fast::simd::{level, multiversion};
-use crate::math::bounds::{
-    log_sum_exp, matrix_eval, mine_log_ema, shuffled_eval, Bound, MatrixBoundEval, EXP_CLIP,
-};
+use crate::math::bounds::{log_sum_exp, matrix_eval, mine_log_ema, shuffled_eval, Bound, EXP_CLIP};
 use std::ops::Range;
 
 /// Scores a block of rows covers, at least.
 const BLOCK_SCORES: usize = 1 << 13;
-
-/// What a bound op returns besides the gradients it writes.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct BoundValue {
-    /// The bound's value on the batch (nats).
-    pub value: f64,
-    /// The training objective (maximised).
-    pub objective: f64,
-    /// MINE's updated log m_t; NaN for the other bounds.
-    pub log_ema: f64,
-}
 
 /// `bound` on the K×K score matrix `s`: writes d(−L)/dS to `ds` (K×K) and, for the bounds
 /// with a baseline (`baseline` = b(y_j), K values), d(−L)/db to `db`. `prev_log_ema` is
@@ -79,7 +68,7 @@ pub fn matrix_bound(
             }
             out
         }
-        _ => store(matrix_eval(bound, s, k, baseline, prev_log_ema), ds, db),
+        _ => BoundValue::stored(matrix_eval(bound, s, k, baseline, prev_log_ema), ds, db),
     }
 }
 
@@ -93,24 +82,7 @@ pub fn shuffled_bound(
     ds: &mut [f32],
     db: Option<&mut [f32]>,
 ) -> BoundValue {
-    store(shuffled_eval(bound, scores, baseline, prev_log_ema), ds, db)
-}
-
-/// The reference's gradients stored in f32.
-fn store(eval: MatrixBoundEval, ds: &mut [f32], db: Option<&mut [f32]>) -> BoundValue {
-    for (d, v) in ds.iter_mut().zip(&eval.ds) {
-        *d = *v as f32;
-    }
-    if let Some(db) = db {
-        for (d, v) in db.iter_mut().zip(&eval.db) {
-            *d = *v as f32;
-        }
-    }
-    BoundValue {
-        value: eval.value,
-        objective: eval.objective,
-        log_ema: eval.log_ema,
-    }
+    BoundValue::stored(shuffled_eval(bound, scores, baseline, prev_log_ema), ds, db)
 }
 
 /// Rows of a K-column score matrix that start at row `base` (the whole matrix, or a block of

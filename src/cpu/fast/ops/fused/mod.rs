@@ -20,6 +20,8 @@ mod pos_neg;
 
 use std::ops::Range;
 
+pub use crate::cpu::interp::FusedBaseline;
+
 use super::bounds::{info_nce_rows_at, BoundValue, Scores};
 use super::gemm::gemm;
 use crate::cpu::fast::pool::Pool;
@@ -47,15 +49,6 @@ pub fn fused_supported(bound: Bound) -> bool {
             | Bound::LautumDv
             | Bound::LautumNwj
     )
-}
-
-/// TUBA's and α-InfoNCE's learned baseline b(y_j), and where d(−L)/db goes.
-pub struct FusedBaseline<'a> {
-    /// b(y_j), K values.
-    pub values: &'a [f32],
-    /// d(−L)/db (K values), written when present (a training step); an evaluation leaves
-    /// it out and skips the column statistics it needs.
-    pub grad: Option<&'a mut [f32]>,
 }
 
 /// The blocks and groups of a K×K matrix, fixed by K alone.
