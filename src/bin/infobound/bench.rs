@@ -1,8 +1,9 @@
 //! `infobound bench`: whole-training throughput (steps/s, samples/s) of the standard
 //! configuration (d = 20, separable critic 20→256→256→32 towers, SMILE τ = 5) at several batch
 //! sizes and of the bmi benchmark's configuration (concat critic (16, 8), K = 256, Adam lr 0.1,
-//! InfoNCE), each beside its cost model and the floor that implies on this adapter (from the
-//! copy and FMA probes measured in the same run). Markdown table, or JSON with `--json`.
+//! InfoNCE), each beside its cost model and the floor that implies on this device (from the
+//! copy and FMA probes measured in the same run: the adapter's on a GPU, the CPU's own on
+//! the CPU backend). Markdown table, or JSON with `--json`.
 //!
 //! Batches are drawn on the device from the correlated Gaussian of the configuration's task, so
 //! the time is the training step alone. Each row: one warm-up step (pipeline compilation), a
@@ -16,6 +17,7 @@ use std::time::Instant;
 use clap::Args;
 
 use infobound::backend::{self, Backend, RunOptions, Trainer};
+use infobound::cpu::fast::{probe, Pool};
 use infobound::experiments::bench::{
     measure_probes, published_peak, GpuTimer, ProbeConfig, Probes, PublishedPeak, StepCost,
 };
@@ -195,8 +197,8 @@ const CONFIGS: &[(&str, &str)] = &[
 const AFTER_HELP: &str = "\
 Each row: one warm-up step, a calibration, then --repeats timed runs of as many steps as fill
 --seconds; steps/s is their median. Beside it: the step's cost model and the floor that implies
-on this adapter's copy and FMA probes (measured in the same run) and, where known, its
-datasheet peak. See BENCHMARKS.md. A software adapter's numbers say nothing about GPU speed.";
+on this device's copy and FMA probes (measured in the same run: the CPU's own, on its
+threads, for the CPU backend) and, where known, the adapter's datasheet peak. See BENCHMARKS.md. A software adapter's numbers say nothing about GPU speed.";
 
 /// `bench`'s options.
 #[derive(Args)]
@@ -304,10 +306,26 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
         }
         None => (None, None, "-"),
     };
+    // On the CPU backend, the CPU's own probes on the threads its trainers run on.
+    let (probes, timing) = match ctx {
+        Some(_) => (probes, timing.to_string()),
+        None => {
+            let threads = match args.device {
+                DeviceChoice::CpuReference => 1,
+                _ => args.threads,
+            };
+            let config = if smoke {
+                ProbeConfig::smoke()
+            } else {
+                ProbeConfig::full()
+            };
+            cpu_probes(threads, &config)
+        }
+    };
     let mut header = Header {
         device: device.device_name(),
         software: ctx.is_some_and(|c| c.adapter().is_software),
-        probe_timing: timing.to_string(),
+        probe_timing: timing,
         probes,
         peak,
         smoke,
@@ -342,6 +360,18 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
         println!("{}", markdown(&header, &rows));
     }
     Ok(())
+}
+
+/// The CPU's FMA and copy probes on `threads` threads (0: one a core), sized by `config`, and
+/// how they were timed.
+fn cpu_probes(threads: usize, config: &ProbeConfig) -> (Option<Probes>, String) {
+    let pool = Pool::new(threads);
+    let copy = probe::copy(&pool, config.copy_floats, config.repeats);
+    let fma = probe::fma(&pool, config.fma_target_secs, config.repeats);
+    let probes = Probes::from_host_runs((copy.work, &copy.seconds), (fma.work, &fma.seconds));
+    let n = pool.threads();
+    let timing = format!("host clock, {n} thread{}", if n == 1 { "" } else { "s" });
+    (probes, timing)
 }
 
 /// `bench --replicas`: the replica table of each configuration (bmi and small by default).
