@@ -195,7 +195,45 @@ fn bench_command_reports_rates_beside_the_cost_model() {
     );
     let flops = json_number(&stdout, "flops_per_step", rows).unwrap();
     assert_eq!(flops, StepCost::of(&spec).flops);
-    assert!(stdout.contains("\"floor_s\":null"), "no probes on the CPU");
+    // The CPU's own probes give every row a floor.
+    for key in ["copy_bytes_per_s", "fma_flops_per_s", "floor_s"] {
+        let v = json_number(&stdout, key, 0).unwrap_or(f64::NAN);
+        assert!(v.is_finite() && v > 0.0, "{key}: {stdout}");
+    }
+    assert!(stdout.contains("\"timing\":\"host clock, "), "{stdout}");
+}
+
+#[test]
+fn bench_runs_the_bmi_configuration_on_bmis_dense_task() {
+    let out = bench_cli(&[
+        "--json",
+        "--smoke",
+        "--device",
+        "cpu",
+        "--configs",
+        "bmi-dense",
+        "--seconds",
+        "0.01",
+        "--repeats",
+        "1",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("\"config\":\"bmi-dense\""), "{stdout}");
+    // bmi's multinormal-dense-5-5-0.5: ½ ln(36/11) nats.
+    let truth = json_number(&stdout, "true_mi", 0).expect("true_mi");
+    assert!(
+        (truth - 0.5 * (36.0f64 / 11.0).ln()).abs() < 1e-9,
+        "{truth}"
+    );
+    let rows = stdout.find("\"rows\":[").expect("rows");
+    assert!(json_number(&stdout, "estimate", rows).is_some_and(f64::is_finite));
+    let wall = json_number(&stdout, "wall_s", rows).expect("wall_s");
+    assert!(wall.is_finite() && wall > 0.0, "{stdout}");
 }
 
 #[test]

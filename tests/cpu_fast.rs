@@ -6,6 +6,9 @@
 //! - matrix products, column sums, pair sums: 2e-5 (f32 sums of up to 65² terms against f64);
 //!   the pair expansion is exact (the same two f32 operations);
 //! - bound values 2e-5 absolute, their score gradients 1e-4 (f32 e^x within 2 ulp);
+//! - the blockwise fused bound (every bound but leave-one-out, TUBA and α-InfoNCE with their
+//!   baselines) against the reference on the materialised S: values and objectives 2e-5
+//!   (relative above 1), dG, dH and d(baseline) 1e-4, at K = 2, 3, 17, 65 and 700;
 //! - Adam 1e-5 (f32 against f64 moments);
 //! - a step's whole gradient 5e-4; 10 training steps: values within 2e-3 (relative above 1)
 //!   and parameters 5e-3 relative (f32 rounding compounding through Adam, which turns a
@@ -16,7 +19,8 @@ mod common;
 
 use common::rel_err;
 use infobound::backend::{self, RunOptions};
-use infobound::cpu::fast::{ops as fast, FastTrainer, FastWorkspace, Pool};
+use infobound::cpu::fast::ops::{self as fast, FusedBaseline};
+use infobound::cpu::fast::{FastTrainer, FastWorkspace, Pool};
 use infobound::cpu::{ops as reference, CpuTrainer, Workspace};
 use infobound::experiments::tasks::correlated_gaussian;
 use infobound::math::bounds::{matrix_eval, Bound};
@@ -230,62 +234,155 @@ fn adam_and_the_gradient_norm_match_the_reference() {
     }
 }
 
+/// dG = dS·H and dH = dSᵀ·G in f64 from the reference's dS (K×K).
+fn tower_grads(ds: &[f64], g: &[f32], h: &[f32], k: usize, e: usize) -> (Vec<f32>, Vec<f32>) {
+    let (mut wg, mut wh) = (vec![0.0f32; k * e], vec![0.0f32; k * e]);
+    for i in 0..k {
+        for c in 0..e {
+            wg[i * e + c] = (0..k)
+                .map(|j| ds[i * k + j] * f64::from(h[j * e + c]))
+                .sum::<f64>() as f32;
+            wh[i * e + c] = (0..k)
+                .map(|j| ds[j * k + i] * f64::from(g[j * e + c]))
+                .sum::<f64>() as f32;
+        }
+    }
+    (wg, wh)
+}
+
 #[test]
 fn the_blockwise_fused_bound_matches_the_materialised_reference() {
-    // K = 700 takes several blocks of rows and several groups; K = 3 one short block.
-    for (k, e) in [(3, 2), (700, 7)] {
-        let g = common::values(k * e, 13);
-        let h = common::values(k * e, 14);
-        let s: Vec<f32> = (0..k * k)
-            .map(|ij| {
-                let (i, j) = (ij / k, ij % k);
-                (0..e)
-                    .map(|c| f64::from(g[i * e + c]) * f64::from(h[j * e + c]))
-                    .sum::<f64>() as f32
-            })
-            .collect();
-        for bound in matrix_bounds() {
-            if !fast::fused_supported(bound) {
-                continue;
-            }
-            let want = matrix_eval(bound, &s, k, None, Some(0.2));
-            // dG = dS·H and dH = dSᵀ·G in f64 from the reference's dS.
-            let (mut wg, mut wh) = (vec![0.0f32; k * e], vec![0.0f32; k * e]);
-            for i in 0..k {
-                for c in 0..e {
-                    wg[i * e + c] = (0..k)
-                        .map(|j| want.ds[i * k + j] * f64::from(h[j * e + c]))
-                        .sum::<f64>() as f32;
-                    wh[i * e + c] = (0..k)
-                        .map(|j| want.ds[j * k + i] * f64::from(g[j * e + c]))
-                        .sum::<f64>() as f32;
+    // K = 2 is the smallest matrix (K = 1 has no negatives: the spec refuses it, below);
+    // 3, 17 and 65 one short block; 700 several blocks of rows and several groups. The
+    // scales put α-InfoNCE's held-out sums and TUBA's clipped column terms where one
+    // score dominates.
+    let shapes = [(2, 3), (3, 2), (17, 5), (65, 4), (700, 7)];
+    for (k, e) in shapes {
+        for scale in [1.0f32, 4.0] {
+            let g: Vec<f32> = common::values(k * e, 13)
+                .iter()
+                .map(|v| v * scale)
+                .collect();
+            let h = common::values(k * e, 14);
+            let s: Vec<f32> = (0..k * k)
+                .map(|ij| {
+                    let (i, j) = (ij / k, ij % k);
+                    (0..e)
+                        .map(|c| f64::from(g[i * e + c]) * f64::from(h[j * e + c]))
+                        .sum::<f64>() as f32
+                })
+                .collect();
+            let mut bounds = matrix_bounds();
+            bounds.push(Bound::AlphaInfoNce { alpha: 0.9 });
+            for bound in bounds {
+                if !fast::fused_supported(bound) {
+                    continue;
+                }
+                let base = bound.needs_baseline().then(|| common::values(k, 15));
+                let want = matrix_eval(bound, &s, k, base.as_deref(), Some(0.2));
+                let (wg, wh) = tower_grads(&want.ds, &g, &h, k, e);
+                let mut bits = None;
+                for pool in pools() {
+                    let (mut dg, mut dh) = (vec![f32::NAN; k * e], vec![f32::NAN; k * e]);
+                    let mut db = vec![f32::NAN; k];
+                    let baseline = base.as_deref().map(|values| FusedBaseline {
+                        values,
+                        grad: Some(&mut db[..]),
+                    });
+                    let grads = Some((&mut dg[..], &mut dh[..]));
+                    let got =
+                        fast::fused_bound(&pool, bound, k, e, &g, &h, grads, baseline, Some(0.2));
+                    let what = format!("{bound:?} K={k} e={e} scale {scale}");
+                    let tol = 2e-5 * want.value.abs().max(1.0);
+                    assert!(
+                        (got.value - want.value).abs() <= tol,
+                        "{what}: value {} vs {}",
+                        got.value,
+                        want.value
+                    );
+                    let tol = 2e-5 * want.objective.abs().max(1.0);
+                    assert!(
+                        (got.objective - want.objective).abs() <= tol,
+                        "{what}: objective"
+                    );
+                    if matches!(bound, Bound::Mine { .. }) {
+                        assert!((got.log_ema - want.log_ema).abs() <= 2e-5, "{what}: ema");
+                    }
+                    let err = rel_err(&dg, &wg, 1e-6).max(rel_err(&dh, &wh, 1e-6));
+                    assert!(err <= 1e-4, "{what}: gradients rel err {err}");
+                    if base.is_some() {
+                        let want_db: Vec<f32> = want.db.iter().map(|&v| v as f32).collect();
+                        let err = rel_err(&db, &want_db, 1e-6);
+                        assert!(err <= 1e-4, "{what}: baseline gradient rel err {err}");
+                    }
+                    // An evaluation (no gradients, no baseline gradient) reads the same value.
+                    let baseline = base
+                        .as_deref()
+                        .map(|values| FusedBaseline { values, grad: None });
+                    let eval =
+                        fast::fused_bound(&pool, bound, k, e, &g, &h, None, baseline, Some(0.2));
+                    assert_eq!(
+                        eval.value.to_bits(),
+                        got.value.to_bits(),
+                        "{what}: evaluation"
+                    );
+                    let these = (
+                        got.value.to_bits(),
+                        dg,
+                        dh,
+                        db.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                    );
+                    match &bits {
+                        None => bits = Some(these),
+                        Some(b) => assert!(*b == these, "{what}: 1 and 3 threads differ"),
+                    }
                 }
             }
-            let mut bits = None;
-            for pool in pools() {
-                let (mut dg, mut dh) = (vec![f32::NAN; k * e], vec![f32::NAN; k * e]);
-                let grads = Some((&mut dg[..], &mut dh[..]));
-                let got = fast::fused_bound(&pool, bound, k, e, &g, &h, grads, Some(0.2));
-                let what = format!("{bound:?} K={k} e={e}");
-                let scale = want.value.abs().max(1.0);
-                assert!(
-                    (got.value - want.value).abs() <= 2e-5 * scale,
-                    "{what}: value"
-                );
-                let err = rel_err(&dg, &wg, 1e-6).max(rel_err(&dh, &wh, 1e-6));
-                assert!(err <= 1e-4, "{what}: gradients rel err {err}");
-                let eval = fast::fused_bound(&pool, bound, k, e, &g, &h, None, Some(0.2));
-                assert_eq!(
-                    eval.value.to_bits(),
-                    got.value.to_bits(),
-                    "{what}: evaluation"
-                );
-                let these = (got.value.to_bits(), dg, dh);
-                match &bits {
-                    None => bits = Some(these),
-                    Some(b) => assert!(*b == these, "{what}: 1 and 3 threads differ"),
-                }
-            }
+        }
+    }
+    // Every bound of the separable critic but the leave-one-out statistic runs blockwise.
+    for bound in matrix_bounds() {
+        assert_eq!(
+            fast::fused_supported(bound),
+            bound != Bound::LeaveOneOut,
+            "{bound:?}"
+        );
+    }
+    let (x, y) = data(2);
+    let spec = spec(
+        CriticForm::Separable {
+            hidden: vec![4],
+            embed: 3,
+        },
+        Bound::AlphaInfoNce { alpha: 0.3 },
+        1,
+        2,
+    );
+    let refused = FastTrainer::new(&spec, common::joint(&x, &y, 2), 1);
+    assert!(refused.is_err(), "K = 1 must be refused with an error");
+}
+
+#[test]
+fn the_separable_critic_stores_no_score_matrix_but_for_leave_one_out() {
+    let (x, y) = data(2);
+    let train = common::joint(&x, &y, 2);
+    let pool = Arc::new(Pool::new(1));
+    let k = 40;
+    for bound in matrix_bounds() {
+        let critic = CriticForm::Separable {
+            hidden: vec![8],
+            embed: 4,
+        };
+        for training in [true, false] {
+            let spec = spec(critic.clone(), bound, k, 2);
+            let w = FastWorkspace::new(&spec, train, 1, training, Arc::clone(&pool));
+            let largest = (0..w.program().buffers.len())
+                .map(|id| w.buffer(id).len())
+                .max()
+                .unwrap_or(0);
+            let stored = largest >= k * k;
+            let what = format!("{bound:?} training {training}: largest buffer {largest}");
+            assert_eq!(stored, bound == Bound::LeaveOneOut, "{what}");
         }
     }
 }
@@ -497,6 +594,10 @@ fn the_bits_do_not_depend_on_the_thread_count() {
     let (x, y) = data(d);
     let train = common::joint(&x, &y, d);
     let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    let separable = CriticForm::Separable {
+        hidden: vec![40],
+        embed: 9,
+    };
     let cases = [
         (
             CriticForm::Concat {
@@ -512,18 +613,25 @@ fn the_bits_do_not_depend_on_the_thread_count() {
             Bound::Smile { tau: 1.5 },
             65,
         ),
-        (
-            CriticForm::Separable {
-                hidden: vec![40],
-                embed: 9,
-            },
-            Bound::Tuba,
-            130,
-        ),
+        (separable.clone(), Bound::Tuba, 130),
         (CriticForm::Shuffled { hidden: vec![17] }, Bound::Dv, 65),
+        // K = 700: the fused bound's blocks fall in eight groups (TUBA's column statistics
+        // combine across them; α-InfoNCE's columns split over them), on Gaussian batches.
+        (separable.clone(), Bound::Tuba, 700),
+        (separable, Bound::AlphaInfoNce { alpha: 0.3 }, 700),
     ];
+    let rho = [0.6f32];
+    let gaussian = Batches::Gaussian {
+        rho: &rho,
+        transform: Transform::Identity,
+    };
     for (critic, bound, k) in cases {
         let spec = spec(critic.clone(), bound, k, d);
+        let train = if k > 257 {
+            gaussian
+        } else {
+            Batches::from(train)
+        };
         let run = |threads| {
             let mut t = FastTrainer::new(&spec, train, threads).unwrap();
             let v = t.train(5).unwrap();

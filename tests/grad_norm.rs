@@ -15,7 +15,6 @@ use infobound::math::bounds::{shuffled_eval, Bound};
 use infobound::math::clip::l2_norm;
 use infobound::math::critic::CriticForm;
 use infobound::math::optim::AdamConfig;
-use infobound::math::program::GRADS;
 use infobound::math::spec::TrainSpec;
 
 /// f32 sums over up to ~10⁵ terms against an f64 reference.
@@ -183,7 +182,7 @@ fn the_interpreter_clips_the_step_gradient_to_the_max_norm() {
     // The norm recorded is the one before the clip.
     assert_eq!(clipped.grad_norm(), norm);
     let factor = f64::from(max) / norm;
-    for (c, r) in clipped.buffers[GRADS].iter().zip(&raw) {
+    for (c, r) in clipped.grads().iter().zip(&raw) {
         assert_eq!(*c, (f64::from(*r) * factor) as f32);
     }
     let bad = spec.with_max_grad_norm(Some(f32::NAN));

@@ -14,6 +14,8 @@ pub enum TimingMethod {
     /// The host clock around submit + wait: includes encoding, submission and the sync
     /// (about 0.3 ms on lavapipe), so short kernels read slow.
     WallClock,
+    /// The host clock around work run on the host's own threads (the CPU's probes).
+    HostClock,
 }
 
 impl TimingMethod {
@@ -22,6 +24,7 @@ impl TimingMethod {
         match self {
             TimingMethod::Timestamps => "timestamps",
             TimingMethod::WallClock => "wall clock",
+            TimingMethod::HostClock => "host clock",
         }
     }
 }

@@ -243,10 +243,10 @@ pub struct Program {
 impl Program {
     /// The program with every [`Op::FusedBound`] for which `materialise(bound, K, e)` holds
     /// replaced by its unfused ops: S = G·Hᵀ into a new K×K buffer, [`Op::Bound`] on S, and,
-    /// when training, dG = dS·H and dH = dSᵀ·G through a new K×K buffer of dS. The CPU
-    /// reference runs every fused bound this way; a software adapter, those whose fused
-    /// column passes it cannot run. Each backend then only runs ops: the fallback is written
-    /// once, here.
+    /// when training, dG = dS·H and dH = dSᵀ·G through a new K×K buffer of dS. A software
+    /// adapter runs this way the fused bounds whose column passes it cannot run, the fast
+    /// CPU mode those its blockwise path does not take: each backend then only runs ops. (The
+    /// f64 reference computes these same ops in place of the fused op, with scratch S and dS.)
     pub fn materialised(mut self, materialise: impl Fn(Bound, usize, usize) -> bool) -> Program {
         let ops = std::mem::take(&mut self.ops);
         for op in ops {

@@ -1,11 +1,13 @@
 //! `infobound bench`: whole-training throughput (steps/s, samples/s) of the standard
 //! configuration (d = 20, separable critic 20→256→256→32 towers, SMILE τ = 5) at several batch
 //! sizes and of the bmi benchmark's configuration (concat critic (16, 8), K = 256, Adam lr 0.1,
-//! InfoNCE), each beside its cost model and the floor that implies on this adapter (from the
-//! copy and FMA probes measured in the same run). Markdown table, or JSON with `--json`.
+//! InfoNCE), each beside its cost model and the floor that implies on this device (from the
+//! copy and FMA probes measured in the same run: the adapter's on a GPU, the CPU's own on
+//! the CPU backend). Markdown table, or JSON with `--json`.
 //!
 //! Batches are drawn on the device from the correlated Gaussian of the configuration's task, so
-//! the time is the training step alone. Each row: one warm-up step (pipeline compilation), a
+//! the time is the training step alone (`bmi-dense`: minibatches of rows of bmi's 0.593-nat
+//! dense Gaussian, sampled once before the timing). Each row: one warm-up step (pipeline compilation), a
 //! calibration, then `--repeats` timed runs of as many steps as fill `--seconds`; steps/s is
 //! their median, with the spread. The estimate is the mean bound value over the last (at most
 //! 100) steps on training batches, after training on to `--train-steps` if that is more than
@@ -16,14 +18,16 @@ use std::time::Instant;
 use clap::Args;
 
 use infobound::backend::{self, Backend, RunOptions, Trainer};
+use infobound::cpu::fast::{probe, Pool};
 use infobound::experiments::bench::{
     measure_probes, published_peak, GpuTimer, ProbeConfig, Probes, PublishedPeak, StepCost,
 };
+use infobound::experiments::suite::Task;
 use infobound::experiments::tasks::{gaussian_mi, rho_for_mi, Transform};
 use infobound::math::bounds::Bound;
 use infobound::math::critic::CriticForm;
 use infobound::math::optim::AdamConfig;
-use infobound::math::spec::{Batches, TrainSpec};
+use infobound::math::spec::{Batches, TrainData, TrainSpec};
 use infobound::DeviceChoice;
 
 use crate::args::{device_parser, OneOf};
@@ -36,14 +40,55 @@ use crate::progress::{self, Bar};
 
 /// One benchmarked configuration.
 pub struct Config {
-    /// "standard" or "bmi".
+    /// "standard", "bmi", "bmi-dense" or "small".
     pub name: &'static str,
     /// The training run.
     pub spec: TrainSpec,
-    /// The Gaussian task's dimension (dx = dy) and per-coordinate correlation.
+    /// The task's dimension (dx = dy).
     pub dim: usize,
-    /// Per-coordinate correlation of x and y.
-    pub rho: f64,
+    /// Where its batches come from.
+    pub draws: Draws,
+}
+
+/// Where a configuration's batches come from.
+pub enum Draws {
+    /// The correlated Gaussian, drawn afresh every step on the device, each coordinate of y
+    /// correlated with its own of x at `rho`.
+    Gaussian {
+        /// Per-coordinate correlation of x and y.
+        rho: f64,
+    },
+    /// Minibatches of rows sampled once from a task with a known MI.
+    Rows {
+        /// n × dim.
+        x: Vec<f32>,
+        /// n × dim.
+        y: Vec<f32>,
+        /// The task's MI, nats.
+        mi: f64,
+    },
+}
+
+impl Config {
+    /// The batches a trainer draws from (`rho` holds the Gaussian's ρ schedule).
+    pub fn batches<'a>(&'a self, rho: &'a mut [f32; 1]) -> Batches<'a> {
+        match &self.draws {
+            Draws::Gaussian { rho: r } => {
+                rho[0] = *r as f32;
+                Batches::Gaussian {
+                    rho: &rho[..],
+                    transform: Transform::Identity,
+                }
+            }
+            Draws::Rows { x, y, .. } => Batches::Data(TrainData {
+                x,
+                dx: self.dim,
+                y,
+                dy: self.dim,
+                log_marginal: None,
+            }),
+        }
+    }
 }
 
 /// The standard configuration at batch `k`: d = 20, true MI 2 nats (the staircase's first stage).
@@ -56,7 +101,9 @@ fn standard(k: usize) -> Config {
         name: "standard",
         spec: TrainSpec::new(20, 20, critic, Bound::Smile { tau: 5.0 }, k),
         dim: 20,
-        rho: rho_for_mi(20, 2.0),
+        draws: Draws::Gaussian {
+            rho: rho_for_mi(20, 2.0),
+        },
     }
 }
 
@@ -71,7 +118,9 @@ fn small() -> Config {
         name: "small",
         spec: TrainSpec::new(5, 5, critic, Bound::Smile { tau: 5.0 }, 64),
         dim: 5,
-        rho: rho_for_mi(5, 1.0),
+        draws: Draws::Gaussian {
+            rho: rho_for_mi(5, 1.0),
+        },
     }
 }
 
@@ -86,8 +135,33 @@ fn bmi() -> Config {
         name: "bmi",
         spec: TrainSpec::new(5, 5, critic, Bound::InfoNce, 256).with_adam(adam),
         dim: 5,
-        rho: rho_for_mi(5, 1.0),
+        draws: Draws::Gaussian {
+            rho: rho_for_mi(5, 1.0),
+        },
     }
+}
+
+/// Rows of bmi's `multinormal-dense-5-5-0.5` the bmi-dense configuration trains on: the
+/// training half of the 10 000 rows bmi's estimator is given (it holds the other half out).
+const DENSE_ROWS: usize = 5_000;
+
+/// The bmi configuration on bmi's own 0.593-nat task, `multinormal-dense-5-5-0.5` (every
+/// two of the ten coordinates correlated at 0.5): [`DENSE_ROWS`] rows sampled once (seed 0),
+/// minibatches of them every step, as bmi's estimator trains.
+fn bmi_dense() -> Result<Config, Failure> {
+    let task = Task::gaussian_dense(5).map_err(|e| runtime(e.to_string()))?;
+    let (x, y) = task
+        .sample(DENSE_ROWS, 0)
+        .map_err(|e| runtime(e.to_string()))?;
+    Ok(Config {
+        name: "bmi-dense",
+        draws: Draws::Rows {
+            x,
+            y,
+            mi: task.true_mi(),
+        },
+        ..bmi()
+    })
 }
 
 /// One measured row.
@@ -110,6 +184,9 @@ pub struct Measured {
     pub steps_per_run: u32,
     /// Steps taken in all, warm-up included.
     pub steps_total: u64,
+    /// Seconds the row took in all: the trainer's set-up, the warm-up, calibration, timed
+    /// runs and the training on to `--train-steps`.
+    pub wall_s: f64,
     /// Mean bound value over the last timed run (nats).
     pub estimate: f64,
 }
@@ -125,7 +202,12 @@ struct Budget {
     threads: usize,
 }
 
-fn measure(trainer: &mut dyn Trainer, budget: &Budget) -> Result<Measured, infobound::Error> {
+/// Times `trainer` (made at `start`) as the module doc says.
+fn measure(
+    trainer: &mut dyn Trainer,
+    budget: &Budget,
+    start: Instant,
+) -> Result<Measured, infobound::Error> {
     trainer.train(1)?;
     // Calibrate on two steps, then size the runs to fill the budget.
     let t = Instant::now();
@@ -153,6 +235,7 @@ fn measure(trainer: &mut dyn Trainer, budget: &Budget) -> Result<Measured, infob
         range: (rates[0], rates[rates.len() - 1]),
         steps_per_run: n,
         steps_total: trainer.step(),
+        wall_s: start.elapsed().as_secs_f64(),
         estimate,
     })
 }
@@ -163,16 +246,14 @@ fn run_config(
     config: &Config,
     budget: &Budget,
 ) -> Result<(Measured, String), infobound::Error> {
-    let rho = [config.rho as f32];
-    let batches = Batches::Gaussian {
-        rho: &rho,
-        transform: Transform::Identity,
-    };
+    let mut rho = [0.0];
+    let batches = config.batches(&mut rho);
     let options = RunOptions::default()
         .with_chunk(budget.max_steps.min(250))
         .with_threads(budget.threads);
+    let start = Instant::now();
     let mut t = device.trainer(&config.spec, batches, None, &options)?;
-    Ok((measure(t.as_mut(), budget)?, t.device_name()))
+    Ok((measure(t.as_mut(), budget, start)?, t.device_name()))
 }
 
 /// The configurations `--configs` takes, with their help.
@@ -186,6 +267,10 @@ const CONFIGS: &[(&str, &str)] = &[
         "benchmark-mi's neural defaults: concat critic (16, 8), K = 256, Adam lr 0.1, InfoNCE",
     ),
     (
+        "bmi-dense",
+        "the bmi configuration on bmi's multinormal-dense-5-5-0.5 (0.593 nats): 5 000 rows",
+    ),
+    (
         "small",
         "a small separable critic: 64-wide towers, embedding 16, K = 64, SMILE τ = 5, d = 5",
     ),
@@ -195,8 +280,8 @@ const CONFIGS: &[(&str, &str)] = &[
 const AFTER_HELP: &str = "\
 Each row: one warm-up step, a calibration, then --repeats timed runs of as many steps as fill
 --seconds; steps/s is their median. Beside it: the step's cost model and the floor that implies
-on this adapter's copy and FMA probes (measured in the same run) and, where known, its
-datasheet peak. See BENCHMARKS.md. A software adapter's numbers say nothing about GPU speed.";
+on this device's copy and FMA probes (measured in the same run: the CPU's own, on its
+threads, for the CPU backend) and, where known, the adapter's datasheet peak. See BENCHMARKS.md. A software adapter's numbers say nothing about GPU speed.";
 
 /// `bench`'s options.
 #[derive(Args)]
@@ -261,6 +346,7 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
         match c {
             "standard" => configs.extend(ks.iter().map(|&k| standard(k))),
             "small" => configs.push(small()),
+            "bmi-dense" => configs.push(bmi_dense()?),
             _ => configs.push(bmi()),
         }
     }
@@ -304,10 +390,26 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
         }
         None => (None, None, "-"),
     };
+    // On the CPU backend, the CPU's own probes on the threads its trainers run on.
+    let (probes, timing) = match ctx {
+        Some(_) => (probes, timing.to_string()),
+        None => {
+            let threads = match args.device {
+                DeviceChoice::CpuReference => 1,
+                _ => args.threads,
+            };
+            let config = if smoke {
+                ProbeConfig::smoke()
+            } else {
+                ProbeConfig::full()
+            };
+            cpu_probes(threads, &config)
+        }
+    };
     let mut header = Header {
         device: device.device_name(),
         software: ctx.is_some_and(|c| c.adapter().is_software),
-        probe_timing: timing.to_string(),
+        probe_timing: timing,
         probes,
         peak,
         smoke,
@@ -344,6 +446,18 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The CPU's FMA and copy probes on `threads` threads (0: one a core), sized by `config`, and
+/// how they were timed.
+fn cpu_probes(threads: usize, config: &ProbeConfig) -> (Option<Probes>, String) {
+    let pool = Pool::new(threads);
+    let copy = probe::copy(&pool, config.copy_floats, config.repeats);
+    let fma = probe::fma(&pool, config.fma_target_secs, config.repeats);
+    let probes = Probes::from_host_runs((copy.work, &copy.seconds), (fma.work, &fma.seconds));
+    let n = pool.threads();
+    let timing = format!("host clock, {n} thread{}", if n == 1 { "" } else { "s" });
+    (probes, timing)
+}
+
 /// `bench --replicas`: the replica table of each configuration (bmi and small by default).
 fn bench_replicas(
     device: &dyn Backend,
@@ -355,12 +469,13 @@ fn bench_replicas(
     } else {
         args.configs
             .iter()
-            .flat_map(|&c| match c {
-                "standard" => vec![standard(64)],
-                "small" => vec![small()],
-                _ => vec![bmi()],
+            .map(|&c| match c {
+                "standard" => Ok(standard(64)),
+                "small" => Ok(small()),
+                "bmi-dense" => bmi_dense(),
+                _ => Ok(bmi()),
             })
-            .collect()
+            .collect::<Result<_, _>>()?
     };
     let bar = Bar::rows(progress::wanted(false, args.json), "bench");
     let mut rows = Vec::new();
@@ -384,5 +499,8 @@ fn bench_replicas(
 
 /// The true MI of a configuration's task, nats.
 pub fn true_mi(config: &Config) -> f64 {
-    gaussian_mi(config.dim, config.rho)
+    match &config.draws {
+        Draws::Gaussian { rho } => gaussian_mi(config.dim, *rho),
+        Draws::Rows { mi, .. } => *mi,
+    }
 }

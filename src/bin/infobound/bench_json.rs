@@ -64,6 +64,8 @@ struct RowJson {
     steps_per_run: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     steps_total: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    wall_s: Option<f64>,
     estimate: Option<f64>,
     error: Option<String>,
 }
@@ -120,6 +122,7 @@ fn row_json(h: &Header, row: &Row) -> RowJson {
         samples_per_s: ok.map(|m| m.steps_per_s * s.batch as f64),
         steps_per_run: ok.map(|m| m.steps_per_run),
         steps_total: ok.map(|m| m.steps_total),
+        wall_s: ok.map(|m| m.wall_s),
         estimate: ok.map(|m| m.estimate),
         error: row.result.as_ref().err().cloned(),
     }

@@ -7,8 +7,6 @@ use std::time::Instant;
 use serde::Serialize;
 
 use infobound::backend::{Backend, Replica, RunOptions};
-use infobound::experiments::tasks::Transform;
-use infobound::math::spec::Batches;
 
 use crate::bench::Config;
 
@@ -47,11 +45,8 @@ pub fn measure_replicas(
     (seconds, repeats, threads): (f64, usize, usize),
 ) -> Vec<ReplicaRow> {
     let steps_per_estimate = infobound::Estimator::default().steps;
-    let rho = [config.rho as f32];
-    let batches = Batches::Gaussian {
-        rho: &rho,
-        transform: Transform::Identity,
-    };
+    let mut rho = [0.0];
+    let batches = config.batches(&mut rho);
     let mut solo: Option<f64> = None;
     let mut rows = Vec::new();
     for &r in counts {

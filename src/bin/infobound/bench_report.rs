@@ -14,7 +14,7 @@ pub struct Header {
     pub software: bool,
     /// How the probes were timed.
     pub probe_timing: String,
-    /// The measured ceilings (none on the CPU backend).
+    /// The measured ceilings (the adapter's, or the CPU's own on the CPU backend).
     pub probes: Option<Probes>,
     /// The datasheet peaks, when the adapter is in the table.
     pub peak: Option<PublishedPeak>,

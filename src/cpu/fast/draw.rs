@@ -1,44 +1,33 @@
-//! The step's batch, with the reference's draws bit for bit: data rows through the
-//! reference's own functions (`math::sampling`, `cpu::ops::gather_shuffled`), and the
-//! Gaussian batch (what the benchmarks train on) from the same Philox blocks and Box–Muller
-//! pairs, each block drawn once for the two elements that share it (the reference draws it
-//! for each) and the elements split over the pool.
+//! The step's batch, with the reference's draws bit for bit: data rows and the shuffled
+//! Gaussian batch through the reference's own function ([`crate::cpu::reference::draw`]),
+//! and the split Gaussian batch (what the benchmarks train on) from the same Philox blocks
+//! and Box–Muller pairs, each block drawn once for the two elements that share it (the
+//! reference draws it for each) and the elements split over the pool.
 
 use super::pool::{blocks, Pool};
-use crate::cpu::ops::gather_shuffled;
+use crate::cpu::reference;
 use crate::math::program::DrawLayout;
 use crate::math::rng::{draw as philox, normal_pair_f32, Purpose};
-use crate::math::sampling::{self as sample, gaussian_y_from, rho_at, Transform, NOISE_OFFSET};
+use crate::math::sampling::{gaussian_y_from, rho_at, Transform, NOISE_OFFSET};
 use crate::math::spec::Source;
 
 /// Elements a block of the Gaussian draw covers (even, so a block never splits a pair).
 const BLOCK: usize = 512;
 
-/// The batch of `step` for an `Op::Draw`: (first, second) buffers of `out` (the second empty
-/// for the shuffled layout). `x` and `y` are the program's X and Y buffers (X holds the ρ
-/// schedule for Gaussian batches).
+/// The batch of `step` for an `Op::Draw`, as [`reference::draw`] returns it.
 pub fn draw(
     pool: &Pool,
     (seed, step, k): (u64, u32, usize),
     source: Source,
     out: DrawLayout,
     (x, dx): (&[f32], usize),
-    (y, dy): (&[f32], usize),
+    y: (&[f32], usize),
 ) -> (Vec<f32>, Vec<f32>) {
     match (source, out) {
-        (Source::Data { .. }, DrawLayout::Shuffled(_)) => {
-            (gather_shuffled(seed, step, k, (x, dx), (y, dy)), Vec::new())
-        }
-        (Source::Data { .. }, DrawLayout::Split(..)) => {
-            sample::gather_batch(seed, step, k, (x, dx), (y, dy))
-        }
-        (Source::Gaussian { transform, .. }, DrawLayout::Shuffled(_)) => (
-            sample::sample_gaussian_shuffled(seed, step, k, dx, transform, x),
-            Vec::new(),
-        ),
         (Source::Gaussian { transform, .. }, DrawLayout::Split(..)) => {
             gaussian_batch(pool, (seed, step), k * dx, transform, rho_at(x, step))
         }
+        _ => reference::draw((seed, step, k), source, out, (x, dx), y),
     }
 }
 
@@ -75,6 +64,7 @@ fn gaussian_batch(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::math::sampling as sample;
 
     #[test]
     fn gaussian_batches_are_the_references_bit_for_bit() {

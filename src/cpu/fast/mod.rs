@@ -11,14 +11,17 @@
 //! - Two fusions where the reference stores K×K or K²×w matrices: the concat critic's pair
 //!   network (`plan`, `pair_net`), and the separable critic's bound, formed a block of
 //!   rows at a time ([`ops::fused_bound`]).
+//! - The CPU's own FMA and copy ceilings ([`probe`]), the cost model's floor in `bench`.
 
 mod draw;
 mod exp;
+mod kernels;
 mod lanes;
 pub mod ops;
 mod pair_net;
 mod plan;
 mod pool;
+pub mod probe;
 mod simd;
 mod trainer;
 mod workspace;

@@ -1,9 +1,10 @@
 //! The two ceilings measured on the adapter itself: copy bandwidth (a streaming vec4 copy,
 //! bytes read + written) and FMA throughput (independent FMA chains), each sized up until one
-//! run lasts long enough to time.
+//! run lasts long enough to time. The CPU backend's own probes (run by `cpu::fast::probe`)
+//! come in through [`Probes::from_host_runs`].
 
 use crate::gpu::kernels::FMA_FLOPS_PER_ITERATION;
-use crate::gpu::timing::{GpuTimer, Timing};
+use crate::gpu::timing::{GpuTimer, Timing, TimingMethod};
 use crate::gpu::{GpuContext, GpuError};
 
 /// How large the probes may grow and how long one run should last.
@@ -61,6 +62,28 @@ pub struct Probes {
     pub fma: Timing,
     /// Flops per FMA run at its final size.
     pub fma_flops: u64,
+}
+
+impl Probes {
+    /// The ceilings from probes timed on the host clock (the CPU's own, run by the CPU
+    /// backend): `copy` = (bytes read + written a run, each run's seconds), `fma` = (flops
+    /// a run, each run's seconds). The rates are taken at the median run. `None` if either
+    /// probe has no run.
+    pub fn from_host_runs(copy: (u64, &[f64]), fma: (u64, &[f64])) -> Option<Self> {
+        if copy.1.is_empty() || fma.1.is_empty() {
+            return None;
+        }
+        let copy_timing = Timing::from_samples(&mut copy.1.to_vec(), TimingMethod::HostClock);
+        let fma_timing = Timing::from_samples(&mut fma.1.to_vec(), TimingMethod::HostClock);
+        Some(Self {
+            bandwidth: copy.0 as f64 / copy_timing.median,
+            copy: copy_timing,
+            copy_bytes: copy.0,
+            flops: fma.0 as f64 / fma_timing.median,
+            fma: fma_timing,
+            fma_flops: fma.0,
+        })
+    }
 }
 
 /// Pseudo-random, non-zero floats (timing on zeros can flatter a device).

@@ -3,31 +3,21 @@
 //!
 //! InfoNCE and the joint-against-negatives bounds (NWJ, TUBA, DV, MINE, JS, SMILE and the two
 //! Lautum bounds) run in f32 over fixed row blocks, e^x vectorised, the statistics combined
-//! in f64 in row order. α-InfoNCE and the leave-one-out statistic, and every shuffled batch
+//! in f64 in row order. α-InfoNCE and the leave-one-out statistic on a stored S (the concat
+//! critic's; the separable critic's α-InfoNCE runs in `fused`), and every shuffled batch
 //! (2K scores, no cost worth a kernel), use the f64 reference and store its result in f32.
+
+pub use crate::cpu::interp::BoundValue;
 
 use crate::cpu::fast::exp::{exp, sigmoid, softplus};
 use crate::cpu::fast::lanes::{max2, sum2};
 use crate::cpu::fast::pool::{blocks, Pool};
 use crate::cpu::fast::simd::{level, multiversion};
-use crate::math::bounds::{
-    log_sum_exp, matrix_eval, mine_log_ema, shuffled_eval, Bound, MatrixBoundEval, EXP_CLIP,
-};
+use crate::math::bounds::{log_sum_exp, matrix_eval, mine_log_ema, shuffled_eval, Bound, EXP_CLIP};
 use std::ops::Range;
 
 /// Scores a block of rows covers, at least.
 const BLOCK_SCORES: usize = 1 << 13;
-
-/// What a bound op returns besides the gradients it writes.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct BoundValue {
-    /// The bound's value on the batch (nats).
-    pub value: f64,
-    /// The training objective (maximised).
-    pub objective: f64,
-    /// MINE's updated log m_t; NaN for the other bounds.
-    pub log_ema: f64,
-}
 
 /// `bound` on the K×K score matrix `s`: writes d(−L)/dS to `ds` (K×K) and, for the bounds
 /// with a baseline (`baseline` = b(y_j), K values), d(−L)/db to `db`. `prev_log_ema` is
@@ -78,7 +68,7 @@ pub fn matrix_bound(
             }
             out
         }
-        _ => store(matrix_eval(bound, s, k, baseline, prev_log_ema), ds, db),
+        _ => BoundValue::stored(matrix_eval(bound, s, k, baseline, prev_log_ema), ds, db),
     }
 }
 
@@ -92,24 +82,7 @@ pub fn shuffled_bound(
     ds: &mut [f32],
     db: Option<&mut [f32]>,
 ) -> BoundValue {
-    store(shuffled_eval(bound, scores, baseline, prev_log_ema), ds, db)
-}
-
-/// The reference's gradients stored in f32.
-fn store(eval: MatrixBoundEval, ds: &mut [f32], db: Option<&mut [f32]>) -> BoundValue {
-    for (d, v) in ds.iter_mut().zip(&eval.ds) {
-        *d = *v as f32;
-    }
-    if let Some(db) = db {
-        for (d, v) in db.iter_mut().zip(&eval.db) {
-            *d = *v as f32;
-        }
-    }
-    BoundValue {
-        value: eval.value,
-        objective: eval.objective,
-        log_ema: eval.log_ema,
-    }
+    BoundValue::stored(shuffled_eval(bound, scores, baseline, prev_log_ema), ds, db)
 }
 
 /// Rows of a K-column score matrix that start at row `base` (the whole matrix, or a block of
@@ -342,7 +315,6 @@ pub(super) fn finish(
     let kp = k as f64;
     let kn = kp * (kp - 1.0);
     let ln_kn = kn.ln();
-    let inv_kn = (1.0 / kn) as f32;
     let mean_pos = pos.iter().sum::<f64>() / kp;
     let lse_neg = lse_of(want.m, neg.exp);
     let lme_neg = lse_neg - ln_kn;
@@ -371,21 +343,15 @@ pub(super) fn finish(
         Bound::Mine { .. } => mean_pos - (lme_neg - log_ema).exp(),
         _ => value,
     };
-    let ln_kn32 = ln_kn as f32;
-    let dneg = match bound {
-        Bound::Nwj => Dneg::Exp {
-            shift: 1.0 + ln_kn32,
-        },
-        Bound::Tuba => Dneg::Exp { shift: ln_kn32 },
+    let dneg = match Dneg::before_sums(bound, k) {
+        Some(dneg) => dneg,
         // DV's exponent is at most 0: no clip binds.
-        Bound::Dv => Dneg::Exp {
+        None if bound == Bound::Dv => Dneg::Exp {
             shift: lse_neg as f32,
         },
-        Bound::Mine { .. } => Dneg::Exp {
+        None => Dneg::Exp {
             shift: (ln_kn + log_ema) as f32,
         },
-        Bound::LautumDv | Bound::LautumNwj => Dneg::Constant(-inv_kn),
-        _ => Dneg::Sigmoid { scale: inv_kn },
     };
     let out = BoundValue {
         value,
@@ -534,6 +500,24 @@ pub(super) enum Dneg {
     Constant(f32),
     /// sigmoid(n) · scale.
     Sigmoid { scale: f32 },
+}
+
+impl Dneg {
+    /// The rule of `bound`'s negatives' gradient when it needs none of their sums (every
+    /// joint-against-negatives bound but DV and MINE, whose shifts are the sums' log), so
+    /// that a sweep can write the gradient while it adds the sums.
+    pub(super) fn before_sums(bound: Bound, k: usize) -> Option<Self> {
+        let kn = k as f64 * (k as f64 - 1.0);
+        let ln_kn = kn.ln() as f32;
+        let inv_kn = (1.0 / kn) as f32;
+        match bound {
+            Bound::Nwj => Some(Dneg::Exp { shift: 1.0 + ln_kn }),
+            Bound::Tuba => Some(Dneg::Exp { shift: ln_kn }),
+            Bound::LautumDv | Bound::LautumNwj => Some(Dneg::Constant(-inv_kn)),
+            Bound::Js | Bound::Smile { .. } => Some(Dneg::Sigmoid { scale: inv_kn }),
+            _ => None,
+        }
+    }
 }
 
 multiversion!(

@@ -11,7 +11,7 @@ mod reduce;
 
 pub use adam::adam_step;
 pub use bounds::{info_nce_row_for, matrix_bound, shuffled_bound, BoundValue};
-pub use fused::{fused_bound, fused_supported};
+pub use fused::{fused_bound, fused_supported, FusedBaseline};
 pub use gemm::gemm;
 pub use pairs::{pair_expand, pair_reduce};
 pub use reduce::{column_sums, scale, sum_squares};

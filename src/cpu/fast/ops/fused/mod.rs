@@ -4,18 +4,25 @@
 //! gives its rows of dG = dS·H at once and a share of dH = dSᵀ·G, added into its group's
 //! partial; the groups' partials are added in group order.
 //!
-//! InfoNCE needs one sweep (a row's gradient needs that row alone). The
-//! joint-against-negatives bounds need the negatives' maximum first, then their sums, then
-//! (DV and MINE, whose gradient depends on the sums) a third sweep: S is formed two or three
-//! times, as the device recomputes it. TUBA and α-InfoNCE (a learned baseline, column
-//! statistics) and the leave-one-out statistic keep the materialised path.
+//! - InfoNCE needs one sweep (a row's gradient needs that row alone).
+//! - The joint-against-negatives bounds ([`pos_neg`]) need the negatives' maximum first, then
+//!   their sums, and the bounds whose gradient depends on the sums (DV, MINE) a third sweep:
+//!   S is formed two or three times, as the device recomputes it. TUBA's baseline gradient
+//!   takes column statistics along, kept a group at a time.
+//! - α-InfoNCE's statistics are column statistics ([`alpha`]): it sweeps Sᵀ = H·Gᵀ, whose
+//!   rows are S's columns, once.
+//!
+//! The leave-one-out statistic keeps the materialised path.
+
+mod alpha;
+mod columns;
+mod pos_neg;
 
 use std::ops::Range;
 
-use super::bounds::{
-    dpos_for, fill_rows_at, finish, info_nce_rows_at, js_pass_at, neg_max_at, neg_sums_at,
-    BoundValue, NegSums, Scores, Wanted,
-};
+pub use crate::cpu::interp::FusedBaseline;
+
+use super::bounds::{info_nce_rows_at, BoundValue, Scores};
 use super::gemm::gemm;
 use crate::cpu::fast::pool::Pool;
 use crate::cpu::fast::simd::level;
@@ -33,10 +40,12 @@ pub fn fused_supported(bound: Bound) -> bool {
         bound,
         Bound::InfoNce
             | Bound::Nwj
+            | Bound::Tuba
             | Bound::Dv
             | Bound::Mine { .. }
             | Bound::Js
             | Bound::Smile { .. }
+            | Bound::AlphaInfoNce { .. }
             | Bound::LautumDv
             | Bound::LautumNwj
     )
@@ -74,28 +83,55 @@ impl Layout {
     }
 }
 
-/// The towers' outputs and the gradients to write.
+/// The towers' outputs: S = G·Hᵀ (K×e each).
+#[derive(Clone, Copy)]
 struct Towers<'a> {
     g: &'a [f32],
     h: &'a [f32],
 }
 
+impl<'a> Towers<'a> {
+    /// The towers of Sᵀ = H·Gᵀ, whose rows are S's columns.
+    fn transposed(self) -> Self {
+        Self {
+            g: self.h,
+            h: self.g,
+        }
+    }
+}
+
 /// Visits every block of S in order within each group (the groups over the pool): `f(rows,
 /// S block, dS block)` reads the block and, when `dgh` asks for gradients, writes its dS,
-/// from which the block's rows of dG and its share of dH are formed. Returns `f`'s results,
-/// group by group, block by block.
+/// from which the block's rows of dG and its share of dH are formed (without `dgh` the dS
+/// block is scratch). Returns `f`'s results, group by group, block by block.
 fn sweep<R: Send>(
     pool: &Pool,
     x: Layout,
-    t: &Towers<'_>,
+    t: Towers<'_>,
     dgh: Option<(&mut [f32], &mut [f32])>,
     f: impl Fn(Range<usize>, &[f32], &mut [f32]) -> R + Sync + Send,
 ) -> Vec<R> {
+    sweep_with(pool, x, t, dgh, || (), |_, r, s, ds| f(r, s, ds)).0
+}
+
+/// [`sweep`] with a state each group keeps across its blocks (made by `init`, passed to `f`
+/// with each block, returned group by group): per-column partial statistics, which a block
+/// of rows cannot finish alone. Combining the groups' states in group order keeps every sum
+/// fixed by K alone.
+fn sweep_with<A: Send, R: Send>(
+    pool: &Pool,
+    x: Layout,
+    t: Towers<'_>,
+    dgh: Option<(&mut [f32], &mut [f32])>,
+    init: impl Fn() -> A + Sync + Send,
+    f: impl Fn(&mut A, Range<usize>, &[f32], &mut [f32]) -> R + Sync + Send,
+) -> (Vec<R>, Vec<A>) {
     let (k, e) = (x.k, x.e);
     let work = 2 * k * k * e;
     let serial = Pool::new(1);
-    let group = |gi: usize, dg: Option<&mut [f32]>| -> (Vec<R>, Vec<f32>) {
+    let group = |gi: usize, dg: Option<&mut [f32]>| -> (Vec<R>, A, Vec<f32>) {
         let rows_g = x.group(gi);
+        let mut state = init();
         let mut s = vec![0.0f32; x.rows * k];
         let mut ds = vec![0.0f32; x.rows * k];
         let (mut dh, mut share) = match dg {
@@ -112,7 +148,7 @@ fn sweep<R: Send>(
                 ..GemmSpec::dense(m, k, e, false, true)
             };
             gemm(&serial, &spec, t.g, t.h, &mut s[..m * k], None, None);
-            out.push(f(r.clone(), &s[..m * k], &mut ds[..m * k]));
+            out.push(f(&mut state, r.clone(), &s[..m * k], &mut ds[..m * k]));
             if let Some(dg) = dg.as_deref_mut() {
                 let at = (r0 - rows_g.start) * e;
                 let rows_of_dg = GemmSpec::dense(m, e, k, false, false);
@@ -135,7 +171,7 @@ fn sweep<R: Send>(
                 }
             }
         }
-        (out, dh)
+        (out, state, dh)
     };
     let parts = match dgh {
         Some((dg, dh)) => {
@@ -144,7 +180,7 @@ fn sweep<R: Send>(
             });
             let dh = &mut dh[..k * e];
             dh.fill(0.0);
-            for (_, p) in &parts {
+            for (_, _, p) in &parts {
                 for (d, v) in dh.iter_mut().zip(p) {
                     *d += v;
                 }
@@ -153,7 +189,13 @@ fn sweep<R: Send>(
         }
         None => pool.map(x.groups, work, |gi| group(gi, None)),
     };
-    parts.into_iter().flat_map(|(out, _)| out).collect()
+    let mut out = Vec::new();
+    let mut states = Vec::with_capacity(parts.len());
+    for (o, state, _) in parts {
+        out.extend(o);
+        states.push(state);
+    }
+    (out, states)
 }
 
 /// The block of S holding rows `r`.
@@ -166,9 +208,11 @@ fn block<'a>(r: &Range<usize>, s: &'a [f32], k: usize) -> Scores<'a> {
 }
 
 /// `bound` ([`fused_supported`]) on S = G·Hᵀ (G and H K×e), never stored: the value, and
-/// with `grads` d(−L)/dG and d(−L)/dH (K×e each). `prev_log_ema` is MINE's log m_{t−1}.
+/// with `grads` d(−L)/dG and d(−L)/dH (K×e each); with a `baseline` (TUBA, α-InfoNCE; no
+/// other bound takes one) d(−L)/db where it asks. `prev_log_ema` is MINE's log m_{t−1}.
 ///
-/// Panics for K < 2, an unsupported bound, or buffers shorter than K×e.
+/// Panics for K < 2, an unsupported bound, a baseline where none belongs (or none where one
+/// does), or buffers shorter than K×e (or K for the baseline).
 #[allow(clippy::too_many_arguments)]
 pub fn fused_bound(
     pool: &Pool,
@@ -177,55 +221,46 @@ pub fn fused_bound(
     e: usize,
     g: &[f32],
     h: &[f32],
-    mut grads: Option<(&mut [f32], &mut [f32])>,
+    grads: Option<(&mut [f32], &mut [f32])>,
+    baseline: Option<FusedBaseline<'_>>,
     prev_log_ema: Option<f64>,
 ) -> BoundValue {
     assert!(k >= 2, "the score matrix needs K ≥ 2 (off-diagonal terms)");
     assert!(fused_supported(bound), "{bound:?} has no fused path");
     assert!(g.len() >= k * e && h.len() >= k * e, "G and H are K×e");
+    assert_eq!(
+        bound.needs_baseline(),
+        baseline.is_some(),
+        "{bound:?}: baseline"
+    );
+    if let Some(b) = &baseline {
+        let short = b.grad.as_ref().is_some_and(|d| d.len() < k);
+        assert!(b.values.len() >= k && !short, "the baseline holds K values");
+    }
     let x = Layout::new(k, e);
     let t = Towers { g, h };
-    let level = level();
-    if bound == Bound::InfoNce {
-        let terms = sweep(pool, x, &t, grads, |r, s, ds| {
-            info_nce_rows_at(level, block(&r, s, k), r.start, ds)
-        });
-        let value = (k as f64).ln() + terms.iter().sum::<f64>() / k as f64;
-        return BoundValue {
-            value,
-            objective: value,
-            log_ema: f64::NAN,
-        };
+    match (bound, baseline) {
+        (Bound::InfoNce, _) => info_nce(pool, x, t, grads),
+        (Bound::AlphaInfoNce { alpha }, Some(b)) => alpha::bound(pool, x, t, grads, b, alpha),
+        (_, b) => pos_neg::bound(pool, bound, x, t, grads, b, prev_log_ema),
     }
-    let zeros = vec![0.0f32; k];
-    let b = &zeros[..];
-    // First sweep: the negatives' maximum and the joint scores.
-    let first = sweep(pool, x, &t, None, |r, s, _| {
-        let sc = block(&r, s, k);
-        let diag: Vec<f64> = r.clone().map(|i| f64::from(sc.row(i)[i])).collect();
-        (neg_max_at(level, sc, b, r), diag)
+}
+
+/// InfoNCE: each row's value and gradient from that row alone, in one sweep.
+fn info_nce(
+    pool: &Pool,
+    x: Layout,
+    t: Towers<'_>,
+    grads: Option<(&mut [f32], &mut [f32])>,
+) -> BoundValue {
+    let (k, level) = (x.k, level());
+    let terms = sweep(pool, x, t, grads, |r, s, ds| {
+        info_nce_rows_at(level, block(&r, s, k), r.start, ds)
     });
-    let m = first.iter().fold(f32::NEG_INFINITY, |a, (v, _)| a.max(*v));
-    let pos: Vec<f64> = first.into_iter().flat_map(|(_, d)| d).collect();
-    let want = Wanted::new(bound, m);
-    let dpos = dpos_for(bound, &pos);
-    let inv_kn = (1.0 / (k as f64 * (k as f64 - 1.0))) as f32;
-    // JS and SMILE: their gradient needs no sum, so it comes with the sums.
-    let with_sums = want.softplus && grads.is_some();
-    let parts: Vec<NegSums> = if with_sums {
-        sweep(pool, x, &t, grads.take(), |r, s, ds| {
-            js_pass_at(level, block(&r, s, k), b, &dpos, r.start, ds, want, inv_kn)
-        })
-    } else {
-        sweep(pool, x, &t, None, |r, s, _| {
-            neg_sums_at(level, block(&r, s, k), b, r, want)
-        })
-    };
-    let (out, dneg) = finish(bound, k, &pos, want, &NegSums::total(&parts), prev_log_ema);
-    if grads.is_some() {
-        sweep(pool, x, &t, grads, |r, s, ds| {
-            fill_rows_at(level, block(&r, s, k), b, &dpos, r.start, ds, dneg)
-        });
+    let value = (k as f64).ln() + terms.iter().sum::<f64>() / k as f64;
+    BoundValue {
+        value,
+        objective: value,
+        log_ema: f64::NAN,
     }
-    out
 }
