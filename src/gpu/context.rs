@@ -253,9 +253,8 @@ impl GpuContext {
             *lost.lost.lock().unwrap_or_else(|p| p.into_inner()) =
                 Some(format!("{reason:?}: {message}"));
         });
-        let soft = summary.is_software;
         Self {
-            pipelines: PipelineCache::new(soft),
+            pipelines: PipelineCache::new(),
             device,
             queue,
             summary,

@@ -26,6 +26,16 @@ pub enum GemmGeometry {
     Direct,
 }
 
+impl GemmGeometry {
+    /// "tiled" or "direct", as the geometry file spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            GemmGeometry::Tiled => "tiled",
+            GemmGeometry::Direct => "direct",
+        }
+    }
+}
+
 /// The geometry of the fused score kernels' line passes (`row_stats`, `grad_rows`,
 /// `grad_cols` in `matrix_bounds.wgsl`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -257,10 +267,7 @@ impl KernelGeometry {
     pub fn describe(&self) -> String {
         format!(
             "gemm {} (split-K {}); fused forward {}; fused backward {}; reductions {}",
-            match self.gemm {
-                GemmGeometry::Tiled => "tiled",
-                GemmGeometry::Direct => "direct",
-            },
+            self.gemm.name(),
             self.gemm_split_k,
             self.fused_forward.name(),
             self.fused_backward.name(),

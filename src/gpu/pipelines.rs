@@ -46,16 +46,13 @@ type ModuleKey = (Family, Vec<(&'static str, u32)>);
 pub(crate) struct PipelineCache {
     modules: Mutex<HashMap<ModuleKey, Arc<wgpu::ShaderModule>>>,
     kernels: Mutex<HashMap<KernelKey, Arc<Kernel>>>,
-    /// Software adapters prefer the barrier-free matrix product (see `gemm.wgsl`).
-    pub prefer_direct_gemm: bool,
 }
 
 impl PipelineCache {
-    pub fn new(prefer_direct_gemm: bool) -> Self {
+    pub fn new() -> Self {
         Self {
             modules: Mutex::default(),
             kernels: Mutex::default(),
-            prefer_direct_gemm,
         }
     }
 

@@ -189,7 +189,7 @@ impl GpuContext {
     /// validated against the adapter's limits first).
     pub fn set_geometry(&self, choice: GeometryChoice) -> Result<(), GpuError> {
         if let GeometryChoice::Pinned(g) = choice {
-            if g.reduce_subgroups && !self.device().features().contains(wgpu::Features::SUBGROUP) {
+            if g.reduce_subgroups && !self.has_subgroups() {
                 return Err(GpuError::Geometry {
                     what: "reduce_subgroups",
                     value: 1,
@@ -228,27 +228,24 @@ impl GpuContext {
         lock(&self.geometry).notes.clone()
     }
 
+    /// The whole geometry of the families that are pinned or follow the adapter's rule (all
+    /// but the fused passes), and which of the two it is.
+    fn pinned_or_rule(&self, choice: GeometryChoice) -> (KernelGeometry, &'static str) {
+        match choice {
+            GeometryChoice::Pinned(g) => (g, "pinned"),
+            _ => (KernelGeometry::rule(self.adapter().is_software), "rule"),
+        }
+    }
+
     /// The matrix product's geometry: pinned, else the adapter's rule.
     pub(crate) fn gemm_geometry(&self) -> GemmGeometry {
         let mut st = lock(&self.geometry);
-        let (g, source) = match st.choice {
-            GeometryChoice::Pinned(g) => (g.gemm, "pinned"),
-            _ => (
-                KernelGeometry::rule(self.pipelines.prefer_direct_gemm).gemm,
-                "rule",
-            ),
-        };
-        let name = match g {
-            GemmGeometry::Tiled => "tiled",
-            GemmGeometry::Direct => "direct",
-        };
-        let split = match st.choice {
-            GeometryChoice::Pinned(p) => p.gemm_split_k,
-            _ => KernelGeometry::rule(self.pipelines.prefer_direct_gemm).gemm_split_k,
-        };
-        st.used
-            .insert("gemm".into(), format!("{name}, split-K {split} ({source})"));
-        g
+        let (g, source) = self.pinned_or_rule(st.choice);
+        st.used.insert(
+            "gemm".into(),
+            format!("{}, split-K {} ({source})", g.gemm.name(), g.gemm_split_k),
+        );
+        g.gemm
     }
 
     /// Whether this device has subgroup operations (requested wherever the adapter offers
@@ -260,24 +257,22 @@ impl GpuContext {
     /// Whether the two-stage reductions use subgroup operations: pinned, else where the device
     /// has them (the rule).
     pub(crate) fn reduce_subgroups(&self) -> bool {
-        let offered = self.device().features().contains(wgpu::Features::SUBGROUP);
-        let (on, source) = match lock(&self.geometry).choice {
+        let offered = self.has_subgroups();
+        let mut st = lock(&self.geometry);
+        let (on, source) = match st.choice {
             GeometryChoice::Pinned(g) => (g.reduce_subgroups && offered, "pinned"),
             _ => (offered, "rule"),
         };
         let name = if on { "subgroups" } else { "workgroup tree" };
-        lock(&self.geometry)
-            .used
+        st.used
             .insert("reductions".into(), format!("{name} ({source})"));
         on
     }
 
     /// The k past which a matrix product splits (0: only as the loop limit needs).
     pub(crate) fn gemm_split_k(&self) -> u32 {
-        match lock(&self.geometry).choice {
-            GeometryChoice::Pinned(g) => g.gemm_split_k,
-            _ => KernelGeometry::rule(self.pipelines.prefer_direct_gemm).gemm_split_k,
-        }
+        let choice = lock(&self.geometry).choice;
+        self.pinned_or_rule(choice).0.gemm_split_k
     }
 
     /// Whether the matrix products use the direct geometry ([`Self::gemm_geometry`]).

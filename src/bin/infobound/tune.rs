@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use infobound::backend;
-use infobound::gpu::{tune, FusedPass, GemmGeometry, KernelGeometry, TuneTable};
+use infobound::gpu::{tune, FusedPass, KernelGeometry, TuneTable};
 use infobound::DeviceChoice;
 
 use crate::args::device_parser;
@@ -99,15 +99,12 @@ pub fn tune(args: &TuneArgs) -> Result<(), Failure> {
         g.fused_backward = table.chosen.1;
         g.reduce_subgroups = ctx.has_subgroups();
         g.save(path).map_err(|e| runtime(e.to_string()))?;
-        let gemm = match g.gemm {
-            GemmGeometry::Tiled => "tiled",
-            _ => "direct",
-        };
         println!(
-            "wrote {} (fused forward {}, backward {}, gemm {gemm})",
+            "wrote {} (fused forward {}, backward {}, gemm {})",
             path.display(),
             g.fused_forward.name(),
-            g.fused_backward.name()
+            g.fused_backward.name(),
+            g.gemm.name()
         );
     }
     Ok(())
