@@ -4,10 +4,13 @@
 // (so A·Bᵀ and Aᵀ·B need no copies). Operands are offsets into larger buffers with their own
 // leading dimensions, so layers can live inside one flat parameter buffer.
 //
-// Two geometries, chosen per adapter, same grid (a 64×64 block of C per 16×16 workgroup, 4×4
-// outputs per invocation, register-blocked):
-//   gemm_tiled  — workgroup-memory tiles; what real GPUs reward.
+// The geometry is the host's template constants (`GemmGeometry`, tuned per adapter and shape):
+// each invocation keeps a GM_ROWS × GM_COLS register block of C, a workgroup is GM_TX × GM_TY
+// invocations (x along n), so it covers a BM × BN block of C; two forms, same grid:
+//   gemm_tiled  — k staged through workgroup-memory tiles of GM_TK; what real GPUs reward.
 //   gemm_direct — no workgroup memory and no barriers; what CPU rasterisers (lavapipe) reward.
+// Every output is one fma chain over k in order in both (a tile's padding adds fma(0, ·) = +0),
+// so a product in one pass has the same bits in every geometry.
 //
 // Split-K (SPLIT = true): the grid's y holds P = ceil(k / k_chunk) copies of the row tiles;
 // copy q sums k in [q·k_chunk, (q+1)·k_chunk) and writes its raw partial product to slice q of
@@ -86,9 +89,13 @@ fn enter(r: u32, part: u32) {
     aux0 = p.aux_off + r * p.aux_rs;
 }
 
-const TILE: u32 = 64u;
-const BK: u32 = 16u;
-const THREADS: u32 = 256u;
+const BM: u32 = GM_TY * GM_ROWS;
+const BN: u32 = GM_TX * GM_COLS;
+const THREADS: u32 = GM_TX * GM_TY;
+// The tiled form's k a tile (GM_TK is 0 for a direct geometry, whose module still declares
+// the tiles).
+const TK: u32 = max(GM_TK, 1u);
+const BLOCK: u32 = GM_ROWS * GM_COLS;
 
 fn load_a(i: u32, kk: u32) -> f32 {
     if (i >= p.m || kk >= k_hi) {
@@ -139,84 +146,90 @@ fn finish(i: u32, j: u32, acc: f32) {
     c[c0 + i * p.ldc + j] = v;
 }
 
-// k-major tiles: tile_a[kk * TILE + row], tile_b[kk * TILE + col].
-var<workgroup> tile_a: array<f32, 1024>;
-var<workgroup> tile_b: array<f32, 1024>;
+// k-major tiles: tile_a[kk * BM + row], tile_b[kk * BN + col].
+var<workgroup> tile_a: array<f32, TK * BM>;
+var<workgroup> tile_b: array<f32, TK * BN>;
 
-@compute @workgroup_size(16, 16)
+// C's block from the register block of the invocation whose first output is (i0, j0).
+fn store_block(i0: u32, j0: u32, acc: ptr<function, array<f32, BLOCK>>) {
+    for (var i = 0u; i < GM_ROWS; i++) {
+        for (var j = 0u; j < GM_COLS; j++) {
+            store(i0 + i, j0 + j, (*acc)[i * GM_COLS + j]);
+        }
+    }
+}
+
+@compute @workgroup_size(GM_TX, GM_TY)
 fn gemm_tiled(
     @builtin(workgroup_id) wg: vec3<u32>,
     @builtin(local_invocation_id) lid: vec3<u32>,
 ) {
     enter(wg.z, wg.y / p.row_tiles);
-    let row0 = (wg.y % p.row_tiles) * TILE;
-    let col0 = wg.x * TILE;
-    let t = lid.y * 16u + lid.x;
-    var acc: array<f32, 16>;
-    for (var k0 = k_lo; k0 < k_hi; k0 += BK) {
-        for (var r = 0u; r < 4u; r++) {
-            let e = t + r * THREADS;
-            let ka = e % BK;
-            let ma = e / BK;
-            tile_a[ka * TILE + ma] = load_a(row0 + ma, k0 + ka);
-            let nb = e % TILE;
-            let kb = e / TILE;
-            tile_b[kb * TILE + nb] = load_b(k0 + kb, col0 + nb);
+    let row0 = (wg.y % p.row_tiles) * BM;
+    let col0 = wg.x * BN;
+    let t = lid.y * GM_TX + lid.x;
+    var acc: array<f32, BLOCK>;
+    for (var k0 = k_lo; k0 < k_hi; k0 += TK) {
+        for (var e = t; e < TK * BM; e += THREADS) {
+            let ka = e % TK;
+            let ma = e / TK;
+            tile_a[ka * BM + ma] = load_a(row0 + ma, k0 + ka);
+        }
+        for (var e = t; e < TK * BN; e += THREADS) {
+            let nb = e % BN;
+            let kb = e / BN;
+            tile_b[kb * BN + nb] = load_b(k0 + kb, col0 + nb);
         }
         workgroupBarrier();
-        for (var kk = 0u; kk < BK; kk++) {
-            var av: array<f32, 4>;
-            var bv: array<f32, 4>;
-            for (var r = 0u; r < 4u; r++) {
-                av[r] = tile_a[kk * TILE + lid.y * 4u + r];
-                bv[r] = tile_b[kk * TILE + lid.x * 4u + r];
+        for (var kk = 0u; kk < TK; kk++) {
+            var av: array<f32, GM_ROWS>;
+            var bv: array<f32, GM_COLS>;
+            for (var r = 0u; r < GM_ROWS; r++) {
+                av[r] = tile_a[kk * BM + lid.y * GM_ROWS + r];
             }
-            for (var i = 0u; i < 4u; i++) {
-                for (var j = 0u; j < 4u; j++) {
-                    acc[i * 4u + j] = fma(av[i], bv[j], acc[i * 4u + j]);
+            for (var c = 0u; c < GM_COLS; c++) {
+                bv[c] = tile_b[kk * BN + lid.x * GM_COLS + c];
+            }
+            for (var i = 0u; i < GM_ROWS; i++) {
+                for (var j = 0u; j < GM_COLS; j++) {
+                    acc[i * GM_COLS + j] = fma(av[i], bv[j], acc[i * GM_COLS + j]);
                 }
             }
         }
         workgroupBarrier();
     }
-    for (var i = 0u; i < 4u; i++) {
-        for (var j = 0u; j < 4u; j++) {
-            store(row0 + lid.y * 4u + i, col0 + lid.x * 4u + j, acc[i * 4u + j]);
-        }
-    }
+    store_block(row0 + lid.y * GM_ROWS, col0 + lid.x * GM_COLS, &acc);
 }
 
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(GM_TX, GM_TY)
 fn gemm_direct(
     @builtin(global_invocation_id) gid: vec3<u32>,
     @builtin(workgroup_id) wg: vec3<u32>,
 ) {
     let part = wg.y / p.row_tiles;
     enter(gid.z, part);
-    let i0 = (gid.y - part * p.row_tiles * 16u) * 4u;
-    let j0 = gid.x * 4u;
+    let i0 = (gid.y - part * p.row_tiles * GM_TY) * GM_ROWS;
+    let j0 = gid.x * GM_COLS;
     if (i0 >= p.m || j0 >= p.n) {
         return;
     }
-    var acc: array<f32, 16>;
+    var acc: array<f32, BLOCK>;
     for (var kk = k_lo; kk < k_hi; kk++) {
-        var av: array<f32, 4>;
-        var bv: array<f32, 4>;
-        for (var r = 0u; r < 4u; r++) {
+        var av: array<f32, GM_ROWS>;
+        var bv: array<f32, GM_COLS>;
+        for (var r = 0u; r < GM_ROWS; r++) {
             av[r] = load_a(i0 + r, kk);
-            bv[r] = load_b(kk, j0 + r);
         }
-        for (var i = 0u; i < 4u; i++) {
-            for (var j = 0u; j < 4u; j++) {
-                acc[i * 4u + j] = fma(av[i], bv[j], acc[i * 4u + j]);
+        for (var c = 0u; c < GM_COLS; c++) {
+            bv[c] = load_b(kk, j0 + c);
+        }
+        for (var i = 0u; i < GM_ROWS; i++) {
+            for (var j = 0u; j < GM_COLS; j++) {
+                acc[i * GM_COLS + j] = fma(av[i], bv[j], acc[i * GM_COLS + j]);
             }
         }
     }
-    for (var i = 0u; i < 4u; i++) {
-        for (var j = 0u; j < 4u; j++) {
-            store(i0 + i, j0 + j, acc[i * 4u + j]);
-        }
-    }
+    store_block(i0, j0, &acc);
 }
 
 // Split-K's second pass: C_ij = epilogue(Σ_q slice q of the partials, q ascending). The

@@ -30,43 +30,56 @@ override ROWS: bool = true;
 @group(0) @binding(2) var<storage, read> v: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
-// A two-dimensional grid (num_flat_index), so K²·w past 65 535 × 64 still fits one dispatch.
-const WG: u32 = 64u;
+// The geometry is the host's template constants (`PairGeometry`): PR_WG invocations a
+// workgroup, PR_PER outputs an invocation, PR_WG apart, so a workgroup covers PR_WG · PR_PER
+// consecutive outputs and its reads stay side by side. On a two-dimensional grid
+// (num_flat_index), so K²·w past 65 535 × 64 still fits one dispatch.
 
-@compute @workgroup_size(WG)
+// The first output of the invocation whose flat index is `x`.
+fn first_output(x: u32) -> u32 {
+    return (x / PR_WG) * PR_WG * PR_PER + x % PR_WG;
+}
+
+@compute @workgroup_size(PR_WG)
 fn pair_expand(
     @builtin(global_invocation_id) gid: vec3<u32>,
     @builtin(num_workgroups) groups: vec3<u32>,
 ) {
-    let e = num_flat_index(gid, groups, WG);
-    if (e >= p.k * p.k * p.width) {
-        return;
-    }
-    let c = e % p.width;
-    let pair = e / p.width;
-    let i = pair / p.k;
-    let j = pair % p.k;
+    let first = first_output(num_flat_index(gid, groups, PR_WG));
     let r = gid.z;
-    out[r * p.out_rs + e] =
-        max(u[r * p.u_rs + i * p.width + c] + v[r * p.v_rs + j * p.width + c], 0.0);
+    for (var q = 0u; q < PR_PER; q++) {
+        let e = first + q * PR_WG;
+        if (e >= p.k * p.k * p.width) {
+            return;
+        }
+        let c = e % p.width;
+        let pair = e / p.width;
+        let i = pair / p.k;
+        let j = pair % p.k;
+        out[r * p.out_rs + e] =
+            max(u[r * p.u_rs + i * p.width + c] + v[r * p.v_rs + j * p.width + c], 0.0);
+    }
 }
 
-@compute @workgroup_size(WG)
+@compute @workgroup_size(PR_WG)
 fn pair_reduce(
     @builtin(global_invocation_id) gid: vec3<u32>,
     @builtin(num_workgroups) groups: vec3<u32>,
 ) {
-    let e = num_flat_index(gid, groups, WG);
-    if (e >= p.k * p.width) {
-        return;
-    }
-    let c = e % p.width;
-    let line = e / p.width;
+    let first = first_output(num_flat_index(gid, groups, PR_WG));
     let src0 = gid.z * p.u_rs;
-    var s = 0.0;
-    for (var t = 0u; t < p.k; t++) {
-        let pair = select(t * p.k + line, line * p.k + t, ROWS);
-        s += u[src0 + pair * p.width + c];
+    for (var q = 0u; q < PR_PER; q++) {
+        let e = first + q * PR_WG;
+        if (e >= p.k * p.width) {
+            return;
+        }
+        let c = e % p.width;
+        let line = e / p.width;
+        var s = 0.0;
+        for (var t = 0u; t < p.k; t++) {
+            let pair = select(t * p.k + line, line * p.k + t, ROWS);
+            s += u[src0 + pair * p.width + c];
+        }
+        out[gid.z * p.out_rs + e] = s;
     }
-    out[gid.z * p.out_rs + e] = s;
 }

@@ -11,7 +11,7 @@ struct ReduceParams {
     ld: u32,
     in_off: u32,
     out_off: u32,
-    // Workgroups of the first stage.
+    // Workgroups of the first stage (two-stage reductions); rows a part (column sums).
     groups: u32,
     // Per-replica strides (elements) of the input and output (column sums; the grid's z is
     // the replica, one for a solo run).
@@ -21,33 +21,55 @@ struct ReduceParams {
 
 // 0: sum, 1: max, 2: log-sum-exp (with a max shift; never a raw exp of a large value).
 override OP: u32 = 0u;
-// column_sums: start from what dst holds, going on from the launch before over the earlier
-// rows (a split that keeps every invocation under a software adapter's loop limit).
-override ACCUMULATE: bool = false;
 
 @group(0) @binding(0) var<uniform> p: ReduceParams;
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dst: array<f32>;
 
-const WG: u32 = 256u;
+// The two-stage reductions' workgroup: the host's template constant RD_WG (the geometry).
+const WG: u32 = RD_WG;
+// The column sums' workgroup.
+const COLUMN_WG: u32 = 64u;
 
-// One column per invocation, rows in order; replica gid.z's block of each operand.
-@compute @workgroup_size(64)
-fn column_sums(@builtin(global_invocation_id) gid: vec3<u32>) {
+// Column sums, one invocation a column j and a part q of its rows (rows [q·groups, (q+1)·groups)
+// in order), into dst[q·cols + j] of the replica's block: with one part, the sums themselves;
+// with more (a long column split for parallel work or a software adapter's loop limit), the
+// partial sums `column_sums_finish` adds. On the two-dimensional grid of `num_flat_index`;
+// the grid's z is the replica.
+@compute @workgroup_size(COLUMN_WG)
+fn column_sums(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let x = num_flat_index(gid, groups, COLUMN_WG);
+    let j = x % p.cols;
+    let q = x / p.cols;
+    let lo = q * p.groups;
+    if (lo >= p.n) {
+        return;
+    }
+    let hi = min(p.n, lo + p.groups);
+    let in0 = p.in_off + gid.z * p.in_rs;
+    var s = 0.0;
+    for (var i = lo; i < hi; i++) {
+        s += src[in0 + i * p.ld + j];
+    }
+    dst[p.out_off + gid.z * p.out_rs + q * p.cols + j] = s;
+}
+
+// The column sums' second pass over `n` parts: dst[j] = Σ_q src[q·cols + j], q ascending.
+@compute @workgroup_size(COLUMN_WG)
+fn column_sums_finish(@builtin(global_invocation_id) gid: vec3<u32>) {
     let j = gid.x;
     if (j >= p.cols) {
         return;
     }
     let in0 = p.in_off + gid.z * p.in_rs;
-    let out0 = p.out_off + gid.z * p.out_rs;
-    var s = 0.0;
-    if (ACCUMULATE) {
-        s = dst[out0 + j];
+    var s = src[in0 + j];
+    for (var q = 1u; q < p.n; q++) {
+        s += src[in0 + q * p.cols + j];
     }
-    for (var i = 0u; i < p.n; i++) {
-        s += src[in0 + i * p.ld + j];
-    }
-    dst[out0 + j] = s;
+    dst[p.out_off + gid.z * p.out_rs + j] = s;
 }
 
 // A partial result: (running max, sum) — max ignores the sum, sum ignores the max.
@@ -85,7 +107,7 @@ fn result(x: vec2<f32>) -> f32 {
     return x.x + log(x.y);
 }
 
-var<workgroup> scratch: array<vec2<f32>, 256>;
+var<workgroup> scratch: array<vec2<f32>, WG>;
 
 // `fn tree(t, mine) -> vec2<f32>`, every invocation's partial folded into the workgroup's, is
 // one of two fragments the host appends (the geometry's choice, `Family::source_with`):
@@ -93,7 +115,7 @@ var<workgroup> scratch: array<vec2<f32>, 256>;
 // operations where the device has them.
 
 // Stage 1: workgroup g folds elements g·WG + t + r·groups·WG, then its tree; writes a pair.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn reduce_partial(
     @builtin(workgroup_id) wg: vec3<u32>,
     @builtin(local_invocation_id) lid: vec3<u32>,
@@ -111,7 +133,7 @@ fn reduce_partial(
 }
 
 // Stage 2: one workgroup folds the `cols` pairs of stage 1 and writes the scalar.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn reduce_finish(@builtin(local_invocation_id) lid: vec3<u32>) {
     let t = lid.x;
     var acc = identity();

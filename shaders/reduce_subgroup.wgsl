@@ -4,7 +4,7 @@
 // The order inside a subgroup is the hardware's: fixed for an adapter and subgroup size, so
 // the bits depend on the geometry (reduce_tree.wgsl's do not).
 
-var<workgroup> sg_first: array<u32, 256>;
+var<workgroup> sg_first: array<u32, WG>;
 
 fn tree(t: u32, mine: vec2<f32>) -> vec2<f32> {
     var x: vec2<f32>;

@@ -16,7 +16,7 @@ use infobound::cpu::CpuTrainer;
 use infobound::experiments::tasks::correlated_gaussian;
 use infobound::gpu::kernels::{state, FusedBoundBuffers, MatrixBoundBuffers};
 use infobound::gpu::GpuTrainer;
-use infobound::gpu::{FusedGeometry, GeometryChoice, GpuBuffer, GpuContext, KernelGeometry};
+use infobound::gpu::{FusedGeometry, GeometryChoice, GpuBuffer, GpuContext};
 use infobound::math::bounds::{log_sum_exp, matrix_eval, Bound};
 use infobound::math::critic::CriticForm;
 use infobound::math::linalg::GemmSpec;
@@ -272,7 +272,7 @@ fn fused_matches_materialised_and_cpu_for_every_bound_k_and_e() {
 #[test]
 fn every_geometry_matches_the_cpu_and_line_geometries_share_their_bits() {
     let Some(ctx) = gpu() else { return };
-    let rule = KernelGeometry::rule(ctx.adapter().is_software);
+    let rule = ctx.rule_geometry();
     let shapes = [(3usize, 5usize), (17, 1), (65, 33)];
     let bits = |o: &Out| {
         let f = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();

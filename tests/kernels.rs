@@ -7,7 +7,7 @@ mod common;
 use common::{gemm_block, gpu, rel_err, values};
 use infobound::cpu::ops;
 use infobound::gpu::kernels::{state, ReduceOp};
-use infobound::gpu::{GeometryChoice, KernelGeometry};
+use infobound::gpu::{GemmGeometry, GeometryChoice};
 use infobound::math::bounds::{shuffled_value_and_grad, Bound};
 use infobound::math::linalg::{ColumnSumSpec, Epilogue, GemmSpec};
 use infobound::math::optim::AdamConfig;
@@ -37,7 +37,7 @@ fn gemm_matches_cpu_on_odd_shapes_every_form_and_epilogue() {
     for &(m, n, k) in &shapes {
         for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
             for &ep in &epilogues {
-                for direct in [false, true] {
+                for geometry in [GemmGeometry::rule(false), GemmGeometry::rule(true)] {
                     case += 1;
                     // Offsets and padded leading dimensions, so strided blocks are exercised.
                     let mut spec = GemmSpec::dense(m, n, k, ta, tb).with_epilogue(ep);
@@ -63,7 +63,7 @@ fn gemm_matches_cpu_on_odd_shapes_every_form_and_epilogue() {
                     let gaux = ctx.upload("aux", &aux).unwrap();
                     let gc = ctx.filled("c", nc, f32::NAN).unwrap();
                     let d = ctx
-                        .gemm_with(&spec, &ga, &gb, &gc, Some(&gbias), Some(&gaux), direct)
+                        .gemm_with(&spec, &ga, &gb, &gc, Some(&gbias), Some(&gaux), geometry)
                         .unwrap();
                     ctx.run(&[d], 1).unwrap();
                     let got: Vec<f32> = ctx.read(&gc).unwrap();
@@ -71,7 +71,8 @@ fn gemm_matches_cpu_on_odd_shapes_every_form_and_epilogue() {
                     let err = rel_err(&gemm_block(&spec, &got), &gemm_block(&spec, &want), 1e-6);
                     assert!(
                         err <= TOL,
-                        "{m}×{n}×{k} ta={ta} tb={tb} {ep:?} direct={direct}: rel err {err}"
+                        "{m}×{n}×{k} ta={ta} tb={tb} {ep:?} {}: rel err {err}",
+                        geometry.name()
                     );
                 }
             }
@@ -138,15 +139,15 @@ fn two_stage_reductions_match_cpu_and_repeat_bit_for_bit() {
         eprintln!("this adapter offers no subgroups: the workgroup tree alone is tested");
     }
     for subgroups in variants {
-        let mut g = KernelGeometry::rule(ctx.adapter().is_software);
-        g.reduce_subgroups = subgroups;
+        let mut g = ctx.rule_geometry();
+        g.reductions.subgroups = subgroups;
         ctx.set_geometry(GeometryChoice::Pinned(g)).unwrap();
         two_stage_reductions(&ctx, subgroups);
         let used = ctx.geometry_summary().join("; ");
         let name = if subgroups {
             "reductions: subgroups"
         } else {
-            "reductions: workgroup tree"
+            "reductions: tree"
         };
         assert!(used.contains(name), "{used}");
     }
@@ -330,8 +331,8 @@ fn long_loops_are_refused_on_software_adapters_not_truncated() {
     let (a, b) = (values(na, 1), values(nb, 2));
     let (ga, gb) = (ctx.upload("a", &a).unwrap(), ctx.upload("b", &b).unwrap());
     let gc = ctx.filled("c", nc, f32::NAN).unwrap();
-    for direct in [true, false] {
-        let launch = ctx.gemm_with(&spec, &ga, &gb, &gc, None, None, direct);
+    for geometry in [GemmGeometry::rule(true), GemmGeometry::rule(false)] {
+        let launch = ctx.gemm_with(&spec, &ga, &gb, &gc, None, None, geometry);
         if ctx.adapter().is_software {
             let err = launch.err().expect("a software adapter must refuse");
             assert!(

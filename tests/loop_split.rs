@@ -10,7 +10,7 @@ mod common;
 use common::{gemm_block, gpu, rel_err, values};
 use infobound::cpu::{ops, CpuTrainer};
 use infobound::experiments::tasks::correlated_gaussian;
-use infobound::gpu::{GeometryChoice, GpuTrainer, KernelGeometry};
+use infobound::gpu::{GemmGeometry, GeometryChoice, GpuTrainer};
 use infobound::math::bounds::Bound;
 use infobound::math::critic::CriticForm;
 use infobound::math::linalg::{ColumnSumSpec, Epilogue, GemmSpec};
@@ -25,7 +25,7 @@ const TOL: f64 = 1e-4;
 #[test]
 fn split_k_products_match_cpu_and_repeat_bit_for_bit() {
     let Some(ctx) = gpu() else { return };
-    let mut pinned = KernelGeometry::rule(ctx.adapter().is_software);
+    let mut pinned = ctx.rule_geometry();
     pinned.gemm_split_k = 64;
     ctx.set_geometry(GeometryChoice::Pinned(pinned)).unwrap();
     let shapes = [
@@ -41,10 +41,10 @@ fn split_k_products_match_cpu_and_repeat_bit_for_bit() {
         (true, true, Epilogue::ReluBackward),
     ];
     for (case, (&(m, n, k), (ta, tb, ep))) in shapes.iter().zip(forms).enumerate() {
-        for direct in [false, true] {
+        for geometry in [GemmGeometry::rule(false), GemmGeometry::rule(true)] {
             let spec = GemmSpec::dense(m, n, k, ta, tb).with_epilogue(ep);
             let (na, nb, nc) = spec.extents();
-            let salt = 10 * case as u64 + u64::from(direct);
+            let salt = 10 * case as u64 + u64::from(geometry.tiled());
             let a = values(na, salt);
             let b = values(nb, salt + 1);
             let bias = values(n, salt + 2);
@@ -58,7 +58,7 @@ fn split_k_products_match_cpu_and_repeat_bit_for_bit() {
             let run = || {
                 let gc = ctx.filled("c", nc, f32::NAN).unwrap();
                 let launches = ctx
-                    .gemm_launches_with(&spec, [&ga, &gb, &gc], Some(&gbias), Some(&gaux), direct)
+                    .gemm_launches_with(&spec, [&ga, &gb, &gc], Some(&gbias), Some(&gaux), geometry)
                     .unwrap();
                 assert_eq!(launches.len(), 2, "k = {k} past the pinned 64 must split");
                 ctx.run(&launches, 1).unwrap();
@@ -66,7 +66,7 @@ fn split_k_products_match_cpu_and_repeat_bit_for_bit() {
             };
             let got = run();
             let err = rel_err(&got, &want, 1.0);
-            let what = format!("{m}×{n}×{k} ta={ta} tb={tb} {ep:?} direct={direct}");
+            let what = format!("{m}×{n}×{k} ta={ta} tb={tb} {ep:?} {}", geometry.name());
             assert!(err <= TOL, "{what}: rel err {err}");
             let again = run();
             assert!(
@@ -95,7 +95,7 @@ fn split_products_past_the_loop_budget_match_cpu() {
     ];
     let mut case = 0u64;
     for (ta, tb, ep) in forms {
-        for direct in [false, true] {
+        for geometry in [GemmGeometry::rule(false), GemmGeometry::rule(true)] {
             case += 1;
             // Offsets and padded leading dimensions, as layers inside a parameter buffer.
             let mut spec = GemmSpec::dense(m, n, k, ta, tb).with_epilogue(ep);
@@ -121,7 +121,7 @@ fn split_products_past_the_loop_budget_match_cpu() {
             let gbias = ctx.upload("bias", &bias).unwrap();
             let gaux = ctx.upload("aux", &aux).unwrap();
             let launches = ctx
-                .gemm_launches_with(&spec, [&ga, &gb, &gc], Some(&gbias), Some(&gaux), direct)
+                .gemm_launches_with(&spec, [&ga, &gb, &gc], Some(&gbias), Some(&gaux), geometry)
                 .unwrap();
             // Split-K on every adapter: a software one must split k = 70 001, and the rule on
             // hardware splits past 4 096: the partial products, then their sum in order.
@@ -132,7 +132,8 @@ fn split_products_past_the_loop_budget_match_cpu() {
             let err = rel_err(&gemm_block(&spec, &got), &gemm_block(&spec, &want), 1.0);
             assert!(
                 err <= TOL,
-                "ta={ta} tb={tb} {ep:?} direct={direct}: rel err {err}"
+                "ta={ta} tb={tb} {ep:?} {}: rel err {err}",
+                geometry.name()
             );
         }
     }

@@ -3,7 +3,8 @@
 //! to what a library may hold. (The constants the shaders share with the host are checked in
 //! `src/gpu/shaders.rs`, where the crate's private codes are visible.)
 
-use infobound::gpu::shaders::{Family, LIBRARIES, SUBGROUPS};
+use infobound::gpu::shaders::{Family, LIBRARIES};
+use infobound::gpu::{FusedGeometry, GemmGeometry, PairGeometry, ReduceGeometry};
 
 /// The name prefixes of each library: everything it defines carries one, and no family
 /// defines a name that does.
@@ -70,12 +71,40 @@ fn every_family_parses_and_validates() {
     }
 }
 
-/// The reduction family's subgroup tree, which the default source leaves out.
+/// The reduction family's subgroup tree, which the default source leaves out, at every
+/// workgroup size.
 #[test]
 fn the_subgroup_reductions_parse_and_validate() {
-    let source = Family::Reduce.source_with(&[(SUBGROUPS, 1)]);
-    assert!(source.contains("subgroupAdd"));
-    parse_and_validate("reduce.wgsl + reduce_subgroup.wgsl", &source);
+    for workgroup in [32, 64, 128, 256] {
+        let g = ReduceGeometry::new(0, workgroup, true);
+        let source = Family::Reduce.source_with(&g.constants());
+        assert!(source.contains("subgroupAdd"));
+        parse_and_validate(
+            &format!("reduce.wgsl + reduce_subgroup.wgsl, {}", g.name()),
+            &source,
+        );
+    }
+}
+
+/// Every tuner candidate's module (the template families' constants) validates.
+#[test]
+fn every_geometry_candidate_parses_and_validates() {
+    let check = |name: String, family: Family, template: Vec<(&str, u32)>| {
+        let what = format!("{} at {name}", family.file_name());
+        parse_and_validate(&what, &family.source_with(&template));
+    };
+    for g in GemmGeometry::candidates() {
+        check(g.name(), Family::Gemm, g.constants());
+    }
+    for g in PairGeometry::candidates() {
+        check(g.name(), Family::Pairs, g.constants());
+    }
+    for g in FusedGeometry::candidates() {
+        check(g.name(), Family::MatrixBounds, g.constants());
+    }
+    for g in ReduceGeometry::candidates(ReduceGeometry::default()) {
+        check(g.name(), Family::Reduce, g.constants());
+    }
 }
 
 #[test]

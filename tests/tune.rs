@@ -45,6 +45,17 @@ fn evaluate(ctx: &GpuContext) -> Vec<u32> {
     out.iter().map(|v| v.to_bits()).collect()
 }
 
+/// The cache's entries of the fused kernels (a staged choice also tunes its products).
+fn fused_entries(cache: &serde_json::Value) -> Vec<serde_json::Value> {
+    cache["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["family"].as_str().unwrap().starts_with("fused"))
+        .cloned()
+        .collect()
+}
+
 fn summary(ctx: &GpuContext) -> String {
     ctx.geometry_summary().join("; ")
 }
@@ -63,23 +74,29 @@ fn the_tuner_caches_reloads_ignores_bad_caches_and_pinned_geometries_reproduce()
     assert!(summary(&ctx).contains("(tuned)"), "{}", summary(&ctx));
     let text = std::fs::read_to_string(&cache).expect("the cache was written");
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let entries = json["entries"].as_array().unwrap();
-    assert_eq!(entries.len(), 2, "{text}");
+    let fused = fused_entries(&json);
+    assert_eq!(fused.len(), 2, "{text}");
     assert!(
-        entries.iter().all(|t| t["k"] == 64 && t["e"] == 3),
+        fused
+            .iter()
+            .all(|t| t["shape"] == serde_json::json!([64, 3])),
         "{text}"
     );
 
     // A fresh context reloads the choice: plant one the tuner would not have picked itself
     // for one pass (1×8) and see it used.
     let mut planted = json.clone();
-    planted["entries"][0]["geometry"] = serde_json::json!(
-        { "rows": 1, "cols": 8, "workgroup": 64, "shared": false, "chunk": 64, "staged": 0 });
+    for t in planted["entries"].as_array_mut().unwrap() {
+        if t["family"] == "fused forward" {
+            t["geometry"] = serde_json::json!(
+                { "rows": 1, "cols": 8, "workgroup": 64, "shared": false, "chunk": 64, "staged": 0 });
+        }
+    }
     std::fs::write(&cache, planted.to_string()).unwrap();
     let ctx = gpu().unwrap();
     let reloaded = evaluate(&ctx);
     assert!(
-        summary(&ctx).contains("1×8 wg64 (tuned)"),
+        summary(&ctx).contains("fused forward: 1×8 wg64 (tuned)"),
         "{}",
         summary(&ctx)
     );
@@ -89,7 +106,7 @@ fn the_tuner_caches_reloads_ignores_bad_caches_and_pinned_geometries_reproduce()
         ctx.geometry_notes()
     );
     // Line geometries share their bits; a staged choice may round differently.
-    if entries.iter().all(|t| t["geometry"]["staged"] == 0) {
+    if fused.iter().all(|t| t["geometry"]["staged"] == 0) {
         assert_eq!(first, reloaded);
     }
 
@@ -101,7 +118,7 @@ fn the_tuner_caches_reloads_ignores_bad_caches_and_pinned_geometries_reproduce()
     assert!(notes.contains("corrupted"), "{notes}");
     let rewritten: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&cache).unwrap()).unwrap();
-    assert_eq!(rewritten["entries"].as_array().unwrap().len(), 2);
+    assert_eq!(fused_entries(&rewritten).len(), 2);
 
     // Entries of another library version are stale: not used, and dropped when rewritten.
     let mut stale = rewritten.clone();
@@ -119,7 +136,11 @@ fn the_tuner_caches_reloads_ignores_bad_caches_and_pinned_geometries_reproduce()
         .iter()
         .map(|t| t["library"].as_str().unwrap())
         .collect();
-    assert_eq!(libraries, [env!("CARGO_PKG_VERSION"); 2], "{fresh}");
+    assert!(
+        libraries.iter().all(|&l| l == env!("CARGO_PKG_VERSION")),
+        "{fresh}"
+    );
+    assert_eq!(fused_entries(&fresh).len(), 2, "{fresh}");
 
     // Tuning off: the adapter's rule, and the cache untouched.
     std::env::set_var("INFOBOUND_TUNE", "off");
@@ -131,7 +152,7 @@ fn the_tuner_caches_reloads_ignores_bad_caches_and_pinned_geometries_reproduce()
 
     // A pinned geometry (here a staged one, whose bits differ from the line kernels')
     // reproduces its bits in a fresh context and is named as pinned.
-    let mut staged = KernelGeometry::rule(ctx.adapter().is_software);
+    let mut staged = ctx.rule_geometry();
     staged.fused_backward = infobound::gpu::FusedGeometry::new(4, 4, 64, false, 64).staged(16);
     let pinned = |g: KernelGeometry| {
         let ctx = gpu().unwrap();
@@ -159,6 +180,25 @@ fn the_tuner_caches_reloads_ignores_bad_caches_and_pinned_geometries_reproduce()
     assert!(stdout.contains("K = 64, e = 4"), "{stdout}");
     assert!(stdout.contains("| backward |"), "{stdout}");
     assert!(stdout.contains('*'), "{stdout}");
+    for family in [
+        "gemm at [64, 64, 4, 0, 1]",
+        "column sums at [",
+        "pairs at [64, 16]",
+    ] {
+        assert!(stdout.contains(family), "{family}: {stdout}");
+    }
+    // The other families' choices are cached beside the fused ones.
+    let cached: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&cache).unwrap()).unwrap();
+    let families: Vec<&str> = cached["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["family"].as_str().unwrap())
+        .collect();
+    for family in ["gemm", "column sums", "pairs"] {
+        assert!(families.contains(&family), "{family}: {cached}");
+    }
     let g = KernelGeometry::load(&saved).unwrap();
     let data = infobound::experiments::tasks::correlated_gaussian(2, 0.8, 300, 5);
     let (x, y) = (dir.join("x.csv"), dir.join("y.csv"));

@@ -22,9 +22,11 @@ pub use buffer::GpuBuffer;
 pub use context::{list_adapters, AdapterSummary, GpuContext};
 pub use dispatch::Dispatch;
 pub use error::GpuError;
-pub use geometry::{FusedGeometry, GemmGeometry, GeometryChoice, KernelGeometry};
+pub use geometry::{
+    FusedGeometry, GemmGeometry, GeometryChoice, KernelGeometry, PairGeometry, ReduceGeometry,
+};
 pub use replicas::{ReplicaBatches, ReplicaSteps};
 pub use rows::{DeviceRows, MAX_PARTS};
 pub use split_eval::SplitEvaluator;
 pub use trainer::GpuTrainer;
-pub use tune::{FusedPass, TuneRow, TuneTable};
+pub use tune::{FamilyTable, FusedPass, Timed, TuneRow, TuneTable};

@@ -1,6 +1,6 @@
 //! The WGSL sources, one kernel family a file, embedded at compile time.
 
-use super::geometry::FusedGeometry;
+use super::geometry::{FusedGeometry, GemmGeometry, PairGeometry, ReduceGeometry};
 use super::tune::FusedPass;
 
 /// Numerical helpers, the device state layout and the 2-D grid index, shared by every family
@@ -104,7 +104,9 @@ impl Family {
     pub fn default_template(self) -> Vec<(&'static str, u32)> {
         match self {
             Family::MatrixBounds => FusedGeometry::rule(true, FusedPass::Forward).constants(),
-            Family::Reduce => vec![(SUBGROUPS, 0)],
+            Family::Gemm => GemmGeometry::rule(true).constants(),
+            Family::Pairs => PairGeometry::rule().constants(),
+            Family::Reduce => ReduceGeometry::default().constants(),
             _ => Vec::new(),
         }
     }
@@ -155,6 +157,10 @@ impl Family {
 /// (`reduce_subgroup.wgsl`; the device needs the SUBGROUP feature), 0 for the workgroup-memory tree
 /// (`reduce_tree.wgsl`).
 pub const SUBGROUPS: &str = "SUBGROUPS";
+
+/// The template constant that sizes the two-stage reductions' workgroup
+/// ([`ReduceGeometry::workgroup`]).
+pub const REDUCE_WORKGROUP: &str = "RD_WG";
 
 /// Files under `shaders/` that are libraries prepended to families rather than families.
 /// Each defines no entry point and no binding, and names everything with its own prefix

@@ -280,7 +280,6 @@ pub(super) fn compile(
     let raw = |id: BufId| &b[id].0;
     let bounds: Vec<Bound> = specs.iter().map(|s| s.bound).collect();
     let dx = spec.dx;
-    let direct = ctx.gemm_direct();
     let mut scratches = Vec::new();
     let mut stats = None;
     let mut d = Vec::with_capacity(program.ops.len());
@@ -335,10 +334,11 @@ pub(super) fn compile(
                 [st(*a), st(*bb), st(*c)],
                 bias.map(st),
                 aux.map(st),
-                direct,
+                ctx.gemm_geometry(spec),
             )?),
             Op::ColumnSums { spec, src, out } => {
-                d.extend(ctx.column_sum_launches_replicated(reps, spec, st(*src), st(*out))?)
+                let g = ctx.reduce_geometry(spec.rows, spec.cols);
+                d.extend(ctx.column_sum_launches_replicated(reps, spec, st(*src), st(*out), g)?)
             }
             Op::PairExpand {
                 k,
@@ -347,7 +347,14 @@ pub(super) fn compile(
                 v,
                 out,
             } => {
-                d.push(ctx.pair_expand_replicated(reps, *k, *width, [st(*u), st(*v), st(*out)])?)
+                let g = ctx.pair_geometry(*k, *width);
+                d.push(ctx.pair_expand_replicated(
+                    reps,
+                    *k,
+                    *width,
+                    [st(*u), st(*v), st(*out)],
+                    g,
+                )?)
             }
             Op::PairReduce {
                 rows,
@@ -361,7 +368,8 @@ pub(super) fn compile(
                 } else {
                     PairAxis::Cols
                 };
-                d.push(ctx.pair_reduce_replicated(reps, axis, *k, *width, st(*src), st(*out))?)
+                let g = ctx.pair_geometry(*k, *width);
+                d.push(ctx.pair_reduce_replicated(reps, axis, *k, *width, st(*src), st(*out), g)?)
             }
             Op::Bound {
                 k,

@@ -1,12 +1,14 @@
-//! `infobound tune`: times every fused-kernel geometry on this adapter at the shapes asked for,
-//! prints the table, caches the choice (as a run's first use would) and can write it as a
-//! geometry file for `--geometry`.
+//! `infobound tune`: times every geometry of the tuned kernel families on this adapter at the
+//! shapes asked for (the fused score kernels, the matrix products, the column sums and the pair
+//! kernels), prints the tables, caches the choices (as a run's first use would) and can write
+//! them as a geometry file for `--geometry`.
 
 use std::path::PathBuf;
 
 use clap::Args;
 use infobound::backend;
-use infobound::gpu::{tune, FusedPass, KernelGeometry, TuneTable};
+use infobound::gpu::{tune, FamilyTable, FusedPass, GpuContext, TuneTable};
+use infobound::math::linalg::GemmSpec;
 use infobound::DeviceChoice;
 
 use crate::args::device_parser;
@@ -16,7 +18,12 @@ const AFTER_HELP: &str = "\
 The fused score kernels (the separable critic's statistics and gradients, S = G·Hᵀ never
 stored) have several geometries: lines an invocation owns, the block of the other index it
 keeps in registers, the workgroup size, and whether a workgroup stages the other side's
-embeddings in workgroup memory. Every geometry gives the same bits; only the speed differs.
+embeddings in workgroup memory. Every line geometry gives the same bits; only the speed
+differs. The matrix products (register block, workgroup, workgroup-memory tiles), the column
+sums (rows an invocation adds) and the pair kernels (workgroup, outputs an invocation) have
+theirs, tuned per shape class; at each K and e this command tunes the score product
+S = G·Hᵀ (K × K × e) and dG = ∂S·H (K × e × K), the concat critic's bias-gradient column
+sums over K² pair rows (16 columns) and its pair kernels (width 16).
 
 A run tunes the shapes it needs at first use and caches the choice, keyed by adapter, driver
 and library version, in $XDG_CACHE_HOME/infobound/geometry.json (INFOBOUND_TUNE_CACHE moves it,
@@ -87,6 +94,7 @@ pub fn tune(args: &TuneArgs) -> Result<(), Failure> {
                 .tune_and_cache(k, e)
                 .map_err(|err| runtime(format!("tuning at K = {k}, e = {e}: {err}")))?;
             print_table(&table);
+            tune_families(ctx, k, e)?;
             last = Some(table);
         }
     }
@@ -94,18 +102,16 @@ pub fn tune(args: &TuneArgs) -> Result<(), Failure> {
         eprintln!("note: {note}");
     }
     if let (Some(path), Some(table)) = (&args.save, last) {
-        let mut g = KernelGeometry::rule(adapter.is_software);
+        let (k, e) = (table.k, table.e);
+        let mut g = ctx.rule_geometry();
         g.fused_forward = table.chosen.0;
         g.fused_backward = table.chosen.1;
-        g.reduce_subgroups = ctx.has_subgroups();
+        // The families tuned per shape: their choice at the last K and e (cached above).
+        g.gemm = ctx.gemm_geometry(&GemmSpec::dense(k, k, e, false, true));
+        g.reductions = ctx.reduce_geometry(k * k, 16);
+        g.pairs = ctx.pair_geometry(k, 16);
         g.save(path).map_err(|e| runtime(e.to_string()))?;
-        println!(
-            "wrote {} (fused forward {}, backward {}, gemm {})",
-            path.display(),
-            g.fused_forward.name(),
-            g.fused_backward.name(),
-            g.gemm.name()
-        );
+        println!("wrote {} ({})", path.display(), g.describe());
     }
     Ok(())
 }
@@ -122,16 +128,63 @@ fn print_table(t: &TuneTable) {
             _ => t.chosen.1,
         } == row.geometry
             && row.seconds.is_some();
-        let time = match (row.seconds, &row.note) {
-            (Some(s), _) => format!("{:>11.3}", s * 1e3),
-            (None, Some(n)) => n.clone(),
-            (None, None) => "-".into(),
-        };
+        let time = time_cell(row.seconds, row.note.as_deref());
         println!(
             "| {:<8} | {:<20} | {time} | {:<6} |",
             row.pass.name(),
             row.geometry.name(),
             if chosen { "*" } else { "" }
         );
+    }
+}
+
+/// Tunes the products, column sums and pair kernels at the shapes of K and e (see the help)
+/// and prints their tables.
+fn tune_families(ctx: &GpuContext, k: usize, e: usize) -> Result<(), Failure> {
+    let failed = |what: &str, err: infobound::gpu::GpuError| {
+        runtime(format!("tuning {what} at K = {k}, e = {e}: {err}"))
+    };
+    for spec in [
+        GemmSpec::dense(k, k, e, false, true),
+        GemmSpec::dense(k, e, k, false, false),
+    ] {
+        let t = ctx.tune_gemm_at(&spec).map_err(|err| failed("gemm", err))?;
+        print_family(&t, |g| g.name());
+    }
+    let t = ctx
+        .tune_column_sums_at(k * k, 16)
+        .map_err(|err| failed("column sums", err))?;
+    print_family(&t, |g| g.column_name());
+    let t = ctx
+        .tune_pairs_at(k, 16)
+        .map_err(|err| failed("pairs", err))?;
+    print_family(&t, |g| g.name());
+    Ok(())
+}
+
+/// One family's table at one shape class, the fastest marked.
+fn print_family<G: PartialEq>(t: &FamilyTable<G>, name: impl Fn(&G) -> String) {
+    let shape: Vec<String> = t.shape.iter().map(usize::to_string).collect();
+    println!();
+    println!("{} at [{}] (median of 3 runs)", t.family, shape.join(", "));
+    println!("| geometry                     |   time (ms) | chosen |");
+    println!("|------------------------------|-------------|--------|");
+    for row in &t.rows {
+        let chosen = row.geometry == t.chosen && row.seconds.is_some();
+        println!(
+            "| {:<28} | {} | {:<6} |",
+            name(&row.geometry),
+            time_cell(row.seconds, row.note.as_deref()),
+            if chosen { "*" } else { "" }
+        );
+    }
+}
+
+/// A table's time column: milliseconds, or why there is none.
+fn time_cell(seconds: Option<f64>, note: Option<&str>) -> String {
+    match (seconds, note) {
+        (Some(s), _) => format!("{:>11.3}", s * 1e3),
+        (None, Some(n)) => n.to_string(),
+        (None, None) => "-".into(),
     }
 }

@@ -7,14 +7,10 @@ use crate::gpu::buffer::GpuBuffer;
 use crate::gpu::context::GpuContext;
 use crate::gpu::dispatch::Dispatch;
 use crate::gpu::error::GpuError;
+use crate::gpu::geometry::GemmGeometry;
 use crate::gpu::pipelines::{Binding, KernelKey};
 use crate::gpu::shaders::Family;
 use crate::math::linalg::{extent, Epilogue, GemmSpec};
-
-/// The tiled geometry's k per tile (`BK` in `gemm.wgsl`).
-const TILE_K: u64 = 16;
-/// Loop iterations the tiled geometry runs per tile of k: 4 loads and 16 steps.
-const TILED_LOOPS_PER_TILE: u64 = 20;
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
@@ -57,7 +53,7 @@ enum Pass {
 #[doc(hidden)]
 impl GpuContext {
     /// Prepares C = epilogue(op(A)·op(B)). `bias` is needed for the Bias epilogues, `aux` for
-    /// ReluBackward. Uses the geometry this adapter prefers (see `gemm.wgsl`).
+    /// ReluBackward. Uses this context's geometry for the shape ([`Self::gemm_geometry`]).
     pub fn gemm(
         &self,
         spec: &GemmSpec,
@@ -67,10 +63,10 @@ impl GpuContext {
         bias: Option<&GpuBuffer>,
         aux: Option<&GpuBuffer>,
     ) -> Result<Dispatch, GpuError> {
-        self.gemm_with(spec, a, b, c, bias, aux, self.gemm_direct())
+        self.gemm_with(spec, a, b, c, bias, aux, self.gemm_geometry(spec))
     }
 
-    /// [`GpuContext::gemm`] with the geometry chosen by the caller (`direct`: no workgroup memory).
+    /// [`GpuContext::gemm`] in the geometry chosen by the caller.
     #[allow(clippy::too_many_arguments)]
     pub fn gemm_with(
         &self,
@@ -80,7 +76,7 @@ impl GpuContext {
         c: &GpuBuffer,
         bias: Option<&GpuBuffer>,
         aux: Option<&GpuBuffer>,
-        direct: bool,
+        geometry: GemmGeometry,
     ) -> Result<Dispatch, GpuError> {
         let solo = Strided::shared;
         self.gemm_launch(
@@ -89,7 +85,7 @@ impl GpuContext {
             [solo(a), solo(b), solo(c)],
             bias.map(solo),
             aux.map(solo),
-            direct,
+            geometry,
             false,
         )
     }
@@ -106,17 +102,17 @@ impl GpuContext {
         bias: Option<&GpuBuffer>,
         aux: Option<&GpuBuffer>,
     ) -> Result<Vec<Dispatch>, GpuError> {
-        self.gemm_launches_with(spec, [a, b, c], bias, aux, self.gemm_direct())
+        self.gemm_launches_with(spec, [a, b, c], bias, aux, self.gemm_geometry(spec))
     }
 
-    /// [`GpuContext::gemm_launches`] with the geometry chosen by the caller.
+    /// [`GpuContext::gemm_launches`] in the geometry chosen by the caller.
     pub fn gemm_launches_with(
         &self,
         spec: &GemmSpec,
         [a, b, c]: [&GpuBuffer; 3],
         bias: Option<&GpuBuffer>,
         aux: Option<&GpuBuffer>,
-        direct: bool,
+        geometry: GemmGeometry,
     ) -> Result<Vec<Dispatch>, GpuError> {
         let solo = Strided::shared;
         self.gemm_launches_replicated(
@@ -125,7 +121,7 @@ impl GpuContext {
             [solo(a), solo(b), solo(c)],
             bias.map(solo),
             aux.map(solo),
-            direct,
+            geometry,
         )
     }
 
@@ -139,17 +135,12 @@ impl GpuContext {
         [a, b, c]: [Strided<'_>; 3],
         bias: Option<Strided<'_>>,
         aux: Option<Strided<'_>>,
-        direct: bool,
+        geometry: GemmGeometry,
     ) -> Result<Vec<Dispatch>, GpuError> {
         // The longest k one partial product may loop over on a software adapter (see the loop
         // count in `gemm_pass`), and the geometry's split.
-        let max_k = if direct {
-            SOFTWARE_LOOP_BUDGET
-        } else {
-            SOFTWARE_LOOP_BUDGET / TILED_LOOPS_PER_TILE * TILE_K
-        } as usize;
         let mut chunk = if self.adapter().is_software {
-            max_k
+            geometry.max_k_software(SOFTWARE_LOOP_BUDGET)
         } else {
             usize::MAX
         };
@@ -164,7 +155,7 @@ impl GpuContext {
                 [a, b, c],
                 bias,
                 aux,
-                direct,
+                geometry,
                 false,
             )?]);
         }
@@ -184,7 +175,7 @@ impl GpuContext {
                 [a, b, slices],
                 None,
                 None,
-                direct,
+                geometry,
                 Pass::Partials { chunk, parts },
             )?,
             self.gemm_pass(
@@ -193,7 +184,7 @@ impl GpuContext {
                 [slices, b, c],
                 bias,
                 aux,
-                direct,
+                geometry,
                 Pass::Reduce { chunk },
             )?,
         ])
@@ -209,11 +200,11 @@ impl GpuContext {
         ops: [Strided<'_>; 3],
         bias: Option<Strided<'_>>,
         aux: Option<Strided<'_>>,
-        direct: bool,
+        geometry: GemmGeometry,
         accumulate: bool,
     ) -> Result<Dispatch, GpuError> {
         let pass = Pass::Whole { accumulate };
-        self.gemm_pass(replicas, spec, ops, bias, aux, direct, pass)
+        self.gemm_pass(replicas, spec, ops, bias, aux, geometry, pass)
     }
 
     /// One launch of `pass` (in `Reduce`, `a` holds the partials).
@@ -225,7 +216,7 @@ impl GpuContext {
         [a, b, c]: [Strided<'_>; 3],
         bias: Option<Strided<'_>>,
         aux: Option<Strided<'_>>,
-        direct: bool,
+        geometry: GemmGeometry,
         pass: Pass,
     ) -> Result<Dispatch, GpuError> {
         let s = spec;
@@ -284,8 +275,11 @@ impl GpuContext {
             Pass::Partials { chunk, parts } => (chunk, parts),
             Pass::Reduce { chunk } => (chunk, s.k.div_ceil(chunk)),
         };
-        let gx = self.check_workgroups("gemm columns", s.n.div_ceil(64) as u64)?;
-        let row_tiles = s.m.div_ceil(64);
+        let gx = self.check_workgroups(
+            "gemm columns",
+            s.n.div_ceil(geometry.block_cols() as usize) as u64,
+        )?;
+        let row_tiles = s.m.div_ceil(geometry.block_rows() as usize);
         let gy = self.check_workgroups("gemm rows", (row_tiles * parts) as u64)?;
         let params = GemmParams {
             m: to_u32("m", s.m)?,
@@ -309,19 +303,20 @@ impl GpuContext {
             row_tiles: row_tiles.max(1) as u32,
             _pad: 0,
         };
-        // The direct form loops over k; the tiled one over k/16 tiles of 4 loads and 16 steps;
-        // the reduction over the partials.
+        // The geometry's loops over k (GemmGeometry::loops); the reduction's over the partials.
         let loops = match pass {
             Pass::Reduce { .. } => parts as u64,
-            _ if direct => chunk.min(s.k) as u64,
-            _ => (chunk.min(s.k) as u64).div_ceil(TILE_K) * TILED_LOOPS_PER_TILE,
+            _ => geometry.loops(chunk.min(s.k) as u64),
         };
         self.check_loop_budget("a matrix product", loops)?;
+        let form = if geometry.tiled() {
+            "gemm_tiled"
+        } else {
+            "gemm_direct"
+        };
         let (entry, accumulate, split) = match pass {
-            Pass::Whole { accumulate } if direct => ("gemm_direct", accumulate, false),
-            Pass::Whole { accumulate } => ("gemm_tiled", accumulate, false),
-            Pass::Partials { .. } if direct => ("gemm_direct", false, true),
-            Pass::Partials { .. } => ("gemm_tiled", false, true),
+            Pass::Whole { accumulate } => (form, accumulate, false),
+            Pass::Partials { .. } => (form, false, true),
             Pass::Reduce { .. } => ("gemm_reduce", false, false),
         };
         let key = KernelKey {
@@ -334,7 +329,7 @@ impl GpuContext {
                 ("ACCUMULATE", accumulate as i64),
                 ("SPLIT", split as i64),
             ],
-            template: Vec::new(),
+            template: geometry.constants(),
             bindings: vec![
                 Binding::Uniform,
                 Binding::Read,

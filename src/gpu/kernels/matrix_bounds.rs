@@ -416,14 +416,13 @@ impl GpuContext {
         let f = &forward;
 
         // The staged form (FusedGeometry::staged > 0) keeps one tile of columns of S and ∂S.
-        let direct = self.gemm_direct();
         let staged = match e {
-            Some(_) if forward.staged > 0 => Some(Tiles::new(self, r, k, forward.staged, direct)?),
+            Some(_) if forward.staged > 0 => Some(Tiles::new(self, r, k, forward.staged)?),
             _ => None,
         };
         let staged_backward = match (e, io.grads) {
             (Some(_), Some((_, Some(_)))) if backward.staged > 0 => {
-                Some(Tiles::new(self, r, k, backward.staged, direct)?)
+                Some(Tiles::new(self, r, k, backward.staged)?)
             }
             _ => None,
         };
@@ -550,17 +549,10 @@ struct Tiles {
     s: GpuBuffer,
     ds: GpuBuffer,
     stride: usize,
-    direct: bool,
 }
 
 impl Tiles {
-    fn new(
-        ctx: &GpuContext,
-        replicas: usize,
-        k: usize,
-        width: u32,
-        direct: bool,
-    ) -> Result<Self, GpuError> {
+    fn new(ctx: &GpuContext, replicas: usize, k: usize, width: u32) -> Result<Self, GpuError> {
         let width = (width as usize).min(k);
         let stride = k * width;
         let ranges = (0..k)
@@ -572,7 +564,6 @@ impl Tiles {
             s: ctx.zeros("staged score tile", replicas * stride)?,
             ds: ctx.zeros("staged score-gradient tile", replicas * stride)?,
             stride,
-            direct,
         })
     }
 
@@ -605,7 +596,7 @@ impl Tiles {
             [g, h, self.s()],
             None,
             None,
-            self.direct,
+            ctx.gemm_geometry(&spec),
             false,
         )
     }
@@ -633,7 +624,7 @@ impl Tiles {
             [self.ds(), h, dg],
             None,
             None,
-            self.direct,
+            ctx.gemm_geometry(&rows),
             t > 0,
         )?];
         let mut cols = GemmSpec::dense(w, e, k, true, false);
@@ -644,7 +635,7 @@ impl Tiles {
             [self.ds(), g, dh],
             None,
             None,
-            self.direct,
+            ctx.gemm_geometry(&cols),
         )?);
         Ok(d)
     }

@@ -26,8 +26,6 @@ pub use reduce::ReduceOp;
 pub(crate) use sample::ReplicaRows;
 pub use sample::SampleFill;
 
-use std::ops::Range;
-
 use super::buffer::GpuBuffer;
 use super::context::GpuContext;
 use super::dispatch::Dispatch;
@@ -170,18 +168,6 @@ impl GpuContext {
         Ok(())
     }
 
-    /// The consecutive ranges of `0..len` a loop of `len` iterations is split into, one launch
-    /// each, so that no invocation runs past [`SOFTWARE_LOOP_BUDGET`]: `max_len` is the longest
-    /// range that keeps within it. One range on a hardware adapter or when `len` fits, so real
-    /// GPUs keep their single launch.
-    pub(crate) fn loop_chunks(&self, len: usize, max_len: usize) -> Vec<Range<usize>> {
-        if self.adapter().is_software {
-            split(len, max_len)
-        } else {
-            split(len, usize::MAX)
-        }
-    }
-
     /// Workgroups of `workgroup_size` covering `invocations` (at least one workgroup), folded
     /// into two dimensions when one does not hold them: x as wide as the adapter allows, y the
     /// rows of x. A kernel launched on this grid must have `workgroup_size` invocations along x
@@ -271,32 +257,9 @@ fn fold(invocations: usize, workgroup_size: usize, max: u32) -> (u64, u64) {
     }
 }
 
-/// `0..len` in consecutive ranges of at most `max_len` (at least 1); one range, possibly
-/// empty, when it fits.
-fn split(len: usize, max_len: usize) -> Vec<Range<usize>> {
-    if len <= max_len {
-        return std::iter::once(0..len).collect();
-    }
-    let max_len = max_len.max(1);
-    (0..len)
-        .step_by(max_len)
-        .map(|s| s..(s + max_len).min(len))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{fold, split};
-
-    #[test]
-    fn split_covers_every_iteration_in_order_within_the_limit() {
-        assert_eq!(split(0, 4), vec![0..0]);
-        assert_eq!(split(4, 4), vec![0..4]);
-        assert_eq!(split(5, 4), vec![0..4, 4..5]);
-        assert_eq!(split(9, 3), vec![0..3, 3..6, 6..9]);
-        assert_eq!(split(65_536, usize::MAX), vec![0..65_536]);
-        assert_eq!(split(3, 0), vec![0..1, 1..2, 2..3]);
-    }
+    use super::fold;
 
     #[test]
     fn fold_covers_every_invocation_in_as_few_rows_as_fit() {

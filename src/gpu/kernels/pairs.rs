@@ -7,11 +7,9 @@ use crate::gpu::buffer::GpuBuffer;
 use crate::gpu::context::GpuContext;
 use crate::gpu::dispatch::Dispatch;
 use crate::gpu::error::GpuError;
+use crate::gpu::geometry::PairGeometry;
 use crate::gpu::pipelines::{Binding, KernelKey};
 use crate::gpu::shaders::Family;
-
-/// The pair kernels' workgroup size (`WG` in `pairs.wgsl`).
-const WORKGROUP: usize = 64;
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
@@ -47,17 +45,19 @@ impl GpuContext {
         out: &GpuBuffer,
     ) -> Result<Dispatch, GpuError> {
         let solo = Strided::shared;
-        self.pair_expand_replicated(1, k, width, [solo(u), solo(v), solo(out)])
+        let g = self.pair_geometry(k, width);
+        self.pair_expand_replicated(1, k, width, [solo(u), solo(v), solo(out)], g)
     }
 
     /// [`Self::pair_expand`] of `replicas` batches at once, replica r's U, V and out at their
-    /// strides.
+    /// strides, in `geometry`.
     pub(crate) fn pair_expand_replicated(
         &self,
         replicas: usize,
         k: usize,
         width: usize,
         [u, v, out]: [Strided<'_>; 3],
+        geometry: PairGeometry,
     ) -> Result<Dispatch, GpuError> {
         check_fits_rep("U", u, k * width, replicas)?;
         check_fits_rep("V", v, k * width, replicas)?;
@@ -67,7 +67,7 @@ impl GpuContext {
             true,
             (replicas, k, width),
             [u, v, out],
-            k * k * width,
+            (k * k * width, geometry),
         )
     }
 
@@ -81,11 +81,13 @@ impl GpuContext {
         out: &GpuBuffer,
     ) -> Result<Dispatch, GpuError> {
         let solo = Strided::shared;
-        self.pair_reduce_replicated(1, axis, k, width, solo(src), solo(out))
+        let g = self.pair_geometry(k, width);
+        self.pair_reduce_replicated(1, axis, k, width, solo(src), solo(out), g)
     }
 
     /// [`Self::pair_reduce`] of `replicas` gradients at once, replica r's src and out at
-    /// their strides.
+    /// their strides, in `geometry`.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn pair_reduce_replicated(
         &self,
         replicas: usize,
@@ -94,16 +96,17 @@ impl GpuContext {
         width: usize,
         src: Strided<'_>,
         out: Strided<'_>,
+        geometry: PairGeometry,
     ) -> Result<Dispatch, GpuError> {
         check_fits_rep("pair gradient", src, k * k * width, replicas)?;
         check_fits_rep("pair sums", out, k * width, replicas)?;
-        self.check_loop_budget("pair sums", k as u64)?;
+        self.check_loop_budget("pair sums", k as u64 * u64::from(geometry.per_invocation))?;
         self.pair_launch(
             "pair_reduce",
             axis == PairAxis::Rows,
             (replicas, k, width),
             [src, src, out],
-            k * width,
+            (k * width, geometry),
         )
     }
 
@@ -113,7 +116,7 @@ impl GpuContext {
         rows: bool,
         (replicas, k, width): (usize, usize, usize),
         [a, b, out]: [Strided<'_>; 3],
-        invocations: usize,
+        (outputs, geometry): (usize, PairGeometry),
     ) -> Result<Dispatch, GpuError> {
         let params = PairParams {
             k: to_u32("batch", k)?,
@@ -128,7 +131,7 @@ impl GpuContext {
             family: Family::Pairs,
             entry,
             overrides: vec![("ROWS", rows as i64)],
-            template: Vec::new(),
+            template: geometry.constants(),
             bindings: vec![
                 Binding::Uniform,
                 Binding::Read,
@@ -137,8 +140,9 @@ impl GpuContext {
             ],
         };
         let uniform = self.uniform(entry, &params);
-        let grid =
-            self.with_replicas(entry, self.grid(entry, invocations, WORKGROUP)?, replicas)?;
+        let wg = geometry.workgroup as usize;
+        let invocations = outputs.div_ceil(geometry.per_invocation as usize);
+        let grid = self.with_replicas(entry, self.grid(entry, invocations, wg)?, replicas)?;
         Ok(self.bind(&key, &[&uniform, a.raw(), b.raw(), out.raw()], grid))
     }
 }

@@ -1,40 +1,11 @@
-//! Kernel geometries: how a kernel family cuts its work into invocations and workgroups, the
-//! candidates the tuner times ([`super::tune`]) and the file that pins one (`--geometry`).
-//!
-//! A geometry never changes what a kernel computes, only how fast: the fused line kernels form
-//! every score as one fma chain over the embedding and sum over the other index in order, so
-//! all [`FusedGeometry`] candidates give the same bits. The matrix product's two geometries
-//! split long products differently on a software adapter, so there the bits depend on
-//! [`GemmGeometry`]: the same seed on the same adapter with the same geometry gives the same
-//! bits.
-
-use std::path::Path;
+//! The fused score kernels' geometry (`matrix_bounds.wgsl`'s template constants): every
+//! candidate forms each score as one fma chain over the embedding and sums over the other index
+//! in order, so all give the same bits.
 
 use serde::{Deserialize, Serialize};
 
-use super::error::GpuError;
-use super::tune::FusedPass;
-
-/// The matrix product's geometry (`gemm.wgsl`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-#[non_exhaustive]
-pub enum GemmGeometry {
-    /// Workgroup-memory tiles: a 64×64 block of C a 16×16 workgroup, 4×4 outputs an invocation.
-    Tiled,
-    /// The same blocks from memory, without workgroup memory or barriers.
-    Direct,
-}
-
-impl GemmGeometry {
-    /// "tiled" or "direct", as the geometry file spells it.
-    pub fn name(self) -> &'static str {
-        match self {
-            GemmGeometry::Tiled => "tiled",
-            GemmGeometry::Direct => "direct",
-        }
-    }
-}
+use crate::gpu::error::GpuError;
+use crate::gpu::tune::FusedPass;
 
 /// The geometry of the fused score kernels' line passes (`row_stats`, `grad_rows`,
 /// `grad_cols` in `matrix_bounds.wgsl`).
@@ -168,7 +139,7 @@ impl FusedGeometry {
     }
 
     /// The template constants of `matrix_bounds.wgsl` (part of the pipeline key).
-    pub(crate) fn constants(&self) -> Vec<(&'static str, u32)> {
+    pub fn constants(&self) -> Vec<(&'static str, u32)> {
         vec![
             ("FB_ROWS", self.rows),
             ("FB_COLS", self.cols),
@@ -202,97 +173,6 @@ impl FusedGeometry {
         }
         s
     }
-}
-
-/// One geometry for every kernel family that has a choice: what `--geometry FILE` pins.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct KernelGeometry {
-    /// The matrix products.
-    pub gemm: GemmGeometry,
-    /// The k one workgroup of a product sums at most: a longer product (the concat critic's
-    /// weight gradients over K² pair rows) splits into partial products over k in parallel
-    /// workgroups, added in order by a second pass (0: only as a software adapter's loop
-    /// limit needs).
-    #[serde(default)]
-    pub gemm_split_k: u32,
-    /// Whether the two-stage reductions fold each subgroup with subgroup operations (where
-    /// the device has them) instead of a workgroup-memory tree; their bits depend on it.
-    #[serde(default)]
-    pub reduce_subgroups: bool,
-    /// The fused statistics pass (`row_stats`).
-    pub fused_forward: FusedGeometry,
-    /// The fused gradient passes (`grad_rows`, `grad_cols`).
-    pub fused_backward: FusedGeometry,
-}
-
-impl KernelGeometry {
-    /// The rule without tuning for a software adapter or a GPU.
-    pub const fn rule(software: bool) -> Self {
-        Self {
-            gemm: if software {
-                GemmGeometry::Direct
-            } else {
-                GemmGeometry::Tiled
-            },
-            gemm_split_k: if software { 0 } else { 4096 },
-            reduce_subgroups: false,
-            fused_forward: FusedGeometry::rule(software, FusedPass::Forward),
-            fused_backward: FusedGeometry::rule(software, FusedPass::Backward),
-        }
-    }
-
-    /// Reads a geometry file (JSON, as [`Self::save`] writes it).
-    pub fn load(path: &Path) -> Result<Self, GpuError> {
-        let text = std::fs::read_to_string(path).map_err(|e| GpuError::GeometryFile {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })?;
-        serde_json::from_str(&text).map_err(|e| GpuError::GeometryFile {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })
-    }
-
-    /// Writes the geometry as JSON.
-    pub fn save(&self, path: &Path) -> Result<(), GpuError> {
-        let text = serde_json::to_string_pretty(self).expect("a geometry serialises");
-        std::fs::write(path, text + "\n").map_err(|e| GpuError::GeometryFile {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })
-    }
-
-    /// A one-line description for reports.
-    pub fn describe(&self) -> String {
-        format!(
-            "gemm {} (split-K {}); fused forward {}; fused backward {}; reductions {}",
-            self.gemm.name(),
-            self.gemm_split_k,
-            self.fused_forward.name(),
-            self.fused_backward.name(),
-            if self.reduce_subgroups {
-                "subgroups"
-            } else {
-                "tree"
-            }
-        )
-    }
-}
-
-/// How a context picks its kernels' geometry.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GeometryChoice {
-    /// Tuned on this adapter at first use and cached on disk (`INFOBOUND_TUNE=off` turns the
-    /// tuning off, `INFOBOUND_TUNE_CACHE` moves the cache; see [`super::tune`]); the rule where
-    /// tuning is off.
-    #[default]
-    Auto,
-    /// The rule for the adapter ([`KernelGeometry::rule`]), never tuned.
-    Rule,
-    /// This geometry, for every shape (a result reproduces across machines).
-    Pinned(KernelGeometry),
 }
 
 #[cfg(test)]
@@ -334,19 +214,5 @@ mod tests {
         assert!(FusedGeometry::new(1, 32, 64, true, 64)
             .validate(256, 4 << 10)
             .is_err());
-    }
-
-    #[test]
-    fn a_geometry_file_round_trips() {
-        let g = KernelGeometry::rule(false);
-        let path = std::env::temp_dir().join(format!("geometry-{}.json", std::process::id()));
-        g.save(&path).unwrap();
-        assert_eq!(KernelGeometry::load(&path).unwrap(), g);
-        std::fs::write(&path, "{ not json").unwrap();
-        assert!(matches!(
-            KernelGeometry::load(&path),
-            Err(GpuError::GeometryFile { .. })
-        ));
-        std::fs::remove_file(&path).ok();
     }
 }
