@@ -173,25 +173,10 @@ fn top2_push(acc: vec3<f32>, v: f32, row: u32) -> vec3<f32> {
     return vec3<f32>(acc.x, max(acc.y, v), acc.z);
 }
 
-// S_ij: read from the matrix, or recomputed from the embeddings as one fma chain over c
-// ascending, the same chain `block_scores` runs, so every kernel sees the same bits for a score
-// whatever the geometry.
-fn score(i: u32, j: u32) -> f32 {
-    if (FUSED != 0u) {
-        let e = p.e;
-        var acc = 0.0;
-        for (var c = 0u; c < e; c++) {
-            acc = fma(s[at_s + i * e + c], h_emb[at_h + j * e + c], acc);
-        }
-        return acc;
-    }
-    return s[at_s + i * p.ld + j - p.jbase];
-}
-
 // ---- the line kernels' geometry ------------------------------------------------------------
 
-// row_stats, grad_rows and grad_cols own lines (rows, or columns for grad_cols) and walk the
-// other index. Their geometry is prepended by the host as constants (`FusedGeometry` in
+// row_stats, grad_rows, grad_cols, col_stats and baseline_grad own lines (rows, or columns for
+// the last three) and walk the other index. Their geometry is prepended by the host as constants (`FusedGeometry` in
 // src/gpu/geometry.rs, part of the pipeline key), since a per-invocation array cannot be sized
 // by an override:
 //   FB_ROWS    lines an invocation owns (consecutive)
@@ -249,10 +234,15 @@ fn block_scores(a0: u32, b0: u32, by_row: bool, lid: u32) -> array<f32, FB_BLOCK
     if (FUSED == 0u) {
         for (var u = 0u; u < FB_ROWS; u++) {
             for (var t = 0u; t < FB_COLS; t++) {
-                // Stored columns are [jbase, j1) (rows only: grad_cols is fused only).
+                // Stored columns are [jbase, j1) for rows; the column kernels read all of S
+                // (grad_cols is fused only).
                 let a = min(a0 + u, k - 1u);
                 let b = min(b0 + t, p.j1 - 1u);
-                acc[u * FB_COLS + t] = s[at_s + a * p.ld + b - p.jbase];
+                if (by_row) {
+                    acc[u * FB_COLS + t] = s[at_s + a * p.ld + b - p.jbase];
+                } else {
+                    acc[u * FB_COLS + t] = s[at_s + b * p.ld + a];
+                }
             }
         }
         return acc;
@@ -422,58 +412,128 @@ fn interp(held: f32, bj: f32) -> f32 {
     return num_log_add_exp(log(alpha) + held - log(kf - 1.0), log(1.0 - alpha) + bj);
 }
 
-@compute @workgroup_size(64)
-fn col_stats(@builtin(global_invocation_id) gid: vec3<u32>) {
+// α-InfoNCE's column statistics, FB_ROWS columns an invocation (the line kernels' geometry,
+// the columns' side H their own): four passes down the rows in blocks of FB_COLS, every sum in
+// row order, so the bits do not depend on the geometry. Columns past K are clamped, formed and
+// never written: no invocation returns early, since with FB_SHARED the whole workgroup stages
+// every block.
+@compute @workgroup_size(FB_WG)
+fn col_stats(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
     enter(gid.z);
-    let j = gid.x;
+    let j0 = first_line(gid, groups);
     let k = p.k;
-    if (j >= k) {
-        return;
+    // Pass 1: each column's top two scores, and its diagonal S_jj.
+    var top: array<vec3<f32>, FB_ROWS>;
+    var sjj: array<f32, FB_ROWS>;
+    var bj: array<f32, FB_ROWS>;
+    for (var u = 0u; u < FB_ROWS; u++) {
+        top[u] = vec3<f32>(NUM_LOWEST, NUM_LOWEST, 0.0);
+        bj[u] = baseline[at_b + min(j0 + u, k - 1u)];
     }
-    // The column's top two scores, then its log-sum-exp and that of all but the top row.
-    var top = vec3<f32>(NUM_LOWEST, NUM_LOWEST, 0.0);
-    for (var i = 0u; i < k; i++) {
-        top = top2_push(top, score(i, j), i);
-    }
-    let r1 = u32(top.z);
-    var all = 0.0;
-    var rest = 0.0;
-    for (var i = 0u; i < k; i++) {
-        let v = score(i, j);
-        all += exp(v - top.x);
-        if (i != r1) {
-            rest += exp(v - top.y);
-        }
-    }
-    let c = top.x + log(all);
-    // K ≥ 2, so the rest holds at least its own largest term and rest ≥ 1.
-    let c_rest = top.y + log(rest);
-
-    // −interp_ij down the rows i ≠ j: the top two, then the same held-out sums, and the joint sum.
-    let bj = baseline[at_b + j];
-    let sjj = score(j, j);
-    var qtop = vec3<f32>(NUM_LOWEST, NUM_LOWEST, 0.0);
-    var joint = 0.0;
-    for (var i = 0u; i < k; i++) {
-        if (i != j) {
-            let v = score(i, j);
-            let w = interp(held_out(c, r1, c_rest, i, v), bj);
-            joint += sjj - w;
-            qtop = top2_push(qtop, -w, i);
-        }
-    }
-    let q1 = u32(qtop.z);
-    var q_all = 0.0;
-    var q_rest = 0.0;
-    for (var i = 0u; i < k; i++) {
-        if (i != j) {
-            let w = -interp(held_out(c, r1, c_rest, i, score(i, j)), bj);
-            q_all += exp(w - qtop.x);
-            if (i != q1) {
-                q_rest += exp(w - qtop.y);
+    for (var i0 = 0u; i0 < k; i0 += FB_COLS) {
+        let sc = block_scores(j0, i0, false, lid);
+        for (var u = 0u; u < FB_ROWS; u++) {
+            for (var t = 0u; t < FB_COLS; t++) {
+                let i = i0 + t;
+                if (i < k) {
+                    let v = sc[u * FB_COLS + t];
+                    top[u] = top2_push(top[u], v, i);
+                    if (i == j0 + u) {
+                        sjj[u] = v;
+                    }
+                }
             }
         }
     }
+    // Pass 2: the column's log-sum-exp, and that of all but its top row.
+    var all: array<f32, FB_ROWS>;
+    var rest: array<f32, FB_ROWS>;
+    for (var i0 = 0u; i0 < k; i0 += FB_COLS) {
+        let sc = block_scores(j0, i0, false, lid);
+        for (var u = 0u; u < FB_ROWS; u++) {
+            for (var t = 0u; t < FB_COLS; t++) {
+                let i = i0 + t;
+                if (i < k) {
+                    let v = sc[u * FB_COLS + t];
+                    all[u] += exp(v - top[u].x);
+                    if (i != u32(top[u].z)) {
+                        rest[u] += exp(v - top[u].y);
+                    }
+                }
+            }
+        }
+    }
+    var c: array<f32, FB_ROWS>;
+    var c_rest: array<f32, FB_ROWS>;
+    for (var u = 0u; u < FB_ROWS; u++) {
+        c[u] = top[u].x + log(all[u]);
+        // K ≥ 2, so the rest holds at least its own largest term and rest ≥ 1.
+        c_rest[u] = top[u].y + log(rest[u]);
+    }
+    // Pass 3: −interp_ij down the rows i ≠ j: the top two, and the joint sum.
+    var qtop: array<vec3<f32>, FB_ROWS>;
+    var joint: array<f32, FB_ROWS>;
+    for (var u = 0u; u < FB_ROWS; u++) {
+        qtop[u] = vec3<f32>(NUM_LOWEST, NUM_LOWEST, 0.0);
+    }
+    for (var i0 = 0u; i0 < k; i0 += FB_COLS) {
+        let sc = block_scores(j0, i0, false, lid);
+        for (var u = 0u; u < FB_ROWS; u++) {
+            for (var t = 0u; t < FB_COLS; t++) {
+                let i = i0 + t;
+                if (i < k && i != j0 + u) {
+                    let v = sc[u * FB_COLS + t];
+                    let w = interp(held_out(c[u], u32(top[u].z), c_rest[u], i, v), bj[u]);
+                    joint[u] += sjj[u] - w;
+                    qtop[u] = top2_push(qtop[u], -w, i);
+                }
+            }
+        }
+    }
+    // Pass 4: the same held-out terms' log-sum-exp, and that of all but their top row.
+    var q_all: array<f32, FB_ROWS>;
+    var q_rest: array<f32, FB_ROWS>;
+    for (var i0 = 0u; i0 < k; i0 += FB_COLS) {
+        let sc = block_scores(j0, i0, false, lid);
+        for (var u = 0u; u < FB_ROWS; u++) {
+            for (var t = 0u; t < FB_COLS; t++) {
+                let i = i0 + t;
+                if (i < k && i != j0 + u) {
+                    let v = sc[u * FB_COLS + t];
+                    let w = -interp(held_out(c[u], u32(top[u].z), c_rest[u], i, v), bj[u]);
+                    q_all[u] += exp(w - qtop[u].x);
+                    if (i != u32(qtop[u].z)) {
+                        q_rest[u] += exp(w - qtop[u].y);
+                    }
+                }
+            }
+        }
+    }
+    for (var u = 0u; u < FB_ROWS; u++) {
+        let j = j0 + u;
+        if (j < k) {
+            finish_column(j, c[u], u32(top[u].z), c_rest[u], qtop[u], q_all[u], q_rest[u], sjj[u], bj[u], joint[u]);
+        }
+    }
+}
+
+// Column j's statistics into its scratch slots.
+fn finish_column(
+    j: u32,
+    c: f32,
+    r1: u32,
+    c_rest: f32,
+    qtop: vec3<f32>,
+    q_all: f32,
+    q_rest: f32,
+    sjj: f32,
+    bj: f32,
+    joint: f32,
+) {
     let held_jj = held_out(c, r1, c_rest, j, sjj);
     let interp_jj = interp(held_jj, bj);
     let base = col_base(j);
@@ -481,10 +541,10 @@ fn col_stats(@builtin(global_invocation_id) gid: vec3<u32>) {
     scratch[at_scr + base + COL_TOP] = f32(r1);
     scratch[at_scr + base + COL_LSE_REST] = c_rest;
     scratch[at_scr + base + COL_Q] = qtop.x + log(q_all);
-    scratch[at_scr + base + COL_Q_TOP] = f32(q1);
+    scratch[at_scr + base + COL_Q_TOP] = qtop.z;
     // With K = 2 only row q1 is off the diagonal: the rest is empty.
     var q_rest_lse = NUM_LOWEST;
-    if (k > 2u) {
+    if (p.k > 2u) {
         q_rest_lse = qtop.y + log(q_rest);
     }
     scratch[at_scr + base + COL_Q_REST] = q_rest_lse;
@@ -763,39 +823,68 @@ fn grad_cols(
 
 // ---- baseline_grad -------------------------------------------------------------------------
 
-@compute @workgroup_size(64)
-fn baseline_grad(@builtin(global_invocation_id) gid: vec3<u32>) {
+@compute @workgroup_size(FB_WG)
+fn baseline_grad(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
     enter(gid.z);
-    let j = gid.x;
+    let j0 = first_line(gid, groups);
     let k = p.k;
-    if (j >= k) {
-        return;
-    }
     let kf = f32(k);
     let n = kf * (kf - 1.0);
-    let bj = baseline[at_b + j];
     if (BOUND == ALPHA) {
         // (1−α)/N (Σ_{i≠j} e^(b_j − interp_ij) − Σ_{i≠j} e^(S_ij − interp_jj) e^(b_j − interp_jj));
-        // each e^(b_j − interp) ≤ 1/(1−α).
-        let base = col_base(j);
-        let ijj = scratch[at_scr + base + COL_INTERP_DIAG];
-        db[at_db + j] = (1.0 - alpha) / n
-            * (exp(bj + scratch[at_scr + base + COL_Q]) - scratch[at_scr + base + COL_MARG] * exp(bj - ijj));
+        // each e^(b_j − interp) ≤ 1/(1−α). From the column statistics alone.
+        for (var u = 0u; u < FB_ROWS; u++) {
+            let j = j0 + u;
+            if (j < k) {
+                let bj = baseline[at_b + j];
+                let base = col_base(j);
+                let ijj = scratch[at_scr + base + COL_INTERP_DIAG];
+                db[at_db + j] = (1.0 - alpha) / n
+                    * (exp(bj + scratch[at_scr + base + COL_Q]) - scratch[at_scr + base + COL_MARG] * exp(bj - ijj));
+            }
+        }
         return;
     }
     // TUBA: 1/K − Σ_{i≠j} e^(S_ij − b_j) / N, the column's sum as one max-shifted exponent,
-    // clipped like the score gradients.
-    var m = NUM_LOWEST;
-    for (var i = 0u; i < k; i++) {
-        if (i != j) {
-            m = max(m, score(i, j) - bj);
+    // clipped like the score gradients; FB_ROWS columns an invocation, the rows in blocks of
+    // FB_COLS and in order (as `col_stats`).
+    var bj: array<f32, FB_ROWS>;
+    var m: array<f32, FB_ROWS>;
+    var sum: array<f32, FB_ROWS>;
+    for (var u = 0u; u < FB_ROWS; u++) {
+        bj[u] = baseline[at_b + min(j0 + u, k - 1u)];
+        m[u] = NUM_LOWEST;
+    }
+    for (var i0 = 0u; i0 < k; i0 += FB_COLS) {
+        let sc = block_scores(j0, i0, false, lid);
+        for (var u = 0u; u < FB_ROWS; u++) {
+            for (var t = 0u; t < FB_COLS; t++) {
+                let i = i0 + t;
+                if (i < k && i != j0 + u) {
+                    m[u] = max(m[u], sc[u * FB_COLS + t] - bj[u]);
+                }
+            }
         }
     }
-    var sum = 0.0;
-    for (var i = 0u; i < k; i++) {
-        if (i != j) {
-            sum += exp(score(i, j) - bj - m);
+    for (var i0 = 0u; i0 < k; i0 += FB_COLS) {
+        let sc = block_scores(j0, i0, false, lid);
+        for (var u = 0u; u < FB_ROWS; u++) {
+            for (var t = 0u; t < FB_COLS; t++) {
+                let i = i0 + t;
+                if (i < k && i != j0 + u) {
+                    sum[u] += exp(sc[u * FB_COLS + t] - bj[u] - m[u]);
+                }
+            }
         }
     }
-    db[at_db + j] = 1.0 / kf - exp(min(m + log(sum) - log(n), NUM_EXP_CLIP));
+    for (var u = 0u; u < FB_ROWS; u++) {
+        let j = j0 + u;
+        if (j < k) {
+            db[at_db + j] = 1.0 / kf - exp(min(m[u] + log(sum[u]) - log(n), NUM_EXP_CLIP));
+        }
+    }
 }

@@ -402,7 +402,9 @@ fn fused_bound_rejects_bad_operands() {
         ctx.fused_bound(Bound::Dv, k, e, &io).is_err(),
         "dG aliasing G"
     );
-    let big = 10_000;
+    // Two passes down each column in blocks of the rule's 4 rows, 5 loop iterations a block
+    // at e = 3: past llvmpipe's limit from K ≈ 26 000.
+    let big = 30_000;
     let (gb, hb) = embeddings(big, e, 5);
     let bb = values(big, 6);
     let tuba = Device::new(&ctx, big, e, (&gb, &hb), Some(&bb));
@@ -532,9 +534,11 @@ fn fused_runs_where_the_score_matrix_would_not_fit() {
 }
 
 /// The separable critic's step program on the device (`Op::FusedBound`) against the CPU
-/// reference at a batch where, on a software adapter, α-InfoNCE's fused column passes would
-/// outrun the loop limit, so the trainer materialises S for it; the others (TUBA's baseline
-/// gradient included) run fused, the row and column passes split over launches. Values and parameters after 5 steps agree to 1e-3 (as tests/critics.rs).
+/// reference at a batch where, on a software adapter with a pinned forward geometry of one
+/// row a block, α-InfoNCE's fused column passes would outrun the loop limit, so the trainer
+/// materialises S for it; the others (TUBA's baseline gradient included) run fused, the row
+/// and column passes split over launches. Values and parameters after 5 steps agree to 1e-3
+/// (as tests/critics.rs).
 #[test]
 fn separable_training_at_a_large_batch_matches_the_cpu() {
     let Some(ctx) = gpu() else { return };
@@ -545,6 +549,11 @@ fn separable_training_at_a_large_batch_matches_the_cpu() {
         hidden: vec![6],
         embed: 32,
     };
+    // One row a block (1×1): α-InfoNCE's four passes down 512 rows at e = 32 then loop
+    // 69 632 times, past the software limit, and TUBA's two do not.
+    let mut pinned = ctx.rule_geometry();
+    pinned.fused_forward = FusedGeometry::new(1, 1, 64, false, 64);
+    ctx.set_geometry(GeometryChoice::Pinned(pinned)).unwrap();
     for bound in [
         Bound::Smile { tau: 2.0 },
         Bound::Tuba,

@@ -85,10 +85,6 @@ const SOFTWARE_LOOP_BUDGET: usize = super::SOFTWARE_LOOP_BUDGET as usize;
 
 /// `grad`'s workgroup size (`WG` in `matrix_bounds.wgsl`).
 const GRAD_WORKGROUP: usize = 256;
-/// The workgroup size of the column kernels (`col_stats`, `baseline_grad`), one invocation a
-/// column; the line kernels (`row_stats`, `grad_rows`, `grad_cols`) take theirs from their
-/// [`FusedGeometry`].
-const LINE_WORKGROUP: usize = 64;
 
 /// The operands of [`GpuContext::bound_launches`] for R replicas: `s` is the K×K scores, or
 /// G when `h` holds H; `grads` is where ∂S goes (materialised), or where dG and dH go
@@ -104,14 +100,20 @@ pub(crate) struct Operands<'a> {
     pub(crate) scratch: Strided<'a>,
 }
 
-/// Loop iterations the fused column passes of `bound` run in one invocation at K and e.
-fn fused_column_loops(bound: Bound, k: usize, e: usize) -> usize {
-    let column_passes = match bound {
+/// The passes down every column the fused form of `bound` makes: α-InfoNCE's `col_stats`
+/// four, TUBA's `baseline_grad` two.
+fn column_passes(bound: Bound) -> usize {
+    match bound {
         Bound::AlphaInfoNce { .. } => 4,
         Bound::Tuba => 2,
         _ => 0,
-    };
-    column_passes * k * (1 + e)
+    }
+}
+
+/// Loop iterations the fused column passes of `bound` run in one invocation at K and e in
+/// `geometry` (blocks of `cols` rows).
+fn fused_column_loops(bound: Bound, k: usize, e: usize, geometry: &FusedGeometry) -> usize {
+    column_passes(bound) * k.div_ceil(geometry.cols as usize) * geometry.loops_per_block(e, 1)
 }
 
 fn check_k(k: usize) -> Result<(), GpuError> {
@@ -395,16 +397,16 @@ impl GpuContext {
                 .map(|j0| (j0, (j0 + len).min(k)))
                 .collect()
         };
-        if e.is_some() && !self.fused_bound_runs(bound, k, e_width) {
+        let column_loops = fused_column_loops(bound, k, e_width, &forward);
+        if e.is_some() && software && column_loops > SOFTWARE_LOOP_BUDGET * 2 {
             return Err(GpuError::SoftwareLoopLimit {
                 what: format!("{} at K = {k}, e = {e_width}", bound.name()),
-                iterations: fused_column_loops(bound, k, e_width) as u64,
+                iterations: column_loops as u64,
                 limit: (SOFTWARE_LOOP_BUDGET * 2) as u64,
             });
         }
         let s = io.s;
         let whole = params(0, k, s, s)?;
-        let per_line = self.grid_1d("matrix bound", k, LINE_WORKGROUP)?;
         // Invocations of FB_ROWS lines each, in workgroups of the geometry's size.
         let line_grid = |g: &FusedGeometry| {
             self.grid(
@@ -435,7 +437,7 @@ impl GpuContext {
                 [U, R, R, N, N, N, N, W, R],
                 s,
                 s,
-                per_line,
+                line_grid(f)?,
             )?);
         } else if let (Some(e), Some(tiles)) = (e, staged.as_ref()) {
             // Staged: each tile of columns formed by a product, then the statistics read it.
@@ -535,7 +537,7 @@ impl GpuContext {
                 [U, R, R, N, W, N, N, W, R],
                 s,
                 db,
-                per_line,
+                line_grid(f)?,
             )?);
         }
         Ok(d)
@@ -646,9 +648,16 @@ impl GpuContext {
     /// Whether [`GpuContext::fused_bound`] can run `bound` at K, e on this adapter: always on
     /// hardware; on a software rasteriser the column passes of α-InfoNCE (four) and of TUBA's
     /// baseline gradient (two), which are not split over launches, must stay under its loop
-    /// limit (see SOFTWARE_LOOP_BUDGET). Where it cannot, materialise S instead.
+    /// limit (see SOFTWARE_LOOP_BUDGET) in the forward geometry. Where it cannot, materialise
+    /// S instead.
     pub fn fused_bound_runs(&self, bound: Bound, k: usize, e: usize) -> bool {
-        !self.adapter().is_software || fused_column_loops(bound, k, e) <= SOFTWARE_LOOP_BUDGET * 2
+        if !self.adapter().is_software || column_passes(bound) == 0 {
+            return true;
+        }
+        match self.fused_geometry(FusedPass::Forward, k, e) {
+            Ok(g) => fused_column_loops(bound, k, e, &g) <= SOFTWARE_LOOP_BUDGET * 2,
+            Err(_) => false,
+        }
     }
 
     /// Scratch elements [`GpuContext::matrix_bound`] needs for a K×K matrix.
