@@ -15,6 +15,7 @@ gets alone; ``infobound.ray`` spreads them over a Ray cluster.
 
 from __future__ import annotations
 
+import os
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -72,6 +73,7 @@ def estimate(
     transform: Optional[str] = None,
     test_fraction: Optional[float] = None,
     replicas: int = 1,
+    geometry: Union[None, str, "os.PathLike[str]"] = None,
     progress: Union[None, bool, Callable[[int, float, Optional[float]], None]] = None,
 ) -> Report:
     """Estimates the mutual information I(X; Y), in nats, from paired rows of ``x`` and ``y``.
@@ -100,6 +102,12 @@ def estimate(
     in quadrature. A seed that fails is left out with a warning; the call fails only if every
     seed does. r must be at least 1 (``ValueError`` otherwise).
 
+    ``geometry`` (GPU only): how the kernels cut their work. "auto" (the default) tunes each
+    kernel family on this adapter at first use and caches the choice; "rule" takes the
+    adapter's rule untuned; a path pins the geometry file ``infobound tune --save`` writes, so
+    the same seed gives the same bits on another machine with the same adapter.
+    ``Report.geometry`` names what each family used and why.
+
     ``progress``: True draws a bar (tqdm if installed, else a line on stderr); a callable gets
     ``(step, steps_per_second, latest_mi)``, ``latest_mi`` the latest held-out estimate in
     nats or None before the first evaluation.
@@ -126,6 +134,7 @@ def estimate(
             transform=transform,
             test_fraction=test_fraction,
             replicas=replicas,
+            geometry=None if geometry is None else os.fspath(geometry),
             progress=relay,
         )
     finally:

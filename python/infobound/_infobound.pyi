@@ -26,6 +26,7 @@ def estimate(
     transform: Optional[str] = None,
     test_fraction: Optional[float] = None,
     replicas: int = 1,
+    geometry: Optional[str] = None,
     progress: Optional[Callable[[int, int, float, Optional[float]], None]] = None,
 ) -> Dict[str, Any]: ...
 def devices() -> List[Dict[str, Any]]: ...

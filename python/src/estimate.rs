@@ -1,6 +1,8 @@
 //! `infobound._infobound.estimate`: the estimator on two arrays, with the GIL released while it
 //! trains, Ctrl-C and progress through [`crate::run::run_cancellable`].
 
+use std::path::PathBuf;
+
 use infobound::{CancelToken, Progress};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -15,11 +17,11 @@ use crate::settings::EstimateSettings;
 /// returns the report's fields as a dict (the Python `Report` is built from it). With
 /// `replicas` r > 1, a seed ensemble: seeds seed … seed + r − 1 trained side by side.
 /// `progress(step, total, steps_per_second, latest_mi_or_None)` is called after every block of
-/// training steps.
+/// training steps. `geometry`: "auto", "rule" or a geometry file to pin (GPU only).
 #[pyfunction]
 #[pyo3(signature = (x, y, *, bound="smile", critic="separable", hidden=None, embed=None,
     steps=None, batch=None, lr=None, seed=0, device="auto", transform=None,
-    test_fraction=None, replicas=1, progress=None))]
+    test_fraction=None, replicas=1, geometry=None, progress=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn estimate<'py>(
     py: Python<'py>,
@@ -37,6 +39,7 @@ pub fn estimate<'py>(
     transform: Option<&str>,
     test_fraction: Option<f64>,
     replicas: i64,
+    geometry: Option<PathBuf>,
     progress: Option<Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let est = EstimateSettings {
@@ -52,6 +55,7 @@ pub fn estimate<'py>(
         transform,
         test_fraction,
         replicas,
+        geometry,
     }
     .estimator()?;
     // The one copy of each input, made while the GIL is held.

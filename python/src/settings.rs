@@ -1,6 +1,9 @@
 //! The estimator a Python call describes: names parsed as the command line parses them, and
 //! every setting left as `None` taken from `Estimator::default()`.
 
+use std::path::{Path, PathBuf};
+
+use infobound::backend::{GeometryChoice, KernelGeometry};
 use infobound::math::bounds::Bound;
 use infobound::math::critic::CriticForm;
 use infobound::{DeviceChoice, Error, Estimator, InputError, MarginalTransform, Matrix};
@@ -96,6 +99,8 @@ pub struct EstimateSettings<'a> {
     pub test_fraction: Option<f64>,
     /// Seeds in the ensemble (`Estimator::with_replicas`); a Python int, checked here.
     pub replicas: i64,
+    /// "auto", "rule", or a geometry file's path (`infobound tune --save`); None: "auto".
+    pub geometry: Option<PathBuf>,
 }
 
 impl EstimateSettings<'_> {
@@ -125,8 +130,25 @@ impl EstimateSettings<'_> {
         if let Some(f) = self.test_fraction {
             est = est.with_test_fraction(f);
         }
+        if let Some(g) = self.geometry {
+            est = est.with_geometry(geometry(&g)?);
+        }
         Ok(est)
     }
+}
+
+/// A GPU's kernel geometry as `geometry=` names it: "auto" (tuned at first use and cached),
+/// "rule" (the adapter's rule, never tuned) or a geometry file to pin; an unreadable file is a
+/// `ValueError`.
+fn geometry(name: &Path) -> PyResult<GeometryChoice> {
+    Ok(match name.to_str() {
+        Some("auto") => GeometryChoice::Auto,
+        Some("rule") => GeometryChoice::Rule,
+        _ => GeometryChoice::Pinned(
+            KernelGeometry::load(name)
+                .map_err(|e| value_error(format!("invalid input: geometry: {e}")))?,
+        ),
+    })
 }
 
 /// A replica count as the library takes it. 0 is passed on, for the library's own message; a
@@ -194,6 +216,7 @@ impl Settings {
             transform: self.transform.as_deref(),
             test_fraction: self.test_fraction,
             replicas: self.replicas,
+            geometry: None,
         }
         .estimator()?;
         check_settings(&est)?;

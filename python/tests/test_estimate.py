@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import infobound
-from conftest import FAST, TRUE_MI
+from conftest import FAST, TRUE_MI, gpu_required
 
 #: The keys of `infobound estimate --json`, in its order (src/bin/infobound/json.rs).
 CLI_KEYS = [
@@ -110,3 +110,40 @@ def test_reports_pickle_and_print(xy):
 def test_bound_names_are_the_clis():
     names = infobound.bound_names()
     assert {"smile", "infonce", "nwj", "mine", "js", "ba", "ms"} <= set(names)
+
+
+def _rule_geometry_file(path):
+    """A geometry file as `infobound tune --save` writes it (lavapipe's rule, 4×8 backward)."""
+    line = {"workgroup": 64, "shared": False, "chunk": 64, "staged": 0}
+    geometry = {
+        "gemm": {"rows": 4, "cols": 4, "threads_x": 16, "threads_y": 16, "tile_k": 0},
+        "gemm_split_k": 0,
+        "fused_forward": dict(line, rows=4, cols=4),
+        "fused_backward": dict(line, rows=4, cols=8),
+    }
+    path.write_text(json.dumps(geometry))
+    return path
+
+
+def test_a_pinned_geometry_is_named_and_reproduces_its_bits(xy, tmp_path):
+    if not infobound.devices() and not gpu_required():
+        pytest.skip("no GPU adapter (CI requires one)")
+    x, y = xy
+    path = _rule_geometry_file(tmp_path / "geometry.json")
+    settings = dict(FAST, device="gpu", steps=40, batch=32)
+    runs = [infobound.estimate(x, y, geometry=path, **settings) for _ in range(2)]
+    assert runs[0].mi == runs[1].mi
+    named = " ".join(runs[0].geometry)
+    assert "(pinned)" in named and "4×8 wg64" in named, named
+    rule = infobound.estimate(x, y, geometry="rule", **settings)
+    assert "(rule)" in " ".join(rule.geometry)
+
+
+def test_a_bad_geometry_file_is_a_value_error(xy, tmp_path):
+    x, y = xy
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"gemm": "direct"}')
+    with pytest.raises(ValueError, match="geometry"):
+        infobound.estimate(x, y, geometry=bad, **FAST)
+    with pytest.raises(ValueError, match="geometry"):
+        infobound.estimate(x, y, geometry=str(tmp_path / "missing.json"), **FAST)

@@ -159,7 +159,7 @@ pub struct GpuContext {
     /// A small storage buffer bound where a kernel's layout declares an operand that this
     /// launch does not read (one binding layout a family, whatever the variant).
     placeholder: std::sync::OnceLock<wgpu::Buffer>,
-    /// How kernel geometries are picked, the tuning cache and what was used (`tune.rs`).
+    /// How kernel geometries are picked, the tuning cache and what was used (`tune/`).
     pub(crate) geometry: std::sync::Mutex<super::tune::GeometryState>,
 }
 
