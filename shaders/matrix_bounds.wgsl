@@ -176,9 +176,9 @@ fn top2_push(acc: vec3<f32>, v: f32, row: u32) -> vec3<f32> {
 // ---- the line kernels' geometry ------------------------------------------------------------
 
 // row_stats, grad_rows, grad_cols, col_stats and baseline_grad own lines (rows, or columns for
-// the last three) and walk the other index. Their geometry is prepended by the host as constants (`FusedGeometry` in
-// src/gpu/geometry/fused.rs, part of the pipeline key), since a per-invocation array cannot be sized
-// by an override:
+// the last three) and walk the other index. Their geometry is prepended by the host as
+// constants (`FusedGeometry` in src/gpu/geometry/fused.rs, part of the pipeline key), since a
+// per-invocation array cannot be sized by an override:
 //   FB_ROWS    lines an invocation owns (consecutive)
 //   FB_COLS    lines of the other index a block: the FB_ROWS × FB_COLS scores stay in registers
 //   FB_WG      invocations a workgroup

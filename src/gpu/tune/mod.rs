@@ -323,10 +323,12 @@ impl GpuContext {
             false,
             || unreachable!("the two-stage reductions are not tuned"),
         );
-        let on = g.subgroups && self.has_subgroups();
-        let tree = if on { "subgroups" } else { "workgroup tree" };
-        self.record("reductions", format!("{tree} wg{} ({source})", g.workgroup));
-        ReduceGeometry { subgroups: on, ..g }
+        let g = ReduceGeometry {
+            subgroups: g.subgroups && self.has_subgroups(),
+            ..g
+        };
+        self.record("reductions", format!("{} ({source})", g.tree_name()));
+        g
     }
 
     /// The pair kernels' geometry at K and `width`: pinned, tuned at its shape class, or the
