@@ -1,0 +1,252 @@
+//! `infobound bench`'s accuracy column, read on held-out rows the way the estimate protocol
+//! reads it (SPEC §6): every configuration carries held-out rows cut in two parts; the bound is
+//! evaluated on the selection part every [`EVAL_EVERY`] steps (and after the last step), the
+//! best evaluation before any runaway chooses the step, and that step's critic is read once on
+//! the report part, which no choice has seen. The estimate is that read-out. Beside it, the
+//! chosen evaluation itself (the best of the checks, bmi's statistic, biased upward a little),
+//! the last evaluation, and the old mean of the last training batches; a last evaluation far
+//! below the chosen one (a late collapse) and a runaway carry a warning that says so.
+//!
+//! The timed runs are trained in pieces that end on the evaluation steps and only the training
+//! is timed, so the evaluations cost the rates nothing and every step of the run is checked.
+
+use std::time::Instant;
+
+use infobound::backend::{HeldOut, HeldOutParts, HeldOutValues, Trainer};
+use infobound::estimate::readout::{mean_and_se, overlap_factor};
+use infobound::estimate::runaway;
+use infobound::math::spec::{TrainData, TrainSpec};
+
+/// What the estimate is, for the Markdown and the JSON.
+pub const STATISTIC: &str = "the held-out read-out: the bound checked every 250 steps and \
+    after the last on one half of the held-out rows (16 batches of K), the best check before any \
+    runaway chooses the step, and that step's critic is read once on the other half, which no \
+    choice has seen; 'best / last check' are the chosen and the last check themselves (the \
+    best is bmi's statistic, biased upward a little), 'train tail' the mean of the last 100 \
+    training batches";
+
+/// Steps between evaluations on the selection part: bmi's cadence (its held-out check every
+/// 250 steps), so the chosen evaluation is the statistic bmi reports.
+pub const EVAL_EVERY: u64 = 250;
+
+/// How far (nats) the last evaluation may sit below the chosen one before the row warns of a
+/// late collapse: the read-out's smallest excess that warns ([`infobound::estimate::readout`]).
+const COLLAPSE_NATS: f64 = infobound::estimate::readout::MIN_EXCESS_NATS;
+
+/// Training batches the old accuracy column averaged.
+const TRAIN_TAIL: usize = 100;
+
+/// Held-out rows of a configuration's task: the first `select` rows choose the step, the rest
+/// report it.
+pub struct HeldOutRows {
+    /// rows × dim.
+    pub x: Vec<f32>,
+    /// rows × dim.
+    pub y: Vec<f32>,
+    /// Rows of the selection part.
+    pub select: usize,
+}
+
+impl HeldOutRows {
+    /// Rows of the report part, given the task's dimension.
+    fn report(&self, dim: usize) -> usize {
+        self.x.len() / dim - self.select
+    }
+
+    /// Batch K of the evaluations: the spec's, or the smaller part's rows.
+    fn k(&self, spec: &TrainSpec) -> usize {
+        spec.batch.min(self.select).min(self.report(spec.dx))
+    }
+
+    /// The factor the report part's overlapping batches widen its standard error by.
+    fn overlap(&self, spec: &TrainSpec) -> f64 {
+        overlap_factor(eval_batches() as usize, self.report(spec.dx), self.k(spec))
+    }
+
+    /// Both parts as the trainer evaluates them: [`eval_batches`] batches of [`Self::k`] rows.
+    pub fn parts(&self, spec: &TrainSpec) -> HeldOutParts<'_> {
+        let cut = self.select * spec.dx;
+        let part = |x, y| HeldOut::Batches {
+            data: TrainData {
+                x,
+                dx: spec.dx,
+                y,
+                dy: spec.dx,
+                log_marginal: None,
+            },
+            k: self.k(spec),
+            batches: eval_batches(),
+        };
+        HeldOutParts::new(
+            part(&self.x[..cut], &self.y[..cut]),
+            part(&self.x[cut..], &self.y[cut..]),
+        )
+    }
+}
+
+/// Batches an evaluation reads: the estimator's default.
+fn eval_batches() -> u32 {
+    infobound::Estimator::default().eval_batches
+}
+
+/// What the held-out rows said of a run.
+pub struct Accuracy {
+    /// The chosen step's critic read once on the report part (mean of its batches), nats; NaN
+    /// when a runaway came before any evaluation.
+    pub estimate: f64,
+    /// Its sampling standard error (widened for overlapping batches), nats.
+    pub std_err: f64,
+    /// The step chosen on the selection part.
+    pub chosen_step: u64,
+    /// The selection part's value at the chosen step: the best check, bmi's statistic, nats.
+    pub best_held_out: f64,
+    /// The selection part's value at the last evaluation, nats.
+    pub final_held_out: f64,
+    /// Evaluations on the selection part.
+    pub evaluations: usize,
+    /// The mean bound value over the last (at most 100) training batches, nats.
+    pub train_tail: f64,
+    /// A runaway, or a last evaluation far below the chosen one; `None` when neither.
+    pub warning: Option<String>,
+}
+
+/// One evaluation on the selection part.
+struct Check {
+    step: u64,
+    mi: f64,
+}
+
+/// A run's training values, gradient norms, evaluations and the critic of every running best.
+pub struct Tracker {
+    curve: Vec<f32>,
+    norms: Vec<f32>,
+    checks: Vec<Check>,
+    snapshots: Vec<(u64, Vec<f32>)>,
+}
+
+impl Tracker {
+    /// An empty record.
+    pub fn new() -> Self {
+        Self {
+            curve: Vec::new(),
+            norms: Vec::new(),
+            checks: Vec::new(),
+            snapshots: Vec::new(),
+        }
+    }
+
+    /// Trains `steps` steps in pieces that end on the evaluation steps, evaluating at each;
+    /// returns the seconds spent training (the evaluations not counted).
+    pub fn advance(
+        &mut self,
+        trainer: &mut dyn Trainer,
+        steps: u64,
+    ) -> Result<f64, infobound::Error> {
+        let end = trainer.step() + steps;
+        let mut seconds = 0.0;
+        while trainer.step() < end {
+            let next = (trainer.step() / EVAL_EVERY + 1) * EVAL_EVERY;
+            let n = (next.min(end) - trainer.step()) as u32;
+            let t = Instant::now();
+            let values = trainer.train(n)?;
+            seconds += t.elapsed().as_secs_f64();
+            self.curve.extend(values);
+            self.norms.extend(trainer.take_grad_norms());
+            if trainer.step() % EVAL_EVERY == 0 {
+                self.evaluate(trainer)?;
+            }
+        }
+        Ok(seconds)
+    }
+
+    /// Evaluates the current critic on the selection part, keeping it when it is a new best.
+    fn evaluate(&mut self, trainer: &mut dyn Trainer) -> Result<(), infobound::Error> {
+        let (mi, _) = values_mean(&trainer.evaluate()?);
+        let step = trainer.step();
+        // NaN is never a best.
+        if self.checks.iter().all(|c| mi > c.mi) {
+            self.snapshots.push((step, trainer.parameters()?));
+        }
+        self.checks.push(Check { step, mi });
+        Ok(())
+    }
+
+    /// The accuracy column: evaluates the last step if it was not, chooses the step as the
+    /// module doc says and reads its critic on the report part of `rows` (`spec`'s held-out
+    /// rows). `limit` is the value a bound without a ceiling may not pass (ln of the training
+    /// rows; `None` for draws without end or a bound with a ceiling).
+    pub fn finish(
+        mut self,
+        trainer: &mut dyn Trainer,
+        (rows, spec): (&HeldOutRows, &TrainSpec),
+        limit: Option<f64>,
+    ) -> Result<Accuracy, infobound::Error> {
+        if self.checks.last().is_none_or(|c| c.step != trainer.step()) {
+            self.evaluate(trainer)?;
+        }
+        let runaway = runaway::detect(&self.curve, &self.norms, limit);
+        let cut = runaway.map_or(u64::MAX, |r| r.step + 1);
+        // The first of equal bests before the runaway, as the protocol chooses.
+        let chosen = self
+            .checks
+            .iter()
+            .filter(|c| c.step < cut && c.mi.is_finite())
+            .fold(None::<&Check>, |best, c| match best {
+                Some(b) if c.mi <= b.mi => Some(b),
+                _ => Some(c),
+            });
+        let (estimate, std_err) = match chosen {
+            Some(c) => {
+                let (mi, se) = self.read_out(trainer, c.step)?;
+                (mi, se * rows.overlap(spec))
+            }
+            None => (f64::NAN, f64::NAN),
+        };
+        let last = self.checks.last().expect("the last step was evaluated");
+        let tail = &self.curve[self.curve.len().saturating_sub(TRAIN_TAIL)..];
+        let warning = match (runaway, chosen) {
+            (Some(r), _) => Some(r.warning(spec.bound.name())),
+            (None, Some(c)) if c.mi - last.mi > COLLAPSE_NATS => Some(format!(
+                "collapsed late: the held-out value fell from {:.3} (step {}) to {:.3} at the \
+                 last step ({}); the estimate is the chosen step's critic, not the last",
+                c.mi, c.step, last.mi, last.step
+            )),
+            _ => None,
+        };
+        Ok(Accuracy {
+            estimate,
+            std_err,
+            chosen_step: chosen.map_or(0, |c| c.step),
+            best_held_out: chosen.map_or(f64::NAN, |c| c.mi),
+            final_held_out: last.mi,
+            evaluations: self.checks.len(),
+            train_tail: tail.iter().map(|&v| f64::from(v)).sum::<f64>() / tail.len().max(1) as f64,
+            warning,
+        })
+    }
+
+    /// The critic kept at `step` read once on the report part: its mean and standard error.
+    fn read_out(
+        &self,
+        trainer: &mut dyn Trainer,
+        step: u64,
+    ) -> Result<(f64, f64), infobound::Error> {
+        let params = self
+            .snapshots
+            .iter()
+            .find(|(s, _)| *s == step)
+            .map(|(_, p)| p)
+            .expect("every running best keeps its critic");
+        Ok(values_mean(&trainer.read_out(params)?.values))
+    }
+}
+
+/// The mean of one evaluation's values and its standard error (of independent batches: the
+/// read-out widens it for overlapping ones, as the protocol's does).
+fn values_mean(values: &HeldOutValues) -> (f64, f64) {
+    match values {
+        HeldOutValues::Batches(v) => mean_and_se(v),
+        HeldOutValues::WholeSplit { mi, std_err, .. } => (*mi, *std_err),
+        _ => (f64::NAN, f64::NAN),
+    }
+}
