@@ -21,7 +21,8 @@ use infobound::math::spec::{TrainData, TrainSpec};
 pub const STATISTIC: &str = "the held-out read-out: the bound checked every 250 steps and \
     after the last on one half of the held-out rows (16 batches of K), the best check before any \
     runaway chooses the step, and that step's critic is read once on the other half, which no \
-    choice has seen; 'best / last check' are the chosen and the last check themselves (the \
+    choice has seen; 'all pairs' is the same critic's InfoNCE over every pair of that half at \
+    once (K = its rows, as bmi reads its held-out rows); 'best / last check' are the chosen and the last check themselves (the \
     best is bmi's statistic, biased upward a little), 'train tail' the mean of the last 100 \
     training batches";
 
@@ -96,6 +97,10 @@ pub struct Accuracy {
     pub estimate: f64,
     /// Its sampling standard error (widened for overlapping batches), nats.
     pub std_err: f64,
+    /// The protocol's cross-check of the same critic: InfoNCE over every pair of the report
+    /// part at once (K = its rows, as bmi reads its held-out rows), nats; `None` for a critic
+    /// that does not score every pair, or with no step chosen.
+    pub all_pairs: Option<f64>,
     /// The step chosen on the selection part.
     pub chosen_step: u64,
     /// The selection part's value at the chosen step: the best check, bmi's statistic, nats.
@@ -186,36 +191,24 @@ impl Tracker {
         }
         let runaway = runaway::detect(&self.curve, &self.norms, limit);
         let cut = runaway.map_or(u64::MAX, |r| r.step + 1);
-        // The first of equal bests before the runaway, as the protocol chooses.
-        let chosen = self
-            .checks
-            .iter()
-            .filter(|c| c.step < cut && c.mi.is_finite())
-            .fold(None::<&Check>, |best, c| match best {
-                Some(b) if c.mi <= b.mi => Some(b),
-                _ => Some(c),
-            });
-        let (estimate, std_err) = match chosen {
+        let chosen = choose(&self.checks, cut);
+        let (estimate, std_err, all_pairs) = match chosen {
             Some(c) => {
-                let (mi, se) = self.read_out(trainer, c.step)?;
-                (mi, se * rows.overlap(spec))
+                let (mi, se, all_pairs) = self.read_out(trainer, c.step)?;
+                (mi, se * rows.overlap(spec), all_pairs)
             }
-            None => (f64::NAN, f64::NAN),
+            None => (f64::NAN, f64::NAN, None),
         };
         let last = self.checks.last().expect("the last step was evaluated");
         let tail = &self.curve[self.curve.len().saturating_sub(TRAIN_TAIL)..];
-        let warning = match (runaway, chosen) {
-            (Some(r), _) => Some(r.warning(spec.bound.name())),
-            (None, Some(c)) if c.mi - last.mi > COLLAPSE_NATS => Some(format!(
-                "collapsed late: the held-out value fell from {:.3} (step {}) to {:.3} at the \
-                 last step ({}); the estimate is the chosen step's critic, not the last",
-                c.mi, c.step, last.mi, last.step
-            )),
-            _ => None,
+        let warning = match runaway {
+            Some(r) => Some(r.warning(spec.bound.name())),
+            None => chosen.and_then(|c| collapse(c, last)),
         };
         Ok(Accuracy {
             estimate,
             std_err,
+            all_pairs,
             chosen_step: chosen.map_or(0, |c| c.step),
             best_held_out: chosen.map_or(f64::NAN, |c| c.mi),
             final_held_out: last.mi,
@@ -225,20 +218,50 @@ impl Tracker {
         })
     }
 
-    /// The critic kept at `step` read once on the report part: its mean and standard error.
+    /// The critic kept at `step` read once on the report part: its mean and standard error,
+    /// and InfoNCE over every pair of the part.
     fn read_out(
         &self,
         trainer: &mut dyn Trainer,
         step: u64,
-    ) -> Result<(f64, f64), infobound::Error> {
+    ) -> Result<(f64, f64, Option<f64>), infobound::Error> {
         let params = self
             .snapshots
             .iter()
             .find(|(s, _)| *s == step)
             .map(|(_, p)| p)
             .expect("every running best keeps its critic");
-        Ok(values_mean(&trainer.read_out(params)?.values))
+        let out = trainer.read_out(params)?;
+        let (mi, se) = values_mean(&out.values);
+        let all_pairs = out
+            .infonce_terms
+            .map(|t| t.iter().sum::<f64>() / t.len().max(1) as f64);
+        Ok((mi, se, all_pairs))
     }
+}
+
+/// The check that chooses the step: the best before step `cut` (a runaway's), the first of
+/// equal bests, as the protocol chooses; `None` when none is finite.
+fn choose(checks: &[Check], cut: u64) -> Option<&Check> {
+    checks
+        .iter()
+        .filter(|c| c.step < cut && c.mi.is_finite())
+        .fold(None, |best, c| match best {
+            Some(b) if c.mi <= b.mi => Some(b),
+            _ => Some(c),
+        })
+}
+
+/// The warning when the `last` check sits more than [`COLLAPSE_NATS`] below the `chosen` one
+/// (or is not finite): the run collapsed after the chosen step.
+fn collapse(chosen: &Check, last: &Check) -> Option<String> {
+    (chosen.mi - last.mi > COLLAPSE_NATS || last.mi.is_nan()).then(|| {
+        format!(
+            "collapsed late: the held-out value fell from {:.3} (step {}) to {:.3} at the last \
+             step ({}); the estimate is the chosen step's critic, not the last",
+            chosen.mi, chosen.step, last.mi, last.step
+        )
+    })
 }
 
 /// The mean of one evaluation's values and its standard error (of independent batches: the
@@ -248,5 +271,54 @@ fn values_mean(values: &HeldOutValues) -> (f64, f64) {
         HeldOutValues::Batches(v) => mean_and_se(v),
         HeldOutValues::WholeSplit { mi, std_err, .. } => (*mi, *std_err),
         _ => (f64::NAN, f64::NAN),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn checks(values: &[(u64, f64)]) -> Vec<Check> {
+        values
+            .iter()
+            .map(|&(step, mi)| Check { step, mi })
+            .collect()
+    }
+
+    #[test]
+    fn the_best_check_before_a_runaway_chooses_the_step() {
+        let c = checks(&[
+            (250, 0.5),
+            (500, 0.6),
+            (750, 0.6),
+            (1000, 0.9),
+            (1250, f64::NAN),
+        ]);
+        assert_eq!(choose(&c, u64::MAX).map(|c| c.step), Some(1000));
+        assert_eq!(
+            choose(&c, 1000).map(|c| c.step),
+            Some(500),
+            "first of equal bests"
+        );
+        assert!(choose(&c, 250).is_none(), "nothing before the runaway");
+    }
+
+    #[test]
+    fn a_late_collapse_warns_with_both_values() {
+        let c = checks(&[(250, 0.571), (8000, 0.55), (10000, 0.268)]);
+        let w = collapse(&c[0], &c[2]).expect("0.3 nats below the chosen check");
+        assert!(
+            w.contains("0.571") && w.contains("0.268") && w.contains("10000"),
+            "{w}"
+        );
+        assert!(collapse(&c[0], &c[1]).is_none(), "0.02 nats below is noise");
+        assert!(collapse(
+            &c[0],
+            &Check {
+                step: 1,
+                mi: f64::NAN
+            }
+        )
+        .is_some());
     }
 }

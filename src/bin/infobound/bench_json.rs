@@ -73,6 +73,9 @@ struct RowJson {
     estimate: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     estimate_std_err: Option<f64>,
+    /// InfoNCE over every pair of the report part with the same critic.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    estimate_all_pairs: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     chosen_step: Option<u64>,
     /// The selection part's value at the chosen step (the best check, bmi's statistic).
@@ -148,6 +151,7 @@ fn row_json(h: &Header, row: &Row) -> RowJson {
         wall_s: ok.map(|m| m.wall_s),
         estimate: acc.map(|a| a.estimate),
         estimate_std_err: acc.map(|a| a.std_err),
+        estimate_all_pairs: acc.and_then(|a| a.all_pairs),
         chosen_step: acc.map(|a| a.chosen_step),
         best_held_out: acc.map(|a| a.best_held_out),
         final_held_out: acc.map(|a| a.final_held_out),
