@@ -102,7 +102,7 @@ const HELD_OUT_PART: usize = 2_500;
 
 /// The seed of a Gaussian configuration's held-out rows: a stream no training seed of the
 /// bench (`--seed`, small numbers) draws its batches from.
-const HELD_OUT_SEED: u64 = 0x686f_6c64_6f75_74;
+const HELD_OUT_SEED: u64 = 0x0068_6f6c_646f_7574;
 
 /// A configuration that draws its batches afresh from the `dim`-dimensional correlated
 /// Gaussian of `mi` nats: its held-out rows are two parts drawn once from the same law.

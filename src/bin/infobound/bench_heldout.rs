@@ -22,12 +22,12 @@ pub const STATISTIC: &str = "the held-out read-out: the bound checked every 250 
     after the last on one half of the held-out rows (16 batches of K), the best check before any \
     runaway chooses the step, and that step's critic is read once on the other half, which no \
     choice has seen; 'all pairs' is the same critic's InfoNCE over every pair of that half at \
-    once (K = its rows, as bmi reads its held-out rows); 'best / last check' are the chosen and the last check themselves (the \
-    best is bmi's statistic, biased upward a little), 'train tail' the mean of the last 100 \
-    training batches";
+    once (K = its rows, as bmi reads its held-out rows); 'best / last check' are the chosen and \
+    the last check themselves (the best is bmi's statistic, biased upward a little), 'train \
+    tail' the mean of the last 100 training batches";
 
 /// Steps between evaluations on the selection part: bmi's cadence (its held-out check every
-/// 250 steps), so the chosen evaluation is the statistic bmi reports.
+/// 250 steps), so that the checks fall where bmi's do.
 pub const EVAL_EVERY: u64 = 250;
 
 /// How far (nats) the last evaluation may sit below the chosen one before the row warns of a
@@ -157,7 +157,7 @@ impl Tracker {
             seconds += t.elapsed().as_secs_f64();
             self.curve.extend(values);
             self.norms.extend(trainer.take_grad_norms());
-            if trainer.step() % EVAL_EVERY == 0 {
+            if trainer.step().is_multiple_of(EVAL_EVERY) {
                 self.evaluate(trainer)?;
             }
         }
