@@ -7,6 +7,13 @@
 //! the last evaluation, and the old mean of the last training batches; a last evaluation far
 //! below the chosen one (a late collapse) and a runaway carry a warning that says so.
 //!
+//! The configurations that mirror bmi's estimator also carry bmi's own statistic
+//! ([`BmiRows`]): at every check, InfoNCE of the current critic over every pair of all the
+//! held-out rows (both parts together, the rows bmi holds out), the maximum kept, as bmi's
+//! `InfoNCEEstimator` returns it. It is biased upward (a maximum over checks, read on the rows
+//! that choose it) and is there for the comparison with bmi only; the estimate stays the
+//! read-out above.
+//!
 //! The timed runs are trained in pieces that end on the evaluation steps and only the training
 //! is timed, so the evaluations cost the rates nothing and every step of the run is checked.
 
@@ -15,16 +22,26 @@ use std::time::Instant;
 use infobound::backend::{HeldOut, HeldOutParts, HeldOutValues, Trainer};
 use infobound::estimate::readout::{mean_and_se, overlap_factor};
 use infobound::estimate::runaway;
+use infobound::math::cross_check;
 use infobound::math::spec::{TrainData, TrainSpec};
 
 /// What the estimate is, for the Markdown and the JSON.
-pub const STATISTIC: &str = "the held-out read-out: the bound checked every 250 steps and \
-    after the last on one half of the held-out rows (16 batches of K), the best check before any \
-    runaway chooses the step, and that step's critic is read once on the other half, which no \
-    choice has seen; 'all pairs' is the same critic's InfoNCE over every pair of that half at \
-    once (K = its rows, as bmi reads its held-out rows); 'best / last check' are the chosen and \
-    the last check themselves (the best is bmi's statistic, biased upward a little), 'train \
-    tail' the mean of the last 100 training batches";
+pub fn statistic() -> String {
+    format!(
+        "the held-out read-out: the bound checked every {EVAL_EVERY} steps and after the last on \
+         one half of the held-out rows ({} batches of K), the best check before any runaway \
+         chooses the step, and that step's critic is read once on the other half, which no \
+         choice has seen; 'all pairs' is the same critic's InfoNCE over every pair of that half \
+         at once (K = its rows); 'best / last check' are the chosen and the last check \
+         themselves, 'train tail' the mean of the last {TRAIN_TAIL} training batches; \
+         'bmi_statistic' (the configurations that mirror bmi's estimator only) is bmi's own \
+         statistic for this run: at every check, InfoNCE of the current critic over every pair \
+         of all the held-out rows (both halves, the rows bmi holds out), the maximum over the \
+         checks, as bmi's InfoNCEEstimator returns it; a maximum read on the rows that choose \
+         it, biased upward, reported for the comparison with bmi only",
+        eval_batches()
+    )
+}
 
 /// Steps between evaluations on the selection part: bmi's cadence (its held-out check every
 /// 250 steps), so that the checks fall where bmi's do.
@@ -85,6 +102,32 @@ impl HeldOutRows {
     }
 }
 
+/// The rows bmi's statistic is read on: all the held-out rows of a configuration that mirrors
+/// bmi's estimator (both parts, bmi's held-out half), with the spec that scores them and the
+/// threads that score them.
+pub struct BmiRows<'a> {
+    /// The run's spec.
+    pub spec: &'a TrainSpec,
+    /// The held-out rows (both parts).
+    pub rows: &'a HeldOutRows,
+    /// Threads of the all-pairs read-out (0: one a core).
+    pub threads: usize,
+}
+
+impl BmiRows<'_> {
+    /// InfoNCE of the critic `params` over every pair of the rows at once (K = their rows),
+    /// as bmi's `mi_formula_test` reads its held-out rows; NaN for a critic without pair
+    /// scores.
+    fn infonce(&self, params: &[f32]) -> f64 {
+        let threads = match self.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        };
+        cross_check::infonce_terms(self.spec, params, &self.rows.x, &self.rows.y, threads)
+            .map_or(f64::NAN, |t| t.iter().sum::<f64>() / t.len().max(1) as f64)
+    }
+}
+
 /// Batches an evaluation reads: the estimator's default.
 fn eval_batches() -> u32 {
     infobound::Estimator::default().eval_batches
@@ -101,6 +144,12 @@ pub struct Accuracy {
     /// part at once (K = its rows, as bmi reads its held-out rows), nats; `None` for a critic
     /// that does not score every pair, or with no step chosen.
     pub all_pairs: Option<f64>,
+    /// bmi's own statistic for this run ([`BmiRows`]): the maximum over the checks of InfoNCE
+    /// over every pair of all the held-out rows, nats; `None` for a configuration that does
+    /// not mirror bmi. Biased upward; for the comparison with bmi only.
+    pub bmi_statistic: Option<f64>,
+    /// Seconds its all-pairs evaluations took (not part of the timed training).
+    pub bmi_statistic_s: Option<f64>,
     /// The step chosen on the selection part.
     pub chosen_step: u64,
     /// The selection part's value at the chosen step: the best check, bmi's statistic, nats.
@@ -121,22 +170,25 @@ struct Check {
     mi: f64,
 }
 
-/// A run's training values, gradient norms, evaluations and the critic of every running best.
-pub struct Tracker {
+/// A run's training values, gradient norms, evaluations and the critic of every running best,
+/// with bmi's statistic at every check where the run mirrors bmi.
+pub struct Tracker<'a> {
     curve: Vec<f32>,
     norms: Vec<f32>,
     checks: Vec<Check>,
     snapshots: Vec<(u64, Vec<f32>)>,
+    bmi: Option<(BmiRows<'a>, Vec<f64>, f64)>,
 }
 
-impl Tracker {
-    /// An empty record.
-    pub fn new() -> Self {
+impl<'a> Tracker<'a> {
+    /// An empty record; with `bmi`, bmi's statistic is read at every check.
+    pub fn new(bmi: Option<BmiRows<'a>>) -> Self {
         Self {
             curve: Vec::new(),
             norms: Vec::new(),
             checks: Vec::new(),
             snapshots: Vec::new(),
+            bmi: bmi.map(|b| (b, Vec::new(), 0.0)),
         }
     }
 
@@ -164,10 +216,16 @@ impl Tracker {
         Ok(seconds)
     }
 
-    /// Evaluates the current critic on the selection part, keeping it when it is a new best.
+    /// Evaluates the current critic on the selection part, keeping it when it is a new best,
+    /// and reads bmi's statistic of it where the run mirrors bmi.
     fn evaluate(&mut self, trainer: &mut dyn Trainer) -> Result<(), infobound::Error> {
         let (mi, _) = values_mean(&trainer.evaluate()?);
         let step = trainer.step();
+        if let Some((rows, values, seconds)) = &mut self.bmi {
+            let t = Instant::now();
+            values.push(rows.infonce(&trainer.parameters()?));
+            *seconds += t.elapsed().as_secs_f64();
+        }
         // NaN is never a best.
         if self.checks.iter().all(|c| mi > c.mi) {
             self.snapshots.push((step, trainer.parameters()?));
@@ -205,10 +263,16 @@ impl Tracker {
             Some(r) => Some(r.warning(spec.bound.name())),
             None => chosen.and_then(|c| collapse(c, last)),
         };
+        let (bmi_statistic, bmi_statistic_s) = match &self.bmi {
+            Some((_, values, seconds)) => (Some(bmi_max(values)), Some(*seconds)),
+            None => (None, None),
+        };
         Ok(Accuracy {
             estimate,
             std_err,
             all_pairs,
+            bmi_statistic,
+            bmi_statistic_s,
             chosen_step: chosen.map_or(0, |c| c.step),
             best_held_out: chosen.map_or(f64::NAN, |c| c.mi),
             final_held_out: last.mi,
@@ -250,6 +314,15 @@ fn choose(checks: &[Check], cut: u64) -> Option<&Check> {
             Some(b) if c.mi <= b.mi => Some(b),
             _ => Some(c),
         })
+}
+
+/// The largest of bmi's checks, as bmi keeps it (NaN checks skipped); NaN when all are.
+fn bmi_max(values: &[f64]) -> f64 {
+    values
+        .iter()
+        .copied()
+        .filter(|v| !v.is_nan())
+        .fold(f64::NAN, f64::max)
 }
 
 /// The warning when the `last` check sits more than [`COLLAPSE_NATS`] below the `chosen` one
@@ -301,6 +374,13 @@ mod tests {
             "first of equal bests"
         );
         assert!(choose(&c, 250).is_none(), "nothing before the runaway");
+    }
+
+    #[test]
+    fn bmis_statistic_is_the_largest_check() {
+        assert_eq!(bmi_max(&[0.5, 0.61, f64::NAN, 0.58]), 0.61);
+        assert!(bmi_max(&[f64::NAN]).is_nan());
+        assert!(bmi_max(&[]).is_nan());
     }
 
     #[test]

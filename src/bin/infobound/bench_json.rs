@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::bench::{true_mi, Row};
-use crate::bench_heldout::STATISTIC;
+use crate::bench_heldout::statistic;
 use crate::bench_report::{floors, Header};
 
 /// The whole run.
@@ -16,8 +16,8 @@ pub struct BenchJson<'a> {
     smoke: bool,
     probes: Option<ProbesJson<'a>>,
     published_peak: Option<PeakJson>,
-    /// What a row's `estimate` is.
-    estimate_statistic: &'static str,
+    /// What a row's `estimate` (and `bmi_statistic`) is.
+    estimate_statistic: String,
     rows: Vec<RowJson>,
 }
 
@@ -69,13 +69,21 @@ struct RowJson {
     steps_total: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     wall_s: Option<f64>,
-    /// The held-out read-out of the chosen step's critic ([`STATISTIC`]).
+    /// The held-out read-out of the chosen step's critic ([`statistic`]).
     estimate: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     estimate_std_err: Option<f64>,
     /// InfoNCE over every pair of the report part with the same critic.
     #[serde(skip_serializing_if = "Option::is_none")]
     estimate_all_pairs: Option<f64>,
+    /// bmi's own statistic for this run (the configurations that mirror bmi only): the maximum
+    /// over the checks of InfoNCE over every pair of all the held-out rows. Biased upward; for
+    /// the comparison with bmi only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bmi_statistic: Option<f64>,
+    /// Seconds its all-pairs evaluations took (outside the timed training).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bmi_statistic_s: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     chosen_step: Option<u64>,
     /// The selection part's value at the chosen step (the best check, bmi's statistic).
@@ -116,7 +124,7 @@ pub fn to_json<'a>(h: &'a Header, rows: &[Row]) -> BenchJson<'a> {
             fp32_flops_per_s: p.fp32_flops,
             bytes_per_s: p.bandwidth,
         }),
-        estimate_statistic: STATISTIC,
+        estimate_statistic: statistic(),
         rows: rows.iter().map(|row| row_json(h, row)).collect(),
     }
 }
@@ -152,6 +160,8 @@ fn row_json(h: &Header, row: &Row) -> RowJson {
         estimate: acc.map(|a| a.estimate),
         estimate_std_err: acc.map(|a| a.std_err),
         estimate_all_pairs: acc.and_then(|a| a.all_pairs),
+        bmi_statistic: acc.and_then(|a| a.bmi_statistic),
+        bmi_statistic_s: acc.and_then(|a| a.bmi_statistic_s),
         chosen_step: acc.map(|a| a.chosen_step),
         best_held_out: acc.map(|a| a.best_held_out),
         final_held_out: acc.map(|a| a.final_held_out),
