@@ -3,7 +3,7 @@
 //! evaluated on the selection part every [`EVAL_EVERY`] steps (and after the last step), the
 //! best evaluation before any runaway chooses the step, and that step's critic is read once on
 //! the report part, which no choice has seen. The estimate is that read-out. Beside it, the
-//! chosen evaluation itself (the best of the checks, bmi's statistic, biased upward a little),
+//! chosen evaluation itself (the best of the checks, biased upward a little),
 //! the last evaluation, and the old mean of the last training batches; a last evaluation far
 //! below the chosen one (a late collapse) and a runaway carry a warning that says so.
 //!
@@ -152,7 +152,7 @@ pub struct Accuracy {
     pub bmi_statistic_s: Option<f64>,
     /// The step chosen on the selection part.
     pub chosen_step: u64,
-    /// The selection part's value at the chosen step: the best check, bmi's statistic, nats.
+    /// The selection part's value at the chosen step: the best check (biased upward), nats.
     pub best_held_out: f64,
     /// The selection part's value at the last evaluation, nats.
     pub final_held_out: f64,

@@ -86,7 +86,7 @@ struct RowJson {
     bmi_statistic_s: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     chosen_step: Option<u64>,
-    /// The selection part's value at the chosen step (the best check, bmi's statistic).
+    /// The selection part's value at the chosen step (the best check).
     #[serde(skip_serializing_if = "Option::is_none")]
     best_held_out: Option<f64>,
     /// The selection part's value at the last step.
