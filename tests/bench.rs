@@ -201,6 +201,8 @@ fn bench_command_reports_rates_beside_the_cost_model() {
         assert!(v.is_finite() && v > 0.0, "{key}: {stdout}");
     }
     assert!(stdout.contains("\"timing\":\"host clock, "), "{stdout}");
+    // bmi's statistic belongs to the configurations that mirror bmi only.
+    assert!(!stdout.contains("\"bmi_statistic\""), "{stdout}");
 }
 
 #[test]
@@ -234,6 +236,34 @@ fn bench_runs_the_bmi_configuration_on_bmis_dense_task() {
     assert!(json_number(&stdout, "estimate", rows).is_some_and(f64::is_finite));
     let wall = json_number(&stdout, "wall_s", rows).expect("wall_s");
     assert!(wall.is_finite() && wall > 0.0, "{stdout}");
+    // The estimate is read on held-out rows (the statistic named), beside the checks it was
+    // chosen from, InfoNCE over every pair of the report rows, bmi's own statistic (InfoNCE
+    // over every pair of all the held-out rows, the best check) and the old training tail.
+    assert!(
+        stdout.contains("\"estimate_statistic\":\"the held-out read-out"),
+        "{stdout}"
+    );
+    for key in [
+        "estimate_std_err",
+        "estimate_all_pairs",
+        "bmi_statistic",
+        "bmi_statistic_s",
+        "best_held_out",
+        "final_held_out",
+        "train_tail_mean",
+    ] {
+        let v = json_number(&stdout, key, rows);
+        assert!(v.is_some_and(f64::is_finite), "{key}: {stdout}");
+    }
+    // A smoke run ends before the first 250-step check: the last step is the one checked.
+    let steps = json_number(&stdout, "steps_total", rows).expect("steps_total");
+    assert_eq!(json_number(&stdout, "chosen_step", rows), Some(steps));
+    assert_eq!(json_number(&stdout, "evaluations", rows), Some(1.0));
+    // bmi's statistic (its one check here) is named as bmi's, beside the estimate.
+    assert!(
+        stdout.contains("'bmi_statistic' (the configurations that mirror bmi"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -19,7 +19,7 @@
 //! pair critics.
 
 use crate::math::bounds::log_sum_exp;
-use crate::math::critic::{dense_f64, CriticForm};
+use crate::math::critic::{CriticForm, LayerShape};
 use crate::math::spec::TrainSpec;
 
 /// Whether `critic` scores every pair, so that the cross-check exists.
@@ -78,21 +78,22 @@ pub fn infonce_terms(
                         + dot(&wrow(o)[..dx], &x[i * dx..(i + 1) * dx])
                 })
                 .collect();
-            let v: Vec<f64> = (0..n * w)
+            // v column-major (unit o's n values together), and so every layer's activations
+            // of row i's n pairs: the inner loops run over the pairs, which vectorises.
+            let v: Vec<f64> = (0..w * n)
                 .map(|e| {
-                    let (j, o) = (e / w, e % w);
+                    let (o, j) = (e / n, e % n);
                     dot(&wrow(o)[dx..], &y[j * dy..(j + 1) * dy])
                 })
                 .collect();
             Box::new(move |i| {
-                let mut h: Vec<f64> = (0..n * w)
-                    .map(|e| {
-                        let (j, o) = (e / w, e % w);
-                        (u[i * w + o] + v[j * w + o]).max(0.0)
-                    })
-                    .collect();
+                let mut h = Vec::with_capacity(w * n);
+                for (o, vo) in v.chunks(n).enumerate() {
+                    let ui = u[i * w + o];
+                    h.extend(vo.iter().map(|&vj| (ui + vj).max(0.0)));
+                }
                 for layer in &layers[1..] {
-                    h = dense_f64(layer, params, &h, n);
+                    h = dense_columns(layer, params, &h, n);
                 }
                 h
             })
@@ -118,6 +119,28 @@ pub fn infonce_terms(
         }
     });
     Some(terms)
+}
+
+/// One dense layer over `n` inputs stored column-major (input unit k's n values at
+/// `h[k * n..]`), output column-major alike: each output the bias plus the products summed in
+/// unit order, as the row-major forward sums them, so the values are the same.
+fn dense_columns(layer: &LayerShape, params: &[f32], h: &[f64], n: usize) -> Vec<f64> {
+    let (fi, fo) = (layer.fan_in, layer.fan_out);
+    let mut out = vec![0.0; n * fo];
+    for (o, col) in out.chunks_mut(n).enumerate() {
+        for (k, hk) in h.chunks(n).take(fi).enumerate() {
+            let wk = f64::from(params[layer.w_off + o * fi + k]);
+            for (c, &x) in col.iter_mut().zip(hk) {
+                *c += wk * x;
+            }
+        }
+        let b = f64::from(params[layer.b_off + o]);
+        for c in col.iter_mut() {
+            let z = b + *c;
+            *c = if layer.activated { z.max(0.0) } else { z };
+        }
+    }
+    out
 }
 
 fn dot(w: &[f32], x: &[f32]) -> f64 {
@@ -188,6 +211,44 @@ mod tests {
                 nets[0].0.forward_f64(p, nets[0].1, &xy)[0]
             }
         }
+    }
+
+    /// The concat critic's column-major pass gives the row-major forward's values, bit for bit.
+    #[test]
+    fn concat_terms_match_the_row_major_forward() {
+        let spec = TrainSpec::new(
+            2,
+            3,
+            CriticForm::Concat { hidden: vec![4, 3] },
+            Bound::InfoNce,
+            4,
+        )
+        .with_seed(5);
+        let p = spec.init();
+        let n = 9;
+        let x: Vec<f32> = (0..n * 2).map(|e| (e as f32 * 0.53).sin()).collect();
+        let y: Vec<f32> = (0..n * 3).map(|e| (e as f32 * 0.71).cos()).collect();
+        let nets = spec.networks();
+        let layers = nets[0].0.layers_at(nets[0].1);
+        let (first, w) = (layers[0], layers[0].fan_out);
+        let wrow = |o: usize| &p[first.w_off + o * 5..][..5];
+        let want: Vec<f64> = (0..n)
+            .map(|i| {
+                let mut h: Vec<f64> = (0..n * w)
+                    .map(|e| {
+                        let (j, o) = (e / w, e % w);
+                        let u =
+                            f64::from(p[first.b_off + o]) + dot(&wrow(o)[..2], &x[i * 2..][..2]);
+                        (u + dot(&wrow(o)[2..], &y[j * 3..][..3])).max(0.0)
+                    })
+                    .collect();
+                for layer in &layers[1..] {
+                    h = crate::math::critic::dense_f64(layer, &p, &h, n);
+                }
+                (n as f64).ln() + h[i] - log_sum_exp(h.iter().copied())
+            })
+            .collect();
+        assert_eq!(infonce_terms(&spec, &p, &x, &y, 2).unwrap(), want);
     }
 
     #[test]

@@ -9,9 +9,13 @@
 //! the time is the training step alone (`bmi-dense`: minibatches of rows of bmi's 0.593-nat
 //! dense Gaussian, sampled once before the timing). Each row: one warm-up step (pipeline compilation), a
 //! calibration, then `--repeats` timed runs of as many steps as fill `--seconds`; steps/s is
-//! their median, with the spread. The estimate is the mean bound value over the last (at most
-//! 100) steps on training batches, after training on to `--train-steps` if that is more than
-//! the timing took, beside the task's true MI.
+//! their median, with the spread. The estimate is read on held-out rows of the task as the
+//! estimate protocol reads it ([`crate::bench_heldout`]: the step chosen on one part of them,
+//! its critic read once on the other), after training on to `--train-steps` if that is more
+//! than the timing took, beside the task's true MI and the old mean of the last training
+//! batches. The configurations that mirror bmi's estimator (bmi, bmi-dense) also carry bmi's
+//! own statistic, read at every check outside the timed training: the maximum over the checks
+//! of InfoNCE over every pair of all the held-out rows, for the comparison with bmi only.
 
 use std::time::Instant;
 
@@ -23,7 +27,7 @@ use infobound::experiments::bench::{
     measure_probes, published_peak, GpuTimer, ProbeConfig, Probes, PublishedPeak, StepCost,
 };
 use infobound::experiments::suite::Task;
-use infobound::experiments::tasks::{gaussian_mi, rho_for_mi, Transform};
+use infobound::experiments::tasks::{correlated_gaussian, gaussian_mi, rho_for_mi, Transform};
 use infobound::math::bounds::Bound;
 use infobound::math::critic::CriticForm;
 use infobound::math::optim::AdamConfig;
@@ -31,6 +35,7 @@ use infobound::math::spec::{Batches, TrainData, TrainSpec};
 use infobound::DeviceChoice;
 
 use crate::args::{device_parser, OneOf};
+use crate::bench_heldout::{Accuracy, BmiRows, HeldOutRows, Tracker};
 use crate::bench_json::to_json;
 use crate::bench_replicas::{measure_replicas, replica_markdown};
 use crate::bench_report::{markdown, Header};
@@ -48,6 +53,10 @@ pub struct Config {
     pub dim: usize,
     /// Where its batches come from.
     pub draws: Draws,
+    /// Rows of its task no step trains on, that the estimate is read on.
+    pub held_out: HeldOutRows,
+    /// Whether it mirrors bmi's estimator, so that bmi's own statistic is read for it.
+    pub mirrors_bmi: bool,
 }
 
 /// Where a configuration's batches come from.
@@ -91,20 +100,38 @@ impl Config {
     }
 }
 
+/// Rows of each held-out part of a Gaussian configuration (or K, when that is more): the
+/// parts' size on bmi's dense task.
+const HELD_OUT_PART: usize = 2_500;
+
+/// The seed of a Gaussian configuration's held-out rows: a stream no training seed of the
+/// bench (`--seed`, small numbers) draws its batches from.
+const HELD_OUT_SEED: u64 = 0x0068_6f6c_646f_7574;
+
+/// A configuration that draws its batches afresh from the `dim`-dimensional correlated
+/// Gaussian of `mi` nats: its held-out rows are two parts drawn once from the same law.
+fn gaussian(name: &'static str, spec: TrainSpec, dim: usize, mi: f64) -> Config {
+    let rho = rho_for_mi(dim, mi);
+    let part = HELD_OUT_PART.max(spec.batch);
+    let (x, y) = correlated_gaussian(dim, rho, 2 * part, HELD_OUT_SEED);
+    Config {
+        name,
+        spec,
+        dim,
+        draws: Draws::Gaussian { rho },
+        held_out: HeldOutRows { x, y, select: part },
+        mirrors_bmi: false,
+    }
+}
+
 /// The standard configuration at batch `k`: d = 20, true MI 2 nats (the staircase's first stage).
 fn standard(k: usize) -> Config {
     let critic = CriticForm::Separable {
         hidden: vec![256, 256],
         embed: 32,
     };
-    Config {
-        name: "standard",
-        spec: TrainSpec::new(20, 20, critic, Bound::Smile { tau: 5.0 }, k),
-        dim: 20,
-        draws: Draws::Gaussian {
-            rho: rho_for_mi(20, 2.0),
-        },
-    }
+    let spec = TrainSpec::new(20, 20, critic, Bound::Smile { tau: 5.0 }, k);
+    gaussian("standard", spec, 20, 2.0)
 }
 
 /// A small separable critic (64-wide towers, embedding 16, K = 64, SMILE τ = 5) on a 5-d
@@ -114,14 +141,8 @@ fn small() -> Config {
         hidden: vec![64],
         embed: 16,
     };
-    Config {
-        name: "small",
-        spec: TrainSpec::new(5, 5, critic, Bound::Smile { tau: 5.0 }, 64),
-        dim: 5,
-        draws: Draws::Gaussian {
-            rho: rho_for_mi(5, 1.0),
-        },
-    }
+    let spec = TrainSpec::new(5, 5, critic, Bound::Smile { tau: 5.0 }, 64);
+    gaussian("small", spec, 5, 1.0)
 }
 
 /// bmi's neural-estimator defaults (benchmark-mi 0.1.3): MLP critic (16, 8) on [x; y], batch
@@ -131,28 +152,32 @@ fn bmi() -> Config {
         hidden: vec![16, 8],
     };
     let adam = AdamConfig::default().with_lr(0.1);
+    let spec = TrainSpec::new(5, 5, critic, Bound::InfoNce, 256).with_adam(adam);
     Config {
-        name: "bmi",
-        spec: TrainSpec::new(5, 5, critic, Bound::InfoNce, 256).with_adam(adam),
-        dim: 5,
-        draws: Draws::Gaussian {
-            rho: rho_for_mi(5, 1.0),
-        },
+        mirrors_bmi: true,
+        ..gaussian("bmi", spec, 5, 1.0)
     }
 }
 
 /// Rows of bmi's `multinormal-dense-5-5-0.5` the bmi-dense configuration trains on: the
-/// training half of the 10 000 rows bmi's estimator is given (it holds the other half out).
+/// training half of the 10 000 rows bmi's estimator is given; the other half is held out, as
+/// bmi holds it out.
 const DENSE_ROWS: usize = 5_000;
 
 /// The bmi configuration on bmi's own 0.593-nat task, `multinormal-dense-5-5-0.5` (every
-/// two of the ten coordinates correlated at 0.5): [`DENSE_ROWS`] rows sampled once (seed 0),
-/// minibatches of them every step, as bmi's estimator trains.
+/// two of the ten coordinates correlated at 0.5): 2 × [`DENSE_ROWS`] rows sampled once (seed
+/// 0), minibatches of the first [`DENSE_ROWS`] every step, as bmi's estimator trains; the rest
+/// held out, halved into the selection and report parts.
 fn bmi_dense() -> Result<Config, Failure> {
     let task = Task::gaussian_dense(5).map_err(|e| runtime(e.to_string()))?;
-    let (x, y) = task
-        .sample(DENSE_ROWS, 0)
+    let (mut x, mut y) = task
+        .sample(2 * DENSE_ROWS, 0)
         .map_err(|e| runtime(e.to_string()))?;
+    let base = bmi();
+    let (held_x, held_y) = (
+        x.split_off(DENSE_ROWS * base.dim),
+        y.split_off(DENSE_ROWS * base.dim),
+    );
     Ok(Config {
         name: "bmi-dense",
         draws: Draws::Rows {
@@ -160,7 +185,12 @@ fn bmi_dense() -> Result<Config, Failure> {
             y,
             mi: task.true_mi(),
         },
-        ..bmi()
+        held_out: HeldOutRows {
+            x: held_x,
+            y: held_y,
+            select: DENSE_ROWS / 2,
+        },
+        ..base
     })
 }
 
@@ -185,10 +215,10 @@ pub struct Measured {
     /// Steps taken in all, warm-up included.
     pub steps_total: u64,
     /// Seconds the row took in all: the trainer's set-up, the warm-up, calibration, timed
-    /// runs and the training on to `--train-steps`.
+    /// runs, the training on to `--train-steps`, and the held-out evaluations and read-out.
     pub wall_s: f64,
-    /// Mean bound value over the last timed run (nats).
-    pub estimate: f64,
+    /// The estimate read on the held-out rows, and what else they said.
+    pub accuracy: Accuracy,
 }
 
 /// How long to measure, and on how many threads.
@@ -202,42 +232,57 @@ struct Budget {
     threads: usize,
 }
 
-/// Times `trainer` (made at `start`) as the module doc says.
+/// Times `trainer` (made at `start` for `config`) as the module doc says.
 fn measure(
     trainer: &mut dyn Trainer,
+    config: &Config,
     budget: &Budget,
     start: Instant,
 ) -> Result<Measured, infobound::Error> {
-    trainer.train(1)?;
+    let bmi = config.mirrors_bmi.then_some(BmiRows {
+        spec: &config.spec,
+        rows: &config.held_out,
+        threads: budget.threads,
+    });
+    let mut run = Tracker::new(bmi);
+    run.advance(trainer, 1)?;
     // Calibrate on two steps, then size the runs to fill the budget.
-    let t = Instant::now();
-    trainer.train(2)?;
-    let per_step = t.elapsed().as_secs_f64() / 2.0;
+    let per_step = run.advance(trainer, 2)? / 2.0;
     let n = ((budget.seconds / per_step).round() as u32).clamp(1, budget.max_steps);
     let mut rates = Vec::with_capacity(budget.repeats);
-    let mut last = Vec::new();
     for _ in 0..budget.repeats {
-        let t = Instant::now();
-        last = trainer.train(n)?;
-        rates.push(f64::from(n) / t.elapsed().as_secs_f64());
+        rates.push(f64::from(n) / run.advance(trainer, n.into())?);
     }
     rates.sort_by(f64::total_cmp);
     let median = rates[rates.len() / 2];
-    // Train on to `train_steps` for the accuracy column, in chunks that keep the last values.
-    while trainer.step() < budget.train_steps {
-        let n = (budget.train_steps - trainer.step()).min(1_000) as u32;
-        last = trainer.train(n)?;
-    }
-    let tail = &last[last.len().saturating_sub(100)..];
-    let estimate = tail.iter().map(|&v| f64::from(v)).sum::<f64>() / tail.len().max(1) as f64;
+    // Train on to `train_steps` for the accuracy column.
+    let rest = budget.train_steps.saturating_sub(trainer.step());
+    run.advance(trainer, rest)?;
+    let accuracy = run.finish(
+        trainer,
+        (&config.held_out, &config.spec),
+        value_limit(config),
+    )?;
     Ok(Measured {
         steps_per_s: median,
         range: (rates[0], rates[rates.len() - 1]),
         steps_per_run: n,
         steps_total: trainer.step(),
         wall_s: start.elapsed().as_secs_f64(),
-        estimate,
+        accuracy,
     })
+}
+
+/// The value a bound without a ceiling may not pass on a configuration's finite training
+/// rows (ln of them, as the protocol's runaway check takes it); `None` for the Gaussian drawn
+/// afresh every step or a bound with a ceiling.
+fn value_limit(config: &Config) -> Option<f64> {
+    match &config.draws {
+        Draws::Rows { x, .. } if config.spec.bound.ceiling(config.spec.batch).is_none() => {
+            Some(((x.len() / config.dim) as f64).ln())
+        }
+        _ => None,
+    }
 }
 
 /// A row's numbers and the device name its trainer reports (with the CPU's thread count).
@@ -252,8 +297,9 @@ fn run_config(
         .with_chunk(budget.max_steps.min(250))
         .with_threads(budget.threads);
     let start = Instant::now();
-    let mut t = device.trainer(&config.spec, batches, None, &options)?;
-    Ok((measure(t.as_mut(), budget, start)?, t.device_name()))
+    let held_out = config.held_out.parts(&config.spec);
+    let mut t = device.trainer(&config.spec, batches, Some(held_out), &options)?;
+    Ok((measure(t.as_mut(), config, budget, start)?, t.device_name()))
 }
 
 /// The configurations `--configs` takes, with their help.
@@ -268,7 +314,7 @@ const CONFIGS: &[(&str, &str)] = &[
     ),
     (
         "bmi-dense",
-        "the bmi configuration on bmi's multinormal-dense-5-5-0.5 (0.593 nats): 5 000 rows",
+        "the bmi configuration on bmi's multinormal-dense-5-5-0.5 (0.593 nats): 5 000 rows, 5 000 held out",
     ),
     (
         "small",
@@ -281,7 +327,12 @@ const AFTER_HELP: &str = "\
 Each row: one warm-up step, a calibration, then --repeats timed runs of as many steps as fill
 --seconds; steps/s is their median. Beside it: the step's cost model and the floor that implies
 on this device's copy and FMA probes (measured in the same run: the CPU's own, on its
-threads, for the CPU backend) and, where known, the adapter's datasheet peak. See BENCHMARKS.md. A software adapter's numbers say nothing about GPU speed.";
+threads, for the CPU backend) and, where known, the adapter's datasheet peak. The estimate is
+read on held-out rows as the estimate protocol reads it: the step chosen on one part of them
+(checked every 250 steps, as bmi does), its critic read once on the other. bmi and bmi-dense
+also report bmi's own statistic (the best check of InfoNCE over every pair of all the held-out
+rows, as bmi's estimator returns it; biased upward, for the comparison with bmi only). See BENCHMARKS.md.
+A software adapter's numbers say nothing about GPU speed.";
 
 /// `bench`'s options.
 #[derive(Args)]
@@ -313,6 +364,9 @@ pub struct BenchArgs {
     /// Train on to this many steps before reading the estimate
     #[arg(long, value_name = "N", default_value_t = 0)]
     train_steps: u64,
+    /// The training seed (initialisation and batch draws; a task's rows stay those of seed 0)
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    seed: u64,
     /// Threads of the CPU backend (0: one a core; the GPU ignores it)
     #[arg(long, value_name = "N", default_value_t = 0)]
     threads: usize,
@@ -349,6 +403,9 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
             "bmi-dense" => configs.push(bmi_dense()?),
             _ => configs.push(bmi()),
         }
+    }
+    for config in &mut configs {
+        config.spec.seed = args.seed;
     }
     let seconds = args.seconds.unwrap_or(if smoke { 0.2 } else { 2.0 });
     let repeats = args.repeats.unwrap_or(if smoke { 2 } else { 3 });

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::bench::{true_mi, Row};
+use crate::bench_heldout::statistic;
 use crate::bench_report::{floors, Header};
 
 /// The whole run.
@@ -15,6 +16,8 @@ pub struct BenchJson<'a> {
     smoke: bool,
     probes: Option<ProbesJson<'a>>,
     published_peak: Option<PeakJson>,
+    /// What a row's `estimate` (and `bmi_statistic`) is.
+    estimate_statistic: String,
     rows: Vec<RowJson>,
 }
 
@@ -66,7 +69,36 @@ struct RowJson {
     steps_total: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     wall_s: Option<f64>,
+    /// The held-out read-out of the chosen step's critic ([`statistic`]).
     estimate: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    estimate_std_err: Option<f64>,
+    /// InfoNCE over every pair of the report part with the same critic.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    estimate_all_pairs: Option<f64>,
+    /// bmi's own statistic for this run (the configurations that mirror bmi only): the maximum
+    /// over the checks of InfoNCE over every pair of all the held-out rows. Biased upward; for
+    /// the comparison with bmi only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bmi_statistic: Option<f64>,
+    /// Seconds its all-pairs evaluations took (outside the timed training).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bmi_statistic_s: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    chosen_step: Option<u64>,
+    /// The selection part's value at the chosen step (the best check).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    best_held_out: Option<f64>,
+    /// The selection part's value at the last step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    final_held_out: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    evaluations: Option<usize>,
+    /// The mean bound value over the last (at most 100) training batches.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    train_tail_mean: Option<f64>,
+    /// A runaway or a late collapse; null when neither.
+    warning: Option<String>,
     error: Option<String>,
 }
 
@@ -92,6 +124,7 @@ pub fn to_json<'a>(h: &'a Header, rows: &[Row]) -> BenchJson<'a> {
             fp32_flops_per_s: p.fp32_flops,
             bytes_per_s: p.bandwidth,
         }),
+        estimate_statistic: statistic(),
         rows: rows.iter().map(|row| row_json(h, row)).collect(),
     }
 }
@@ -102,6 +135,7 @@ fn row_json(h: &Header, row: &Row) -> RowJson {
     let c = &row.cost;
     let (floor, act, peak_floor) = floors(h, row);
     let ok = row.result.as_ref().ok();
+    let acc = ok.map(|m| &m.accuracy);
     RowJson {
         config: row.config.name,
         critic: s.critic.name(),
@@ -123,7 +157,17 @@ fn row_json(h: &Header, row: &Row) -> RowJson {
         steps_per_run: ok.map(|m| m.steps_per_run),
         steps_total: ok.map(|m| m.steps_total),
         wall_s: ok.map(|m| m.wall_s),
-        estimate: ok.map(|m| m.estimate),
+        estimate: acc.map(|a| a.estimate),
+        estimate_std_err: acc.map(|a| a.std_err),
+        estimate_all_pairs: acc.and_then(|a| a.all_pairs),
+        bmi_statistic: acc.and_then(|a| a.bmi_statistic),
+        bmi_statistic_s: acc.and_then(|a| a.bmi_statistic_s),
+        chosen_step: acc.map(|a| a.chosen_step),
+        best_held_out: acc.map(|a| a.best_held_out),
+        final_held_out: acc.map(|a| a.final_held_out),
+        evaluations: acc.map(|a| a.evaluations),
+        train_tail_mean: acc.map(|a| a.train_tail),
+        warning: acc.and_then(|a| a.warning.clone()),
         error: row.result.as_ref().err().cloned(),
     }
 }

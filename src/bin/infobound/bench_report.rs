@@ -5,6 +5,7 @@
 use infobound::experiments::bench::{Probes, PublishedPeak};
 
 use crate::bench::{true_mi, Row};
+use crate::bench_heldout::statistic;
 
 /// What a run measured besides its rows.
 pub struct Header {
@@ -69,8 +70,8 @@ pub fn markdown(h: &Header, rows: &[Row]) -> String {
         if h.smoke { " (smoke: not numbers to quote)" } else { "" }
     ));
     out.push_str(
-        "| config | critic | bound | K | steps/s | spread | samples/s | GFLOP/step | MB/step (min / act.) | floor ms (probes / act. / peak) | floor ÷ time | estimate | true MI |\n\
-         |---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+        "| config | critic | bound | K | steps/s | spread | samples/s | GFLOP/step | MB/step (min / act.) | floor ms (probes / act. / peak) | floor ÷ time | steps | estimate | all pairs | bmi's statistic | chosen step | best / last check | train tail | true MI |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for row in rows {
         let s = &row.config.spec;
@@ -98,20 +99,41 @@ pub fn markdown(h: &Header, rows: &[Row]) -> String {
                 let frac = floor.map_or("-".into(), |f| {
                     format!("{:.1} %", 100.0 * f * m.steps_per_s)
                 });
+                let a = &m.accuracy;
                 out.push_str(&format!(
-                    "{common}| {:.2} | {:.0} % | {:.0} {cost}| {frac} | {:.3} | {:.3} |\n",
+                    "{common}| {:.2} | {:.0} % | {:.0} {cost}| {frac} | {} | {:.3} ± {:.3} | {} | {} | {} | {:.3} / {:.3} | {:.3} | {:.3} |\n",
                     m.steps_per_s,
                     100.0 * spread,
                     m.steps_per_s * s.batch as f64,
-                    m.estimate,
+                    m.steps_total,
+                    a.estimate,
+                    a.std_err,
+                    a.all_pairs.map_or("-".into(), |v| format!("{v:.3}")),
+                    a.bmi_statistic.map_or("-".into(), |v| format!("{v:.3}")),
+                    a.chosen_step,
+                    a.best_held_out,
+                    a.final_held_out,
+                    a.train_tail,
                     true_mi(&row.config)
                 ));
             }
             Err(e) => out.push_str(&format!(
-                "{common}| failed: {} | | {cost}| | | {:.3} |\n",
+                "{common}| failed: {} | | {cost}| | | | | | | | | | {:.3} |\n",
                 e.replace('|', "/"),
                 true_mi(&row.config)
             )),
+        }
+    }
+    out.push_str(&format!("\nestimate: {}\n", statistic()));
+    for row in rows {
+        if let Some(w) = row
+            .result
+            .as_ref()
+            .ok()
+            .and_then(|m| m.accuracy.warning.as_ref())
+        {
+            let (name, k) = (row.config.name, row.config.spec.batch);
+            out.push_str(&format!("warning ({name}, K = {k}): {w}\n"));
         }
     }
     out

@@ -8,6 +8,7 @@
 
 mod args;
 mod bench;
+mod bench_heldout;
 mod bench_json;
 mod bench_replicas;
 mod bench_report;
