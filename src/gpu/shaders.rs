@@ -105,7 +105,7 @@ impl Family {
         match self {
             Family::MatrixBounds => FusedGeometry::rule(true, FusedPass::Forward).constants(),
             Family::Gemm => GemmGeometry::rule(true).constants(),
-            Family::Pairs => PairGeometry::rule().constants(),
+            Family::Pairs => PairGeometry::rule(true).constants(),
             Family::Reduce => ReduceGeometry::default().constants(),
             _ => Vec::new(),
         }

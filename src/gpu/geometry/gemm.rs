@@ -40,11 +40,16 @@ impl GemmGeometry {
         }
     }
 
-    /// The rule without tuning: 64×64 blocks of C a 16×16 workgroup, 4×4 outputs an
-    /// invocation, through workgroup-memory tiles of 16 k on a GPU and read in place on a CPU
-    /// rasteriser (the fastest of the two on lavapipe).
+    /// The rule without tuning: on a GPU 64×64 blocks of C a 16×16 workgroup, 4×4 outputs an
+    /// invocation, through workgroup-memory tiles of 16 k; on a CPU rasteriser 8×4 outputs an
+    /// invocation read in place, 8×16 invocations a workgroup (of the candidates, the fastest
+    /// over the products `infobound tune` times on lavapipe, BENCHMARKS.md).
     pub const fn rule(software: bool) -> Self {
-        Self::new(4, 4, 16, 16, if software { 0 } else { 16 })
+        if software {
+            Self::new(8, 4, 8, 16, 0)
+        } else {
+            Self::new(4, 4, 16, 16, 16)
+        }
     }
 
     /// The candidates the tuner times: register blocks from 2×2 to 8×8, tiled and direct.
@@ -213,7 +218,8 @@ mod tests {
             let k = g.max_k_software(32_768);
             assert!(k > 0 && g.loops(k as u64) <= 32_768, "{g:?}");
         }
-        // The rule's direct geometry loops once a k; the tiled one 4 + 4 loads and 16 steps a tile of 16.
+        // The direct geometry loops once a k; the tiled 4×4 one 4 + 4 loads and 16 steps a
+        // tile of 16.
         assert_eq!(GemmGeometry::rule(true).max_k_software(32_768), 32_768);
         assert_eq!(GemmGeometry::rule(false).loops(32), 48);
     }

@@ -57,7 +57,7 @@ impl KernelGeometry {
             gemm: GemmGeometry::rule(software),
             gemm_split_k: if software { 0 } else { 4096 },
             reductions: ReduceGeometry::rule(software, subgroups),
-            pairs: PairGeometry::rule(),
+            pairs: PairGeometry::rule(software),
             fused_forward: FusedGeometry::rule(software, FusedPass::Forward),
             fused_backward: FusedGeometry::rule(software, FusedPass::Backward),
         }

@@ -17,9 +17,9 @@ pub struct PairGeometry {
 }
 
 impl Default for PairGeometry {
-    /// The rule: 64 invocations a workgroup, one output each.
+    /// The GPU rule: 64 invocations a workgroup, one output each.
     fn default() -> Self {
-        Self::rule()
+        Self::rule(false)
     }
 }
 
@@ -32,9 +32,11 @@ impl PairGeometry {
         }
     }
 
-    /// The rule without tuning: 64 invocations a workgroup, one output each.
-    pub const fn rule() -> Self {
-        Self::new(64, 1)
+    /// The rule without tuning: 64 invocations a workgroup, one output each on a GPU and four
+    /// on a CPU rasteriser (2.6× faster than one there, `infobound tune` on lavapipe,
+    /// BENCHMARKS.md).
+    pub const fn rule(software: bool) -> Self {
+        Self::new(64, if software { 4 } else { 1 })
     }
 
     /// The candidates the tuner times.
@@ -88,7 +90,10 @@ mod tests {
 
     #[test]
     fn candidates_are_valid_and_bad_ones_refused() {
-        for g in PairGeometry::candidates() {
+        for g in PairGeometry::candidates()
+            .into_iter()
+            .chain([true, false].map(PairGeometry::rule))
+        {
             g.validate(256).unwrap_or_else(|e| panic!("{g:?}: {e}"));
         }
         assert!(PairGeometry::candidates().len() >= 4);

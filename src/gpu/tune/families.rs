@@ -252,7 +252,7 @@ impl GpuContext {
                 ])
             },
         )?;
-        let chosen = best.map_or(PairGeometry::rule(), |(_, g)| g);
+        let chosen = best.map_or(self.rule_geometry().pairs, |(_, g)| g);
         self.finish("pairs", shape, timed, best, chosen)
     }
 
