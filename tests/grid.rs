@@ -8,7 +8,7 @@ mod common;
 
 use common::{gpu, values};
 use infobound::gpu::kernels::{state, MatrixBoundBuffers, PairAxis};
-use infobound::gpu::{GpuContext, GpuError};
+use infobound::gpu::{GeometryChoice, GpuContext, GpuError, PairGeometry};
 use infobound::math::bounds::Bound;
 use infobound::math::optim::AdamConfig;
 
@@ -81,7 +81,13 @@ fn pair_kernels_fold_their_grid() {
     let Some((wide, narrow)) = contexts() else {
         return;
     };
-    // Workgroups of 64: expand 44 → (8, 6) and reduce 3; expand 62 → (8, 8) and reduce 9 → (8, 2).
+    // Workgroups of 64, one output an invocation (pinned: the software rule takes four):
+    // expand 44 → (8, 6) and reduce 3; expand 62 → (8, 8) and reduce 9 → (8, 2).
+    for ctx in [&wide, &narrow] {
+        let mut g = ctx.rule_geometry();
+        g.pairs = PairGeometry::new(64, 1);
+        ctx.set_geometry(GeometryChoice::Pinned(g)).unwrap();
+    }
     for (k, w) in [(20, 7), (7, 80)] {
         let want = pairs(&wide, k, w).unwrap();
         assert_eq!(pairs(&narrow, k, w).unwrap(), want, "k = {k}, w = {w}");
