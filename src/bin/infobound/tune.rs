@@ -37,7 +37,7 @@ pub struct TuneArgs {
     #[arg(long, value_name = "DEVICE", default_value = "gpu", value_parser = device_parser())]
     device: DeviceChoice,
     /// Batch sizes K, comma-separated (each tuned at K rounded up to a power of two, at most
-    /// 4096)
+    /// 4096, or 1024 on a CPU rasteriser)
     #[arg(
         long,
         value_name = "KS",

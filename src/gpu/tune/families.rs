@@ -36,9 +36,10 @@ pub struct FamilyTable<G> {
 }
 
 /// The most elements one tuning operand holds, and the most multiply-adds a tuned product
-/// does: larger shapes keep the ranking measured at the cap.
-const MAX_OPERAND: usize = 1 << 22;
-const MAX_PRODUCT: usize = 1 << 27;
+/// does: larger shapes keep the ranking measured at the cap (and a shape's tuning stays
+/// milliseconds on a GPU).
+const MAX_OPERAND: usize = 1 << 20;
+const MAX_PRODUCT: usize = 1 << 24;
 
 /// A matrix product's shape class: m, n, k rounded up to powers of two, the largest halved
 /// until the operands and the work fit the caps; then whether A and B are transposed.

@@ -10,12 +10,20 @@ use crate::gpu::kernels::{state, Operands, Strided};
 use crate::gpu::timing::GpuTimer;
 use crate::math::bounds::Bound;
 
-/// Tuning runs at K rounded up to a power of two, at most this.
+/// Tuning runs at K rounded up to a power of two, at most this on a GPU, and at most
+/// [`MAX_TUNE_K_SOFTWARE`] on a CPU rasteriser, where timing 26 candidates at K = 4 096 takes
+/// minutes.
 const MAX_TUNE_K: usize = 4096;
+const MAX_TUNE_K_SOFTWARE: usize = 1024;
 
-/// The shape class K is tuned at.
-pub(crate) fn k_class(k: usize) -> usize {
-    class(k, 64, MAX_TUNE_K)
+/// The shape class K is tuned at on a software adapter or a GPU.
+pub(crate) fn k_class(k: usize, software: bool) -> usize {
+    let cap = if software {
+        MAX_TUNE_K_SOFTWARE
+    } else {
+        MAX_TUNE_K
+    };
+    class(k, 64, cap)
 }
 
 /// One candidate's time in a fused tuning table.
@@ -46,11 +54,11 @@ pub struct TuneTable {
 }
 
 impl GpuContext {
-    /// Tunes the fused kernels at K (its class: rounded up to a power of two, at most 4 096)
-    /// and e now, whatever the cache holds, and caches the choice for this adapter (`infobound
+    /// Tunes the fused kernels at K (its class: rounded up to a power of two, at most 4 096, or
+    /// 1 024 on a CPU rasteriser) and e now, whatever the cache holds, and caches the choice for this adapter (`infobound
     /// tune`).
     pub fn tune_and_cache(&self, k: usize, e: usize) -> Result<TuneTable, GpuError> {
-        let kc = k_class(k);
+        let kc = k_class(k, self.adapter().is_software);
         let table = self.tune_fused(kc, e)?;
         let seconds = |p: FusedPass, g: FusedGeometry| {
             table

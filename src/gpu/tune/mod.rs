@@ -3,8 +3,9 @@
 //! disk, keyed by adapter, driver, library version, family and shape class.
 //!
 //! The families with a tuned choice: the fused score kernels' two passes ([`fused`]), the
-//! matrix products, the column sums and the pair kernels ([`families`]). The split-K length
-//! and the two-stage reductions' tree follow the pinned geometry or the rule.
+//! matrix products, the column sums and the pair kernels ([`families`]; on a CPU rasteriser
+//! only as `infobound tune` cached them). The split-K length and the two-stage reductions'
+//! tree follow the pinned geometry or the rule.
 //!
 //! Environment: `INFOBOUND_TUNE=off` (or `0`, `false`) turns tuning off, so the rule is used
 //! (tests and CI run so); `INFOBOUND_TUNE_CACHE=FILE` moves the cache from
@@ -64,6 +65,17 @@ impl FusedPass {
             FusedPass::Backward => "fused backward",
         }
     }
+}
+
+/// When a family's geometry may be tuned under [`GeometryChoice::Auto`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tuning {
+    /// Never: the rule (or a pinned geometry).
+    Never,
+    /// A cached choice is used, none is tuned now.
+    CachedOnly,
+    /// Cached, or tuned at first use.
+    AtFirstUse,
 }
 
 /// A context's geometry state: the choice, the tuning cache and what was used.
@@ -163,27 +175,31 @@ impl GpuContext {
             .insert(what);
     }
 
-    /// One family's geometry: pinned; cached or tuned now (`tune` times the candidates at
-    /// `shape` and caches the fastest) where the choice is Auto, tuning is on and `tunable`;
-    /// else the adapter's rule. `part` takes the family's part of a whole geometry. A failed
-    /// tuning is noted and the rule used.
+    /// One family's geometry: pinned; where the choice is Auto and tuning is on, cached, or
+    /// tuned now (`tune` times the candidates at `shape` and caches the fastest) as `tuning`
+    /// allows; else the adapter's rule. `part` takes the family's part of a whole geometry. A
+    /// failed tuning is noted and the rule used.
     fn pick<G>(
         &self,
         family: &str,
         shape: &[usize],
         part: impl Fn(&KernelGeometry) -> G,
-        tunable: bool,
+        tuning: Tuning,
         tune: impl FnOnce() -> Result<G, GpuError>,
     ) -> (G, &'static str)
     where
         G: DeserializeOwned,
     {
         let choice = lock(&self.geometry).choice;
+        let rule = || (part(&self.rule_geometry()), "rule");
         match choice {
             GeometryChoice::Pinned(g) => (part(&g), "pinned"),
-            GeometryChoice::Auto if tunable && tuning_enabled() => {
+            GeometryChoice::Auto if tuning != Tuning::Never && tuning_enabled() => {
                 if let Some(g) = self.cached(family, shape) {
                     return (g, "tuned");
+                }
+                if tuning == Tuning::CachedOnly {
+                    return rule();
                 }
                 match tune() {
                     Ok(g) => (g, "tuned"),
@@ -191,11 +207,23 @@ impl GpuContext {
                         lock(&self.geometry).notes.push(format!(
                             "tuning {family} failed ({err}); the rule geometry is used"
                         ));
-                        (part(&self.rule_geometry()), "rule")
+                        rule()
                     }
                 }
             }
-            _ => (part(&self.rule_geometry()), "rule"),
+            _ => rule(),
+        }
+    }
+
+    /// How the products, column sums and pair kernels are tuned on this adapter: at first use
+    /// on a GPU; on a CPU rasteriser only what `infobound tune` cached, since timing their
+    /// candidates at every shape a run needs costs minutes there (its rule is what the tuner
+    /// measured on lavapipe, BENCHMARKS.md).
+    fn shape_tuning(&self) -> Tuning {
+        if self.adapter().is_software {
+            Tuning::CachedOnly
+        } else {
+            Tuning::AtFirstUse
         }
     }
 
@@ -274,7 +302,7 @@ impl GpuContext {
             "gemm",
             &shape,
             |k| k.gemm,
-            true,
+            self.shape_tuning(),
             || self.tune_gemm(&shape).map(|t| t.chosen),
         );
         self.record("gemm", format!("{} ({source})", g.name()));
@@ -287,7 +315,7 @@ impl GpuContext {
             "gemm split-K",
             &[],
             |k| k.gemm_split_k,
-            false,
+            Tuning::Never,
             || unreachable!("split-K is not tuned"),
         );
         self.record("gemm split-K", format!("{split} ({source})"));
@@ -302,7 +330,7 @@ impl GpuContext {
             "column sums",
             &shape,
             |k| k.reductions,
-            true,
+            self.shape_tuning(),
             || self.tune_column_sums(&shape).map(|t| t.chosen),
         );
         let g = ReduceGeometry {
@@ -320,7 +348,7 @@ impl GpuContext {
             "reductions",
             &[],
             |k| k.reductions,
-            false,
+            Tuning::Never,
             || unreachable!("the two-stage reductions are not tuned"),
         );
         let g = ReduceGeometry {
@@ -339,7 +367,7 @@ impl GpuContext {
             "pairs",
             &shape,
             |k| k.pairs,
-            true,
+            self.shape_tuning(),
             || self.tune_pairs(&shape).map(|t| t.chosen),
         );
         self.record("pairs", format!("{} ({source})", g.name()));
@@ -355,12 +383,17 @@ impl GpuContext {
         k: usize,
         e: usize,
     ) -> Result<FusedGeometry, GpuError> {
-        let kc = fused::k_class(k);
+        let kc = fused::k_class(k, self.adapter().is_software);
         let part = |g: &KernelGeometry| match pass {
             FusedPass::Forward => g.fused_forward,
             FusedPass::Backward => g.fused_backward,
         };
-        let (g, source) = self.pick(pass.family(), &[kc, e], part, e > 0, || {
+        let tuning = if e > 0 {
+            Tuning::AtFirstUse
+        } else {
+            Tuning::Never
+        };
+        let (g, source) = self.pick(pass.family(), &[kc, e], part, tuning, || {
             self.tune_and_cache(kc, e).map(|t| match pass {
                 FusedPass::Forward => t.chosen.0,
                 FusedPass::Backward => t.chosen.1,
