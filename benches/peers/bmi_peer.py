@@ -6,7 +6,7 @@ Task: 5 + 5-dimensional Gaussian, every coordinate pair correlated with rho so t
 (bmi.benchmark.BENCHMARK_TASKS, e.g. multinormal-dense-5-5-0.5, 0.593 nats: infobound's
 bmi-dense configuration). n rows (half held out, bmi's default split). Estimator: bmi's
 InfoNCEEstimator with its defaults (MLP critic (16, 8) ReLU on [x; y] over all K^2 pairs,
-K = 256, Adam lr 0.1, seed 42, test every 250 steps), on the CPU through jaxlib 0.4.30.
+K = 256, Adam lr 0.1, seed 42 unless --train-seed, test every 250 steps), on the CPU through jaxlib 0.4.30.
 
 Steps: bmi stops early once two held-out checks in a row bring no new best, so a call with
 max_n_steps = 10 000 may train far fewer; the steps it trained are reported (n_steps). With
@@ -33,7 +33,9 @@ def main():
     p.add_argument("--steps", type=int, default=2000)
     p.add_argument("--warm-steps", type=int, default=100)
     p.add_argument("--n", type=int, default=10_000)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="the data sample's seed")
+    p.add_argument("--train-seed", type=int, default=42,
+                   help="InfoNCEEstimator's seed (critic init, train/test split, batches; bmi's default 42)")
     p.add_argument("--task", default=None, help="a bmi task id (default: the 1-nat isotropic Gaussian)")
     p.add_argument("--no-early-stop", action="store_true", help="train every one of --steps")
     a = p.parse_args()
@@ -61,7 +63,7 @@ def main():
         x, y = task.sample(a.n, seed=a.seed)
 
     def run(steps):
-        est = InfoNCEEstimator(max_n_steps=steps, verbose=False)
+        est = InfoNCEEstimator(max_n_steps=steps, verbose=False, seed=a.train_seed)
         t = time.perf_counter()
         r = est.estimate_with_info(x, y)
         return time.perf_counter() - t, r.mi_estimate, r.additional_information["n_training_steps"]
@@ -74,7 +76,7 @@ def main():
     steps = n_long - n_warm
     print(json.dumps(dict(
         peer="bmi", estimator="InfoNCEEstimator", jax=jax.__version__, device=str(jax.devices()[0]),
-        config=config, task=a.task, batch=256, steps=a.steps, n_steps=n_long, early_stop=not a.no_early_stop,
+        config=config, task=a.task, seed=a.seed, train_seed=a.train_seed, batch=256, steps=a.steps, n_steps=n_long, early_stop=not a.no_early_stop,
         steps_per_s=steps / (t_long - t_warm) if t_long > t_warm and steps > 0 else None,
         steps_per_s_plain=n_long / t_long, seconds=t_long, estimate=float(estimate), true_mi=mi,
     )), flush=True)

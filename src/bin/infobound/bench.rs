@@ -159,9 +159,10 @@ fn bmi() -> Config {
     }
 }
 
-/// Rows of bmi's `multinormal-dense-5-5-0.5` the bmi-dense configuration trains on: the
-/// training half of the 10 000 rows bmi's estimator is given; the other half is held out, as
-/// bmi holds it out.
+/// Rows of bmi's `multinormal-dense-5-5-0.5` the bmi-dense configuration trains on: half of
+/// 10 000 rows of the task's law (our own draw, not bmi's numpy sample), as bmi's estimator
+/// trains on half of the 10 000 rows it is given; the other half is held out (bmi holds out a
+/// random half of its rows).
 const DENSE_ROWS: usize = 5_000;
 
 /// The bmi configuration on bmi's own 0.593-nat task, `multinormal-dense-5-5-0.5` (every

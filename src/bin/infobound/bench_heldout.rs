@@ -9,7 +9,7 @@
 //!
 //! The configurations that mirror bmi's estimator also carry bmi's own statistic
 //! ([`BmiRows`]): at every check, InfoNCE of the current critic over every pair of all the
-//! held-out rows (both parts together, the rows bmi holds out), the maximum kept, as bmi's
+//! held-out rows (both parts together: 5 000 rows, as many as bmi holds out), the maximum kept, as bmi's
 //! `InfoNCEEstimator` returns it. It is biased upward (a maximum over checks, read on the rows
 //! that choose it) and is there for the comparison with bmi only; the estimate stays the
 //! read-out above.
@@ -36,7 +36,7 @@ pub fn statistic() -> String {
          themselves, 'train tail' the mean of the last {TRAIN_TAIL} training batches; \
          'bmi_statistic' (the configurations that mirror bmi's estimator only) is bmi's own \
          statistic for this run: at every check, InfoNCE of the current critic over every pair \
-         of all the held-out rows (both halves, the rows bmi holds out), the maximum over the \
+         of all the held-out rows (both halves: 5 000 rows, as many as bmi holds out), the maximum over the \
          checks, as bmi's InfoNCEEstimator returns it; a maximum read on the rows that choose \
          it, biased upward, reported for the comparison with bmi only",
         eval_batches()
