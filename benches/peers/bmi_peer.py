@@ -36,8 +36,16 @@ def main():
     p.add_argument("--seed", type=int, default=0, help="the data sample's seed")
     p.add_argument("--train-seed", type=int, default=42,
                    help="InfoNCEEstimator's seed (critic init, train/test split, batches; bmi's default 42)")
+    p.add_argument("--true-mi", type=float, default=0.5928, help="the true MI of --rows (default: bmi-dense's, 0.5928 nats)")
     p.add_argument("--task", default=None, help="a bmi task id (default: the 1-nat isotropic Gaussian)")
     p.add_argument("--no-early-stop", action="store_true", help="train every one of --steps")
+    p.add_argument(
+        "--rows",
+        default=None,
+        help="a directory with x.csv and y.csv (`cargo run --release --example bmi_dense_rows -- DIR`): "
+        "train on the first half and hold out the second, as `infobound bench` does, instead of "
+        "sampling --task and splitting at random",
+    )
     a = p.parse_args()
 
     import jax
@@ -49,7 +57,23 @@ def main():
 
         _estimators.basic_training = functools.partial(_estimators.basic_training, early_stopping=False)
 
-    if a.task is None:
+    if a.rows is not None:
+        from bmi.estimators.neural import _estimators
+
+        def first_half_split(xs, ys, train_size, key):
+            # bmi's split, replaced by the bench's: the first rows train, the rest are held out.
+            if train_size is None:
+                return xs, xs, ys, ys
+            n = int(round(train_size * len(xs)))
+            return xs[:n], xs[n:], ys[:n], ys[n:]
+
+        _estimators.train_test_split = first_half_split
+
+    if a.rows is not None:
+        x = np.loadtxt(f"{a.rows}/x.csv", delimiter=",", dtype=np.float32)
+        y = np.loadtxt(f"{a.rows}/y.csv", delimiter=",", dtype=np.float32)
+        config, mi = "bmi-dense (our rows)", float(a.true_mi)
+    elif a.task is None:
         config, d, mi = "bmi", 5, 1.0
         rho = math.sqrt(1.0 - math.exp(-2.0 * mi / d))
         rng = np.random.default_rng(a.seed)
