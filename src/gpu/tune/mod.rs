@@ -67,11 +67,9 @@ impl FusedPass {
     }
 }
 
-/// When a family's geometry may be tuned under [`GeometryChoice::Auto`].
+/// When a tuned family's geometry is tuned under [`GeometryChoice::Auto`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Tuning {
-    /// Never: the rule (or a pinned geometry).
-    Never,
     /// A cached choice is used, none is tuned now.
     CachedOnly,
     /// Cached, or tuned at first use.
@@ -175,8 +173,8 @@ impl GpuContext {
             .insert(what);
     }
 
-    /// One family's geometry: pinned; where the choice is Auto and tuning is on, cached, or
-    /// tuned now (`tune` times the candidates at `shape` and caches the fastest) as `tuning`
+    /// One tuned family's geometry: pinned; where the choice is Auto and tuning is on, cached,
+    /// or tuned now (`tune` times the candidates at `shape` and caches the fastest) as `tuning`
     /// allows; else the adapter's rule. `part` takes the family's part of a whole geometry. A
     /// failed tuning is noted and the rule used.
     fn pick<G>(
@@ -191,27 +189,32 @@ impl GpuContext {
         G: DeserializeOwned,
     {
         let choice = lock(&self.geometry).choice;
-        let rule = || (part(&self.rule_geometry()), "rule");
-        match choice {
-            GeometryChoice::Pinned(g) => (part(&g), "pinned"),
-            GeometryChoice::Auto if tuning != Tuning::Never && tuning_enabled() => {
-                if let Some(g) = self.cached(family, shape) {
-                    return (g, "tuned");
-                }
-                if tuning == Tuning::CachedOnly {
-                    return rule();
-                }
-                match tune() {
-                    Ok(g) => (g, "tuned"),
-                    Err(err) => {
-                        lock(&self.geometry).notes.push(format!(
-                            "tuning {family} failed ({err}); the rule geometry is used"
-                        ));
-                        rule()
-                    }
-                }
+        if choice != GeometryChoice::Auto || !tuning_enabled() {
+            return self.pinned_or_rule(part);
+        }
+        if let Some(g) = self.cached(family, shape) {
+            return (g, "tuned");
+        }
+        if tuning == Tuning::CachedOnly {
+            return self.pinned_or_rule(part);
+        }
+        match tune() {
+            Ok(g) => (g, "tuned"),
+            Err(err) => {
+                lock(&self.geometry).notes.push(format!(
+                    "tuning {family} failed ({err}); the rule geometry is used"
+                ));
+                self.pinned_or_rule(part)
             }
-            _ => rule(),
+        }
+    }
+
+    /// A family's part of the pinned geometry, else of the adapter's rule, and which it is:
+    /// what the families that are never tuned use, and the others without tuning.
+    fn pinned_or_rule<G>(&self, part: impl Fn(&KernelGeometry) -> G) -> (G, &'static str) {
+        match lock(&self.geometry).choice {
+            GeometryChoice::Pinned(g) => (part(&g), "pinned"),
+            _ => (part(&self.rule_geometry()), "rule"),
         }
     }
 
@@ -311,13 +314,7 @@ impl GpuContext {
 
     /// The k past which a matrix product splits (0: only as the loop limit needs).
     pub(crate) fn gemm_split_k(&self) -> u32 {
-        let (split, source) = self.pick(
-            "gemm split-K",
-            &[],
-            |k| k.gemm_split_k,
-            Tuning::Never,
-            || unreachable!("split-K is not tuned"),
-        );
+        let (split, source) = self.pinned_or_rule(|k| k.gemm_split_k);
         self.record("gemm split-K", format!("{split} ({source})"));
         split
     }
@@ -333,10 +330,6 @@ impl GpuContext {
             self.shape_tuning(),
             || self.tune_column_sums(&shape).map(|t| t.chosen),
         );
-        let g = ReduceGeometry {
-            subgroups: g.subgroups && self.has_subgroups(),
-            ..g
-        };
         self.record("column sums", format!("{} ({source})", g.column_name()));
         g
     }
@@ -344,17 +337,7 @@ impl GpuContext {
     /// The two-stage reductions' geometry (workgroup and tree): pinned, else the rule
     /// (subgroups where the device has them).
     pub(crate) fn two_stage_geometry(&self) -> ReduceGeometry {
-        let (g, source) = self.pick(
-            "reductions",
-            &[],
-            |k| k.reductions,
-            Tuning::Never,
-            || unreachable!("the two-stage reductions are not tuned"),
-        );
-        let g = ReduceGeometry {
-            subgroups: g.subgroups && self.has_subgroups(),
-            ..g
-        };
+        let (g, source) = self.pinned_or_rule(|k| k.reductions);
         self.record("reductions", format!("{} ({source})", g.tree_name()));
         g
     }
@@ -388,23 +371,19 @@ impl GpuContext {
             FusedPass::Forward => g.fused_forward,
             FusedPass::Backward => g.fused_backward,
         };
-        let tuning = if e > 0 {
-            Tuning::AtFirstUse
-        } else {
-            Tuning::Never
-        };
-        let (g, source) = self.pick(pass.family(), &[kc, e], part, tuning, || {
+        // e = 0 is the materialised form's statistics pass, never tuned and named apart.
+        if e == 0 {
+            let (g, source) = self.pinned_or_rule(part);
+            self.record("materialised rows", format!("{} ({source})", g.name()));
+            return Ok(g);
+        }
+        let (g, source) = self.pick(pass.family(), &[kc, e], part, Tuning::AtFirstUse, || {
             self.tune_and_cache(kc, e).map(|t| match pass {
                 FusedPass::Forward => t.chosen.0,
                 FusedPass::Backward => t.chosen.1,
             })
         });
-        let family = if e > 0 {
-            pass.family()
-        } else {
-            "materialised rows"
-        };
-        self.record(family, format!("{} ({source})", g.name()));
+        self.record(pass.family(), format!("{} ({source})", g.name()));
         Ok(g)
     }
 }
