@@ -412,11 +412,93 @@ fn interp(held: f32, bj: f32) -> f32 {
     return num_log_add_exp(log(alpha) + held - log(kf - 1.0), log(1.0 - alpha) + bj);
 }
 
-// α-InfoNCE's column statistics, FB_ROWS columns an invocation (the line kernels' geometry,
-// the columns' side H their own): four passes down the rows in blocks of FB_COLS, every sum in
-// row order, so the bits do not depend on the geometry. Columns past K are clamped, formed and
-// never written: no invocation returns early, since with FB_SHARED the whole workgroup stages
-// every block.
+// ---- the column passes: α-InfoNCE's statistics and TUBA's baseline gradient ---------------
+
+// An invocation owns FB_ROWS columns (the line kernels' geometry, the columns' side H their
+// own) and walks down the rows in blocks of FB_COLS (`col_walk`), every sum in row order, so
+// the bits do not depend on the geometry. Each pass (`col_visit`) adds row i to its
+// columns' running state, kept here between passes.
+var<private> col_top: array<vec3<f32>, FB_ROWS>;  // top two scores, and the top's row
+var<private> col_sjj: array<f32, FB_ROWS>;        // S_jj
+var<private> col_bj: array<f32, FB_ROWS>;         // the baseline b_j
+var<private> col_all: array<f32, FB_ROWS>;        // Σ e^(S_ij − top); then α: LSE_col
+var<private> col_rest: array<f32, FB_ROWS>;       // Σ over all but the top; then its LSE
+var<private> col_qtop: array<vec3<f32>, FB_ROWS>; // top two of −interp_ij, and the top's row
+var<private> col_joint: array<f32, FB_ROWS>;      // Σ_{i≠j} (S_jj − interp_ij)
+var<private> col_q_all: array<f32, FB_ROWS>;      // Σ e^(−interp_ij − qtop)
+var<private> col_q_rest: array<f32, FB_ROWS>;     // Σ over all but the top of Q
+
+const PASS_TOP: u32 = 0u;   // α: the top two and S_jj (every row)
+const PASS_LSE: u32 = 1u;   // α: the column's sums (every row)
+const PASS_Q_TOP: u32 = 2u; // α: −interp_ij's top two and the joint sum (i ≠ j)
+const PASS_Q_LSE: u32 = 3u; // α: −interp_ij's sums (i ≠ j)
+const PASS_MAX: u32 = 4u;   // TUBA: max_{i≠j} S_ij − b_j, in col_top.x
+const PASS_SUM: u32 = 5u;   // TUBA: Σ_{i≠j} e^(S_ij − b_j − max), in col_all
+
+// Row i's score v = S_ij into column u's (j's) state for pass `step`.
+fn col_visit(step: u32, u: u32, i: u32, j: u32, v: f32) {
+    switch step {
+        case PASS_TOP: {
+            col_top[u] = top2_push(col_top[u], v, i);
+            if (i == j) {
+                col_sjj[u] = v;
+            }
+        }
+        case PASS_LSE: {
+            col_all[u] += exp(v - col_top[u].x);
+            if (i != u32(col_top[u].z)) {
+                col_rest[u] += exp(v - col_top[u].y);
+            }
+        }
+        case PASS_Q_TOP: {
+            let w = interp(held_out(col_all[u], u32(col_top[u].z), col_rest[u], i, v), col_bj[u]);
+            col_joint[u] += col_sjj[u] - w;
+            col_qtop[u] = top2_push(col_qtop[u], -w, i);
+        }
+        case PASS_Q_LSE: {
+            let w = -interp(held_out(col_all[u], u32(col_top[u].z), col_rest[u], i, v), col_bj[u]);
+            col_q_all[u] += exp(w - col_qtop[u].x);
+            if (i != u32(col_qtop[u].z)) {
+                col_q_rest[u] += exp(w - col_qtop[u].y);
+            }
+        }
+        case PASS_MAX: {
+            col_top[u].x = max(col_top[u].x, v - col_bj[u]);
+        }
+        case PASS_SUM, default: {
+            col_all[u] += exp(v - col_bj[u] - col_top[u].x);
+        }
+    }
+}
+
+// One pass down the rows for columns j0 .. j0 + FB_ROWS (the diagonal left out where
+// `off_diagonal`). Columns past K are clamped, formed and never written: no invocation
+// returns early, since with FB_SHARED the whole workgroup stages every block.
+fn col_walk(step: u32, j0: u32, lid: u32, off_diagonal: bool) {
+    let k = p.k;
+    for (var i0 = 0u; i0 < k; i0 += FB_COLS) {
+        let sc = block_scores(j0, i0, false, lid);
+        for (var u = 0u; u < FB_ROWS; u++) {
+            for (var t = 0u; t < FB_COLS; t++) {
+                let i = i0 + t;
+                if (i < k && !(off_diagonal && i == j0 + u)) {
+                    col_visit(step, u, i, j0 + u, sc[u * FB_COLS + t]);
+                }
+            }
+        }
+    }
+}
+
+// The columns' state before the first pass.
+fn col_start(j0: u32) {
+    for (var u = 0u; u < FB_ROWS; u++) {
+        col_top[u] = vec3<f32>(NUM_LOWEST, NUM_LOWEST, 0.0);
+        col_qtop[u] = vec3<f32>(NUM_LOWEST, NUM_LOWEST, 0.0);
+        col_bj[u] = baseline[at_b + min(j0 + u, p.k - 1u)];
+    }
+}
+
+// α-InfoNCE's column statistics: four passes down the rows.
 @compute @workgroup_size(FB_WG)
 fn col_stats(
     @builtin(global_invocation_id) gid: vec3<u32>,
@@ -425,98 +507,21 @@ fn col_stats(
 ) {
     enter(gid.z);
     let j0 = first_line(gid, groups);
-    let k = p.k;
-    // Pass 1: each column's top two scores, and its diagonal S_jj.
-    var top: array<vec3<f32>, FB_ROWS>;
-    var sjj: array<f32, FB_ROWS>;
-    var bj: array<f32, FB_ROWS>;
+    col_start(j0);
+    col_walk(PASS_TOP, j0, lid, false);
+    col_walk(PASS_LSE, j0, lid, false);
     for (var u = 0u; u < FB_ROWS; u++) {
-        top[u] = vec3<f32>(NUM_LOWEST, NUM_LOWEST, 0.0);
-        bj[u] = baseline[at_b + min(j0 + u, k - 1u)];
+        // The column's log-sum-exp and that of all but its top row; K ≥ 2, so the rest holds
+        // at least its own largest term and its sum is ≥ 1.
+        col_all[u] = col_top[u].x + log(col_all[u]);
+        col_rest[u] = col_top[u].y + log(col_rest[u]);
     }
-    for (var i0 = 0u; i0 < k; i0 += FB_COLS) {
-        let sc = block_scores(j0, i0, false, lid);
-        for (var u = 0u; u < FB_ROWS; u++) {
-            for (var t = 0u; t < FB_COLS; t++) {
-                let i = i0 + t;
-                if (i < k) {
-                    let v = sc[u * FB_COLS + t];
-                    top[u] = top2_push(top[u], v, i);
-                    if (i == j0 + u) {
-                        sjj[u] = v;
-                    }
-                }
-            }
-        }
-    }
-    // Pass 2: the column's log-sum-exp, and that of all but its top row.
-    var all: array<f32, FB_ROWS>;
-    var rest: array<f32, FB_ROWS>;
-    for (var i0 = 0u; i0 < k; i0 += FB_COLS) {
-        let sc = block_scores(j0, i0, false, lid);
-        for (var u = 0u; u < FB_ROWS; u++) {
-            for (var t = 0u; t < FB_COLS; t++) {
-                let i = i0 + t;
-                if (i < k) {
-                    let v = sc[u * FB_COLS + t];
-                    all[u] += exp(v - top[u].x);
-                    if (i != u32(top[u].z)) {
-                        rest[u] += exp(v - top[u].y);
-                    }
-                }
-            }
-        }
-    }
-    var c: array<f32, FB_ROWS>;
-    var c_rest: array<f32, FB_ROWS>;
-    for (var u = 0u; u < FB_ROWS; u++) {
-        c[u] = top[u].x + log(all[u]);
-        // K ≥ 2, so the rest holds at least its own largest term and rest ≥ 1.
-        c_rest[u] = top[u].y + log(rest[u]);
-    }
-    // Pass 3: −interp_ij down the rows i ≠ j: the top two, and the joint sum.
-    var qtop: array<vec3<f32>, FB_ROWS>;
-    var joint: array<f32, FB_ROWS>;
-    for (var u = 0u; u < FB_ROWS; u++) {
-        qtop[u] = vec3<f32>(NUM_LOWEST, NUM_LOWEST, 0.0);
-    }
-    for (var i0 = 0u; i0 < k; i0 += FB_COLS) {
-        let sc = block_scores(j0, i0, false, lid);
-        for (var u = 0u; u < FB_ROWS; u++) {
-            for (var t = 0u; t < FB_COLS; t++) {
-                let i = i0 + t;
-                if (i < k && i != j0 + u) {
-                    let v = sc[u * FB_COLS + t];
-                    let w = interp(held_out(c[u], u32(top[u].z), c_rest[u], i, v), bj[u]);
-                    joint[u] += sjj[u] - w;
-                    qtop[u] = top2_push(qtop[u], -w, i);
-                }
-            }
-        }
-    }
-    // Pass 4: the same held-out terms' log-sum-exp, and that of all but their top row.
-    var q_all: array<f32, FB_ROWS>;
-    var q_rest: array<f32, FB_ROWS>;
-    for (var i0 = 0u; i0 < k; i0 += FB_COLS) {
-        let sc = block_scores(j0, i0, false, lid);
-        for (var u = 0u; u < FB_ROWS; u++) {
-            for (var t = 0u; t < FB_COLS; t++) {
-                let i = i0 + t;
-                if (i < k && i != j0 + u) {
-                    let v = sc[u * FB_COLS + t];
-                    let w = -interp(held_out(c[u], u32(top[u].z), c_rest[u], i, v), bj[u]);
-                    q_all[u] += exp(w - qtop[u].x);
-                    if (i != u32(qtop[u].z)) {
-                        q_rest[u] += exp(w - qtop[u].y);
-                    }
-                }
-            }
-        }
-    }
+    col_walk(PASS_Q_TOP, j0, lid, true);
+    col_walk(PASS_Q_LSE, j0, lid, true);
     for (var u = 0u; u < FB_ROWS; u++) {
         let j = j0 + u;
-        if (j < k) {
-            finish_column(j, c[u], u32(top[u].z), c_rest[u], qtop[u], q_all[u], q_rest[u], sjj[u], bj[u], joint[u]);
+        if (j < p.k) {
+            finish_column(j, col_all[u], u32(col_top[u].z), col_rest[u], col_qtop[u], col_q_all[u], col_q_rest[u], col_sjj[u], col_bj[u], col_joint[u]);
         }
     }
 }
@@ -850,41 +855,14 @@ fn baseline_grad(
         return;
     }
     // TUBA: 1/K − Σ_{i≠j} e^(S_ij − b_j) / N, the column's sum as one max-shifted exponent,
-    // clipped like the score gradients; FB_ROWS columns an invocation, the rows in blocks of
-    // FB_COLS and in order (as `col_stats`).
-    var bj: array<f32, FB_ROWS>;
-    var m: array<f32, FB_ROWS>;
-    var sum: array<f32, FB_ROWS>;
-    for (var u = 0u; u < FB_ROWS; u++) {
-        bj[u] = baseline[at_b + min(j0 + u, k - 1u)];
-        m[u] = NUM_LOWEST;
-    }
-    for (var i0 = 0u; i0 < k; i0 += FB_COLS) {
-        let sc = block_scores(j0, i0, false, lid);
-        for (var u = 0u; u < FB_ROWS; u++) {
-            for (var t = 0u; t < FB_COLS; t++) {
-                let i = i0 + t;
-                if (i < k && i != j0 + u) {
-                    m[u] = max(m[u], sc[u * FB_COLS + t] - bj[u]);
-                }
-            }
-        }
-    }
-    for (var i0 = 0u; i0 < k; i0 += FB_COLS) {
-        let sc = block_scores(j0, i0, false, lid);
-        for (var u = 0u; u < FB_ROWS; u++) {
-            for (var t = 0u; t < FB_COLS; t++) {
-                let i = i0 + t;
-                if (i < k && i != j0 + u) {
-                    sum[u] += exp(sc[u * FB_COLS + t] - bj[u] - m[u]);
-                }
-            }
-        }
-    }
+    // clipped like the score gradients; two passes down the rows (`col_walk`).
+    col_start(j0);
+    col_walk(PASS_MAX, j0, lid, true);
+    col_walk(PASS_SUM, j0, lid, true);
     for (var u = 0u; u < FB_ROWS; u++) {
         let j = j0 + u;
         if (j < k) {
-            db[at_db + j] = 1.0 / kf - exp(min(m[u] + log(sum[u]) - log(n), NUM_EXP_CLIP));
+            db[at_db + j] = 1.0 / kf - exp(min(col_top[u].x + log(col_all[u]) - log(n), NUM_EXP_CLIP));
         }
     }
 }
