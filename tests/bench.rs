@@ -141,6 +141,17 @@ fn bench_cli(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// `infobound bench ARGS`, which must succeed: its standard output.
+fn bench_ok(args: &[&str]) -> String {
+    let out = bench_cli(args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// The number after `"key":` in a one-line JSON object (the first occurrence from `from`).
 fn json_number(json: &str, key: &str, from: usize) -> Option<f64> {
     let at = json[from..].find(&format!("\"{key}\":"))? + from + key.len() + 3;
@@ -151,7 +162,7 @@ fn json_number(json: &str, key: &str, from: usize) -> Option<f64> {
 #[test]
 fn bench_command_reports_rates_beside_the_cost_model() {
     // The CPU backend: no adapter needed, and quick at K = 3.
-    let out = bench_cli(&[
+    let stdout = bench_ok(&[
         "--json",
         "--device",
         "cpu",
@@ -164,12 +175,6 @@ fn bench_command_reports_rates_beside_the_cost_model() {
         "--repeats",
         "1",
     ]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     assert_eq!(
         stdout.trim().lines().count(),
         1,
@@ -207,7 +212,7 @@ fn bench_command_reports_rates_beside_the_cost_model() {
 
 #[test]
 fn bench_runs_the_bmi_configuration_on_bmis_dense_task() {
-    let out = bench_cli(&[
+    let stdout = bench_ok(&[
         "--json",
         "--smoke",
         "--device",
@@ -219,12 +224,6 @@ fn bench_runs_the_bmi_configuration_on_bmis_dense_task() {
         "--repeats",
         "1",
     ]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     assert!(stdout.contains("\"config\":\"bmi-dense\""), "{stdout}");
     // bmi's multinormal-dense-5-5-0.5: ½ ln(36/11) nats.
     let truth = json_number(&stdout, "true_mi", 0).expect("true_mi");
@@ -286,7 +285,7 @@ fn bench_command_refuses_bad_options() {
 
 #[test]
 fn bench_replicas_reports_each_count_against_sequential_runs() {
-    let out = bench_cli(&[
+    let stdout = bench_ok(&[
         "--json",
         "--device",
         "cpu",
@@ -299,12 +298,6 @@ fn bench_replicas_reports_each_count_against_sequential_runs() {
         "--repeats",
         "1",
     ]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let second = stdout.find("\"replicas\":3").expect("the R = 3 row");
     for from in [0, second] {
         let rate = json_number(&stdout, "replica_steps_per_s", from).expect("a rate");

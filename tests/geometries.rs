@@ -8,11 +8,11 @@
 
 mod common;
 
-use common::{gemm_block, gpu, rel_err, values};
+use common::{column_sum_case, gemm_block, gpu, rel_err, values};
 use infobound::cpu::ops;
 use infobound::gpu::kernels::PairAxis;
 use infobound::gpu::{GemmGeometry, GeometryChoice, PairGeometry, ReduceGeometry};
-use infobound::math::linalg::{ColumnSumSpec, Epilogue, GemmSpec};
+use infobound::math::linalg::{Epilogue, GemmSpec};
 
 const TOL: f64 = 1e-4;
 
@@ -72,17 +72,7 @@ fn every_column_split_matches_cpu_and_repeats_its_bits() {
     let Some(ctx) = gpu() else { return };
     let base = ctx.rule_geometry().reductions;
     for &(rows, cols) in &[(1usize, 1usize), (17, 3), (257, 65), (4099, 5)] {
-        let ld = cols + 2;
-        let src = values(4 + rows * ld, (rows * cols) as u64);
-        let spec = ColumnSumSpec {
-            rows,
-            cols,
-            ld,
-            in_off: 4,
-            out_off: 3,
-        };
-        let mut want = vec![f32::NAN; cols + 3];
-        ops::column_sums(&spec, &src, &mut want);
+        let (spec, src, want) = column_sum_case(rows, cols);
         let gs = ctx.upload("src", &src).unwrap();
         let mut candidates = ReduceGeometry::candidates(base);
         candidates.push(ReduceGeometry::new(16, base.workgroup, base.subgroups));

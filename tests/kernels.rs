@@ -4,12 +4,12 @@
 
 mod common;
 
-use common::{gemm_block, gpu, rel_err, values};
+use common::{column_sum_case, gemm_block, gpu, rel_err, values};
 use infobound::cpu::ops;
 use infobound::gpu::kernels::{state, ReduceOp};
 use infobound::gpu::{GemmGeometry, GeometryChoice};
 use infobound::math::bounds::{shuffled_value_and_grad, Bound};
-use infobound::math::linalg::{ColumnSumSpec, Epilogue, GemmSpec};
+use infobound::math::linalg::{Epilogue, GemmSpec};
 use infobound::math::optim::AdamConfig;
 
 const TOL: f64 = 1e-4;
@@ -103,17 +103,7 @@ fn gemm_rejects_operands_that_do_not_fit() {
 fn column_sums_match_cpu() {
     let Some(ctx) = gpu() else { return };
     for &(rows, cols) in &[(1, 1), (3, 17), (257, 3), (65, 65), (1000, 5)] {
-        let ld = cols + 2;
-        let src = values(4 + rows * ld, (rows * cols) as u64);
-        let mut want = vec![f32::NAN; cols + 3];
-        let spec = ColumnSumSpec {
-            rows,
-            cols,
-            ld,
-            in_off: 4,
-            out_off: 3,
-        };
-        ops::column_sums(&spec, &src, &mut want);
+        let (spec, src, want) = column_sum_case(rows, cols);
         let gs = ctx.upload("src", &src).unwrap();
         let go = ctx.filled("out", cols + 3, f32::NAN).unwrap();
         ctx.run(&[ctx.column_sums(&spec, &gs, &go).unwrap()], 1)

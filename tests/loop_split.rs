@@ -7,13 +7,13 @@
 
 mod common;
 
-use common::{gemm_block, gpu, rel_err, values};
+use common::{column_sum_case, gemm_block, gpu, rel_err, values};
 use infobound::cpu::{ops, CpuTrainer};
 use infobound::experiments::tasks::correlated_gaussian;
 use infobound::gpu::{GemmGeometry, GeometryChoice, GpuTrainer};
 use infobound::math::bounds::Bound;
 use infobound::math::critic::CriticForm;
-use infobound::math::linalg::{ColumnSumSpec, Epilogue, GemmSpec};
+use infobound::math::linalg::{Epilogue, GemmSpec};
 use infobound::math::optim::AdamConfig;
 use infobound::math::spec::TrainSpec;
 
@@ -165,17 +165,7 @@ fn split_products_are_deterministic() {
 fn split_column_sums_past_the_loop_budget_match_cpu() {
     let Some(ctx) = gpu() else { return };
     for &(rows, cols) in &[(65_537, 1), (70_001, 3), (100_003, 2)] {
-        let ld = cols + 2;
-        let src = values(4 + rows * ld, (rows * cols) as u64);
-        let spec = ColumnSumSpec {
-            rows,
-            cols,
-            ld,
-            in_off: 4,
-            out_off: 3,
-        };
-        let mut want = vec![f32::NAN; cols + 3];
-        ops::column_sums(&spec, &src, &mut want);
+        let (spec, src, want) = column_sum_case(rows, cols);
         let gs = ctx.upload("src", &src).unwrap();
         let go = ctx.filled("out", cols + 3, f32::NAN).unwrap();
         let launches = ctx.column_sum_launches(&spec, &gs, &go).unwrap();

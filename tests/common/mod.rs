@@ -119,6 +119,27 @@ pub fn central_difference(
     (fd, err)
 }
 
+/// A column-sum case of `rows` × `cols` inside a padded buffer (leading dimension cols + 2,
+/// input from offset 4, output from offset 3): its spec, the input, and the f64 reference's
+/// output (NaN before offset 3).
+pub fn column_sum_case(
+    rows: usize,
+    cols: usize,
+) -> (infobound::math::linalg::ColumnSumSpec, Vec<f32>, Vec<f32>) {
+    let ld = cols + 2;
+    let src = values(4 + rows * ld, (rows * cols) as u64);
+    let spec = infobound::math::linalg::ColumnSumSpec {
+        rows,
+        cols,
+        ld,
+        in_off: 4,
+        out_off: 3,
+    };
+    let mut want = vec![f32::NAN; cols + 3];
+    infobound::cpu::ops::column_sums(&spec, &src, &mut want);
+    (spec, src, want)
+}
+
 /// C's m × n block in a GEMM's output buffer, row i read from `c_off + i·ldc`: what the kernel
 /// writes (the padding around it stays as it was, NaN in the tests).
 pub fn gemm_block(spec: &infobound::math::linalg::GemmSpec, c: &[f32]) -> Vec<f32> {
